@@ -1,0 +1,119 @@
+//! Server functions the banner calls, both from the hydrated page and as plain HTML forms.
+
+use crate::domain::decision::CurrentConsent;
+use crate::domain::{ConsentAction, ConsentStatus};
+use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An error the banner can show: a machine-readable code and a readable message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct UiError {
+    pub code: String,
+    pub message: String,
+}
+
+impl FromServerFnError for UiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let code = match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => "network",
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => "bad_request",
+            _ => "request_failed",
+        };
+        Self {
+            code: code.to_owned(),
+            message: format!("Your choice could not be saved ({value}). Please try again."),
+        }
+    }
+}
+
+/// The visitor's standing decision and the current policy.
+#[server(prefix = "/_sf", endpoint = "consent_status")]
+pub async fn get_consent_status() -> Result<ConsentStatus, UiError> {
+    let (backend, parts) = ssr::backend_and_request()?;
+    backend.status(&parts).await.map_err(ssr::ui_error)
+}
+
+/// Records a decision. `categories` holds the ticked checkboxes (`categories[NAME]=on`); for a
+/// custom choice every optional category that is not ticked is refused, as the form showed it.
+#[server(prefix = "/_sf", endpoint = "record_consent")]
+pub async fn record_consent(
+    policy_version: String,
+    action: ConsentAction,
+    categories: Option<BTreeMap<String, String>>,
+) -> Result<CurrentConsent, UiError> {
+    use crate::domain::{ConsentRequest, ConsentSource};
+
+    let (backend, parts) = ssr::backend_and_request()?;
+    let submitted_without_js = ssr::accepts_html(&parts);
+    let ticked = categories.unwrap_or_default().into_keys().collect();
+    let request = ConsentRequest::from_form(&backend.policy(), policy_version, action, ticked);
+    let source = if submitted_without_js {
+        ConsentSource::NoJsForm
+    } else {
+        ConsentSource::Banner
+    };
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    match backend.record(&parts, request, source).await {
+        Ok(recorded) => {
+            for cookie in recorded.set_cookies {
+                response.append_header(http::header::SET_COOKIE, cookie);
+            }
+            if submitted_without_js && !parts.headers.contains_key(http::header::REFERER) {
+                // leptos_axum sends a plain form back to its Referer; without one, go home.
+                leptos_axum::redirect("/");
+            }
+            Ok(recorded.consent)
+        }
+        Err(err) => {
+            response.set_status(match err {
+                crate::backend::BackendError::Invalid(_) => http::StatusCode::UNPROCESSABLE_ENTITY,
+                crate::backend::BackendError::Internal => http::StatusCode::INTERNAL_SERVER_ERROR,
+            });
+            Err(ssr::ui_error(err))
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::UiError;
+    use crate::backend::{BackendError, SharedBackend};
+    use http::request::Parts;
+    use leptos::prelude::use_context;
+
+    pub(super) fn backend_and_request() -> Result<(SharedBackend, Parts), UiError> {
+        let missing = || UiError {
+            code: "internal".to_owned(),
+            message: "The consent service is not available.".to_owned(),
+        };
+        let backend = use_context::<SharedBackend>().ok_or_else(missing)?;
+        let parts = use_context::<Parts>().ok_or_else(missing)?;
+        Ok((backend, parts))
+    }
+
+    /// A plain form POST from a browser asks for HTML; the hydrated page's client asks for JSON.
+    pub(super) fn accepts_html(parts: &Parts) -> bool {
+        parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    }
+
+    pub(super) fn ui_error(err: BackendError) -> UiError {
+        let code = match &err {
+            BackendError::Invalid(invalid) => invalid.code(),
+            BackendError::Internal => "internal",
+        };
+        UiError {
+            code: code.to_owned(),
+            message: err.to_string(),
+        }
+    }
+}

@@ -1,0 +1,331 @@
+use super::category::{CategoryId, InvalidCategoryId, NECESSARY};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// The identifier of a published policy version, e.g. `2026-03-25`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PolicyVersion(String);
+
+impl PolicyVersion {
+    /// 1-64 ASCII letters, digits, `.`, `_` or `-`: it travels in cookies and URLs.
+    pub fn parse(raw: &str) -> Result<Self, PolicyError> {
+        let valid = !raw.is_empty()
+            && raw.len() <= 64
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if valid {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(PolicyError::InvalidVersion(raw.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PolicyVersion {
+    type Error = PolicyError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<PolicyVersion> for String {
+    fn from(value: PolicyVersion) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for PolicyVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The texts of the first layer of the banner, in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BannerText {
+    pub title: String,
+    pub body: String,
+    pub notice_link: String,
+    pub accept_all: String,
+    pub reject_all: String,
+    pub customize: String,
+    pub save: String,
+    pub always_on: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryText {
+    pub title: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub id: CategoryId,
+    /// Texts keyed by language tag (`en`, `zh-Hans`, …).
+    pub text: BTreeMap<String, CategoryText>,
+}
+
+impl Category {
+    /// Only `necessary` is required: a policy can never make an optional purpose mandatory.
+    pub fn required(&self) -> bool {
+        self.id.is_necessary()
+    }
+}
+
+/// A consent policy: its version, the categories a visitor decides on, and their texts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub version: PolicyVersion,
+    pub notice_url: String,
+    pub default_language: String,
+    /// Banner texts keyed by language tag.
+    pub banner: BTreeMap<String, BannerText>,
+    pub categories: Vec<Category>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("invalid policy version {0:?}: use 1-64 ASCII letters, digits, '.', '_' or '-'")]
+    InvalidVersion(String),
+    #[error(transparent)]
+    InvalidCategory(#[from] InvalidCategoryId),
+    #[error("category {0:?} is listed twice")]
+    DuplicateCategory(String),
+    #[error("the policy must list the category \"necessary\"")]
+    MissingNecessary,
+    #[error("the policy needs at least one optional category besides \"necessary\"")]
+    NoOptionalCategory,
+    #[error("{0} has no text in the default language {1:?}")]
+    MissingDefaultText(String, String),
+    #[error("policy file is not valid TOML for a policy: {0}")]
+    Syntax(String),
+}
+
+impl Policy {
+    /// Parses and checks a policy file.
+    #[cfg(feature = "ssr")]
+    pub fn from_toml(source: &str) -> Result<Self, PolicyError> {
+        let policy: Policy =
+            toml::from_str(source).map_err(|e| PolicyError::Syntax(e.message().to_owned()))?;
+        policy.check()?;
+        Ok(policy)
+    }
+
+    /// The rules a policy must satisfy beyond its shape.
+    pub fn check(&self) -> Result<(), PolicyError> {
+        let mut seen = BTreeSet::new();
+        for category in &self.categories {
+            if !seen.insert(category.id.as_str()) {
+                return Err(PolicyError::DuplicateCategory(category.id.to_string()));
+            }
+            if !category.text.contains_key(&self.default_language) {
+                return Err(PolicyError::MissingDefaultText(
+                    format!("category {:?}", category.id.as_str()),
+                    self.default_language.clone(),
+                ));
+            }
+        }
+        if !seen.contains(NECESSARY) {
+            return Err(PolicyError::MissingNecessary);
+        }
+        if seen.len() < 2 {
+            return Err(PolicyError::NoOptionalCategory);
+        }
+        if !self.banner.contains_key(&self.default_language) {
+            return Err(PolicyError::MissingDefaultText(
+                "the banner".to_owned(),
+                self.default_language.clone(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id.as_str() == id)
+    }
+
+    /// The policy resolved to one language, falling back to the default language.
+    pub fn view(&self, language: &str) -> PolicyView {
+        let pick = |texts_have: bool| {
+            if texts_have {
+                language.to_owned()
+            } else {
+                self.default_language.clone()
+            }
+        };
+        let banner_language = pick(self.banner.contains_key(language));
+        PolicyView {
+            version: self.version.to_string(),
+            notice_url: self.notice_url.clone(),
+            language: banner_language.clone(),
+            banner: self.banner[&banner_language].clone(),
+            categories: self
+                .categories
+                .iter()
+                .map(|category| {
+                    let text = category
+                        .text
+                        .get(language)
+                        .unwrap_or(&category.text[&self.default_language]);
+                    CategoryView {
+                        id: category.id.to_string(),
+                        required: category.required(),
+                        title: text.title.clone(),
+                        description: text.description.clone(),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What the banner needs to render: the policy in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyView {
+    pub version: String,
+    pub notice_url: String,
+    pub language: String,
+    pub banner: BannerText,
+    pub categories: Vec<CategoryView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryView {
+    pub id: String,
+    pub required: bool,
+    pub title: String,
+    pub description: String,
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A small valid policy for tests of the pure rules.
+    pub(crate) fn sample_policy() -> Policy {
+        let text = |t: &str| {
+            BTreeMap::from([(
+                "en".to_owned(),
+                CategoryText {
+                    title: t.to_owned(),
+                    description: format!("{t} purpose"),
+                },
+            )])
+        };
+        Policy {
+            version: PolicyVersion::parse("2026-03-25").unwrap(),
+            notice_url: "/notice".to_owned(),
+            default_language: "en".to_owned(),
+            banner: BTreeMap::from([(
+                "en".to_owned(),
+                BannerText {
+                    title: "Cookies".into(),
+                    body: "We ask.".into(),
+                    notice_link: "Notice".into(),
+                    accept_all: "Accept all".into(),
+                    reject_all: "Reject all".into(),
+                    customize: "Customize".into(),
+                    save: "Save".into(),
+                    always_on: "Always on".into(),
+                },
+            )]),
+            categories: ["necessary", "preferences", "analytics"]
+                .into_iter()
+                .map(|id| Category {
+                    id: CategoryId::parse(id).unwrap(),
+                    text: text(id),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn version_parse() {
+        assert!(PolicyVersion::parse("2026-03-25").is_ok());
+        assert!(PolicyVersion::parse("v1.2_rc-1").is_ok());
+        for bad in ["", "a b", "v1;", "é", &"x".repeat(65)] {
+            assert!(PolicyVersion::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn sample_is_valid() {
+        sample_policy().check().unwrap();
+    }
+
+    #[test]
+    fn necessary_is_the_only_required_category() {
+        let policy = sample_policy();
+        let required: Vec<_> = policy
+            .categories
+            .iter()
+            .filter(|c| c.required())
+            .map(|c| c.id.as_str())
+            .collect();
+        assert_eq!(required, ["necessary"]);
+    }
+
+    #[test]
+    fn check_rejects_broken_policies() {
+        let mut duplicate = sample_policy();
+        duplicate.categories.push(duplicate.categories[1].clone());
+        assert!(matches!(
+            duplicate.check(),
+            Err(PolicyError::DuplicateCategory(_))
+        ));
+
+        let mut no_necessary = sample_policy();
+        no_necessary.categories.remove(0);
+        assert_eq!(no_necessary.check(), Err(PolicyError::MissingNecessary));
+
+        let mut only_necessary = sample_policy();
+        only_necessary.categories.truncate(1);
+        assert_eq!(only_necessary.check(), Err(PolicyError::NoOptionalCategory));
+
+        let mut no_default_text = sample_policy();
+        no_default_text.default_language = "ja".into();
+        assert!(matches!(
+            no_default_text.check(),
+            Err(PolicyError::MissingDefaultText(..))
+        ));
+    }
+
+    #[test]
+    fn view_falls_back_to_default_language() {
+        let view = sample_policy().view("ko");
+        assert_eq!(view.language, "en");
+        assert_eq!(view.banner.accept_all, "Accept all");
+        assert_eq!(view.categories.len(), 3);
+        assert!(view.categories[0].required);
+        assert!(!view.categories[2].required);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn embedded_default_policy_parses() {
+        let policy = Policy::from_toml(crate::DEFAULT_POLICY_TOML).unwrap();
+        let ids: Vec<_> = policy.categories.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["necessary", "preferences", "analytics"]);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn toml_errors_are_reported() {
+        assert!(matches!(
+            Policy::from_toml("version = 3"),
+            Err(PolicyError::Syntax(_))
+        ));
+    }
+}

@@ -1,0 +1,252 @@
+//! Settings from an optional TOML file and the environment (`ZC_*`, plus `DATABASE_URL`).
+//! Every setting is documented in `consent.sample.toml` at the repository root.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The config file read when `ZC_CONFIG` does not name another one; optional.
+pub const DEFAULT_CONFIG_FILE: &str = "consent.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// Where cargo-leptos put the site (`pkg/` with the CSS, JS and WASM).
+    pub site_root: PathBuf,
+    /// A consent policy TOML file; the embedded default policy when unset.
+    pub policy_file: Option<PathBuf>,
+    /// Base64 of the token signing key (at least 32 bytes). When unset, `signing_key_file` is
+    /// read, or generated with mode 0600 on first start.
+    #[serde(serialize_with = "never_serialize_secret")]
+    pub signing_key: Option<SecretString>,
+    pub signing_key_file: PathBuf,
+    /// Send cookies with `Secure`. Switch off only for plain-http development.
+    pub cookie_secure: bool,
+    /// Domain attribute of the consent cookie (e.g. `zeccloud.com`); host-only when unset.
+    pub cookie_domain: Option<String>,
+    pub ssaid_lifetime_days: u32,
+    pub consent_lifetime_days: u32,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    pub request_timeout_secs: u64,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+fn never_serialize_secret<S: serde::Serializer>(
+    _: &Option<SecretString>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_none()
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: "sqlite://data/consent.db".to_owned(),
+            site_root: PathBuf::from("target/site"),
+            policy_file: None,
+            signing_key: None,
+            signing_key_file: PathBuf::from("data/signing.key"),
+            cookie_secure: true,
+            cookie_domain: None,
+            ssaid_lifetime_days: 365,
+            consent_lifetime_days: 365,
+            max_body_bytes: 16 * 1024,
+            request_timeout_secs: 10,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    #[error("signing key: {0}")]
+    SigningKey(String),
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(err: figment::Error) -> Self {
+        Self::Invalid(err.to_string())
+    }
+}
+
+impl Settings {
+    /// Defaults, then the TOML file (`ZC_CONFIG`, else `consent.toml` if present), then
+    /// `ZC_*` variables and `DATABASE_URL`. cargo-leptos's `LEPTOS_SITE_ADDR` and
+    /// `LEPTOS_SITE_ROOT` are honoured so `cargo leptos serve` works unchanged.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var_os("ZC_CONFIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+        if std::env::var_os("ZC_CONFIG").is_some() && !file.exists() {
+            return Err(ConfigError::Invalid(format!(
+                "config file {} does not exist",
+                file.display()
+            )));
+        }
+        let figment = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(file))
+            .merge(
+                Env::raw()
+                    .only(&["LEPTOS_SITE_ADDR"])
+                    .map(|_| "listen".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["LEPTOS_SITE_ROOT"])
+                    .map(|_| "site_root".into()),
+            )
+            .merge(Env::prefixed("ZC_").ignore(&["CONFIG"]))
+            .merge(Env::raw().only(&["DATABASE_URL"]));
+        let settings: Settings = figment.extract()?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
+        {
+            return Err(ConfigError::Invalid(
+                "database_url must start with sqlite:// or postgres://".to_owned(),
+            ));
+        }
+        if self.ssaid_lifetime_days == 0 || self.consent_lifetime_days == 0 {
+            return Err(ConfigError::Invalid(
+                "lifetimes must be at least one day".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The signing key: from the settings, else the key file, which is created on first start.
+    pub fn load_signing_key(&self) -> Result<SecretSlice<u8>, ConfigError> {
+        if let Some(encoded) = &self.signing_key {
+            return decode_key(encoded.expose_secret());
+        }
+        let path = &self.signing_key_file;
+        match fs::read_to_string(path) {
+            Ok(encoded) => decode_key(encoded.trim()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => generate_key_file(path),
+            Err(err) => Err(ConfigError::SigningKey(format!(
+                "cannot read {}: {err}",
+                path.display()
+            ))),
+        }
+    }
+}
+
+const MIN_KEY_BYTES: usize = 32;
+
+fn decode_key(encoded: &str) -> Result<SecretSlice<u8>, ConfigError> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| ConfigError::SigningKey("not valid base64".to_owned()))?;
+    if bytes.len() < MIN_KEY_BYTES {
+        return Err(ConfigError::SigningKey(format!(
+            "must be at least {MIN_KEY_BYTES} bytes"
+        )));
+    }
+    Ok(SecretSlice::from(bytes))
+}
+
+fn generate_key_file(path: &Path) -> Result<SecretSlice<u8>, ConfigError> {
+    use base64::Engine;
+    use std::os::unix::fs::OpenOptionsExt;
+    let fail = |what: &str, err: std::io::Error| {
+        ConfigError::SigningKey(format!("cannot {what} {}: {err}", path.display()))
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(|e| fail("create the folder of", e))?;
+    }
+    let mut bytes = vec![0u8; MIN_KEY_BYTES];
+    rand::fill(&mut bytes[..]);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| fail("create", e))?;
+    file.write_all(encoded.as_bytes())
+        .map_err(|e| fail("write", e))?;
+    tracing::info!(path = %path.display(), "generated a new token signing key");
+    Ok(SecretSlice::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn key_file_is_generated_once_with_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            signing_key_file: dir.path().join("keys/signing.key"),
+            ..Settings::default()
+        };
+        let first = settings.load_signing_key().unwrap();
+        let mode = fs::metadata(&settings.signing_key_file)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let second = settings.load_signing_key().unwrap();
+        assert_eq!(first.expose_secret(), second.expose_secret());
+        assert_eq!(first.expose_secret().len(), 32);
+    }
+
+    #[test]
+    fn configured_key_must_be_long_base64() {
+        let with = |key: &str| Settings {
+            signing_key: Some(SecretString::from(key.to_owned())),
+            ..Settings::default()
+        };
+        assert!(with("not base64!").load_signing_key().is_err());
+        assert!(with("c2hvcnQ=").load_signing_key().is_err());
+        assert!(with(&"QUFB".repeat(11)).load_signing_key().is_ok());
+    }
+
+    #[test]
+    fn debug_output_hides_the_key() {
+        let settings = Settings {
+            signing_key: Some(SecretString::from(
+                "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==".to_owned(),
+            )),
+            ..Settings::default()
+        };
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("c2VjcmV0"), "{shown}");
+    }
+
+    #[test]
+    fn sample_config_file_matches_the_settings() {
+        let sample = include_str!("../../consent.sample.toml");
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::string(sample))
+            .extract()
+            .expect("consent.sample.toml must parse into Settings");
+        settings.check().unwrap();
+    }
+}

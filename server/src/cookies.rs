@@ -1,0 +1,132 @@
+//! Our cookies and their attributes, in one place.
+
+use cookie::{Cookie, SameSite};
+use http::HeaderValue;
+use std::time::Duration;
+
+pub const SSAID_COOKIE: &str = "zc_ssaid";
+pub const CONSENT_COOKIE: &str = "zc_consent";
+
+#[derive(Debug, Clone)]
+pub struct CookiePolicy {
+    pub secure: bool,
+    /// Domain for the consent cookie so sibling subdomains can read the choice.
+    pub consent_domain: Option<String>,
+    pub ssaid_lifetime: Duration,
+    pub consent_lifetime: Duration,
+}
+
+impl CookiePolicy {
+    /// The SSAID: never readable by scripts, never sent cross-site except top-level navigation.
+    pub fn ssaid(&self, token: String) -> HeaderValue {
+        let cookie = Cookie::build((SSAID_COOKIE, token))
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .path("/")
+            .max_age(max_age(self.ssaid_lifetime))
+            .build();
+        header_value(&cookie)
+    }
+
+    /// The consent record: readable by pages (no HttpOnly) so they can apply the choice.
+    pub fn consent(&self, token: String) -> HeaderValue {
+        let mut cookie = Cookie::build((CONSENT_COOKIE, token))
+            .http_only(false)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .path("/")
+            .max_age(max_age(self.consent_lifetime))
+            .build();
+        if let Some(domain) = &self.consent_domain {
+            cookie.set_domain(domain.clone());
+        }
+        header_value(&cookie)
+    }
+}
+
+fn max_age(lifetime: Duration) -> cookie::time::Duration {
+    cookie::time::Duration::seconds(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn header_value(cookie: &Cookie<'_>) -> HeaderValue {
+    HeaderValue::from_str(&cookie.encoded().to_string())
+        .expect("cookie names and JWT values are valid header characters")
+}
+
+/// The value of one cookie from a request's `Cookie` headers.
+pub fn read(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse_encoded)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(secure: bool, domain: Option<&str>) -> CookiePolicy {
+        CookiePolicy {
+            secure,
+            consent_domain: domain.map(str::to_owned),
+            ssaid_lifetime: Duration::from_secs(3600),
+            consent_lifetime: Duration::from_secs(7200),
+        }
+    }
+
+    #[test]
+    fn ssaid_cookie_attributes() {
+        let value = policy(true, Some("zeccloud.com")).ssaid("tok".into());
+        let text = value.to_str().unwrap();
+        for part in [
+            "zc_ssaid=tok",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+            "Path=/",
+            "Max-Age=3600",
+        ] {
+            assert!(text.contains(part), "{text} lacks {part}");
+        }
+        assert!(
+            !text.contains("Domain"),
+            "the SSAID stays host-only: {text}"
+        );
+    }
+
+    #[test]
+    fn consent_cookie_attributes() {
+        let text = policy(false, Some("zeccloud.com"))
+            .consent("tok".into())
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            text.contains("zc_consent=tok")
+                && text.contains("Max-Age=7200")
+                && text.contains("Domain=zeccloud.com")
+        );
+        assert!(
+            !text.contains("HttpOnly") && !text.contains("Secure"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn reads_one_cookie_among_many() {
+        let mut headers = http::HeaderMap::new();
+        headers.append(
+            http::header::COOKIE,
+            HeaderValue::from_static("a=1; zc_ssaid=abc.def"),
+        );
+        headers.append(http::header::COOKIE, HeaderValue::from_static("b=2"));
+        assert_eq!(read(&headers, "zc_ssaid").as_deref(), Some("abc.def"));
+        assert_eq!(read(&headers, "b").as_deref(), Some("2"));
+        assert_eq!(read(&headers, "zc_consent"), None);
+    }
+}

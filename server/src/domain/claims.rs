@@ -1,0 +1,183 @@
+use app::domain::{CurrentConsent, Decision};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Who issues our tokens; checked on every verification.
+pub const ISSUER: &str = "zeccloud-consent";
+/// Audience of the SSAID token, so a consent token can never pass as an SSAID and back.
+pub const SSAID_AUDIENCE: &str = "zc_ssaid";
+pub const CONSENT_AUDIENCE: &str = "zc_consent";
+
+/// The server-issued client identifier of notice §01: 128 random bits, base64url.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Ssaid(String);
+
+#[derive(Debug, thiserror::Error)]
+#[error("not an SSAID")]
+pub struct InvalidSsaid;
+
+impl Ssaid {
+    pub fn from_random_bytes(bytes: [u8; 16]) -> Self {
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidSsaid> {
+        match URL_SAFE_NO_PAD.decode(raw) {
+            Ok(bytes) if bytes.len() == 16 => Ok(Self(raw.to_owned())),
+            _ => Err(InvalidSsaid),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+// Pseudonymous, but still personal data: keep it out of logs by default.
+impl fmt::Debug for Ssaid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ssaid({}…)", &self.0[..4])
+    }
+}
+
+impl TryFrom<String> for Ssaid {
+    type Error = InvalidSsaid;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Ssaid> for String {
+    fn from(value: Ssaid) -> Self {
+        value.0
+    }
+}
+
+/// The claims inside the `zc_ssaid` cookie.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsaidClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: Ssaid,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl SsaidClaims {
+    pub fn new(ssaid: Ssaid, now: i64, lifetime_secs: i64) -> Self {
+        Self {
+            iss: ISSUER.to_owned(),
+            aud: SSAID_AUDIENCE.to_owned(),
+            sub: ssaid,
+            iat: now,
+            exp: now + lifetime_secs,
+        }
+    }
+}
+
+/// The claims inside the `zc_consent` cookie, which pages may read: the policy version, each
+/// category's state and the event id, signed so the server can trust it without a lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentClaims {
+    pub iss: String,
+    pub aud: String,
+    /// Policy version the decision was made on.
+    pub ver: String,
+    /// Category name -> granted.
+    pub cats: BTreeMap<String, bool>,
+    /// The consent event id (proof of consent).
+    pub eid: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl ConsentClaims {
+    pub fn new(decision: &Decision, event_id: String, now: i64, lifetime_secs: i64) -> Self {
+        Self {
+            iss: ISSUER.to_owned(),
+            aud: CONSENT_AUDIENCE.to_owned(),
+            ver: decision.policy_version.clone(),
+            cats: decision.category_states(),
+            eid: event_id,
+            iat: now,
+            exp: now + lifetime_secs,
+        }
+    }
+
+    pub fn into_current(self) -> CurrentConsent {
+        CurrentConsent {
+            policy_version: self.ver,
+            categories: self.cats,
+            event_id: self.eid,
+            decided_at: self.iat,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::{CategoryId, ConsentAction};
+
+    #[test]
+    fn ssaid_is_22_chars_of_base64url() {
+        let ssaid = Ssaid::from_random_bytes([0xfb; 16]);
+        assert_eq!(ssaid.as_str().len(), 22);
+        assert!(
+            ssaid
+                .as_str()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        assert_eq!(Ssaid::parse(ssaid.as_str()).unwrap(), ssaid);
+    }
+
+    #[test]
+    fn ssaid_parse_rejects_other_shapes() {
+        for bad in ["", "short", "!!!!!!!!!!!!!!!!!!!!!!", &"A".repeat(30)] {
+            assert!(Ssaid::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ssaid_debug_hides_most_of_it() {
+        let ssaid = Ssaid::from_random_bytes([7; 16]);
+        let shown = format!("{ssaid:?}");
+        assert!(!shown.contains(ssaid.as_str()));
+    }
+
+    #[test]
+    fn ssaid_claims_carry_lifetime() {
+        let claims = SsaidClaims::new(Ssaid::from_random_bytes([1; 16]), 1_000, 60);
+        assert_eq!((claims.iat, claims.exp), (1_000, 1_060));
+        assert_eq!(claims.aud, SSAID_AUDIENCE);
+        assert_eq!(claims.iss, ISSUER);
+    }
+
+    #[test]
+    fn consent_claims_mirror_the_decision() {
+        let decision = Decision {
+            policy_version: "v1".into(),
+            action: ConsentAction::Custom,
+            categories: BTreeMap::from([
+                (CategoryId::parse("necessary").unwrap(), true),
+                (CategoryId::parse("analytics").unwrap(), false),
+            ]),
+        };
+        let claims = ConsentClaims::new(&decision, "event-1".into(), 50, 10);
+        assert_eq!(claims.aud, CONSENT_AUDIENCE);
+        assert_eq!(claims.exp, 60);
+        let current = claims.into_current();
+        assert_eq!(current.policy_version, "v1");
+        assert_eq!(current.event_id, "event-1");
+        assert_eq!(current.decided_at, 50);
+        assert_eq!(
+            current.categories,
+            BTreeMap::from([("analytics".into(), false), ("necessary".into(), true)])
+        );
+    }
+}

@@ -1,0 +1,2 @@
+pub mod consent;
+pub mod health;

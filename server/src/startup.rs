@@ -1,0 +1,216 @@
+//! Builds the application from settings; `main` and the tests both go through here.
+
+use crate::config::{ConfigError, Settings};
+use crate::cookies::CookiePolicy;
+use crate::routes::{consent, health};
+use crate::service::ConsentService;
+use crate::storage::{self, Storage, StorageError};
+use crate::tokens::TokenSigner;
+use crate::visitor::ensure_ssaid;
+use app::backend::SharedBackend;
+use app::domain::Policy;
+use app::{App, SITE_NAME, shell};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::routing::{any, get};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+const SECONDS_PER_DAY: u64 = 24 * 60 * 60;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub storage: Arc<dyn Storage>,
+    pub tokens: Arc<TokenSigner>,
+    pub cookies: CookiePolicy,
+    pub consent: Arc<ConsentService>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("policy file {path}: {message}")]
+    Policy { path: String, message: String },
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let policy = Arc::new(load_policy(&settings)?);
+        let tokens = Arc::new(TokenSigner::new(&settings.load_signing_key()?));
+        let storage = storage::connect(&settings.database_url).await?;
+        let listener = TcpListener::bind(settings.listen).await?;
+        let cookies = CookiePolicy {
+            secure: settings.cookie_secure,
+            consent_domain: settings.cookie_domain.clone(),
+            ssaid_lifetime: Duration::from_secs(
+                u64::from(settings.ssaid_lifetime_days) * SECONDS_PER_DAY,
+            ),
+            consent_lifetime: Duration::from_secs(
+                u64::from(settings.consent_lifetime_days) * SECONDS_PER_DAY,
+            ),
+        };
+        let consent = Arc::new(ConsentService {
+            storage: Arc::clone(&storage),
+            tokens: Arc::clone(&tokens),
+            cookies: cookies.clone(),
+            policy: Arc::clone(&policy),
+        });
+        let leptos_options = LeptosOptions::builder()
+            .output_name(SITE_NAME)
+            .site_root(settings.site_root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(listener.local_addr()?)
+            .build();
+        let state = AppState {
+            leptos_options,
+            storage,
+            tokens,
+            cookies,
+            consent,
+        };
+        tracing::info!(
+            policy_version = %policy.version,
+            signing_key_id = state.tokens.kid(),
+            engine = if settings.database_url.starts_with("sqlite") { "sqlite" } else { "postgres" },
+            "consent service ready"
+        );
+        Ok(Self {
+            listener,
+            router: router(state, &settings),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+fn load_policy(settings: &Settings) -> Result<Policy, StartupError> {
+    let (path, source) = match &settings.policy_file {
+        Some(path) => {
+            let source = std::fs::read_to_string(path).map_err(|err| StartupError::Policy {
+                path: path.display().to_string(),
+                message: err.to_string(),
+            })?;
+            (path.display().to_string(), source)
+        }
+        None => (
+            "(embedded default)".to_owned(),
+            app::DEFAULT_POLICY_TOML.to_owned(),
+        ),
+    };
+    Policy::from_toml(&source).map_err(|err| StartupError::Policy {
+        path,
+        message: err.to_string(),
+    })
+}
+
+fn router(state: AppState, settings: &Settings) -> Router {
+    let backend: SharedBackend = state.consent.clone();
+    let provide_backend = move || provide_context(Arc::clone(&backend));
+    let leptos_options = state.leptos_options.clone();
+    let app_shell = move || shell(leptos_options.clone());
+
+    let api = Router::new()
+        .route(
+            "/api/v1/consent",
+            get(consent::get_consent).post(consent::post_consent),
+        )
+        .route("/api/{*rest}", any(consent::api_not_found))
+        .method_not_allowed_fallback(|| async {
+            crate::error::ApiError::new(
+                http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not accept that method",
+            )
+        });
+
+    // Pages, server functions and the API all know the visitor by SSAID.
+    let visitor_routes = Router::new()
+        .merge(api)
+        .leptos_routes_with_context(
+            &state,
+            generate_route_list(App),
+            provide_backend.clone(),
+            app_shell,
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ensure_ssaid,
+        ));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .merge(visitor_routes)
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            provide_backend,
+            shell,
+        ))
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(settings.request_timeout_secs),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before exit.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c()
+            .await
+            .expect("failed to listen for Ctrl-C");
+    };
+    let terminate = async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("failed to listen for SIGTERM")
+            .recv()
+            .await;
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,99 @@
+//! One storage interface, one file per engine: SQLite (embedded default) and PostgreSQL.
+
+mod postgres;
+mod sqlite;
+
+pub use postgres::PostgresStorage;
+pub use sqlite::SqliteStorage;
+
+use crate::domain::TerminalType;
+use app::domain::{ConsentAction, ConsentSource};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsaidRecord {
+    pub ssaid: String,
+    pub issued_at: DateTime<Utc>,
+    pub terminal_type: TerminalType,
+}
+
+/// One consent decision as recorded; rows are never updated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentEvent {
+    pub id: Uuid,
+    pub ssaid: String,
+    pub policy_version: String,
+    pub categories: BTreeMap<String, bool>,
+    pub action: ConsentAction,
+    pub source: ConsentSource,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored row is invalid: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL (use sqlite:// or postgres://)")]
+    UnsupportedUrl,
+}
+
+#[async_trait::async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Applies the embedded migrations for this engine.
+    async fn migrate(&self) -> Result<(), StorageError>;
+    async fn ping(&self) -> Result<(), StorageError>;
+    async fn insert_ssaid(&self, record: &SsaidRecord) -> Result<(), StorageError>;
+    async fn find_ssaid(&self, ssaid: &str) -> Result<Option<SsaidRecord>, StorageError>;
+    async fn insert_consent_event(&self, event: &ConsentEvent) -> Result<(), StorageError>;
+    async fn find_consent_event(&self, id: Uuid) -> Result<Option<ConsentEvent>, StorageError>;
+    /// All decisions of one SSAID, oldest first.
+    async fn consent_events_for(&self, ssaid: &str) -> Result<Vec<ConsentEvent>, StorageError>;
+}
+
+/// Opens the engine the URL names and applies its migrations.
+pub async fn connect(database_url: &str) -> Result<Arc<dyn Storage>, StorageError> {
+    let storage: Arc<dyn Storage> = if database_url.starts_with("sqlite:") {
+        Arc::new(SqliteStorage::connect(database_url).await?)
+    } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
+        Arc::new(PostgresStorage::connect(database_url).await?)
+    } else {
+        return Err(StorageError::UnsupportedUrl);
+    };
+    storage.migrate().await?;
+    Ok(storage)
+}
+
+/// Text columns shared by both engines.
+fn parse_action(raw: &str) -> Result<ConsentAction, StorageError> {
+    [
+        ConsentAction::AcceptAll,
+        ConsentAction::RejectAll,
+        ConsentAction::Custom,
+    ]
+    .into_iter()
+    .find(|a| a.as_str() == raw)
+    .ok_or_else(|| StorageError::Corrupt(format!("unknown action {raw:?}")))
+}
+
+fn parse_source(raw: &str) -> Result<ConsentSource, StorageError> {
+    [
+        ConsentSource::Banner,
+        ConsentSource::NoJsForm,
+        ConsentSource::Api,
+    ]
+    .into_iter()
+    .find(|s| s.as_str() == raw)
+    .ok_or_else(|| StorageError::Corrupt(format!("unknown source {raw:?}")))
+}
+
+fn parse_terminal(raw: &str) -> Result<TerminalType, StorageError> {
+    TerminalType::parse(raw)
+        .ok_or_else(|| StorageError::Corrupt(format!("unknown terminal type {raw:?}")))
+}

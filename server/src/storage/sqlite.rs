@@ -1,0 +1,133 @@
+use super::{
+    ConsentEvent, SsaidRecord, Storage, StorageError, parse_action, parse_source, parse_terminal,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+};
+use sqlx::types::Json;
+use sqlx::{ConnectOptions, Row};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+pub struct SqliteStorage {
+    pool: SqlitePool,
+}
+
+impl SqliteStorage {
+    /// Opens (and creates, with its folder) the database file the URL names.
+    pub async fn connect(database_url: &str) -> Result<Self, StorageError> {
+        let options = SqliteConnectOptions::from_str(database_url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true)
+            .log_statements(tracing::log::LevelFilter::Trace);
+        if let Some(dir) = options
+            .get_filename()
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StorageError::Database(sqlx::Error::Io(e)))?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+}
+
+fn event_from_row(row: &SqliteRow) -> Result<ConsentEvent, StorageError> {
+    let id: String = row.try_get("id")?;
+    let categories: Json<BTreeMap<String, bool>> = row.try_get("categories")?;
+    Ok(ConsentEvent {
+        id: Uuid::parse_str(&id).map_err(|e| StorageError::Corrupt(e.to_string()))?,
+        ssaid: row.try_get("ssaid")?,
+        policy_version: row.try_get("policy_version")?,
+        categories: categories.0,
+        action: parse_action(row.try_get("action")?)?,
+        source: parse_source(row.try_get("source")?)?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+#[async_trait::async_trait]
+impl Storage for SqliteStorage {
+    async fn migrate(&self) -> Result<(), StorageError> {
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn insert_ssaid(&self, record: &SsaidRecord) -> Result<(), StorageError> {
+        sqlx::query("INSERT INTO ssaids (ssaid, issued_at, terminal_type) VALUES (?, ?, ?)")
+            .bind(&record.ssaid)
+            .bind(record.issued_at)
+            .bind(record.terminal_type.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn find_ssaid(&self, ssaid: &str) -> Result<Option<SsaidRecord>, StorageError> {
+        let row = sqlx::query("SELECT ssaid, issued_at, terminal_type FROM ssaids WHERE ssaid = ?")
+            .bind(ssaid)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(SsaidRecord {
+                ssaid: row.try_get("ssaid")?,
+                issued_at: row.try_get("issued_at")?,
+                terminal_type: parse_terminal(row.try_get("terminal_type")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_consent_event(&self, event: &ConsentEvent) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO consent_events (id, ssaid, policy_version, categories, action, source, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(event.id.to_string())
+        .bind(&event.ssaid)
+        .bind(&event.policy_version)
+        .bind(Json(&event.categories))
+        .bind(event.action.as_str())
+        .bind(event.source.as_str())
+        .bind(event.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn find_consent_event(&self, id: Uuid) -> Result<Option<ConsentEvent>, StorageError> {
+        let row = sqlx::query(
+            "SELECT id, ssaid, policy_version, categories, action, source, created_at \
+             FROM consent_events WHERE id = ?",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(event_from_row).transpose()
+    }
+
+    async fn consent_events_for(&self, ssaid: &str) -> Result<Vec<ConsentEvent>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT id, ssaid, policy_version, categories, action, source, created_at \
+             FROM consent_events WHERE ssaid = ? ORDER BY created_at, id",
+        )
+        .bind(ssaid)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+}
