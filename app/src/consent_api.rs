@@ -1,7 +1,9 @@
 //! Server functions the banner calls, both from the hydrated page and as plain HTML forms.
 
+#[cfg(feature = "ssr")]
+use crate::domain::ConsentAction;
+use crate::domain::ConsentStatus;
 use crate::domain::decision::CurrentConsent;
-use crate::domain::{ConsentAction, ConsentStatus};
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -14,6 +16,15 @@ use std::collections::BTreeMap;
 pub struct UiError {
     pub code: String,
     pub message: String,
+}
+
+impl UiError {
+    pub fn new(code: &str, message: &str) -> Self {
+        Self {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        }
+    }
 }
 
 impl FromServerFnError for UiError {
@@ -41,24 +52,48 @@ pub async fn get_consent_status() -> Result<ConsentStatus, UiError> {
 
 /// Records a decision. `categories` holds the ticked checkboxes (`categories[NAME]=on`); for a
 /// custom choice every optional category that is not ticked is refused, as the form showed it.
+///
+/// The fields are optional and checked here rather than by the decoder, whose failures would be
+/// answered as server errors: a bad form is the client's error and gets a 400 with its reason.
 #[server(prefix = "/_sf", endpoint = "record_consent")]
 pub async fn record_consent(
-    policy_version: String,
-    action: ConsentAction,
+    policy_version: Option<String>,
+    action: Option<String>,
     categories: Option<BTreeMap<String, String>>,
 ) -> Result<CurrentConsent, UiError> {
+    use crate::backend::BackendError;
     use crate::domain::{ConsentRequest, ConsentSource};
+    use http::StatusCode;
 
     let (backend, parts) = ssr::backend_and_request()?;
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    let fail = |status: StatusCode, error: UiError| {
+        response.set_status(status);
+        Err(error)
+    };
+    let (Some(policy_version), Some(action)) = (policy_version, action) else {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            UiError::new("missing_field", "policy_version and action are required"),
+        );
+    };
+    let Some(action) = ConsentAction::parse(&action) else {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            UiError::new(
+                "invalid_action",
+                "action must be accept_all, reject_all or custom",
+            ),
+        );
+    };
     let submitted_without_js = ssr::accepts_html(&parts);
-    let ticked = categories.unwrap_or_default().into_keys().collect();
-    let request = ConsentRequest::from_form(&backend.policy(), policy_version, action, ticked);
     let source = if submitted_without_js {
         ConsentSource::NoJsForm
     } else {
         ConsentSource::Banner
     };
-    let response = expect_context::<leptos_axum::ResponseOptions>();
+    let ticked = categories.unwrap_or_default().into_keys().collect();
+    let request = ConsentRequest::from_form(&backend.policy(), policy_version, action, ticked);
     match backend.record(&parts, request, source).await {
         Ok(recorded) => {
             for cookie in recorded.set_cookies {
@@ -71,11 +106,11 @@ pub async fn record_consent(
             Ok(recorded.consent)
         }
         Err(err) => {
-            response.set_status(match err {
-                crate::backend::BackendError::Invalid(_) => http::StatusCode::UNPROCESSABLE_ENTITY,
-                crate::backend::BackendError::Internal => http::StatusCode::INTERNAL_SERVER_ERROR,
-            });
-            Err(ssr::ui_error(err))
+            let status = match err {
+                BackendError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                BackendError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            fail(status, ssr::ui_error(err))
         }
     }
 }

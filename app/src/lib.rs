@@ -12,7 +12,7 @@ mod pages;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The policy used when no `policy_file` is configured.
 #[cfg(feature = "ssr")]
@@ -58,8 +58,10 @@ pub fn App() -> impl IntoView {
                 </header>
                 <main class="zc-main">
                     <Routes fallback=pages::NotFound>
-                        <Route path=path!("/") view=pages::HomePage/>
-                        <Route path=path!("/notice") view=pages::NoticePage/>
+                        // In-order streaming puts the banner into the HTML itself, not into a
+                        // template that only a script can reveal: it must work with JS off.
+                        <Route path=path!("/") view=pages::HomePage ssr=SsrMode::InOrder/>
+                        <Route path=path!("/notice") view=pages::NoticePage ssr=SsrMode::InOrder/>
                     </Routes>
                 </main>
                 <footer class="zc-footer">

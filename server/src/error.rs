@@ -102,6 +102,30 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+/// Rewrites the bare 408 and 413 answers of the timeout and body-limit layers into the API's
+/// JSON error format, so every rejection reads the same.
+pub async fn json_for_layer_rejections(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE if !is_json => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is larger than this service accepts",
+        )
+        .into_response(),
+        StatusCode::REQUEST_TIMEOUT if !is_json => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "the request took too long",
+        )
+        .into_response(),
+        _ => response,
+    }
+}
+
 /// `axum::Json` whose rejections answer in the API's error format.
 #[derive(axum::extract::FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]

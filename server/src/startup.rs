@@ -191,6 +191,9 @@ fn router(state: AppState, settings: &Settings) -> Router {
             http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(settings.request_timeout_secs),
         ))
+        .layer(axum::middleware::map_response(
+            crate::error::json_for_layer_rejections,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn header_names_algorithm_and_key() {
         let signer = signer(1);
-        let header = jsonwebtoken::decode_header(&signer.sign(&claims(60))).unwrap();
+        let header = jsonwebtoken::decode_header(signer.sign(&claims(60))).unwrap();
         assert_eq!(header.alg, Algorithm::HS256);
         assert_eq!(header.kid.as_deref(), Some(signer.kid()));
         assert_eq!(signer.kid().len(), 12);

@@ -13,6 +13,12 @@ pub enum ConsentAction {
 }
 
 impl ConsentAction {
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::AcceptAll, Self::RejectAll, Self::Custom]
+            .into_iter()
+            .find(|action| action.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::AcceptAll => "accept_all",

@@ -1,0 +1,52 @@
+import { defineConfig } from '@playwright/test';
+import path from 'node:path';
+
+// The service under test: the release build from `cargo leptos build --release`, on a fresh
+// SQLite database in .tmp/ (the tests read its rows to check what was recorded).
+const root = path.resolve(__dirname, '..');
+const tmp = path.join(__dirname, '.tmp');
+export const port = Number(process.env.E2E_PORT ?? 3100);
+export const databasePath = path.join(tmp, 'e2e.db');
+
+export default defineConfig({
+  testDir: './tests',
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 30_000,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'off',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: `rm -rf '${tmp}' && mkdir -p '${tmp}' && exec '${root}/target/release/server'`,
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      ZC_CONFIG: path.join(__dirname, 'e2e.toml'),
+      ZC_LISTEN: `127.0.0.1:${port}`,
+      DATABASE_URL: `sqlite://${databasePath}`,
+      ZC_SIGNING_KEY_FILE: path.join(tmp, 'signing.key'),
+      LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
+      RUST_LOG: 'info',
+    },
+  },
+});

@@ -1,0 +1,106 @@
+import { test, expect } from '@playwright/test';
+import { ssaidOf, storedEvents, waitForHydration, watchErrors } from './helpers';
+
+const banner = '[data-testid="consent-banner"]';
+
+test('the banner is in the server HTML, before any script runs', async ({ request }) => {
+  const response = await request.get('/');
+  expect(response.status()).toBe(200);
+  const html = await response.text();
+  const at = html.indexOf('data-testid="consent-banner"');
+  expect(at).toBeGreaterThan(-1);
+  // Not inside a <template> that only a script would reveal.
+  expect(html.slice(0, at)).not.toContain('<template');
+  for (const text of ['Accept all', 'Reject all', 'Customize', 'href="/notice"']) expect(html).toContain(text);
+});
+
+test('after hydration Reject all records the choice without a reload', async ({ page, context }) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await waitForHydration(page);
+  await expect(page.locator(banner)).toBeVisible();
+  // A marker on window survives only if the page is not reloaded.
+  await page.evaluate(() => ((window as any).__stillSamePage = true));
+
+  await page.locator(`${banner} button[data-action="reject_all"]`).click();
+  await expect(page.locator(banner)).toHaveCount(0);
+  expect(await page.evaluate(() => (window as any).__stillSamePage)).toBe(true);
+
+  const events = storedEvents(await ssaidOf(context));
+  expect(events).toHaveLength(1);
+  expect(events[0]).toMatchObject({
+    action: 'reject_all',
+    source: 'banner',
+    policy_version: '2026-03-25',
+    categories: { necessary: true, preferences: false, analytics: false },
+  });
+
+  await page.reload();
+  await waitForHydration(page);
+  await expect(page.locator(banner)).toHaveCount(0);
+  await page.goto('/notice');
+  await expect(page.locator(banner)).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
+test('Customize and Save store exactly the ticked categories', async ({ page, context }) => {
+  const errors = watchErrors(page);
+  await page.goto('/notice');
+  await waitForHydration(page);
+  await page.locator(`${banner} [data-action="customize"]`).click();
+  const analytics = page.locator(`${banner} input[name="categories[analytics]"]`);
+  const preferences = page.locator(`${banner} input[name="categories[preferences]"]`);
+  await expect(analytics).not.toBeChecked();
+  await expect(preferences).not.toBeChecked();
+  await expect(page.locator(`${banner} [data-category="necessary"] input`)).toHaveCount(0);
+  await analytics.check();
+  await page.locator(`${banner} button[data-action="save"]`).click();
+  await expect(page.locator(banner)).toHaveCount(0);
+
+  const events = storedEvents(await ssaidOf(context));
+  expect(events).toHaveLength(1);
+  expect(events[0]).toMatchObject({
+    action: 'custom',
+    source: 'banner',
+    categories: { necessary: true, preferences: false, analytics: true },
+  });
+
+  const consent = (await context.cookies()).find((c) => c.name === 'zc_consent');
+  expect(consent?.httpOnly).toBe(false);
+  const claims = JSON.parse(Buffer.from(consent!.value.split('.')[1], 'base64url').toString());
+  expect(claims).toMatchObject({ ver: '2026-03-25', eid: events[0].id, cats: { analytics: true, preferences: false } });
+  expect(errors).toEqual([]);
+});
+
+test.describe('with JavaScript disabled', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('the plain form records the choice and redirects back', async ({ page, context }) => {
+    await page.goto('/notice');
+    await expect(page.locator(banner)).toBeVisible();
+    await page.locator(`${banner} button[data-action="accept_all"]`).click();
+    await page.waitForURL(/\/notice/);
+    await expect(page.locator(banner)).toHaveCount(0);
+
+    const events = storedEvents(await ssaidOf(context));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      action: 'accept_all',
+      source: 'no_js_form',
+      categories: { necessary: true, preferences: true, analytics: true },
+    });
+  });
+
+  test('Customize opens and saves without JavaScript', async ({ page, context }) => {
+    await page.goto('/');
+    await page.locator(`${banner} [data-action="customize"]`).click();
+    await page.locator(`${banner} input[name="categories[preferences]"]`).check();
+    await page.locator(`${banner} button[data-action="save"]`).click();
+    await page.waitForURL((url) => url.pathname === '/');
+    await expect(page.locator(banner)).toHaveCount(0);
+    const events = storedEvents(await ssaidOf(context));
+    expect(events.map((e) => [e.source, e.categories])).toEqual([
+      ['no_js_form', { analytics: false, necessary: true, preferences: true }],
+    ]);
+  });
+});

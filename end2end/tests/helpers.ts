@@ -1,0 +1,46 @@
+import { expect, type BrowserContext, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { databasePath } from '../playwright.config';
+
+export type ConsentRow = {
+  id: string;
+  ssaid: string;
+  policy_version: string;
+  categories: Record<string, boolean>;
+  action: string;
+  source: string;
+};
+
+/** The SSAID inside the visitor's signed `zc_ssaid` cookie. */
+export async function ssaidOf(context: BrowserContext): Promise<string> {
+  const cookie = (await context.cookies()).find((c) => c.name === 'zc_ssaid');
+  expect(cookie, 'the service sets zc_ssaid').toBeTruthy();
+  const payload = JSON.parse(Buffer.from(cookie!.value.split('.')[1], 'base64url').toString());
+  return payload.sub;
+}
+
+/** The consent events stored for one SSAID, read straight from the database. */
+export function storedEvents(ssaid: string): ConsentRow[] {
+  if (!/^[A-Za-z0-9_-]{22}$/.test(ssaid)) throw new Error(`not an SSAID: ${ssaid}`);
+  const out = execFileSync('sqlite3', [
+    '-json',
+    databasePath,
+    `SELECT id, ssaid, policy_version, categories, action, source FROM consent_events WHERE ssaid = '${ssaid}' ORDER BY created_at`,
+  ]).toString();
+  const rows = out.trim() ? JSON.parse(out) : [];
+  return rows.map((row: any) => ({ ...row, categories: JSON.parse(row.categories) }));
+}
+
+/** Collects console errors and uncaught exceptions; assert on them at the end of a test. */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(String(error)));
+  return errors;
+}
+
+export async function waitForHydration(page: Page) {
+  await expect(page.locator('#zc-app')).toHaveAttribute('data-hydrated', 'true');
+}

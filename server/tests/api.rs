@@ -1,0 +1,555 @@
+//! The HTTP surface, run against SQLite and PostgreSQL alike.
+
+mod common;
+
+use app::domain::{ConsentAction, ConsentSource};
+use common::*;
+use server::domain::claims::{CONSENT_AUDIENCE, ISSUER};
+use server::domain::{ConsentClaims, Ssaid, SsaidClaims};
+use std::collections::BTreeMap;
+
+on_both_engines![
+    health_check_reports_storage,
+    ssaid_is_issued_once_and_stored_with_terminal_type,
+    valid_ssaid_is_reused,
+    tampered_ssaid_is_replaced,
+    expired_ssaid_is_replaced,
+    foreign_signed_ssaid_is_replaced,
+    json_consent_is_recorded_and_cookie_set,
+    consent_cookie_is_read_back,
+    tampered_consent_cookie_is_not_trusted,
+    banner_is_in_the_html_until_decided,
+    no_js_form_records_and_redirects_back,
+    hydrated_banner_call_records_without_redirect,
+    server_function_rejects_bad_input_and_writes_nothing,
+    bad_json_inputs_get_clear_errors_and_write_nothing,
+    secure_cookies_by_default,
+    unknown_api_paths_answer_json,
+];
+
+async fn health_check_reports_storage(engine: Engine) {
+    let app = spawn(engine).await;
+    let response = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), r#"{"status":"ok"}"#);
+}
+
+async fn ssaid_is_issued_once_and_stored_with_terminal_type(engine: Engine) {
+    let app = spawn(engine).await;
+    let response = app
+        .http
+        .get(app.url("/"))
+        .header("user-agent", IPHONE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let header = set_cookie_header(&response, "zc_ssaid").expect("zc_ssaid set on first response");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=31536000"] {
+        assert!(header.contains(attribute), "{header} lacks {attribute}");
+    }
+    let token = set_cookie(&response, "zc_ssaid").unwrap();
+    let ssaid = ssaid_of(&app.tokens, &token);
+    let stored = app
+        .storage
+        .find_ssaid(&ssaid)
+        .await
+        .unwrap()
+        .expect("SSAID stored");
+    assert_eq!(stored.terminal_type.as_str(), "mobile");
+    let age = chrono::Utc::now() - stored.issued_at;
+    assert!(
+        age.num_seconds() < 60,
+        "issue time recorded: {:?}",
+        stored.issued_at
+    );
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::HS256);
+    assert_eq!(header.kid.as_deref(), Some(app.tokens.kid()));
+}
+
+async fn valid_ssaid_is_reused(engine: Engine) {
+    let app = spawn(engine).await;
+    let token = app.new_visitor().await;
+    for path in ["/", "/api/v1/consent", "/notice"] {
+        let response = app
+            .http
+            .get(app.url(path))
+            .header("cookie", format!("zc_ssaid={token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(
+            set_cookie(&response, "zc_ssaid"),
+            None,
+            "{path} must reuse the SSAID"
+        );
+    }
+}
+
+async fn assert_replaced(app: &TestApp, presented: &str) {
+    let response = app
+        .http
+        .get(app.url("/api/v1/consent"))
+        .header("cookie", format!("zc_ssaid={presented}"))
+        .send()
+        .await
+        .unwrap();
+    let fresh = set_cookie(&response, "zc_ssaid").expect("an untrusted SSAID is replaced");
+    assert_ne!(fresh, presented);
+    let ssaid = ssaid_of(&app.tokens, &fresh);
+    assert!(app.storage.find_ssaid(&ssaid).await.unwrap().is_some());
+}
+
+async fn tampered_ssaid_is_replaced(engine: Engine) {
+    let app = spawn(engine).await;
+    let token = app.new_visitor().await;
+    let forged_claims = SsaidClaims::new(
+        Ssaid::from_random_bytes([9; 16]),
+        chrono::Utc::now().timestamp(),
+        3600,
+    );
+    let forged_payload = app.tokens.sign(&forged_claims);
+    let (header, rest) = token.split_once('.').unwrap();
+    let signature = rest.split_once('.').unwrap().1;
+    let payload = forged_payload.split('.').nth(1).unwrap();
+    assert_replaced(&app, &format!("{header}.{payload}.{signature}")).await;
+    assert_replaced(&app, "garbage").await;
+}
+
+async fn expired_ssaid_is_replaced(engine: Engine) {
+    let app = spawn(engine).await;
+    let now = chrono::Utc::now().timestamp();
+    let mut claims = SsaidClaims::new(Ssaid::from_random_bytes([5; 16]), now - 7200, 3600);
+    claims.exp = now - 10;
+    assert_replaced(&app, &app.tokens.sign(&claims)).await;
+}
+
+async fn foreign_signed_ssaid_is_replaced(engine: Engine) {
+    let app = spawn(engine).await;
+    let foreign = server::tokens::TokenSigner::new(&secrecy::SecretSlice::from(vec![8u8; 32]));
+    let claims = SsaidClaims::new(
+        Ssaid::from_random_bytes([6; 16]),
+        chrono::Utc::now().timestamp(),
+        3600,
+    );
+    assert_replaced(&app, &foreign.sign(&claims)).await;
+}
+
+async fn json_consent_is_recorded_and_cookie_set(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let body = format!(
+        r#"{{"policy_version":"{POLICY_VERSION}","action":"custom","categories":{{"preferences":true,"analytics":false}}}}"#
+    );
+    let response = app.post_json(&format!("zc_ssaid={ssaid}"), &body).await;
+    assert_eq!(response.status(), 201);
+    let consent_token = set_cookie(&response, "zc_consent").expect("zc_consent set");
+    let header = set_cookie_header(&response, "zc_consent").unwrap();
+    assert!(
+        !header.contains("HttpOnly"),
+        "pages must be able to read {header}"
+    );
+    assert!(
+        header.contains("SameSite=Lax") && header.contains("Path=/"),
+        "{header}"
+    );
+
+    let claims: ConsentClaims = app.tokens.verify(&consent_token, CONSENT_AUDIENCE).unwrap();
+    assert_eq!(claims.iss, ISSUER);
+    assert_eq!(claims.ver, POLICY_VERSION);
+    let expected = BTreeMap::from([
+        ("analytics".to_owned(), false),
+        ("necessary".to_owned(), true),
+        ("preferences".to_owned(), true),
+    ]);
+    assert_eq!(claims.cats, expected);
+
+    let events = app.events_of(&ssaid).await;
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    assert_eq!(event.id.to_string(), claims.eid);
+    assert_eq!(event.policy_version, POLICY_VERSION);
+    assert_eq!(event.categories, expected);
+    assert_eq!(event.action, ConsentAction::Custom);
+    assert_eq!(event.source, ConsentSource::Api);
+    assert_eq!(
+        app.storage
+            .find_consent_event(event.id)
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(event)
+    );
+
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(json["consent"]["event_id"], claims.eid.as_str());
+    assert_eq!(json["needs_prompt"], false);
+}
+
+async fn consent_cookie_is_read_back(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let cookies = format!("zc_ssaid={ssaid}");
+    let before: serde_json::Value = app
+        .http
+        .get(app.url("/api/v1/consent"))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before["consent"], serde_json::Value::Null);
+    assert_eq!(before["needs_prompt"], true);
+
+    let body = format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all"}}"#);
+    let response = app.post_json(&cookies, &body).await;
+    let consent = set_cookie(&response, "zc_consent").unwrap();
+    let after: serde_json::Value = app
+        .http
+        .get(app.url("/api/v1/consent"))
+        .header("cookie", format!("{cookies}; zc_consent={consent}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["needs_prompt"], false);
+    assert_eq!(after["consent"]["categories"]["analytics"], false);
+    assert_eq!(after["consent"]["categories"]["necessary"], true);
+    assert_eq!(after["consent"]["policy_version"], POLICY_VERSION);
+}
+
+async fn tampered_consent_cookie_is_not_trusted(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    // Validly signed, but as an SSAID: the audience must keep it from passing as consent.
+    let wrong_audience = ssaid.clone();
+    let foreign = server::tokens::TokenSigner::new(&secrecy::SecretSlice::from(vec![1u8; 32]));
+    let claims = ConsentClaims {
+        iss: ISSUER.into(),
+        aud: CONSENT_AUDIENCE.into(),
+        ver: POLICY_VERSION.into(),
+        cats: BTreeMap::from([("analytics".into(), true)]),
+        eid: "forged".into(),
+        iat: chrono::Utc::now().timestamp(),
+        exp: chrono::Utc::now().timestamp() + 60,
+    };
+    for consent in [wrong_audience, foreign.sign(&claims)] {
+        let cookies = format!("zc_ssaid={ssaid}; zc_consent={consent}");
+        let json: serde_json::Value = app
+            .http
+            .get(app.url("/api/v1/consent"))
+            .header("cookie", &cookies)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(json["consent"], serde_json::Value::Null);
+        let html = app
+            .http
+            .get(app.url("/"))
+            .header("cookie", &cookies)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            html.text()
+                .await
+                .unwrap()
+                .contains(r#"data-testid="consent-banner""#)
+        );
+    }
+}
+
+async fn banner_is_in_the_html_until_decided(engine: Engine) {
+    let app = spawn(engine).await;
+    let response = app.http.get(app.url("/")).send().await.unwrap();
+    let ssaid = set_cookie(&response, "zc_ssaid").unwrap();
+    let html = response.text().await.unwrap();
+    let banner = html
+        .find(r#"data-testid="consent-banner""#)
+        .expect("banner rendered on the server");
+    assert!(
+        !html[..banner].contains("<template"),
+        "the banner must not wait for a script"
+    );
+    for needed in [
+        "Accept all",
+        "Reject all",
+        "Customize",
+        r#"href="/notice""#,
+        r#"name="categories[analytics]""#,
+    ] {
+        assert!(html.contains(needed), "banner lacks {needed}");
+    }
+    assert!(
+        !html.contains("checked"),
+        "no optional category may be pre-ticked"
+    );
+
+    let body = format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"accept_all"}}"#);
+    let response = app.post_json(&format!("zc_ssaid={ssaid}"), &body).await;
+    let consent = set_cookie(&response, "zc_consent").unwrap();
+    let html = app
+        .http
+        .get(app.url("/"))
+        .header("cookie", format!("zc_ssaid={ssaid}; zc_consent={consent}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains(r#"data-testid="consent-banner""#),
+        "a decided visitor sees no banner"
+    );
+}
+
+async fn no_js_form_records_and_redirects_back(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let response = app
+        .http
+        .post(app.url("/_sf/record_consent"))
+        .header("cookie", format!("zc_ssaid={ssaid}"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", app.url("/notice"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "policy_version={POLICY_VERSION}&action=custom&categories%5Banalytics%5D=on"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert!(
+        response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with(&app.url("/notice"))
+    );
+    assert!(set_cookie(&response, "zc_consent").is_some());
+    let events = app.events_of(&ssaid).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].source, ConsentSource::NoJsForm);
+    assert!(events[0].categories["analytics"]);
+    assert!(!events[0].categories["preferences"]);
+
+    // Without a Referer the visitor lands on the start page rather than on raw JSON.
+    let response = app
+        .http
+        .post(app.url("/_sf/record_consent"))
+        .header("cookie", format!("zc_ssaid={ssaid}"))
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("policy_version={POLICY_VERSION}&action=reject_all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/");
+    assert_eq!(app.events_of(&ssaid).await.len(), 2);
+}
+
+async fn hydrated_banner_call_records_without_redirect(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let response = app
+        .http
+        .post(app.url("/_sf/record_consent"))
+        .header("cookie", format!("zc_ssaid={ssaid}"))
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("policy_version={POLICY_VERSION}&action=accept_all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(set_cookie(&response, "zc_consent").is_some());
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(json["categories"]["analytics"], true);
+    let events = app.events_of(&ssaid).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].source, ConsentSource::Banner);
+    assert_eq!(events[0].action, ConsentAction::AcceptAll);
+}
+
+async fn server_function_rejects_bad_input_and_writes_nothing(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    for (body, status, code) in [
+        (
+            "policy_version=old&action=accept_all".to_owned(),
+            422,
+            "stale_policy_version",
+        ),
+        (
+            format!("policy_version={POLICY_VERSION}&action=custom&categories%5Bads%5D=on"),
+            422,
+            "unknown_category",
+        ),
+        (
+            format!("policy_version={POLICY_VERSION}&action=maybe"),
+            400,
+            "invalid_action",
+        ),
+        ("action=accept_all".to_owned(), 400, "missing_field"),
+    ] {
+        let response = app
+            .http
+            .post(app.url("/_sf/record_consent"))
+            .header("cookie", format!("zc_ssaid={ssaid}"))
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{body}");
+        assert!(set_cookie(&response, "zc_consent").is_none());
+        let json: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(json["code"], code, "{body}: {json}");
+        assert!(!json["message"].as_str().unwrap().is_empty());
+    }
+    assert!(app.events_of(&ssaid).await.is_empty());
+}
+
+async fn bad_json_inputs_get_clear_errors_and_write_nothing(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let cookies = format!("zc_ssaid={ssaid}");
+    let v = POLICY_VERSION;
+    let cases = [
+        (
+            "{not json".to_owned(),
+            "application/json",
+            400,
+            "malformed_json",
+        ),
+        (
+            format!(r#"{{"policy_version":"{v}","action":"sometimes"}}"#),
+            "application/json",
+            422,
+            "invalid_body",
+        ),
+        (
+            format!(r#"{{"policy_version":"{v}","action":"accept_all","extra":1}}"#),
+            "application/json",
+            422,
+            "invalid_body",
+        ),
+        (
+            format!(
+                r#"{{"policy_version":"{v}","action":"custom","categories":{{"preferences":true,"analytics":true,"ads":true}}}}"#
+            ),
+            "application/json",
+            422,
+            "unknown_category",
+        ),
+        (
+            format!(
+                r#"{{"policy_version":"{v}","action":"custom","categories":{{"preferences":true}}}}"#
+            ),
+            "application/json",
+            422,
+            "missing_category",
+        ),
+        (
+            format!(
+                r#"{{"policy_version":"{v}","action":"custom","categories":{{"necessary":false,"preferences":true,"analytics":true}}}}"#
+            ),
+            "application/json",
+            422,
+            "necessary_refused",
+        ),
+        (
+            format!(
+                r#"{{"policy_version":"{v}","action":"reject_all","categories":{{"analytics":true}}}}"#
+            ),
+            "application/json",
+            422,
+            "contradicts_action",
+        ),
+        (
+            r#"{"policy_version":"1999-01-01","action":"accept_all"}"#.to_owned(),
+            "application/json",
+            409,
+            "stale_policy_version",
+        ),
+        (
+            format!(r#"{{"policy_version":"{v}","action":"accept_all"}}"#),
+            "text/plain",
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            format!(
+                r#"{{"policy_version":"{v}","action":"accept_all","pad":"{}"}}"#,
+                "x".repeat(64 * 1024)
+            ),
+            "application/json",
+            413,
+            "payload_too_large",
+        ),
+    ];
+    for (body, content_type, status, code) in cases {
+        let response = app
+            .http
+            .post(app.url("/api/v1/consent"))
+            .header("cookie", &cookies)
+            .header("content-type", content_type)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let shown = &body[..body.len().min(80)];
+        assert_eq!(response.status(), status, "{shown}");
+        assert!(set_cookie(&response, "zc_consent").is_none());
+        let json: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(json["error"]["code"], code, "{shown}: {json}");
+        assert!(!json["error"]["message"].as_str().unwrap().is_empty());
+    }
+    assert!(
+        app.events_of(&ssaid).await.is_empty(),
+        "bad input must write nothing"
+    );
+}
+
+async fn secure_cookies_by_default(engine: Engine) {
+    let app = spawn_with(engine, |settings| settings.cookie_secure = true).await;
+    let response = app.http.get(app.url("/")).send().await.unwrap();
+    let header = set_cookie_header(&response, "zc_ssaid").unwrap();
+    assert!(header.contains("Secure"), "{header}");
+}
+
+async fn unknown_api_paths_answer_json(engine: Engine) {
+    let app = spawn(engine).await;
+    let response = app
+        .http
+        .get(app.url("/api/v1/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(json["error"]["code"], "not_found");
+    let response = app
+        .http
+        .delete(app.url("/api/v1/consent"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(json["error"]["code"], "method_not_allowed");
+    let page = app.http.get(app.url("/no-such-page")).send().await.unwrap();
+    assert_eq!(page.status(), 404);
+}

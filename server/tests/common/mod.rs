@@ -1,0 +1,173 @@
+//! Spawns the application on port 0 against SQLite or PostgreSQL and drives it over HTTP.
+
+#![allow(dead_code)]
+
+use base64::Engine as _;
+use secrecy::SecretString;
+use server::config::Settings;
+use server::startup::Application;
+use server::storage::{self, ConsentEvent, Storage};
+use server::tokens::TokenSigner;
+use sqlx::Connection;
+use std::sync::Arc;
+use tempfile::TempDir;
+
+pub const POLICY_VERSION: &str = "2026-03-25";
+pub const SIGNING_KEY: [u8; 32] = [7; 32];
+pub const CHROME_DESKTOP: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
+pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+
+#[derive(Debug, Clone, Copy)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub storage: Arc<dyn Storage>,
+    pub tokens: TokenSigner,
+    _dir: TempDir,
+}
+
+/// Runs the same test against each engine.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name($crate::common::Engine::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name($crate::common::Engine::Postgres).await })*
+        }
+    };
+}
+
+/// A fresh database for one test: a SQLite file in a temp folder, or a new database on the
+/// PostgreSQL server named by `ZC_TEST_POSTGRES_URL` (the test command starts one).
+async fn database_url(engine: Engine, dir: &TempDir) -> String {
+    match engine {
+        Engine::Sqlite => format!("sqlite://{}", dir.path().join("consent.db").display()),
+        Engine::Postgres => {
+            let admin_url = std::env::var("ZC_TEST_POSTGRES_URL").expect(
+                "ZC_TEST_POSTGRES_URL must name a PostgreSQL server for the postgres tests; \
+                 `scripts/test` starts one and sets it",
+            );
+            let name = format!("zc_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .expect("connect to test PostgreSQL");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .expect("create test database");
+            let (base, _) = admin_url
+                .rsplit_once('/')
+                .expect("URL with a database path");
+            format!("{base}/{name}")
+        }
+    }
+}
+
+pub fn settings(database_url: String, dir: &TempDir) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url,
+        site_root: dir.path().join("site"),
+        signing_key: Some(SecretString::from(
+            base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY),
+        )),
+        signing_key_file: dir.path().join("unused.key"),
+        cookie_secure: false,
+        ..Settings::default()
+    }
+}
+
+pub async fn spawn(engine: Engine) -> TestApp {
+    spawn_with(engine, |_| {}).await
+}
+
+pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(engine, &dir).await;
+    let mut settings = settings(url.clone(), &dir);
+    adjust(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("application starts");
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp {
+        base,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        storage: storage::connect(&url).await.unwrap(),
+        tokens: TokenSigner::new(&secrecy::SecretSlice::from(SIGNING_KEY.to_vec())),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A first visit: returns the SSAID cookie the service set.
+    pub async fn new_visitor(&self) -> String {
+        let response = self.http.get(self.url("/healthz")).send().await.unwrap();
+        assert!(
+            set_cookie(&response, "zc_ssaid").is_none(),
+            "healthz must not issue SSAIDs"
+        );
+        let response = self
+            .http
+            .get(self.url("/api/v1/consent"))
+            .send()
+            .await
+            .unwrap();
+        set_cookie(&response, "zc_ssaid").expect("first response sets zc_ssaid")
+    }
+
+    pub async fn post_json(&self, cookies: &str, body: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/consent"))
+            .header("cookie", cookies)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn events_of(&self, ssaid_token: &str) -> Vec<ConsentEvent> {
+        let ssaid = ssaid_of(&self.tokens, ssaid_token);
+        self.storage.consent_events_for(&ssaid).await.unwrap()
+    }
+}
+
+/// The value of one cookie set by a response.
+pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    set_cookie_header(response, name).map(|header| {
+        let pair = header.split(';').next().unwrap();
+        pair.split_once('=').unwrap().1.to_owned()
+    })
+}
+
+/// The whole `Set-Cookie` header for one cookie, attributes included.
+pub fn set_cookie_header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with(&format!("{name}=")))
+}
+
+pub fn ssaid_of(tokens: &TokenSigner, token: &str) -> String {
+    let claims: server::domain::SsaidClaims =
+        tokens.verify(token, "zc_ssaid").expect("valid SSAID token");
+    claims.sub.as_str().to_owned()
+}
