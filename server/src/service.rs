@@ -43,6 +43,14 @@ impl ConsentService {
         }
     }
 
+    /// The current policy in the visitor's language and their standing decision.
+    pub fn status(&self, headers: &http::HeaderMap) -> ConsentStatus {
+        ConsentStatus {
+            policy: self.policy.view(&self.policy.default_language),
+            current: self.current_consent(headers),
+        }
+    }
+
     pub async fn record_for(
         &self,
         visitor: &Visitor,
@@ -91,10 +99,7 @@ impl ConsentBackend for ConsentService {
     }
 
     async fn status(&self, request: &Parts) -> Result<ConsentStatus, BackendError> {
-        Ok(ConsentStatus {
-            policy: self.policy.view(&self.policy.default_language),
-            current: self.current_consent(&request.headers),
-        })
+        Ok(ConsentService::status(self, &request.headers))
     }
 
     async fn record(
