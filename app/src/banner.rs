@@ -2,7 +2,7 @@
 //! forms without JavaScript, and recording choices without a reload once hydrated.
 
 use crate::consent_api::{RecordConsent, UiError, get_consent_status};
-use crate::domain::{CategoryView, PolicyView};
+use crate::domain::{CategoryView, ConsentAction, PolicyView};
 use leptos::either::Either;
 use leptos::prelude::*;
 
@@ -68,20 +68,9 @@ fn BannerBody(policy: PolicyView, record: ServerAction<RecordConsent>) -> impl I
             </p>
             {failure}
             <div class="zc-banner__actions">
-                <ActionForm action=record>
-                    {hidden_version()}
-                    <input type="hidden" name="action" value="accept_all"/>
-                    <button type="submit" class="zc-btn zc-btn--choice" data-action="accept_all">
-                        {text.accept_all}
-                    </button>
-                </ActionForm>
-                <ActionForm action=record>
-                    {hidden_version()}
-                    <input type="hidden" name="action" value="reject_all"/>
-                    <button type="submit" class="zc-btn zc-btn--choice" data-action="reject_all">
-                        {text.reject_all}
-                    </button>
-                </ActionForm>
+                // One component for both: Accept and Reject must carry equal weight.
+                <OneClickChoice record version action=ConsentAction::AcceptAll label=text.accept_all/>
+                <OneClickChoice record version action=ConsentAction::RejectAll label=text.reject_all/>
             </div>
             // <details> opens without JavaScript, so Customize works in every browser.
             <details class="zc-customize">
@@ -111,6 +100,25 @@ fn BannerBody(policy: PolicyView, record: ServerAction<RecordConsent>) -> impl I
                 </ActionForm>
             </details>
         </section>
+    }
+}
+
+/// A form with a single button that records Accept all or Reject all.
+#[component]
+fn OneClickChoice(
+    record: ServerAction<RecordConsent>,
+    version: StoredValue<String>,
+    action: ConsentAction,
+    label: String,
+) -> impl IntoView {
+    view! {
+        <ActionForm action=record>
+            <input type="hidden" name="policy_version" value=version.get_value()/>
+            <input type="hidden" name="action" value=action.as_str()/>
+            <button type="submit" class="zc-btn zc-btn--choice" data-action=action.as_str()>
+                {label}
+            </button>
+        </ActionForm>
     }
 }
 

@@ -72,6 +72,23 @@ test('Customize and Save store exactly the ticked categories', async ({ page, co
   expect(errors).toEqual([]);
 });
 
+test('a refused choice shows a readable message in the banner and records nothing', async ({ page, context }) => {
+  await page.goto('/');
+  await waitForHydration(page);
+  // As if the policy changed while the page was open: the server refuses the stale version.
+  await page.evaluate(() =>
+    document
+      .querySelectorAll<HTMLInputElement>('input[name="policy_version"]')
+      .forEach((input) => (input.value = '1999-01-01')),
+  );
+  await page.locator(`${banner} button[data-action="accept_all"]`).click();
+  const alert = page.locator(`${banner} [role="alert"]`);
+  await expect(alert).toHaveAttribute('data-error-code', 'stale_policy_version');
+  await expect(alert).toContainText('reload the page');
+  await expect(page.locator(banner)).toBeVisible();
+  expect(storedEvents(await ssaidOf(context))).toEqual([]);
+});
+
 test.describe('with JavaScript disabled', () => {
   test.use({ javaScriptEnabled: false });
 

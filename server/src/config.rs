@@ -116,6 +116,7 @@ impl Settings {
                     .only(&["LEPTOS_SITE_ROOT"])
                     .map(|_| "site_root".into()),
             )
+            // Unknown ZC_ variables are refused like unknown file keys: a typo must not pass.
             .merge(Env::prefixed("ZC_").ignore(&["CONFIG"]))
             .merge(Env::raw().only(&["DATABASE_URL"]));
         let settings: Settings = figment.extract()?;
@@ -195,6 +196,8 @@ fn generate_key_file(path: &Path) -> Result<SecretSlice<u8>, ConfigError> {
 }
 
 #[cfg(test)]
+// figment's test jail fixes the closure's error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
@@ -238,6 +241,55 @@ mod tests {
         };
         let shown = format!("{settings:?}");
         assert!(!shown.contains("c2VjcmV0"), "{shown}");
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "consent.toml",
+                "listen = \"0.0.0.0:8080\"\ncookie_secure = false\nconsent_lifetime_days = 180\n",
+            )?;
+            jail.set_env("ZC_CONSENT_LIFETIME_DAYS", "90");
+            jail.set_env("DATABASE_URL", "postgres://consent@db/consent");
+            let settings = Settings::load().map_err(|e| e.to_string())?;
+            assert_eq!(settings.listen, "0.0.0.0:8080".parse().unwrap());
+            assert!(!settings.cookie_secure);
+            assert_eq!(settings.consent_lifetime_days, 90);
+            assert_eq!(settings.database_url, "postgres://consent@db/consent");
+            assert_eq!(
+                settings.ssaid_lifetime_days, 365,
+                "untouched settings keep their default"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_a_reason() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DATABASE_URL", "mysql://nope");
+            let err = Settings::load().unwrap_err().to_string();
+            assert!(err.contains("database_url"), "{err}");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("ZC_COOKIE_SECUR", "false");
+            let err = Settings::load().unwrap_err().to_string();
+            assert!(
+                err.contains("cookie_secur"),
+                "a misspelt variable is named: {err}"
+            );
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("consent.toml", "no_such_setting = 1\n")?;
+            assert!(Settings::load().is_err());
+            jail.set_env("ZC_CONFIG", "missing.toml");
+            let err = Settings::load().unwrap_err().to_string();
+            assert!(err.contains("missing.toml"), "{err}");
+            Ok(())
+        });
     }
 
     #[test]

@@ -25,6 +25,7 @@ on_both_engines![
     bad_json_inputs_get_clear_errors_and_write_nothing,
     secure_cookies_by_default,
     unknown_api_paths_answer_json,
+    static_assets_are_served_compressed,
 ];
 
 async fn health_check_reports_storage(engine: Engine) {
@@ -192,32 +193,16 @@ async fn consent_cookie_is_read_back(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
     let cookies = format!("zc_ssaid={ssaid}");
-    let before: serde_json::Value = app
-        .http
-        .get(app.url("/api/v1/consent"))
-        .header("cookie", &cookies)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before = app.consent_status(&cookies).await;
     assert_eq!(before["consent"], serde_json::Value::Null);
     assert_eq!(before["needs_prompt"], true);
 
     let body = format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all"}}"#);
     let response = app.post_json(&cookies, &body).await;
     let consent = set_cookie(&response, "zc_consent").unwrap();
-    let after: serde_json::Value = app
-        .http
-        .get(app.url("/api/v1/consent"))
-        .header("cookie", format!("{cookies}; zc_consent={consent}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after = app
+        .consent_status(&format!("{cookies}; zc_consent={consent}"))
+        .await;
     assert_eq!(after["needs_prompt"], false);
     assert_eq!(after["consent"]["categories"]["analytics"], false);
     assert_eq!(after["consent"]["categories"]["necessary"], true);
@@ -241,16 +226,7 @@ async fn tampered_consent_cookie_is_not_trusted(engine: Engine) {
     };
     for consent in [wrong_audience, foreign.sign(&claims)] {
         let cookies = format!("zc_ssaid={ssaid}; zc_consent={consent}");
-        let json: serde_json::Value = app
-            .http
-            .get(app.url("/api/v1/consent"))
-            .header("cookie", &cookies)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let json = app.consent_status(&cookies).await;
         assert_eq!(json["consent"], serde_json::Value::Null);
         let html = app
             .http
@@ -317,15 +293,12 @@ async fn no_js_form_records_and_redirects_back(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
     let response = app
-        .http
-        .post(app.url("/_sf/record_consent"))
-        .header("cookie", format!("zc_ssaid={ssaid}"))
-        .header("accept", "text/html,application/xhtml+xml")
+        .post_form(
+            &format!("zc_ssaid={ssaid}"),
+            "text/html,application/xhtml+xml",
+            &format!("policy_version={POLICY_VERSION}&action=custom&categories%5Banalytics%5D=on"),
+        )
         .header("referer", app.url("/notice"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "policy_version={POLICY_VERSION}&action=custom&categories%5Banalytics%5D=on"
-        ))
         .send()
         .await
         .unwrap();
@@ -345,12 +318,11 @@ async fn no_js_form_records_and_redirects_back(engine: Engine) {
 
     // Without a Referer the visitor lands on the start page rather than on raw JSON.
     let response = app
-        .http
-        .post(app.url("/_sf/record_consent"))
-        .header("cookie", format!("zc_ssaid={ssaid}"))
-        .header("accept", "text/html")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("policy_version={POLICY_VERSION}&action=reject_all"))
+        .post_form(
+            &format!("zc_ssaid={ssaid}"),
+            "text/html",
+            &format!("policy_version={POLICY_VERSION}&action=reject_all"),
+        )
         .send()
         .await
         .unwrap();
@@ -363,12 +335,11 @@ async fn hydrated_banner_call_records_without_redirect(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
     let response = app
-        .http
-        .post(app.url("/_sf/record_consent"))
-        .header("cookie", format!("zc_ssaid={ssaid}"))
-        .header("accept", "application/json")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("policy_version={POLICY_VERSION}&action=accept_all"))
+        .post_form(
+            &format!("zc_ssaid={ssaid}"),
+            "application/json",
+            &format!("policy_version={POLICY_VERSION}&action=accept_all"),
+        )
         .send()
         .await
         .unwrap();
@@ -404,12 +375,7 @@ async fn server_function_rejects_bad_input_and_writes_nothing(engine: Engine) {
         ("action=accept_all".to_owned(), 400, "missing_field"),
     ] {
         let response = app
-            .http
-            .post(app.url("/_sf/record_consent"))
-            .header("cookie", format!("zc_ssaid={ssaid}"))
-            .header("accept", "application/json")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.clone())
+            .post_form(&format!("zc_ssaid={ssaid}"), "application/json", &body)
             .send()
             .await
             .unwrap();
@@ -552,4 +518,30 @@ async fn unknown_api_paths_answer_json(engine: Engine) {
     assert_eq!(json["error"]["code"], "method_not_allowed");
     let page = app.http.get(app.url("/no-such-page")).send().await.unwrap();
     assert_eq!(page.status(), 404);
+}
+
+async fn static_assets_are_served_compressed(engine: Engine) {
+    let app = spawn(engine).await;
+    let pkg = app.site_root().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(
+        pkg.join("zeccloud-consent.js"),
+        "export const banner = 1;\n".repeat(500),
+    )
+    .unwrap();
+    let response = app
+        .http
+        .get(app.url("/pkg/zeccloud-consent.js"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-encoding"], "br");
+    assert!(
+        set_cookie(&response, "zc_ssaid").is_none(),
+        "assets must not issue SSAIDs"
+    );
+    let compressed = response.bytes().await.unwrap();
+    assert!(compressed.len() < 500, "{} bytes", compressed.len());
 }

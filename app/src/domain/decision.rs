@@ -41,6 +41,12 @@ pub enum ConsentSource {
 }
 
 impl ConsentSource {
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Banner, Self::NoJsForm, Self::Api]
+            .into_iter()
+            .find(|source| source.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Banner => "banner",
@@ -423,6 +429,34 @@ mod tests {
             BTreeSet::new(),
         );
         assert_eq!(accept.categories, None);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for action in [
+            ConsentAction::AcceptAll,
+            ConsentAction::RejectAll,
+            ConsentAction::Custom,
+        ] {
+            assert_eq!(ConsentAction::parse(action.as_str()), Some(action));
+            assert_eq!(
+                serde_json::to_string(&action).unwrap(),
+                format!("\"{}\"", action.as_str())
+            );
+        }
+        for source in [
+            ConsentSource::Banner,
+            ConsentSource::NoJsForm,
+            ConsentSource::Api,
+        ] {
+            assert_eq!(ConsentSource::parse(source.as_str()), Some(source));
+            assert_eq!(
+                serde_json::to_string(&source).unwrap(),
+                format!("\"{}\"", source.as_str())
+            );
+        }
+        assert_eq!(ConsentAction::parse("maybe"), None);
+        assert_eq!(ConsentSource::parse("fax"), None);
     }
 
     #[test]

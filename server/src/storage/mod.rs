@@ -70,30 +70,23 @@ pub async fn connect(database_url: &str) -> Result<Arc<dyn Storage>, StorageErro
     Ok(storage)
 }
 
-/// Text columns shared by both engines.
+/// Text columns shared by both engines; an unknown value means the row was not written by us.
+fn parse_column<T>(
+    column: &str,
+    raw: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, StorageError> {
+    parse(raw).ok_or_else(|| StorageError::Corrupt(format!("unknown {column} {raw:?}")))
+}
+
 fn parse_action(raw: &str) -> Result<ConsentAction, StorageError> {
-    [
-        ConsentAction::AcceptAll,
-        ConsentAction::RejectAll,
-        ConsentAction::Custom,
-    ]
-    .into_iter()
-    .find(|a| a.as_str() == raw)
-    .ok_or_else(|| StorageError::Corrupt(format!("unknown action {raw:?}")))
+    parse_column("action", raw, ConsentAction::parse)
 }
 
 fn parse_source(raw: &str) -> Result<ConsentSource, StorageError> {
-    [
-        ConsentSource::Banner,
-        ConsentSource::NoJsForm,
-        ConsentSource::Api,
-    ]
-    .into_iter()
-    .find(|s| s.as_str() == raw)
-    .ok_or_else(|| StorageError::Corrupt(format!("unknown source {raw:?}")))
+    parse_column("source", raw, ConsentSource::parse)
 }
 
 fn parse_terminal(raw: &str) -> Result<TerminalType, StorageError> {
-    TerminalType::parse(raw)
-        .ok_or_else(|| StorageError::Corrupt(format!("unknown terminal type {raw:?}")))
+    parse_column("terminal type", raw, TerminalType::parse)
 }

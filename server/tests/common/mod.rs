@@ -45,13 +45,13 @@ macro_rules! on_both_engines {
 }
 
 /// A fresh database for one test: a SQLite file in a temp folder, or a new database on the
-/// PostgreSQL server named by `ZC_TEST_POSTGRES_URL` (the test command starts one).
+/// PostgreSQL server named by `CONSENT_TEST_POSTGRES_URL` (the test command starts one).
 async fn database_url(engine: Engine, dir: &TempDir) -> String {
     match engine {
         Engine::Sqlite => format!("sqlite://{}", dir.path().join("consent.db").display()),
         Engine::Postgres => {
-            let admin_url = std::env::var("ZC_TEST_POSTGRES_URL").expect(
-                "ZC_TEST_POSTGRES_URL must name a PostgreSQL server for the postgres tests; \
+            let admin_url = std::env::var("CONSENT_TEST_POSTGRES_URL").expect(
+                "CONSENT_TEST_POSTGRES_URL must name a PostgreSQL server for the postgres tests; \
                  `scripts/test` starts one and sets it",
             );
             let name = format!("zc_test_{}", uuid::Uuid::new_v4().simple());
@@ -111,6 +111,10 @@ pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) -> T
 }
 
 impl TestApp {
+    pub fn site_root(&self) -> std::path::PathBuf {
+        self._dir.path().join("site")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -129,6 +133,34 @@ impl TestApp {
             .await
             .unwrap();
         set_cookie(&response, "zc_ssaid").expect("first response sets zc_ssaid")
+    }
+
+    pub async fn get(&self, path: &str, cookies: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .header("cookie", cookies)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET /api/v1/consent` as JSON.
+    pub async fn consent_status(&self, cookies: &str) -> serde_json::Value {
+        self.get("/api/v1/consent", cookies)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// A form POST to the banner's server function, as a browser sends it.
+    pub fn post_form(&self, cookies: &str, accept: &str, body: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(self.url("/_sf/record_consent"))
+            .header("cookie", cookies)
+            .header("accept", accept)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_owned())
     }
 
     pub async fn post_json(&self, cookies: &str, body: &str) -> reqwest::Response {
