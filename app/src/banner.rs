@@ -45,9 +45,6 @@ fn BannerBody(policy: PolicyView, record: ServerAction<RecordConsent>) -> impl I
         Some(Err(error)) => Some(view! { <ErrorNotice error/> }),
         _ => None,
     };
-    // The version the visitor is shown travels with the choice: it is what they agreed to.
-    let hidden_version =
-        move || view! { <input type="hidden" name="policy_version" value=version.get_value()/> };
     let optional = policy
         .categories
         .iter()
@@ -76,7 +73,7 @@ fn BannerBody(policy: PolicyView, record: ServerAction<RecordConsent>) -> impl I
             <details class="zc-customize">
                 <summary class="zc-btn zc-btn--secondary" data-action="customize">{text.customize}</summary>
                 <ActionForm action=record>
-                    {hidden_version()}
+                    <input type="hidden" name="policy_version" value=version.get_value()/>
                     <input type="hidden" name="action" value="custom"/>
                     <ul class="zc-categories">
                         {required
@@ -103,7 +100,8 @@ fn BannerBody(policy: PolicyView, record: ServerAction<RecordConsent>) -> impl I
     }
 }
 
-/// A form with a single button that records Accept all or Reject all.
+/// A form with a single button that records Accept all or Reject all. The policy version shown
+/// travels with every choice: it is what the visitor agreed to.
 #[component]
 fn OneClickChoice(
     record: ServerAction<RecordConsent>,

@@ -26,6 +26,7 @@ on_both_engines![
     secure_cookies_by_default,
     unknown_api_paths_answer_json,
     static_assets_are_served_compressed,
+    consent_events_cannot_be_rewritten,
 ];
 
 async fn health_check_reports_storage(engine: Engine) {
@@ -544,4 +545,25 @@ async fn static_assets_are_served_compressed(engine: Engine) {
     );
     let compressed = response.bytes().await.unwrap();
     assert!(compressed.len() < 500, "{} bytes", compressed.len());
+}
+
+async fn consent_events_cannot_be_rewritten(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let body = format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all"}}"#);
+    assert_eq!(
+        app.post_json(&format!("zc_ssaid={ssaid}"), &body)
+            .await
+            .status(),
+        201
+    );
+    let err = app
+        .execute_raw("UPDATE consent_events SET action = 'accept_all'")
+        .await
+        .expect_err("proof of consent is append-only");
+    assert!(err.to_string().contains("append-only"), "{err}");
+    assert_eq!(
+        app.events_of(&ssaid).await[0].action,
+        ConsentAction::RejectAll
+    );
 }

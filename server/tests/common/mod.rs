@@ -25,6 +25,8 @@ pub enum Engine {
 
 pub struct TestApp {
     pub base: String,
+    pub engine: Engine,
+    pub database_url: String,
     pub http: reqwest::Client,
     pub storage: Arc<dyn Storage>,
     pub tokens: TokenSigner,
@@ -100,6 +102,8 @@ pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) -> T
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     TestApp {
         base,
+        engine,
+        database_url: url.clone(),
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -111,6 +115,21 @@ pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) -> T
 }
 
 impl TestApp {
+    /// Runs one statement on the database directly, bypassing the service.
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self.engine {
+            Engine::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.database_url).await?;
+                Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
+            }
+            Engine::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.database_url).await?;
+                Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
+            }
+        }
+    }
+
     pub fn site_root(&self) -> std::path::PathBuf {
         self._dir.path().join("site")
     }
