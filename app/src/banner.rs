@@ -1,18 +1,23 @@
 //! The consent banner: rendered on the server so it is there at first paint, usable as plain
 //! forms without JavaScript, and recording choices without a reload once hydrated.
 
-use crate::consent_api::{RecordConsent, UiError, get_consent_status};
-use crate::domain::{CategoryView, ConsentAction, PolicyView};
+use crate::ConsentContext;
+use crate::consent_api::{RecordConsent, UiError};
+use crate::domain::{
+    CategoryView, ConsentAction, ConsentStatus, CurrentConsent, IdentifierView, PromptReason,
+};
 use leptos::either::Either;
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 #[component]
 pub fn ConsentBanner() -> impl IntoView {
-    let record = ServerAction::<RecordConsent>::new();
-    // Blocking: the HTML is sent once the visitor's status is known, so a banner that is needed
-    // is in the first response, which also makes it work with JavaScript off.
-    let status = Resource::new_blocking(|| (), |()| get_consent_status());
-    let decided = move || matches!(record.value().get(), Some(Ok(_)));
+    let ConsentContext { status, record } = expect_context();
+    // GPC is not the visitor's choice: after it the banner still asks about the rest.
+    let decided = move || matches!(record.value().get(), Some(Ok(choice)) if choice.consent.action.is_explicit());
+    // The preference center is the choice itself: no banner on top of it.
+    let location = use_location();
+    let on_preferences = move || location.pathname.get() == crate::PREFERENCES_PATH;
 
     view! {
         <Suspense>
@@ -24,8 +29,8 @@ pub fn ConsentBanner() -> impl IntoView {
                             let prompt = status.needs_prompt();
                             Either::Left(
                                 view! {
-                                    <Show when=move || prompt && !decided()>
-                                        <BannerBody policy=status.policy.clone() record/>
+                                    <Show when=move || prompt && !decided() && !on_preferences()>
+                                        <BannerBody status=status.clone() record/>
                                     </Show>
                                 },
                             )
@@ -38,81 +43,84 @@ pub fn ConsentBanner() -> impl IntoView {
 }
 
 #[component]
-fn BannerBody(policy: PolicyView, record: ServerAction<RecordConsent>) -> impl IntoView {
+fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) -> impl IntoView {
+    let gpc_from_server = status.gpc_applied();
+    // A client-side GPC signal (navigator.globalPrivacyControl) is recorded after hydration.
+    let gpc_applied = move || {
+        gpc_from_server
+            || matches!(record.value().get(), Some(Ok(choice)) if choice.consent.action == ConsentAction::Gpc)
+    };
+    let notice_changed = matches!(status.prompt, Some(PromptReason::NoticeChanged));
+    let policy = status.policy;
     let text = policy.banner;
     let version = StoredValue::new(policy.version);
+    let language = StoredValue::new(policy.language);
     let failure = move || match record.value().get() {
         Some(Err(error)) => Some(view! { <ErrorNotice error/> }),
         _ => None,
     };
-    let optional = policy
-        .categories
-        .iter()
-        .filter(|c| !c.required)
-        .cloned()
-        .collect::<Vec<_>>();
-    let required = policy
-        .categories
-        .into_iter()
-        .filter(|c| c.required)
-        .collect::<Vec<_>>();
+    let notice_url = policy.notice_url;
 
     view! {
         <section class="zc-banner" role="region" aria-labelledby="zc-banner-title" data-testid="consent-banner">
             <h2 id="zc-banner-title" class="zc-banner__title">{text.title}</h2>
+            {notice_changed
+                .then(|| {
+                    view! {
+                        <p class="zc-banner__changed" data-testid="notice-changed">
+                            {text.notice_changed} " "
+                            <a href=notice_url.clone()>{text.notice_link.clone()}</a>
+                        </p>
+                    }
+                })}
+            <Show when=gpc_applied>
+                <p class="zc-banner__gpc" data-testid="gpc-honoured">{text.gpc_honoured.clone()}</p>
+            </Show>
             <p class="zc-banner__body">
-                {text.body} " " <a href=policy.notice_url>{text.notice_link}</a>
+                {text.body} " " <a href=notice_url>{text.notice_link}</a>
             </p>
             {failure}
             <div class="zc-banner__actions">
                 // One component for both: Accept and Reject must carry equal weight.
-                <OneClickChoice record version action=ConsentAction::AcceptAll label=text.accept_all/>
-                <OneClickChoice record version action=ConsentAction::RejectAll label=text.reject_all/>
+                <OneClickChoice record version language action=ConsentAction::AcceptAll label=text.accept_all from=None/>
+                <OneClickChoice record version language action=ConsentAction::RejectAll label=text.reject_all from=None/>
             </div>
             // <details> opens without JavaScript, so Customize works in every browser.
             <details class="zc-customize">
                 <summary class="zc-btn zc-btn--secondary" data-action="customize">{text.customize}</summary>
-                <ActionForm action=record>
-                    <input type="hidden" name="policy_version" value=version.get_value()/>
-                    <input type="hidden" name="action" value="custom"/>
-                    <ul class="zc-categories">
-                        {required
-                            .into_iter()
-                            .map(|category| {
-                                let always_on = text.always_on.clone();
-                                view! {
-                                    <li class="zc-category" data-category=category.id.clone()>
-                                        <span class="zc-category__title">{category.title}</span>
-                                        <span class="zc-category__always">{always_on}</span>
-                                        <p class="zc-category__purpose">{category.description}</p>
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                        {optional.into_iter().map(category_toggle).collect_view()}
-                    </ul>
-                    <button type="submit" class="zc-btn zc-btn--choice" data-action="save">
-                        {text.save}
-                    </button>
-                </ActionForm>
+                <CategoryForm
+                    record
+                    version
+                    language
+                    categories=policy.categories
+                    current=status.current
+                    always_on=text.always_on
+                    identifiers_label=text.identifiers
+                    save=text.save
+                    from=None
+                />
             </details>
         </section>
     }
 }
 
-/// A form with a single button that records Accept all or Reject all. The policy version shown
-/// travels with every choice: it is what the visitor agreed to.
+/// A form with a single button that records one action (accept all, reject all, withdraw).
+/// The policy version shown travels with every choice: it is what the visitor agreed to.
 #[component]
-fn OneClickChoice(
+pub fn OneClickChoice(
     record: ServerAction<RecordConsent>,
     version: StoredValue<String>,
+    language: StoredValue<String>,
     action: ConsentAction,
     label: String,
+    from: Option<&'static str>,
 ) -> impl IntoView {
     view! {
         <ActionForm action=record>
             <input type="hidden" name="policy_version" value=version.get_value()/>
+            <input type="hidden" name="language" value=language.get_value()/>
             <input type="hidden" name="action" value=action.as_str()/>
+            {from.map(|from| view! { <input type="hidden" name="from" value=from/> })}
             <button type="submit" class="zc-btn zc-btn--choice" data-action=action.as_str()>
                 {label}
             </button>
@@ -120,26 +128,122 @@ fn OneClickChoice(
     }
 }
 
-fn category_toggle(category: CategoryView) -> impl IntoView {
+/// Every category with its purpose and identifiers; optional ones as checkboxes showing the
+/// visitor's current state (a category never decided is unticked), submitted as a custom choice.
+#[component]
+#[allow(clippy::too_many_arguments)]
+pub fn CategoryForm(
+    record: ServerAction<RecordConsent>,
+    version: StoredValue<String>,
+    language: StoredValue<String>,
+    categories: Vec<CategoryView>,
+    current: Option<CurrentConsent>,
+    always_on: String,
+    identifiers_label: String,
+    save: String,
+    from: Option<&'static str>,
+) -> impl IntoView {
+    let items = categories
+        .into_iter()
+        .map(|category| {
+            let granted = current
+                .as_ref()
+                .and_then(|c| c.state(&category.id))
+                .unwrap_or(false);
+            view! {
+                <CategoryItem
+                    category
+                    granted
+                    always_on=always_on.clone()
+                    identifiers_label=identifiers_label.clone()
+                />
+            }
+        })
+        .collect_view();
+    view! {
+        <ActionForm action=record>
+            <input type="hidden" name="policy_version" value=version.get_value()/>
+            <input type="hidden" name="language" value=language.get_value()/>
+            <input type="hidden" name="action" value="custom"/>
+            {from.map(|from| view! { <input type="hidden" name="from" value=from/> })}
+            <ul class="zc-categories">{items}</ul>
+            <button type="submit" class="zc-btn zc-btn--choice" data-action="save">
+                {save}
+            </button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn CategoryItem(
+    category: CategoryView,
+    granted: bool,
+    always_on: String,
+    identifiers_label: String,
+) -> impl IntoView {
     let input_id = format!("zc-category-{}", category.id);
     let description_id = format!("{input_id}-purpose");
-    view! {
-        <li class="zc-category" data-category=category.id.clone()>
+    let control = if category.required {
+        Either::Left(view! {
+            <span class="zc-category__title">{category.title}</span>
+            <span class="zc-category__always">{always_on}</span>
+        })
+    } else {
+        Either::Right(view! {
             <input
                 type="checkbox"
                 id=input_id.clone()
                 name=format!("categories[{}]", category.id)
                 value="on"
+                checked=granted
                 aria-describedby=description_id.clone()
             />
             <label for=input_id class="zc-category__title">{category.title}</label>
+        })
+    };
+    view! {
+        <li class="zc-category" data-category=category.id.clone()>
+            {control}
             <p id=description_id class="zc-category__purpose">{category.description}</p>
+            <IdentifierList label=identifiers_label identifiers=category.identifiers/>
         </li>
     }
 }
 
+/// The registry entries of one category, folded: the same data as the notice's table.
 #[component]
-fn ErrorNotice(error: UiError) -> impl IntoView {
+fn IdentifierList(label: String, identifiers: Vec<IdentifierView>) -> impl IntoView {
+    (!identifiers.is_empty()).then(|| {
+        let count = identifiers.len();
+        view! {
+            <details class="zc-identifiers">
+                <summary>{format!("{label} ({count})")}</summary>
+                <ul>
+                    {identifiers
+                        .into_iter()
+                        .map(|identifier| {
+                            let name = identifier.name.clone();
+                            view! {
+                                <li data-identifier=name>
+                                    <code>{identifier.name}</code>
+                                    " · "
+                                    {identifier.provider}
+                                    " · "
+                                    {identifier.duration}
+                                    <br/>
+                                    {identifier.purpose}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </details>
+        }
+    })
+}
+
+#[component]
+pub fn ErrorNotice(error: UiError) -> impl IntoView {
     view! {
         <p class="zc-error" role="alert" data-error-code=error.code>
             {error.message}

@@ -2,8 +2,7 @@
 
 #[cfg(feature = "ssr")]
 use crate::domain::ConsentAction;
-use crate::domain::ConsentStatus;
-use crate::domain::decision::CurrentConsent;
+use crate::domain::{ConsentStatus, RecordedChoice};
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -43,15 +42,27 @@ impl FromServerFnError for UiError {
     }
 }
 
-/// The visitor's standing decision and the current policy.
+/// The visitor's standing decision, why the banner must ask, and the current policy.
 #[server(prefix = "/_sf", endpoint = "consent_status")]
 pub async fn get_consent_status() -> Result<ConsentStatus, UiError> {
     let (backend, parts) = ssr::backend_and_request()?;
-    backend.status(&parts).await.map_err(ssr::ui_error)
+    let status = backend.status(&parts).await.map_err(ssr::ui_error)?;
+    // With Sec-GPC the status records the GPC default, whose cookie the page response carries.
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        for cookie in status.set_cookies {
+            response.append_header(http::header::SET_COOKIE, cookie);
+        }
+    }
+    Ok(status.value)
 }
+
+/// Where a form was submitted from: the preference center or the banner.
+pub const FROM_PREFERENCES: &str = "preferences";
 
 /// Records a decision. `categories` holds the ticked checkboxes (`categories[NAME]=on`); for a
 /// custom choice every optional category that is not ticked is refused, as the form showed it.
+/// `language` is the language the texts were shown in; `from` is [`FROM_PREFERENCES`] for the
+/// preference center.
 ///
 /// The fields are optional and checked here rather than by the decoder, whose failures would be
 /// answered as server errors: a bad form is the client's error and gets a 400 with its reason.
@@ -60,7 +71,9 @@ pub async fn record_consent(
     policy_version: Option<String>,
     action: Option<String>,
     categories: Option<BTreeMap<String, String>>,
-) -> Result<CurrentConsent, UiError> {
+    language: Option<String>,
+    from: Option<String>,
+) -> Result<RecordedChoice, UiError> {
     use crate::backend::BackendError;
     use crate::domain::{ConsentRequest, ConsentSource};
     use http::StatusCode;
@@ -82,18 +95,23 @@ pub async fn record_consent(
             StatusCode::BAD_REQUEST,
             UiError::new(
                 "invalid_action",
-                "action must be accept_all, reject_all or custom",
+                "action must be accept_all, reject_all, custom, withdraw or gpc",
             ),
         );
     };
     let submitted_without_js = ssr::accepts_html(&parts);
-    let source = if submitted_without_js {
+    let source = if action == ConsentAction::Gpc {
+        ConsentSource::Gpc
+    } else if submitted_without_js {
         ConsentSource::NoJsForm
+    } else if from.as_deref() == Some(FROM_PREFERENCES) {
+        ConsentSource::PreferenceCenter
     } else {
         ConsentSource::Banner
     };
     let ticked = categories.unwrap_or_default().into_keys().collect();
-    let request = ConsentRequest::from_form(&backend.policy(), policy_version, action, ticked);
+    let mut request = ConsentRequest::from_form(&backend.policy(), policy_version, action, ticked);
+    request.language = language;
     match backend.record(&parts, request, source).await {
         Ok(recorded) => {
             for cookie in recorded.set_cookies {
@@ -103,7 +121,7 @@ pub async fn record_consent(
                 // leptos_axum sends a plain form back to its Referer; without one, go home.
                 leptos_axum::redirect("/");
             }
-            Ok(recorded.consent)
+            Ok(recorded.value)
         }
         Err(err) => {
             let status = match err {

@@ -5,9 +5,13 @@
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod banner;
+mod browser;
 pub mod consent_api;
 pub mod domain;
 mod pages;
+
+use consent_api::{RecordConsent, UiError, get_consent_status};
+use domain::{ConsentAction, ConsentStatus};
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -20,6 +24,17 @@ pub const DEFAULT_POLICY_TOML: &str = include_str!("../policy/default-policy.tom
 
 /// The name cargo-leptos gives the CSS, JS and WASM files under `/pkg`.
 pub const SITE_NAME: &str = "zeccloud-consent";
+
+/// The preference center, reachable from every page.
+pub const PREFERENCES_PATH: &str = "/preferences";
+
+/// The visitor's consent as every component sees it: the status the page was rendered with,
+/// and the action that records a new decision.
+#[derive(Clone, Copy)]
+pub struct ConsentContext {
+    pub status: Resource<Result<ConsentStatus, UiError>>,
+    pub record: ServerAction<RecordConsent>,
+}
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -46,6 +61,36 @@ pub fn App() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move || hydrated.set(true));
 
+    let record = ServerAction::<RecordConsent>::new();
+    // Blocking: the HTML is sent once the visitor's status is known, so a banner that is needed
+    // is in the first response, which also makes it work with JavaScript off.
+    let status = Resource::new_blocking(|| (), |()| get_consent_status());
+    provide_context(ConsentContext { status, record });
+
+    // After a refusal, the storage keys of the refused categories go too.
+    Effect::new(move || {
+        if let Some(Ok(choice)) = record.value().get() {
+            browser::clear_storage(&choice.clear_storage);
+        }
+    });
+    // Browsers that expose GPC only to scripts (no Sec-GPC header) get the same default.
+    Effect::new(move || {
+        let Some(Ok(status)) = status.get() else {
+            return;
+        };
+        let untouched =
+            record.value().get_untracked().is_none() && !record.pending().get_untracked();
+        if status.current.is_none() && untouched && browser::global_privacy_control() {
+            record.dispatch(RecordConsent {
+                policy_version: Some(status.policy.version.clone()),
+                action: Some(ConsentAction::Gpc.as_str().to_owned()),
+                categories: None,
+                language: Some(status.policy.language.clone()),
+                from: None,
+            });
+        }
+    });
+
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css")/>
         <Title text="ZecCloud Consent"/>
@@ -55,6 +100,8 @@ pub fn App() -> impl IntoView {
                     <a class="zc-brand" href="/">"ZecCloud Consent"</a>
                     <nav>
                         <a href="/notice">"Data Protection Notice"</a>
+                        " "
+                        <a href=PREFERENCES_PATH>"Privacy settings"</a>
                     </nav>
                 </header>
                 <main class="zc-main">
@@ -63,13 +110,16 @@ pub fn App() -> impl IntoView {
                         // template that only a script can reveal: it must work with JS off.
                         <Route path=path!("/") view=pages::HomePage ssr=SsrMode::InOrder/>
                         <Route path=path!("/notice") view=pages::NoticePage ssr=SsrMode::InOrder/>
+                        <Route path=path!("/preferences") view=pages::PreferencesPage ssr=SsrMode::InOrder/>
                     </Routes>
                 </main>
                 <footer class="zc-footer">
                     <a href="/notice">"Data Protection Notice"</a>
+                    <a href="/notice#identifiers">"Cookies and identifiers"</a>
+                    <a href=PREFERENCES_PATH data-testid="privacy-settings">"Privacy settings"</a>
                 </footer>
+                <banner::ConsentBanner/>
             </Router>
-            <banner::ConsentBanner/>
         </div>
     }
 }

@@ -34,7 +34,24 @@ pub struct Settings {
     /// Domain attribute of the consent cookie (e.g. `zeccloud.com`); host-only when unset.
     pub cookie_domain: Option<String>,
     pub ssaid_lifetime_days: u32,
-    pub consent_lifetime_days: u32,
+    /// How long a choice holds before the banner asks again, in days; a refusal (no optional
+    /// category granted) holds for `refusal_expiry_days`.
+    pub consent_expiry_days: u32,
+    pub refusal_expiry_days: u32,
+    /// How often each instance rereads the published policy versions, in seconds, so a
+    /// version published through another instance or the CLI reaches every instance.
+    pub policy_refresh_secs: u64,
+    /// Bearer token for the admin API (`/api/v1/admin/…`); the admin API is off when unset.
+    #[serde(serialize_with = "never_serialize_secret")]
+    pub admin_token: Option<SecretString>,
+    /// Take the visitor's address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// The controller named on consent receipts.
+    pub controller_name: String,
+    pub controller_contact: String,
+    /// Public base URL of this service (e.g. `https://consent.zeccloud.com`), for absolute links
+    /// in receipts; taken from the request's Host when unset.
+    pub public_url: Option<String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub request_timeout_secs: u64,
@@ -68,7 +85,15 @@ impl Default for Settings {
             cookie_secure: true,
             cookie_domain: None,
             ssaid_lifetime_days: 365,
-            consent_lifetime_days: 365,
+            consent_expiry_days: 365,
+            refusal_expiry_days: 182,
+            policy_refresh_secs: 30,
+            admin_token: None,
+            trust_forwarded_for: false,
+            controller_name: "ZecCloud".to_owned(),
+            controller_contact:
+                "Submit a ticket in the ZecCloud console (Data Protection Notice §07)".to_owned(),
+            public_url: None,
             max_body_bytes: 16 * 1024,
             request_timeout_secs: 10,
             log_format: LogFormat::Text,
@@ -131,9 +156,24 @@ impl Settings {
                 "database_url must start with sqlite:// or postgres://".to_owned(),
             ));
         }
-        if self.ssaid_lifetime_days == 0 || self.consent_lifetime_days == 0 {
+        if self.ssaid_lifetime_days == 0
+            || self.consent_expiry_days == 0
+            || self.refusal_expiry_days == 0
+        {
             return Err(ConfigError::Invalid(
-                "lifetimes must be at least one day".to_owned(),
+                "lifetimes and expiry periods must be at least one day".to_owned(),
+            ));
+        }
+        if self.refusal_expiry_days > self.consent_expiry_days {
+            return Err(ConfigError::Invalid(
+                "refusal_expiry_days cannot exceed consent_expiry_days".to_owned(),
+            ));
+        }
+        if let Some(token) = &self.admin_token
+            && token.expose_secret().len() < 16
+        {
+            return Err(ConfigError::Invalid(
+                "admin_token must be at least 16 characters".to_owned(),
             ));
         }
         Ok(())
@@ -237,10 +277,27 @@ mod tests {
             signing_key: Some(SecretString::from(
                 "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==".to_owned(),
             )),
+            admin_token: Some(SecretString::from("admin-token-do-not-log".to_owned())),
             ..Settings::default()
         };
         let shown = format!("{settings:?}");
         assert!(!shown.contains("c2VjcmV0"), "{shown}");
+        assert!(!shown.contains("do-not-log"), "{shown}");
+    }
+
+    #[test]
+    fn expiry_periods_are_checked() {
+        let refusal_longer = Settings {
+            refusal_expiry_days: 400,
+            ..Settings::default()
+        };
+        assert!(refusal_longer.check().is_err());
+        let short_token = Settings {
+            admin_token: Some(SecretString::from("short".to_owned())),
+            ..Settings::default()
+        };
+        assert!(short_token.check().is_err());
+        assert!(Settings::default().check().is_ok());
     }
 
     #[test]
@@ -248,14 +305,14 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
                 "consent.toml",
-                "listen = \"0.0.0.0:8080\"\ncookie_secure = false\nconsent_lifetime_days = 180\n",
+                "listen = \"0.0.0.0:8080\"\ncookie_secure = false\nconsent_expiry_days = 180\n",
             )?;
-            jail.set_env("ZC_CONSENT_LIFETIME_DAYS", "90");
+            jail.set_env("ZC_CONSENT_EXPIRY_DAYS", "190");
             jail.set_env("DATABASE_URL", "postgres://consent@db/consent");
             let settings = Settings::load().map_err(|e| e.to_string())?;
             assert_eq!(settings.listen, "0.0.0.0:8080".parse().unwrap());
             assert!(!settings.cookie_secure);
-            assert_eq!(settings.consent_lifetime_days, 90);
+            assert_eq!(settings.consent_expiry_days, 190);
             assert_eq!(settings.database_url, "postgres://consent@db/consent");
             assert_eq!(
                 settings.ssaid_lifetime_days, 365,

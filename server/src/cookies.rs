@@ -13,7 +13,6 @@ pub struct CookiePolicy {
     /// Domain for the consent cookie so sibling subdomains can read the choice.
     pub consent_domain: Option<String>,
     pub ssaid_lifetime: Duration,
-    pub consent_lifetime: Duration,
 }
 
 impl CookiePolicy {
@@ -29,20 +28,47 @@ impl CookiePolicy {
         header_value(&cookie)
     }
 
-    /// The consent record: readable by pages (no HttpOnly) so they can apply the choice.
-    pub fn consent(&self, token: String) -> HeaderValue {
+    /// The consent record: readable by pages (no HttpOnly) so they can apply the choice. It
+    /// lives as long as the choice holds.
+    pub fn consent(&self, token: String, lifetime: Duration) -> HeaderValue {
         let mut cookie = Cookie::build((CONSENT_COOKIE, token))
             .http_only(false)
             .secure(self.secure)
             .same_site(SameSite::Lax)
             .path("/")
-            .max_age(max_age(self.consent_lifetime))
+            .max_age(max_age(lifetime))
             .build();
         if let Some(domain) = &self.consent_domain {
             cookie.set_domain(domain.clone());
         }
         header_value(&cookie)
     }
+}
+
+/// Expires a cookie now. A cookie is only replaced by one with the same name, domain and path,
+/// so each domain it may live on needs its own expiry; `None` is the host-only cookie.
+pub fn expire(name: &str, domain: Option<&str>, path: &str) -> HeaderValue {
+    let mut cookie = Cookie::build((name.to_owned(), ""))
+        .path(path.to_owned())
+        .max_age(cookie::time::Duration::ZERO)
+        .expires(cookie::time::OffsetDateTime::UNIX_EPOCH)
+        .build();
+    if let Some(domain) = domain {
+        cookie.set_domain(domain.to_owned());
+    }
+    header_value(&cookie)
+}
+
+/// The names of the cookies a request carries.
+pub fn names(headers: &http::HeaderMap) -> Vec<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse_encoded)
+        .filter_map(Result::ok)
+        .map(|cookie| cookie.name().to_owned())
+        .collect()
 }
 
 fn max_age(lifetime: Duration) -> cookie::time::Duration {
@@ -75,7 +101,6 @@ mod tests {
             secure,
             consent_domain: domain.map(str::to_owned),
             ssaid_lifetime: Duration::from_secs(3600),
-            consent_lifetime: Duration::from_secs(7200),
         }
     }
 
@@ -102,7 +127,7 @@ mod tests {
     #[test]
     fn consent_cookie_attributes() {
         let text = policy(false, Some("zeccloud.com"))
-            .consent("tok".into())
+            .consent("tok".into(), Duration::from_secs(7200))
             .to_str()
             .unwrap()
             .to_owned();
@@ -118,6 +143,23 @@ mod tests {
     }
 
     #[test]
+    fn expiry_names_domain_and_path() {
+        let parent = expire("_pk_id.1.ab12", Some("zeccloud.com"), "/");
+        let text = parent.to_str().unwrap();
+        for part in [
+            "_pk_id.1.ab12=",
+            "Max-Age=0",
+            "Domain=zeccloud.com",
+            "Path=/",
+            "1970",
+        ] {
+            assert!(text.contains(part), "{text} lacks {part}");
+        }
+        let host = expire("zc_lang", None, "/");
+        assert!(!host.to_str().unwrap().contains("Domain"));
+    }
+
+    #[test]
     fn reads_one_cookie_among_many() {
         let mut headers = http::HeaderMap::new();
         headers.append(
@@ -128,5 +170,6 @@ mod tests {
         assert_eq!(read(&headers, "zc_ssaid").as_deref(), Some("abc.def"));
         assert_eq!(read(&headers, "b").as_deref(), Some("2"));
         assert_eq!(read(&headers, "zc_consent"), None);
+        assert_eq!(names(&headers), ["a", "zc_ssaid", "b"]);
     }
 }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod cookies;
 pub mod domain;
 pub mod error;
+pub mod policies;
 pub mod routes;
 pub mod service;
 pub mod startup;

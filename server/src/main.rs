@@ -1,11 +1,46 @@
 #![forbid(unsafe_code)]
 
+use clap::{Parser, Subcommand};
 use server::config::Settings;
+use server::policies::{self, Published};
 use server::startup::{Application, shutdown_signal};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// ZecCloud Consent: the consent banner, preference center and proof-of-consent service.
+/// Settings come from `consent.toml` (or `ZC_CONFIG`) and `ZC_*` variables.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Manage consent policy versions.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Publish a policy file as a new, immutable version.
+    Publish {
+        /// The policy TOML file.
+        file: PathBuf,
+        /// The change is material (notice §11): visitors who chose under an earlier version are
+        /// asked again.
+        #[arg(long)]
+        material: bool,
+    },
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
     let settings = match Settings::load() {
         Ok(settings) => settings,
         Err(err) => {
@@ -14,6 +49,15 @@ async fn main() -> ExitCode {
         }
     };
     server::telemetry::init(settings.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Policy(PolicyCommand::Publish { file, material }) => {
+            publish(settings, file, material).await
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> ExitCode {
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(err) => {
@@ -27,4 +71,50 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+// The command's report is its output, not a log line.
+#[allow(clippy::print_stdout)]
+async fn publish(settings: Settings, file: PathBuf, material: bool) -> ExitCode {
+    let source = match std::fs::read_to_string(&file) {
+        Ok(source) => source,
+        Err(err) => {
+            eprintln!("error: cannot read {}: {err}", file.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let storage = match server::storage::connect(&settings.database_url).await {
+        Ok(storage) => storage,
+        Err(err) => {
+            eprintln!("error: storage: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match policies::publish(storage.as_ref(), &source, material).await {
+        Ok(Published::New(record)) => {
+            println!(
+                "published policy version {} ({}, {}); running instances pick it up within {} s",
+                record.version,
+                record.hash,
+                if record.material {
+                    "material"
+                } else {
+                    "not material"
+                },
+                settings.policy_refresh_secs,
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(Published::Unchanged(record)) => {
+            println!(
+                "policy version {} is already published with this content ({}); nothing changed",
+                record.version, record.hash
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {}: {err}", file.display());
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -2,13 +2,15 @@
 
 use crate::config::{ConfigError, Settings};
 use crate::cookies::CookiePolicy;
-use crate::routes::{consent, health};
+use crate::domain::receipt::Controller;
+use crate::policies::{PolicyRegistry, PublishError};
+use crate::routes::{admin, consent, health, policy};
 use crate::service::ConsentService;
 use crate::storage::{self, Storage, StorageError};
-use crate::tokens::TokenSigner;
+use crate::tokens::{ReceiptSigner, TokenSigner};
 use crate::visitor::ensure_ssaid;
 use app::backend::SharedBackend;
-use app::domain::Policy;
+use app::domain::{ExpiryRules, Policy};
 use app::{App, SITE_NAME, shell};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
@@ -16,6 +18,7 @@ use axum::routing::{any, get};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use secrecy::SecretString;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +30,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 const SECONDS_PER_DAY: u64 = 24 * 60 * 60;
+/// Largest policy file the admin API accepts.
+const MAX_POLICY_BYTES: usize = 1024 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -35,6 +40,7 @@ pub struct AppState {
     pub tokens: Arc<TokenSigner>,
     pub cookies: CookiePolicy,
     pub consent: Arc<ConsentService>,
+    pub admin_token: Option<Arc<SecretString>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -49,6 +55,8 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error("policy file {path}: {message}")]
     Policy { path: String, message: String },
+    #[error("publishing the initial policy: {0}")]
+    Publish(#[from] PublishError),
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
     #[error("cannot listen: {0}")]
@@ -62,9 +70,19 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let policy = Arc::new(load_policy(&settings)?);
-        let tokens = Arc::new(TokenSigner::new(&settings.load_signing_key()?));
+        let bootstrap = bootstrap_policy(&settings)?;
+        let signing_key = settings.load_signing_key()?;
+        let tokens = Arc::new(TokenSigner::new(&signing_key));
         let storage = storage::connect(&settings.database_url).await?;
+        let policies = Arc::new(
+            PolicyRegistry::open(
+                Arc::clone(&storage),
+                &bootstrap,
+                Duration::from_secs(settings.policy_refresh_secs),
+            )
+            .await?,
+        );
+        let current = policies.cached();
         let listener = TcpListener::bind(settings.listen).await?;
         let cookies = CookiePolicy {
             secure: settings.cookie_secure,
@@ -72,15 +90,23 @@ impl Application {
             ssaid_lifetime: Duration::from_secs(
                 u64::from(settings.ssaid_lifetime_days) * SECONDS_PER_DAY,
             ),
-            consent_lifetime: Duration::from_secs(
-                u64::from(settings.consent_lifetime_days) * SECONDS_PER_DAY,
-            ),
         };
         let consent = Arc::new(ConsentService {
             storage: Arc::clone(&storage),
             tokens: Arc::clone(&tokens),
+            receipts: ReceiptSigner::derive(&signing_key),
             cookies: cookies.clone(),
-            policy: Arc::clone(&policy),
+            policies,
+            expiry: ExpiryRules::from_days(
+                settings.consent_expiry_days,
+                settings.refusal_expiry_days,
+            ),
+            trust_forwarded_for: settings.trust_forwarded_for,
+            controller: Controller {
+                name: settings.controller_name.clone(),
+                contact: settings.controller_contact.clone(),
+            },
+            public_url: settings.public_url.clone(),
         });
         let leptos_options = LeptosOptions::builder()
             .output_name(SITE_NAME)
@@ -94,9 +120,10 @@ impl Application {
             tokens,
             cookies,
             consent,
+            admin_token: settings.admin_token.clone().map(Arc::new),
         };
         tracing::info!(
-            policy_version = %policy.version,
+            policy_version = %current.current().record.version,
             signing_key_id = state.tokens.kid(),
             engine = if settings.database_url.starts_with("sqlite") { "sqlite" } else { "postgres" },
             "consent service ready"
@@ -117,13 +144,20 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        // Peer addresses feed the truncated network kept with each consent event.
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }
 
-fn load_policy(settings: &Settings) -> Result<Policy, StartupError> {
+/// The policy published on first start, when no version is published yet; checked at every
+/// start so a broken `policy_file` is reported at once.
+fn bootstrap_policy(settings: &Settings) -> Result<String, StartupError> {
     let (path, source) = match &settings.policy_file {
         Some(path) => {
             let source = std::fs::read_to_string(path).map_err(|err| StartupError::Policy {
@@ -140,7 +174,8 @@ fn load_policy(settings: &Settings) -> Result<Policy, StartupError> {
     Policy::from_toml(&source).map_err(|err| StartupError::Policy {
         path,
         message: err.to_string(),
-    })
+    })?;
+    Ok(source)
 }
 
 fn router(state: AppState, settings: &Settings) -> Router {
@@ -154,6 +189,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
             "/api/v1/consent",
             get(consent::get_consent).post(consent::post_consent),
         )
+        .route("/api/v1/consent/{id}/receipt", get(consent::get_receipt))
         .route("/api/{*rest}", any(consent::api_not_found))
         .method_not_allowed_fallback(|| async {
             crate::error::ApiError::new(
@@ -177,15 +213,35 @@ fn router(state: AppState, settings: &Settings) -> Router {
             ensure_ssaid,
         ));
 
-    Router::new()
+    // Policy documents need no visitor identity: no SSAID is issued for them.
+    let public = Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/.well-known/jwks.json", get(policy::jwks))
+        .route("/api/v1/policy", get(policy::current_policy))
+        .route("/api/v1/policy/{version}", get(policy::policy_version));
+
+    // A policy file with every language is larger than any visitor request.
+    let admin = Router::new()
+        .route(
+            "/api/v1/admin/policies",
+            get(admin::list_policies).post(admin::publish_policy),
+        )
+        .layer(DefaultBodyLimit::max(MAX_POLICY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_POLICY_BYTES));
+
+    let limited = Router::new()
+        .merge(public)
         .merge(visitor_routes)
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             provide_backend,
             shell,
         ))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes));
+
+    Router::new()
+        .merge(admin)
+        .merge(limited)
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             http::StatusCode::REQUEST_TIMEOUT,

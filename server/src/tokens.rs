@@ -98,6 +98,73 @@ impl TokenSigner {
     }
 }
 
+/// Signs consent receipts with Ed25519, so anyone holding our public key (published as a JWKS)
+/// can check a receipt without being able to forge one. The key is derived from the token
+/// signing key: one secret to keep, and every instance derives the same key.
+pub struct ReceiptSigner {
+    kid: String,
+    encoding: EncodingKey,
+    public_key: [u8; 32],
+}
+
+impl fmt::Debug for ReceiptSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReceiptSigner")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReceiptSigner {
+    pub fn derive(key: &SecretSlice<u8>) -> Self {
+        use ed25519_dalek::pkcs8::EncodePrivateKey;
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(b"zeccloud-consent receipt signing key v1\0");
+        hasher.update(key.expose_secret());
+        let seed: [u8; 32] = hasher.finalize().into();
+        let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let der = signing
+            .to_pkcs8_der()
+            .expect("an Ed25519 key always encodes as PKCS#8");
+        let public_key = signing.verifying_key().to_bytes();
+        Self {
+            kid: format!("receipt-{}", key_id(&public_key)),
+            encoding: EncodingKey::from_ed_der(der.as_bytes()),
+            public_key,
+        }
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// A compact JWS (`alg: EdDSA`) whose payload is the receipt.
+    pub fn sign<C: Serialize>(&self, receipt: &C) -> String {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        header.typ = Some("consent-receipt+jwt".to_owned());
+        jsonwebtoken::encode(&header, receipt, &self.encoding)
+            .expect("Ed25519 signing of serialisable claims cannot fail")
+    }
+
+    /// The public key as a JSON Web Key Set, served at `/.well-known/jwks.json`.
+    pub fn jwks(&self) -> serde_json::Value {
+        use base64::Engine;
+        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.public_key);
+        serde_json::json!({
+            "keys": [{
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": x,
+                "kid": self.kid,
+                "alg": "EdDSA",
+                "use": "sig",
+            }]
+        })
+    }
+}
+
 fn key_id(secret: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(secret);
@@ -221,6 +288,33 @@ mod tests {
             signer.verify::<SsaidClaims>("not-a-token", SSAID_AUDIENCE),
             Err(TokenRejection::Malformed)
         );
+    }
+
+    #[test]
+    fn receipts_verify_with_the_published_key_only() {
+        let signer = ReceiptSigner::derive(&SecretSlice::from(vec![1; 32]));
+        let again = ReceiptSigner::derive(&SecretSlice::from(vec![1; 32]));
+        assert_eq!(
+            signer.kid(),
+            again.kid(),
+            "every instance derives the same key"
+        );
+        let receipt = serde_json::json!({ "record_id": "r1", "iss": ISSUER });
+        let jws = signer.sign(&receipt);
+
+        let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(signer.jwks()).unwrap();
+        let key = DecodingKey::from_jwk(&jwks.keys[0]).unwrap();
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        let back = jsonwebtoken::decode::<serde_json::Value>(&jws, &key, &validation).unwrap();
+        assert_eq!(back.claims, receipt);
+
+        let other = ReceiptSigner::derive(&SecretSlice::from(vec![2; 32]));
+        let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(other.jwks()).unwrap();
+        let key = DecodingKey::from_jwk(&jwks.keys[0]).unwrap();
+        assert!(jsonwebtoken::decode::<serde_json::Value>(&jws, &key, &validation).is_err());
+        assert!(!format!("{signer:?}").contains("encoding"));
     }
 
     #[test]

@@ -222,6 +222,7 @@ async fn tampered_consent_cookie_is_not_trusted(engine: Engine) {
         ver: POLICY_VERSION.into(),
         cats: BTreeMap::from([("analytics".into(), true)]),
         eid: "forged".into(),
+        act: ConsentAction::AcceptAll,
         iat: chrono::Utc::now().timestamp(),
         exp: chrono::Utc::now().timestamp() + 60,
     };
@@ -347,7 +348,7 @@ async fn hydrated_banner_call_records_without_redirect(engine: Engine) {
     assert_eq!(response.status(), 200);
     assert!(set_cookie(&response, "zc_consent").is_some());
     let json: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(json["categories"]["analytics"], true);
+    assert_eq!(json["consent"]["categories"]["analytics"], true);
     let events = app.events_of(&ssaid).await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].source, ConsentSource::Banner);

@@ -1,5 +1,7 @@
 use super::category::CategoryId;
+use super::identifier::IdentifierKind;
 use super::policy::{Policy, PolicyView};
+use super::prompt::PromptReason;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -10,13 +12,24 @@ pub enum ConsentAction {
     AcceptAll,
     RejectAll,
     Custom,
+    /// Every optional category refused after an earlier choice.
+    Withdraw,
+    /// The browser's Global Privacy Control signal, applied while the visitor has not chosen:
+    /// refuses the categories the policy marks `refused_by_gpc` and leaves the others unset.
+    Gpc,
 }
 
 impl ConsentAction {
+    pub const ALL: [Self; 5] = [
+        Self::AcceptAll,
+        Self::RejectAll,
+        Self::Custom,
+        Self::Withdraw,
+        Self::Gpc,
+    ];
+
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::AcceptAll, Self::RejectAll, Self::Custom]
-            .into_iter()
-            .find(|action| action.as_str() == raw)
+        Self::ALL.into_iter().find(|action| action.as_str() == raw)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -24,7 +37,14 @@ impl ConsentAction {
             Self::AcceptAll => "accept_all",
             Self::RejectAll => "reject_all",
             Self::Custom => "custom",
+            Self::Withdraw => "withdraw",
+            Self::Gpc => "gpc",
         }
+    }
+
+    /// Whether the visitor chose this themselves (GPC is a browser default, not a choice).
+    pub fn is_explicit(self) -> bool {
+        self != Self::Gpc
     }
 }
 
@@ -34,24 +54,41 @@ impl ConsentAction {
 pub enum ConsentSource {
     /// The hydrated banner on one of our pages.
     Banner,
+    /// The hydrated preference center (`/preferences`).
+    PreferenceCenter,
     /// A plain HTML form POST from a browser without JavaScript.
     NoJsForm,
+    /// The banner embedded in another ZecCloud site; the event records that site's origin.
+    Embed,
     /// `POST /api/v1/consent` from another client.
     Api,
+    /// The browser's Global Privacy Control signal (`Sec-GPC: 1` or
+    /// `navigator.globalPrivacyControl`).
+    Gpc,
 }
 
 impl ConsentSource {
+    pub const ALL: [Self; 6] = [
+        Self::Banner,
+        Self::PreferenceCenter,
+        Self::NoJsForm,
+        Self::Embed,
+        Self::Api,
+        Self::Gpc,
+    ];
+
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Banner, Self::NoJsForm, Self::Api]
-            .into_iter()
-            .find(|source| source.as_str() == raw)
+        Self::ALL.into_iter().find(|source| source.as_str() == raw)
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Banner => "banner",
+            Self::PreferenceCenter => "preference_center",
             Self::NoJsForm => "no_js_form",
+            Self::Embed => "embed",
             Self::Api => "api",
+            Self::Gpc => "gpc",
         }
     }
 }
@@ -66,6 +103,10 @@ pub struct ConsentRequest {
     /// Each category's state. Required for `custom`; optional but checked for the others.
     #[serde(default)]
     pub categories: Option<BTreeMap<String, bool>>,
+    /// The language the banner was shown in (its exact text is part of the proof); the
+    /// policy's default language when absent.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 impl ConsentRequest {
@@ -99,11 +140,13 @@ impl ConsentRequest {
             policy_version,
             action,
             categories,
+            language: None,
         }
     }
 }
 
-/// A decision checked against the current policy: every category of the policy has a state.
+/// A decision checked against the current policy: every category of the policy has a state,
+/// except after GPC, which decides only the categories it refuses (the rest stay unset).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub policy_version: String,
@@ -128,6 +171,8 @@ pub enum DecisionError {
         category: String,
         action: ConsentAction,
     },
+    #[error("a Global Privacy Control decision takes no categories: the policy decides them")]
+    GpcWithCategories,
 }
 
 impl DecisionError {
@@ -139,6 +184,7 @@ impl DecisionError {
             Self::MissingCategory(_) => "missing_category",
             Self::NecessaryRefused => "necessary_refused",
             Self::ContradictsAction { .. } => "contradicts_action",
+            Self::GpcWithCategories => "gpc_with_categories",
         }
     }
 }
@@ -155,6 +201,22 @@ impl Decision {
             return Err(DecisionError::StalePolicyVersion {
                 given: request.policy_version,
                 current: policy.version.to_string(),
+            });
+        }
+        if request.action == ConsentAction::Gpc {
+            if request.categories.is_some() {
+                return Err(DecisionError::GpcWithCategories);
+            }
+            let categories = policy
+                .categories
+                .iter()
+                .filter(|category| category.required() || category.refused_by_gpc)
+                .map(|category| (category.id.clone(), category.required()))
+                .collect();
+            return Ok(Self {
+                policy_version: request.policy_version,
+                action: request.action,
+                categories,
             });
         }
         let given = request.categories.unwrap_or_default();
@@ -178,6 +240,7 @@ impl Decision {
                         return Err(DecisionError::MissingCategory(category.id.to_string()));
                     }
                     (action, given_state) => {
+                        // Reject all and withdraw refuse every optional category.
                         let implied = action == ConsentAction::AcceptAll;
                         if given_state.is_some_and(|state| state != implied) {
                             return Err(DecisionError::ContradictsAction {
@@ -205,16 +268,48 @@ impl Decision {
             .map(|(id, &state)| (id.to_string(), state))
             .collect()
     }
+
+    /// The optional categories this decision refuses: their identifiers must go.
+    pub fn refused(&self) -> impl Iterator<Item = &str> {
+        self.categories
+            .iter()
+            .filter(|&(_, &granted)| !granted)
+            .map(|(id, _)| id.as_str())
+    }
 }
 
 /// The visitor's standing decision, as read back from a trusted consent cookie.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentConsent {
     pub policy_version: String,
+    /// The categories decided; a category missing here is unset (never decided).
     pub categories: BTreeMap<String, bool>,
     pub event_id: String,
     /// Unix seconds.
     pub decided_at: i64,
+    pub action: ConsentAction,
+}
+
+impl CurrentConsent {
+    /// `Some(true)` granted, `Some(false)` refused, `None` never decided.
+    pub fn state(&self, category: &str) -> Option<bool> {
+        self.categories.get(category).copied()
+    }
+}
+
+/// A browser storage key the page must remove because its category was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageKey {
+    pub kind: IdentifierKind,
+    /// Exact key, or a prefix ending in `*`.
+    pub name: String,
+}
+
+/// The answer to a recorded decision: the new standing decision and what the page must clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedChoice {
+    pub consent: CurrentConsent,
+    pub clear_storage: Vec<StorageKey>,
 }
 
 /// What a page needs to know to decide whether to show the banner.
@@ -222,14 +317,20 @@ pub struct CurrentConsent {
 pub struct ConsentStatus {
     pub policy: PolicyView,
     pub current: Option<CurrentConsent>,
+    /// Why the banner must ask, or `None` when the standing decision holds.
+    pub prompt: Option<PromptReason>,
 }
 
 impl ConsentStatus {
-    /// The banner is shown until the visitor has decided on the current policy version.
     pub fn needs_prompt(&self) -> bool {
+        self.prompt.is_some()
+    }
+
+    /// Whether the standing decision came from the browser's GPC signal, not from the visitor.
+    pub fn gpc_applied(&self) -> bool {
         self.current
             .as_ref()
-            .is_none_or(|current| current.policy_version != self.policy.version)
+            .is_some_and(|current| current.action == ConsentAction::Gpc)
     }
 }
 
@@ -244,6 +345,7 @@ mod tests {
             action,
             categories: categories
                 .map(|list| list.iter().map(|&(k, v)| (k.to_owned(), v)).collect()),
+            language: None,
         }
     }
 
@@ -433,22 +535,14 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for action in [
-            ConsentAction::AcceptAll,
-            ConsentAction::RejectAll,
-            ConsentAction::Custom,
-        ] {
+        for action in ConsentAction::ALL {
             assert_eq!(ConsentAction::parse(action.as_str()), Some(action));
             assert_eq!(
                 serde_json::to_string(&action).unwrap(),
                 format!("\"{}\"", action.as_str())
             );
         }
-        for source in [
-            ConsentSource::Banner,
-            ConsentSource::NoJsForm,
-            ConsentSource::Api,
-        ] {
+        for source in ConsentSource::ALL {
             assert_eq!(ConsentSource::parse(source.as_str()), Some(source));
             assert_eq!(
                 serde_json::to_string(&source).unwrap(),
@@ -468,21 +562,39 @@ mod tests {
     }
 
     #[test]
-    fn prompt_until_decided_on_current_version() {
-        let policy = sample_policy().view("en");
-        let mut status = ConsentStatus {
-            policy,
-            current: None,
-        };
-        assert!(status.needs_prompt());
-        status.current = Some(CurrentConsent {
-            policy_version: "2025-01-01".into(),
-            categories: BTreeMap::new(),
-            event_id: "e".into(),
-            decided_at: 0,
-        });
-        assert!(status.needs_prompt());
-        status.current.as_mut().unwrap().policy_version = "2026-03-25".into();
-        assert!(!status.needs_prompt());
+    fn withdraw_refuses_every_optional_category() {
+        let decision =
+            Decision::validate(&sample_policy(), request(ConsentAction::Withdraw, None)).unwrap();
+        assert_eq!(
+            states(&decision),
+            [
+                ("analytics", false),
+                ("necessary", true),
+                ("preferences", false)
+            ]
+        );
+        assert_eq!(
+            decision.refused().collect::<Vec<_>>(),
+            ["analytics", "preferences"]
+        );
+    }
+
+    #[test]
+    fn gpc_refuses_its_categories_and_leaves_the_rest_unset() {
+        let decision =
+            Decision::validate(&sample_policy(), request(ConsentAction::Gpc, None)).unwrap();
+        assert_eq!(
+            states(&decision),
+            [("analytics", false), ("necessary", true)],
+            "preferences stays unset: GPC is not a choice about it"
+        );
+        let err = Decision::validate(
+            &sample_policy(),
+            request(ConsentAction::Gpc, Some(&[("analytics", true)])),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "gpc_with_categories");
+        assert!(!ConsentAction::Gpc.is_explicit());
+        assert!(ConsentAction::Withdraw.is_explicit());
     }
 }

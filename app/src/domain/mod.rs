@@ -2,11 +2,15 @@
 
 pub mod category;
 pub mod decision;
+pub mod identifier;
 pub mod policy;
+pub mod prompt;
 
 pub use category::CategoryId;
 pub use decision::{
     ConsentAction, ConsentRequest, ConsentSource, ConsentStatus, CurrentConsent, Decision,
-    DecisionError,
+    DecisionError, RecordedChoice, StorageKey,
 };
-pub use policy::{CategoryView, Policy, PolicyVersion, PolicyView};
+pub use identifier::{Identifier, IdentifierKind, Lifetime};
+pub use policy::{CategoryView, IdentifierView, Policy, PolicyVersion, PolicyView};
+pub use prompt::{ExpiryRules, PromptReason, PublishedVersion, prompt_reason};

@@ -1,4 +1,7 @@
 use super::category::{CategoryId, InvalidCategoryId, NECESSARY};
+use super::identifier::{
+    HOST_ONLY, Identifier, IdentifierKind, InvalidIdentifierName, PARENT_DOMAIN,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -59,6 +62,12 @@ pub struct BannerText {
     pub customize: String,
     pub save: String,
     pub always_on: String,
+    /// Shown above the banner when a material change to the notice asks the visitor again.
+    pub notice_changed: String,
+    /// Shown when the browser's Global Privacy Control signal refused categories for the visitor.
+    pub gpc_honoured: String,
+    /// The label of each category's list of identifiers.
+    pub identifiers: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +83,12 @@ pub struct Category {
     pub id: CategoryId,
     /// Texts keyed by language tag (`en`, `zh-Hans`, …).
     pub text: BTreeMap<String, CategoryText>,
+    /// Whether a browser's Global Privacy Control signal refuses this category by default.
+    #[serde(default)]
+    pub refused_by_gpc: bool,
+    /// Every cookie and storage key this category allows (notice §06).
+    #[serde(default)]
+    pub identifiers: Vec<Identifier>,
 }
 
 impl Category {
@@ -111,6 +126,12 @@ pub enum PolicyError {
     MissingDefaultText(String, String),
     #[error("policy file is not valid TOML for a policy: {0}")]
     Syntax(String),
+    #[error(transparent)]
+    InvalidIdentifier(#[from] InvalidIdentifierName),
+    #[error("identifier {0:?} is listed twice")]
+    DuplicateIdentifier(String),
+    #[error("category \"necessary\" cannot be refused by Global Privacy Control")]
+    NecessaryRefusedByGpc,
 }
 
 impl Policy {
@@ -126,9 +147,25 @@ impl Policy {
     /// The rules a policy must satisfy beyond its shape.
     pub fn check(&self) -> Result<(), PolicyError> {
         let mut seen = BTreeSet::new();
+        let mut identifiers = BTreeSet::new();
         for category in &self.categories {
             if !seen.insert(category.id.as_str()) {
                 return Err(PolicyError::DuplicateCategory(category.id.to_string()));
+            }
+            if category.required() && category.refused_by_gpc {
+                return Err(PolicyError::NecessaryRefusedByGpc);
+            }
+            for identifier in &category.identifiers {
+                identifier.check_name()?;
+                if !identifiers.insert((identifier.kind, identifier.name.as_str())) {
+                    return Err(PolicyError::DuplicateIdentifier(identifier.name.clone()));
+                }
+                if !identifier.purpose.contains_key(&self.default_language) {
+                    return Err(PolicyError::MissingDefaultText(
+                        format!("identifier {:?}", identifier.name),
+                        self.default_language.clone(),
+                    ));
+                }
             }
             if !category.text.contains_key(&self.default_language) {
                 return Err(PolicyError::MissingDefaultText(
@@ -156,16 +193,21 @@ impl Policy {
         self.categories.iter().find(|c| c.id.as_str() == id)
     }
 
-    /// The policy resolved to one language, falling back to the default language.
-    pub fn view(&self, language: &str) -> PolicyView {
-        let pick = |texts_have: bool| {
-            if texts_have {
-                language.to_owned()
-            } else {
-                self.default_language.clone()
-            }
+    /// The policy resolved to one language, falling back to the default language. `parent_domain`
+    /// is the shared cookie domain that `domain = "parent"` identifiers live on.
+    pub fn view(&self, language: &str, parent_domain: Option<&str>) -> PolicyView {
+        let banner_language = if self.banner.contains_key(language) {
+            language.to_owned()
+        } else {
+            self.default_language.clone()
         };
-        let banner_language = pick(self.banner.contains_key(language));
+        let localized = |texts: &BTreeMap<String, String>| {
+            texts
+                .get(language)
+                .or_else(|| texts.get(&self.default_language))
+                .cloned()
+                .unwrap_or_default()
+        };
         PolicyView {
             version: self.version.to_string(),
             notice_url: self.notice_url.clone(),
@@ -184,10 +226,44 @@ impl Policy {
                         required: category.required(),
                         title: text.title.clone(),
                         description: text.description.clone(),
+                        identifiers: category
+                            .identifiers
+                            .iter()
+                            .map(|identifier| IdentifierView {
+                                name: identifier.name.clone(),
+                                kind: identifier.kind,
+                                provider: identifier.provider.clone(),
+                                purpose: localized(&identifier.purpose),
+                                duration: identifier.duration.describe(),
+                                domain: describe_domain(&identifier.domain, parent_domain),
+                                third_party_access: identifier.third_party_access,
+                            })
+                            .collect(),
                     }
                 })
                 .collect(),
         }
+    }
+
+    /// The identifiers of the given categories.
+    pub fn identifiers_of<'a>(
+        &'a self,
+        categories: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<&'a Identifier> {
+        let wanted: BTreeSet<&str> = categories.into_iter().collect();
+        self.categories
+            .iter()
+            .filter(|category| wanted.contains(category.id.as_str()))
+            .flat_map(|category| &category.identifiers)
+            .collect()
+    }
+}
+
+fn describe_domain(domain: &str, parent_domain: Option<&str>) -> String {
+    match (domain, parent_domain) {
+        (PARENT_DOMAIN, Some(parent)) => format!(".{}", parent.trim_start_matches('.')),
+        (PARENT_DOMAIN, None) | (HOST_ONLY, _) => "This site only".to_owned(),
+        (other, _) => other.to_owned(),
     }
 }
 
@@ -207,6 +283,19 @@ pub struct CategoryView {
     pub required: bool,
     pub title: String,
     pub description: String,
+    pub identifiers: Vec<IdentifierView>,
+}
+
+/// One row of the identifier table, in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentifierView {
+    pub name: String,
+    pub kind: IdentifierKind,
+    pub provider: String,
+    pub purpose: String,
+    pub duration: String,
+    pub domain: String,
+    pub third_party_access: bool,
 }
 
 #[cfg(test)]
@@ -239,6 +328,9 @@ pub(crate) mod tests {
                     customize: "Customize".into(),
                     save: "Save".into(),
                     always_on: "Always on".into(),
+                    notice_changed: "Our notice changed.".into(),
+                    gpc_honoured: "Your browser's privacy signal was honoured.".into(),
+                    identifiers: "Cookies and identifiers".into(),
                 },
             )]),
             categories: ["necessary", "preferences", "analytics"]
@@ -246,6 +338,17 @@ pub(crate) mod tests {
                 .map(|id| Category {
                     id: CategoryId::parse(id).unwrap(),
                     text: text(id),
+                    refused_by_gpc: id == "analytics",
+                    identifiers: vec![Identifier {
+                        name: format!("{id}_cookie*"),
+                        kind: IdentifierKind::Cookie,
+                        provider: "ZecCloud".into(),
+                        duration: super::super::identifier::Lifetime::Days(30),
+                        domain: PARENT_DOMAIN.into(),
+                        path: "/".into(),
+                        third_party_access: false,
+                        purpose: BTreeMap::from([("en".into(), format!("{id} identifier"))]),
+                    }],
                 })
                 .collect(),
         }
@@ -304,12 +407,59 @@ pub(crate) mod tests {
 
     #[test]
     fn view_falls_back_to_default_language() {
-        let view = sample_policy().view("ko");
+        let view = sample_policy().view("ko", Some("zeccloud.com"));
         assert_eq!(view.language, "en");
         assert_eq!(view.banner.accept_all, "Accept all");
         assert_eq!(view.categories.len(), 3);
         assert!(view.categories[0].required);
         assert!(!view.categories[2].required);
+        let identifier = &view.categories[2].identifiers[0];
+        assert_eq!(identifier.domain, ".zeccloud.com");
+        assert_eq!(identifier.duration, "30 days");
+        assert_eq!(identifier.purpose, "analytics identifier");
+    }
+
+    #[test]
+    fn check_rejects_broken_registries() {
+        let mut twice = sample_policy();
+        let copy = twice.categories[1].identifiers[0].clone();
+        twice.categories[2].identifiers.push(copy);
+        assert!(matches!(
+            twice.check(),
+            Err(PolicyError::DuplicateIdentifier(_))
+        ));
+
+        let mut bad_name = sample_policy();
+        bad_name.categories[1].identifiers[0].name = "a b".into();
+        assert!(matches!(
+            bad_name.check(),
+            Err(PolicyError::InvalidIdentifier(_))
+        ));
+
+        let mut untranslated = sample_policy();
+        untranslated.categories[1].identifiers[0].purpose.clear();
+        assert!(matches!(
+            untranslated.check(),
+            Err(PolicyError::MissingDefaultText(..))
+        ));
+
+        let mut gpc_necessary = sample_policy();
+        gpc_necessary.categories[0].refused_by_gpc = true;
+        assert_eq!(
+            gpc_necessary.check(),
+            Err(PolicyError::NecessaryRefusedByGpc)
+        );
+    }
+
+    #[test]
+    fn identifiers_of_lists_the_given_categories() {
+        let policy = sample_policy();
+        let names: Vec<_> = policy
+            .identifiers_of(["analytics", "preferences"])
+            .into_iter()
+            .map(|i| i.name.as_str())
+            .collect();
+        assert_eq!(names, ["preferences_cookie*", "analytics_cookie*"]);
     }
 
     #[cfg(feature = "ssr")]
@@ -318,6 +468,27 @@ pub(crate) mod tests {
         let policy = Policy::from_toml(crate::DEFAULT_POLICY_TOML).unwrap();
         let ids: Vec<_> = policy.categories.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["necessary", "preferences", "analytics"]);
+        // Notice §06 names these; the registry must list each with Matomo's real durations.
+        let names: Vec<_> = policy
+            .categories
+            .iter()
+            .flat_map(|c| &c.identifiers)
+            .map(|i| (i.name.as_str(), i.duration.to_string()))
+            .collect();
+        for expected in [
+            ("_pk_id.*", "13mo"),
+            ("_pk_ses.*", "30min"),
+            ("_pk_ref.*", "6mo"),
+            ("mtm_consent", "30y"),
+            ("mtm_consent_removed", "30y"),
+            ("zc_ssaid", "365d"),
+            ("zc_consent", "12mo"),
+        ] {
+            assert!(
+                names.contains(&(expected.0, expected.1.to_owned())),
+                "{expected:?} missing from {names:?}"
+            );
+        }
     }
 
     #[cfg(feature = "ssr")]

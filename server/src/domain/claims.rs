@@ -1,4 +1,4 @@
-use app::domain::{CurrentConsent, Decision};
+use app::domain::{ConsentAction, CurrentConsent, Decision};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -91,8 +91,15 @@ pub struct ConsentClaims {
     pub cats: BTreeMap<String, bool>,
     /// The consent event id (proof of consent).
     pub eid: String,
+    /// How the decision was made; cookies issued before this claim existed were explicit.
+    #[serde(default = "explicit_action")]
+    pub act: ConsentAction,
     pub iat: i64,
     pub exp: i64,
+}
+
+fn explicit_action() -> ConsentAction {
+    ConsentAction::Custom
 }
 
 impl ConsentClaims {
@@ -103,6 +110,7 @@ impl ConsentClaims {
             ver: decision.policy_version.clone(),
             cats: decision.category_states(),
             eid: event_id,
+            act: decision.action,
             iat: now,
             exp: now + lifetime_secs,
         }
@@ -114,6 +122,7 @@ impl ConsentClaims {
             categories: self.cats,
             event_id: self.eid,
             decided_at: self.iat,
+            action: self.act,
         }
     }
 }

@@ -1,7 +1,13 @@
-//! Server-side rules with no I/O: identifiers, token claims, terminal types.
+//! Server-side rules with no I/O: identifiers, token claims, terminal types, published policy
+//! versions, address truncation and consent receipts.
 
 pub mod claims;
+pub mod network;
+pub mod published;
+pub mod receipt;
 pub mod terminal;
 
 pub use claims::{ConsentClaims, Ssaid, SsaidClaims};
+pub use published::{PolicyRecord, PublishOutcome, banner_text_hash, policy_hash};
+pub use receipt::ConsentReceipt;
 pub use terminal::TerminalType;

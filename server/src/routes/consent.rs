@@ -1,14 +1,17 @@
-//! `GET` and `POST /api/v1/consent`: the visitor's decision as JSON, for other clients.
+//! `/api/v1/consent`: the visitor's decision as JSON for other clients, and its receipt.
 
 use crate::error::{ApiError, AppJson};
+use crate::routes::admin::AdminAuth;
+use crate::service::RequestContext;
 use crate::startup::AppState;
 use crate::visitor::Visitor;
-use app::domain::{ConsentRequest, ConsentSource, CurrentConsent};
+use app::domain::{ConsentRequest, ConsentSource, CurrentConsent, PromptReason, StorageKey};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use serde::Serialize;
+use std::net::SocketAddr;
 
 #[derive(Debug, Serialize)]
 pub struct ConsentResponse {
@@ -16,49 +19,117 @@ pub struct ConsentResponse {
     pub policy_version: String,
     /// The standing decision, if the visitor has one.
     pub consent: Option<CurrentConsent>,
-    /// Whether the banner should be shown (no decision on the current version).
+    /// Whether the banner should be shown, and why.
     pub needs_prompt: bool,
+    pub prompt: Option<PromptReason>,
+    /// Browser-storage keys the page must remove (refused categories).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clear_storage: Vec<StorageKey>,
+}
+
+fn with_cookies(mut response: Response, cookies: Vec<http::HeaderValue>) -> Response {
+    for cookie in cookies {
+        response
+            .headers_mut()
+            .append(http::header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 pub async fn get_consent(
     State(state): State<AppState>,
+    visitor: Visitor,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> Json<ConsentResponse> {
-    let consent = state.consent.current_consent(&headers);
-    let policy_version = state.consent.policy.version.to_string();
-    let needs_prompt = consent
-        .as_ref()
-        .is_none_or(|c| c.policy_version != policy_version);
-    Json(ConsentResponse {
-        policy_version,
-        consent,
-        needs_prompt,
-    })
+) -> Result<Response, ApiError> {
+    let context = RequestContext::from_request(
+        &visitor,
+        &headers,
+        Some(peer),
+        state.consent.trust_forwarded_for,
+    );
+    let status = state.consent.status_for(&headers, Some(&context)).await?;
+    let body = ConsentResponse {
+        policy_version: status.value.policy.version.clone(),
+        needs_prompt: status.value.needs_prompt(),
+        prompt: status.value.prompt,
+        consent: status.value.current,
+        clear_storage: Vec::new(),
+    };
+    Ok(with_cookies(Json(body).into_response(), status.set_cookies))
 }
 
 pub async fn post_consent(
     State(state): State<AppState>,
     visitor: Visitor,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     AppJson(request): AppJson<ConsentRequest>,
 ) -> Result<Response, ApiError> {
+    let context = RequestContext::from_request(
+        &visitor,
+        &headers,
+        Some(peer),
+        state.consent.trust_forwarded_for,
+    );
+    let source = if request.action == app::domain::ConsentAction::Gpc {
+        ConsentSource::Gpc
+    } else {
+        ConsentSource::Api
+    };
     let recorded = state
         .consent
-        .record_for(&visitor, request, ConsentSource::Api)
+        .record_for(&context, request, source, &headers)
         .await?;
-    let mut response = (
-        StatusCode::CREATED,
-        Json(ConsentResponse {
-            policy_version: state.consent.policy.version.to_string(),
-            consent: Some(recorded.consent),
-            needs_prompt: false,
-        }),
-    )
-        .into_response();
-    for cookie in recorded.set_cookies {
-        response
-            .headers_mut()
-            .append(http::header::SET_COOKIE, cookie);
-    }
+    let body = ConsentResponse {
+        policy_version: state.consent.policy_version(),
+        consent: Some(recorded.value.consent),
+        needs_prompt: false,
+        prompt: None,
+        clear_storage: recorded.value.clear_storage,
+    };
+    Ok(with_cookies(
+        (StatusCode::CREATED, Json(body)).into_response(),
+        recorded.set_cookies,
+    ))
+}
+
+/// `GET /api/v1/consent/{id}/receipt`: the signed receipt of one decision, for the visitor who
+/// made it or an admin; anyone else gets 404, as for an unknown id.
+pub async fn get_receipt(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    admin: Option<AdminAuth>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_consent_id",
+            format!("{id:?} is not a consent id (a UUID)"),
+        )
+    })?;
+    let requester = admin.is_none().then(|| visitor.ssaid.as_str());
+    let base_url = crate::routes::base_url(&headers);
+    let receipt = state
+        .consent
+        .receipt(id, requester, &base_url)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "consent_not_found",
+                "no consent record with this id belongs to you",
+            )
+        })?;
+    let filename = format!("attachment; filename=\"consent-receipt-{id}.json\"");
+    let mut response = Json(receipt).into_response();
+    response.headers_mut().insert(
+        http::header::CONTENT_DISPOSITION,
+        http::HeaderValue::from_str(&filename).expect("a UUID is a valid header value"),
+    );
     Ok(response)
 }
 

@@ -6,7 +6,7 @@ mod sqlite;
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
 
-use crate::domain::TerminalType;
+use crate::domain::{PolicyRecord, PublishOutcome, TerminalType};
 use app::domain::{ConsentAction, ConsentSource};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -30,6 +30,17 @@ pub struct ConsentEvent {
     pub action: ConsentAction,
     pub source: ConsentSource,
     pub created_at: DateTime<Utc>,
+    /// Hash of the policy version the decision was made on.
+    pub policy_hash: String,
+    /// Hash of the exact banner text shown, in `language`.
+    pub banner_text_hash: String,
+    pub language: String,
+    /// The visitor's network, truncated to /24 (IPv4) or /48 (IPv6).
+    pub ip_prefix: Option<String>,
+    /// Coarse user-agent class (the terminal type), never the User-Agent itself.
+    pub ua_class: TerminalType,
+    /// The site an embedded banner ran on.
+    pub origin: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +66,19 @@ pub trait Storage: Send + Sync + 'static {
     async fn find_consent_event(&self, id: Uuid) -> Result<Option<ConsentEvent>, StorageError>;
     /// All decisions of one SSAID, oldest first.
     async fn consent_events_for(&self, ssaid: &str) -> Result<Vec<ConsentEvent>, StorageError>;
+    /// Stores a policy version unless its version id is taken; a taken id is never changed.
+    async fn publish_policy(&self, record: &PolicyRecord) -> Result<PublishOutcome, StorageError>;
+    /// Every published version, oldest first; the last one is current.
+    async fn policy_versions(&self) -> Result<Vec<PolicyRecord>, StorageError>;
+}
+
+/// What `publish_policy` answers once the insert found the version id taken.
+fn outcome_for_existing(record: &PolicyRecord, existing: PolicyRecord) -> PublishOutcome {
+    if existing.hash == record.hash {
+        PublishOutcome::AlreadyPublished(existing)
+    } else {
+        PublishOutcome::Conflict(existing)
+    }
 }
 
 /// Opens the engine the URL names and applies its migrations.

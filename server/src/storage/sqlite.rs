@@ -1,6 +1,8 @@
 use super::{
-    ConsentEvent, SsaidRecord, Storage, StorageError, parse_action, parse_source, parse_terminal,
+    ConsentEvent, SsaidRecord, Storage, StorageError, outcome_for_existing, parse_action,
+    parse_source, parse_terminal,
 };
+use crate::domain::{PolicyRecord, PublishOutcome};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
 };
@@ -50,6 +52,22 @@ fn event_from_row(row: &SqliteRow) -> Result<ConsentEvent, StorageError> {
         action: parse_action(row.try_get("action")?)?,
         source: parse_source(row.try_get("source")?)?,
         created_at: row.try_get("created_at")?,
+        policy_hash: row.try_get("policy_hash")?,
+        banner_text_hash: row.try_get("banner_text_hash")?,
+        language: row.try_get("language")?,
+        ip_prefix: row.try_get("ip_prefix")?,
+        ua_class: parse_terminal(row.try_get("ua_class")?)?,
+        origin: row.try_get("origin")?,
+    })
+}
+
+fn policy_from_row(row: &SqliteRow) -> Result<PolicyRecord, StorageError> {
+    Ok(PolicyRecord {
+        version: row.try_get("version")?,
+        hash: row.try_get("hash")?,
+        material: row.try_get("material")?,
+        published_at: row.try_get("published_at")?,
+        source: row.try_get("source")?,
     })
 }
 
@@ -94,8 +112,9 @@ impl Storage for SqliteStorage {
 
     async fn insert_consent_event(&self, event: &ConsentEvent) -> Result<(), StorageError> {
         sqlx::query(
-            "INSERT INTO consent_events (id, ssaid, policy_version, categories, action, source, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO consent_events (id, ssaid, policy_version, categories, action, source, created_at, \
+             policy_hash, banner_text_hash, language, ip_prefix, ua_class, origin) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(event.id.to_string())
         .bind(&event.ssaid)
@@ -104,6 +123,12 @@ impl Storage for SqliteStorage {
         .bind(event.action.as_str())
         .bind(event.source.as_str())
         .bind(event.created_at)
+        .bind(&event.policy_hash)
+        .bind(&event.banner_text_hash)
+        .bind(&event.language)
+        .bind(&event.ip_prefix)
+        .bind(event.ua_class.as_str())
+        .bind(&event.origin)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -111,7 +136,8 @@ impl Storage for SqliteStorage {
 
     async fn find_consent_event(&self, id: Uuid) -> Result<Option<ConsentEvent>, StorageError> {
         let row = sqlx::query(
-            "SELECT id, ssaid, policy_version, categories, action, source, created_at \
+            "SELECT id, ssaid, policy_version, categories, action, source, created_at, \
+             policy_hash, banner_text_hash, language, ip_prefix, ua_class, origin \
              FROM consent_events WHERE id = ?",
         )
         .bind(id.to_string())
@@ -122,12 +148,50 @@ impl Storage for SqliteStorage {
 
     async fn consent_events_for(&self, ssaid: &str) -> Result<Vec<ConsentEvent>, StorageError> {
         let rows = sqlx::query(
-            "SELECT id, ssaid, policy_version, categories, action, source, created_at \
+            "SELECT id, ssaid, policy_version, categories, action, source, created_at, \
+             policy_hash, banner_text_hash, language, ip_prefix, ua_class, origin \
              FROM consent_events WHERE ssaid = ? ORDER BY created_at, id",
         )
         .bind(ssaid)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(event_from_row).collect()
+    }
+
+    async fn publish_policy(&self, record: &PolicyRecord) -> Result<PublishOutcome, StorageError> {
+        // Insert-or-nothing, then compare: two instances publishing at once cannot both win.
+        let inserted = sqlx::query(
+            "INSERT INTO policy_versions (version, hash, material, published_at, source) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (version) DO NOTHING",
+        )
+        .bind(&record.version)
+        .bind(&record.hash)
+        .bind(record.material)
+        .bind(record.published_at)
+        .bind(&record.source)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(PublishOutcome::Published);
+        }
+        let row = sqlx::query(
+            "SELECT version, hash, material, published_at, source FROM policy_versions \
+             WHERE version = ?",
+        )
+        .bind(&record.version)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(outcome_for_existing(record, policy_from_row(&row)?))
+    }
+
+    async fn policy_versions(&self) -> Result<Vec<PolicyRecord>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT version, hash, material, published_at, source FROM policy_versions \
+             ORDER BY published_at, version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(policy_from_row).collect()
     }
 }

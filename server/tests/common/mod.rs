@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tempfile::TempDir;
 
 pub const POLICY_VERSION: &str = "2026-03-25";
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 pub const SIGNING_KEY: [u8; 32] = [7; 32];
 pub const CHROME_DESKTOP: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
 pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
@@ -82,6 +83,7 @@ pub fn settings(database_url: String, dir: &TempDir) -> Settings {
         )),
         signing_key_file: dir.path().join("unused.key"),
         cookie_secure: false,
+        admin_token: Some(SecretString::from(ADMIN_TOKEN.to_owned())),
         ..Settings::default()
     }
 }
@@ -193,10 +195,40 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Publishes a policy file through the admin API.
+    pub async fn publish(&self, source: &str, material: bool) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/api/v1/admin/policies?material={material}")))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", "application/toml")
+            .body(source.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn events_of(&self, ssaid_token: &str) -> Vec<ConsentEvent> {
         let ssaid = ssaid_of(&self.tokens, ssaid_token);
         self.storage.consent_events_for(&ssaid).await.unwrap()
     }
+}
+
+/// The embedded default policy under another version id.
+pub fn policy_version_of_default(version: &str) -> String {
+    let source = app::DEFAULT_POLICY_TOML;
+    let line = format!("version = \"{POLICY_VERSION}\"");
+    assert!(source.contains(&line));
+    source.replace(&line, &format!("version = \"{version}\""))
+}
+
+/// Every `Set-Cookie` header of a response.
+pub fn set_cookie_headers(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
 }
 
 /// The value of one cookie set by a response.

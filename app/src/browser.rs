@@ -1,0 +1,58 @@
+//! The few things the hydrated page does in the browser itself. Without the `hydrate` feature
+//! (on the server) they do nothing: the server has no browser storage.
+
+use crate::domain::StorageKey;
+
+/// Removes the localStorage / sessionStorage keys of refused categories; a key listed as
+/// `prefix*` removes every key with that prefix.
+pub fn clear_storage(keys: &[StorageKey]) {
+    #[cfg(feature = "hydrate")]
+    {
+        use crate::domain::IdentifierKind;
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        for key in keys {
+            let storage = match key.kind {
+                IdentifierKind::LocalStorage => window.local_storage(),
+                IdentifierKind::SessionStorage => window.session_storage(),
+                IdentifierKind::Cookie => continue,
+            };
+            let Ok(Some(storage)) = storage else {
+                continue;
+            };
+            match key.name.strip_suffix('*') {
+                None => {
+                    let _ = storage.remove_item(&key.name);
+                }
+                Some(prefix) => {
+                    let count = storage.length().unwrap_or(0);
+                    let matching: Vec<String> = (0..count)
+                        .filter_map(|i| storage.key(i).ok().flatten())
+                        .filter(|name| name.starts_with(prefix))
+                        .collect();
+                    for name in matching {
+                        let _ = storage.remove_item(&name);
+                    }
+                }
+            }
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = keys;
+}
+
+/// `navigator.globalPrivacyControl === true`: the browser asks sites not to share or sell.
+pub fn global_privacy_control() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|window| {
+                js_sys::Reflect::get(&window.navigator(), &"globalPrivacyControl".into()).ok()
+            })
+            .and_then(|value| value.as_bool())
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
+}

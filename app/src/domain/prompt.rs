@@ -1,0 +1,300 @@
+//! When the banner must ask again (notice §11 and the expiry of choices). Pure: the caller
+//! supplies the published versions, the standing decision and the clock.
+
+use super::decision::CurrentConsent;
+use super::policy::Policy;
+use serde::{Deserialize, Serialize};
+
+/// One published policy version, as far as re-prompting cares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedVersion {
+    pub version: String,
+    /// Unix seconds.
+    pub published_at: i64,
+    /// A material change asks every visitor who decided on an earlier version again.
+    pub material: bool,
+}
+
+/// Why the banner asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum PromptReason {
+    /// The visitor has not decided yet.
+    NoChoice,
+    /// A material version was published after the one the visitor decided on.
+    NoticeChanged,
+    /// The decision is older than its validity period.
+    Expired,
+    /// The visitor never decided on these categories (added later, or left unset by GPC).
+    Undecided { categories: Vec<String> },
+}
+
+/// How long a decision holds, in seconds. A refusal (no optional category granted) may hold
+/// for a shorter time than a consent, so the visitor is asked again sooner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiryRules {
+    pub consent_secs: i64,
+    pub refusal_secs: i64,
+}
+
+impl ExpiryRules {
+    pub const DAY_SECS: i64 = 24 * 60 * 60;
+
+    /// Twelve months for consents, six for refusals.
+    pub fn from_days(consent_days: u32, refusal_days: u32) -> Self {
+        Self {
+            consent_secs: i64::from(consent_days) * Self::DAY_SECS,
+            refusal_secs: i64::from(refusal_days) * Self::DAY_SECS,
+        }
+    }
+
+    /// Seconds a decision with these category states stays valid.
+    pub fn validity_secs(&self, policy: &Policy, current: &CurrentConsent) -> i64 {
+        if is_refusal(policy, current) {
+            self.refusal_secs
+        } else {
+            self.consent_secs
+        }
+    }
+
+    /// Unix time at which the decision stops holding.
+    pub fn valid_until(&self, policy: &Policy, current: &CurrentConsent) -> i64 {
+        current
+            .decided_at
+            .saturating_add(self.validity_secs(policy, current))
+    }
+}
+
+/// No optional category granted: a refusal, whatever the action that made it.
+pub fn is_refusal(policy: &Policy, current: &CurrentConsent) -> bool {
+    !policy
+        .categories
+        .iter()
+        .filter(|category| !category.required())
+        .any(|category| current.state(category.id.as_str()) == Some(true))
+}
+
+/// Whether, and why, the visitor must be asked. `history` lists the published versions oldest
+/// first; its last entry is `policy`.
+pub fn prompt_reason(
+    policy: &Policy,
+    history: &[PublishedVersion],
+    current: Option<&CurrentConsent>,
+    expiry: &ExpiryRules,
+    now: i64,
+) -> Option<PromptReason> {
+    let Some(current) = current else {
+        return Some(PromptReason::NoChoice);
+    };
+    // A version we never published (or no longer know) cannot be trusted as what was shown.
+    let Some(decided_on) = history
+        .iter()
+        .position(|published| published.version == current.policy_version)
+    else {
+        return Some(PromptReason::NoticeChanged);
+    };
+    if history[decided_on + 1..]
+        .iter()
+        .any(|published| published.material)
+    {
+        return Some(PromptReason::NoticeChanged);
+    }
+    if now >= expiry.valid_until(policy, current) {
+        return Some(PromptReason::Expired);
+    }
+    let undecided: Vec<String> = policy
+        .categories
+        .iter()
+        .filter(|category| !category.required() && current.state(category.id.as_str()).is_none())
+        .map(|category| category.id.to_string())
+        .collect();
+    if undecided.is_empty() {
+        None
+    } else {
+        Some(PromptReason::Undecided {
+            categories: undecided,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ConsentAction;
+    use crate::domain::policy::tests::sample_policy;
+
+    const DAY: i64 = ExpiryRules::DAY_SECS;
+    const RULES: ExpiryRules = ExpiryRules {
+        consent_secs: 365 * DAY,
+        refusal_secs: 182 * DAY,
+    };
+
+    fn published(version: &str, published_at: i64, material: bool) -> PublishedVersion {
+        PublishedVersion {
+            version: version.into(),
+            published_at,
+            material,
+        }
+    }
+
+    fn decided(version: &str, at: i64, states: &[(&str, bool)]) -> CurrentConsent {
+        CurrentConsent {
+            policy_version: version.into(),
+            categories: states.iter().map(|&(k, v)| (k.to_owned(), v)).collect(),
+            event_id: "e".into(),
+            decided_at: at,
+            action: ConsentAction::Custom,
+        }
+    }
+
+    const ALL_ON: &[(&str, bool)] = &[
+        ("necessary", true),
+        ("preferences", true),
+        ("analytics", true),
+    ];
+    const ALL_OFF: &[(&str, bool)] = &[
+        ("necessary", true),
+        ("preferences", false),
+        ("analytics", false),
+    ];
+
+    /// The sample policy is "2026-03-25"; history: v1 (material), then the sample.
+    fn history(sample_material: bool) -> Vec<PublishedVersion> {
+        vec![
+            published("v1", 0, true),
+            published("2026-03-25", 10 * DAY, sample_material),
+        ]
+    }
+
+    #[test]
+    fn no_choice_asks() {
+        let reason = prompt_reason(&sample_policy(), &history(true), None, &RULES, 0);
+        assert_eq!(reason, Some(PromptReason::NoChoice));
+    }
+
+    #[test]
+    fn a_fresh_choice_on_the_current_version_holds() {
+        let current = decided("2026-03-25", 20 * DAY, ALL_ON);
+        let reason = prompt_reason(
+            &sample_policy(),
+            &history(true),
+            Some(&current),
+            &RULES,
+            21 * DAY,
+        );
+        assert_eq!(reason, None);
+    }
+
+    #[test]
+    fn a_material_version_after_the_choice_asks_again() {
+        let current = decided("v1", DAY, ALL_ON);
+        let reason = prompt_reason(
+            &sample_policy(),
+            &history(true),
+            Some(&current),
+            &RULES,
+            11 * DAY,
+        );
+        assert_eq!(reason, Some(PromptReason::NoticeChanged));
+    }
+
+    #[test]
+    fn a_non_material_version_after_the_choice_does_not_ask() {
+        let current = decided("v1", DAY, ALL_ON);
+        let reason = prompt_reason(
+            &sample_policy(),
+            &history(false),
+            Some(&current),
+            &RULES,
+            11 * DAY,
+        );
+        assert_eq!(reason, None);
+    }
+
+    #[test]
+    fn an_unpublished_version_asks_again() {
+        let current = decided("never-published", DAY, ALL_ON);
+        let reason = prompt_reason(
+            &sample_policy(),
+            &history(false),
+            Some(&current),
+            &RULES,
+            2 * DAY,
+        );
+        assert_eq!(reason, Some(PromptReason::NoticeChanged));
+    }
+
+    #[test]
+    fn consents_expire_after_twelve_months_refusals_after_six() {
+        let policy = sample_policy();
+        let consent = decided("2026-03-25", 0, ALL_ON);
+        let refusal = decided("2026-03-25", 0, ALL_OFF);
+        let ask = |current: &CurrentConsent, now| {
+            prompt_reason(&policy, &history(true), Some(current), &RULES, now)
+        };
+        assert_eq!(ask(&consent, 364 * DAY), None);
+        assert_eq!(ask(&consent, 365 * DAY), Some(PromptReason::Expired));
+        assert_eq!(ask(&refusal, 181 * DAY), None);
+        assert_eq!(ask(&refusal, 182 * DAY), Some(PromptReason::Expired));
+        // Granting any optional category makes it a consent, with the longer period.
+        let partial = decided(
+            "2026-03-25",
+            0,
+            &[("preferences", true), ("analytics", false)],
+        );
+        assert_eq!(ask(&partial, 200 * DAY), None);
+    }
+
+    #[test]
+    fn a_category_added_later_is_unset_and_asked_for() {
+        let mut policy = sample_policy();
+        let mut marketing = policy.categories[2].clone();
+        marketing.id = crate::domain::CategoryId::parse("marketing").unwrap();
+        marketing.identifiers.clear();
+        policy.categories.push(marketing);
+        let current = decided("2026-03-25", 0, ALL_ON);
+        assert_eq!(
+            current.state("marketing"),
+            None,
+            "neither refused nor accepted"
+        );
+        let reason = prompt_reason(&policy, &history(false), Some(&current), &RULES, DAY);
+        assert_eq!(
+            reason,
+            Some(PromptReason::Undecided {
+                categories: vec!["marketing".into()]
+            })
+        );
+    }
+
+    #[test]
+    fn gpc_refuses_analytics_and_still_asks_about_the_rest() {
+        let policy = sample_policy();
+        let gpc = CurrentConsent {
+            action: ConsentAction::Gpc,
+            ..decided(
+                "2026-03-25",
+                0,
+                &[("necessary", true), ("analytics", false)],
+            )
+        };
+        assert_eq!(gpc.state("analytics"), Some(false));
+        assert!(is_refusal(&policy, &gpc));
+        let reason = prompt_reason(&policy, &history(true), Some(&gpc), &RULES, DAY);
+        assert_eq!(
+            reason,
+            Some(PromptReason::Undecided {
+                categories: vec!["preferences".into()]
+            })
+        );
+    }
+
+    #[test]
+    fn reasons_serialise_with_a_tag() {
+        let json = serde_json::to_string(&PromptReason::Undecided {
+            categories: vec!["x".into()],
+        })
+        .unwrap();
+        assert_eq!(json, r#"{"reason":"undecided","categories":["x"]}"#);
+    }
+}

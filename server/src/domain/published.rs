@@ -1,0 +1,112 @@
+//! Published policy versions and the hashes that make them and the banner text provable.
+
+use app::domain::{Policy, PolicyView, PublishedVersion};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+/// A policy version as stored when it was published; never changed afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRecord {
+    pub version: String,
+    /// [`policy_hash`] of the parsed policy.
+    pub hash: String,
+    pub material: bool,
+    pub published_at: DateTime<Utc>,
+    /// The TOML exactly as published.
+    pub source: String,
+}
+
+impl PolicyRecord {
+    pub fn new(policy: &Policy, source: String, material: bool, now: DateTime<Utc>) -> Self {
+        Self {
+            version: policy.version.to_string(),
+            hash: policy_hash(policy),
+            material,
+            published_at: now,
+            source,
+        }
+    }
+
+    pub fn published_version(&self) -> PublishedVersion {
+        PublishedVersion {
+            version: self.version.clone(),
+            published_at: self.published_at.timestamp(),
+            material: self.material,
+        }
+    }
+}
+
+/// The outcome of publishing: a version id is bound to one content forever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishOutcome {
+    Published,
+    /// The same content was published before under this version: nothing changes.
+    AlreadyPublished(PolicyRecord),
+    /// Different content was published before under this version: refused.
+    Conflict(PolicyRecord),
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// Hash of the policy's content, not of its file: comments and layout do not change it, any
+/// text, category or identifier does. Its JSON form is deterministic (maps are sorted).
+pub fn policy_hash(policy: &Policy) -> String {
+    sha256_hex(&serde_json::to_vec(policy).expect("a policy serialises to JSON"))
+}
+
+/// Hash of everything the banner showed in one language: its texts, the categories and the
+/// identifiers listed under them.
+pub fn banner_text_hash(view: &PolicyView) -> String {
+    let shown = serde_json::json!({
+        "language": view.language,
+        "banner": view.banner,
+        "categories": view.categories,
+    });
+    sha256_hex(&serde_json::to_vec(&shown).expect("a policy view serialises to JSON"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn default_policy() -> Policy {
+        Policy::from_toml(app::DEFAULT_POLICY_TOML).unwrap()
+    }
+
+    #[test]
+    fn layout_and_comments_do_not_change_the_hash() {
+        let policy = default_policy();
+        let reformatted = format!("# a comment\n\n{}\n\n", app::DEFAULT_POLICY_TOML);
+        assert_eq!(
+            policy_hash(&policy),
+            policy_hash(&Policy::from_toml(&reformatted).unwrap())
+        );
+        assert!(policy_hash(&policy).starts_with("sha256:"));
+        assert_eq!(policy_hash(&policy).len(), 7 + 64);
+    }
+
+    #[test]
+    fn any_text_changes_the_hash() {
+        let policy = default_policy();
+        let mut changed = policy.clone();
+        changed.categories[2].identifiers[0]
+            .purpose
+            .insert("en".into(), "other".into());
+        assert_ne!(policy_hash(&policy), policy_hash(&changed));
+    }
+
+    #[test]
+    fn banner_hash_depends_on_the_language_shown() {
+        let mut policy = default_policy();
+        let mut japanese = policy.banner["en"].clone();
+        japanese.title = "プライバシーの選択".into();
+        policy.banner.insert("ja".into(), japanese);
+        let en = banner_text_hash(&policy.view("en", None));
+        assert_eq!(en, banner_text_hash(&policy.view("en", None)));
+        assert_ne!(en, banner_text_hash(&policy.view("ja", None)));
+    }
+}

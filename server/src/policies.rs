@@ -1,0 +1,178 @@
+//! Published policy versions: publishing (immutably) and the cached view every request reads.
+
+use crate::domain::{PolicyRecord, PublishOutcome};
+use crate::storage::{Storage, StorageError};
+use app::domain::policy::PolicyError;
+use app::domain::{Policy, PublishedVersion};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// A published version with its parsed policy.
+#[derive(Debug, Clone)]
+pub struct PublishedPolicy {
+    pub record: PolicyRecord,
+    pub policy: Arc<Policy>,
+}
+
+/// Every published version, oldest first; the last one is current.
+#[derive(Debug)]
+pub struct PolicySnapshot {
+    versions: Vec<PublishedPolicy>,
+    history: Vec<PublishedVersion>,
+}
+
+impl PolicySnapshot {
+    fn new(records: Vec<PolicyRecord>) -> Result<Self, StorageError> {
+        let versions = records
+            .into_iter()
+            .map(|record| {
+                let policy = Policy::from_toml(&record.source).map_err(|err| {
+                    StorageError::Corrupt(format!("published policy {}: {err}", record.version))
+                })?;
+                Ok(PublishedPolicy {
+                    record,
+                    policy: Arc::new(policy),
+                })
+            })
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        if versions.is_empty() {
+            return Err(StorageError::Corrupt(
+                "no policy version is published".to_owned(),
+            ));
+        }
+        let history = versions
+            .iter()
+            .map(|published| published.record.published_version())
+            .collect();
+        Ok(Self { versions, history })
+    }
+
+    pub fn current(&self) -> &PublishedPolicy {
+        self.versions.last().expect("a snapshot is never empty")
+    }
+
+    pub fn find(&self, version: &str) -> Option<&PublishedPolicy> {
+        self.versions.iter().find(|p| p.record.version == version)
+    }
+
+    pub fn history(&self) -> &[PublishedVersion] {
+        &self.history
+    }
+
+    pub fn records(&self) -> impl Iterator<Item = &PolicyRecord> {
+        self.versions.iter().map(|p| &p.record)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("{0}")]
+    Invalid(#[from] PolicyError),
+    #[error(
+        "version {version:?} is already published with different content ({existing}); a published version never changes: publish the new content under a new version"
+    )]
+    Conflict { version: String, existing: String },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// What a successful publish did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Published {
+    New(PolicyRecord),
+    /// Identical content was already published under this version: nothing changed.
+    Unchanged(PolicyRecord),
+}
+
+impl Published {
+    pub fn record(&self) -> &PolicyRecord {
+        match self {
+            Self::New(record) | Self::Unchanged(record) => record,
+        }
+    }
+}
+
+/// Checks a policy file and stores it as a new published version.
+pub async fn publish(
+    storage: &dyn Storage,
+    source: &str,
+    material: bool,
+) -> Result<Published, PublishError> {
+    let policy = Policy::from_toml(source)?;
+    let record = PolicyRecord::new(&policy, source.to_owned(), material, crate::service::now());
+    match storage.publish_policy(&record).await? {
+        PublishOutcome::Published => {
+            tracing::info!(
+                event = "policy_published",
+                version = %record.version,
+                hash = %record.hash,
+                material,
+            );
+            Ok(Published::New(record))
+        }
+        PublishOutcome::AlreadyPublished(existing) => Ok(Published::Unchanged(existing)),
+        PublishOutcome::Conflict(existing) => Err(PublishError::Conflict {
+            version: existing.version,
+            existing: existing.hash,
+        }),
+    }
+}
+
+/// The published versions as this instance last read them. Reread every `refresh_every`, so
+/// a version published elsewhere (another instance, the CLI) reaches every instance.
+pub struct PolicyRegistry {
+    storage: Arc<dyn Storage>,
+    snapshot: RwLock<Arc<PolicySnapshot>>,
+    loaded_at: Mutex<Instant>,
+    refresh_every: Duration,
+}
+
+impl PolicyRegistry {
+    /// Reads the published versions; publishes `bootstrap` first when there are none.
+    pub async fn open(
+        storage: Arc<dyn Storage>,
+        bootstrap: &str,
+        refresh_every: Duration,
+    ) -> Result<Self, PublishError> {
+        if storage.policy_versions().await?.is_empty() {
+            publish(storage.as_ref(), bootstrap, true).await?;
+        }
+        let snapshot = PolicySnapshot::new(storage.policy_versions().await?)?;
+        Ok(Self {
+            storage,
+            snapshot: RwLock::new(Arc::new(snapshot)),
+            loaded_at: Mutex::new(Instant::now()),
+            refresh_every,
+        })
+    }
+
+    /// The cached versions, without touching storage.
+    pub fn cached(&self) -> Arc<PolicySnapshot> {
+        Arc::clone(&self.snapshot.read().expect("policy cache lock"))
+    }
+
+    /// The versions, reread first when the cache is older than the refresh period. A storage
+    /// failure keeps the cached versions (and is logged): pages still render.
+    pub async fn current(&self) -> Arc<PolicySnapshot> {
+        let stale =
+            self.loaded_at.lock().expect("policy cache lock").elapsed() >= self.refresh_every;
+        if stale && let Err(err) = self.reload().await {
+            tracing::warn!(error = %err, "could not reread published policy versions");
+        }
+        self.cached()
+    }
+
+    pub async fn reload(&self) -> Result<(), StorageError> {
+        let snapshot = PolicySnapshot::new(self.storage.policy_versions().await?)?;
+        *self.snapshot.write().expect("policy cache lock") = Arc::new(snapshot);
+        *self.loaded_at.lock().expect("policy cache lock") = Instant::now();
+        Ok(())
+    }
+
+    /// Publishes through this instance, which sees the new version at once.
+    pub async fn publish(&self, source: &str, material: bool) -> Result<Published, PublishError> {
+        let published = publish(self.storage.as_ref(), source, material).await?;
+        self.reload().await?;
+        Ok(published)
+    }
+}
