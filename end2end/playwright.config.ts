@@ -7,6 +7,10 @@ const root = path.resolve(__dirname, '..');
 const tmp = path.join(__dirname, '.tmp');
 export const port = Number(process.env.E2E_PORT ?? 3100);
 export const databasePath = path.join(tmp, 'e2e.db');
+export const adminToken = 'e2e-admin-token-0123456789';
+export const parentDomain = 'zeccloud.test';
+/** For requests made from Node (the `request` fixture), which does not use Chromium's host map. */
+export const directURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
   testDir: './tests',
@@ -17,7 +21,7 @@ export default defineConfig({
   timeout: 30_000,
   reporter: [['list'], ['json', { outputFile: 'test-results/results.json' }]],
   use: {
-    baseURL: `http://127.0.0.1:${port}`,
+    baseURL: `http://consent.${parentDomain}:${port}`,
     trace: 'off',
     launchOptions: {
       executablePath: '/usr/bin/chromium',
@@ -30,6 +34,8 @@ export default defineConfig({
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        // Sibling hostnames on one machine: consent.zeccloud.test, www.zeccloud.test, ...
+        '--host-resolver-rules=MAP *.zeccloud.test 127.0.0.1',
       ],
     },
   },

@@ -1,10 +1,11 @@
 import { test, expect } from '@playwright/test';
-import { ssaidOf, storedEvents, waitForHydration, watchErrors } from './helpers';
+import { currentPolicyVersion, ssaidOf, storedEvents, waitForHydration, watchErrors } from './helpers';
+import { directURL } from '../playwright.config';
 
 const banner = '[data-testid="consent-banner"]';
 
 test('the banner is in the server HTML, before any script runs', async ({ request }) => {
-  const response = await request.get('/');
+  const response = await request.get(`${directURL}/`);
   expect(response.status()).toBe(200);
   const html = await response.text();
   const at = html.indexOf('data-testid="consent-banner"');
@@ -31,7 +32,7 @@ test('after hydration Reject all records the choice without a reload', async ({ 
   expect(events[0]).toMatchObject({
     action: 'reject_all',
     source: 'banner',
-    policy_version: '2026-03-25',
+    policy_version: await currentPolicyVersion(),
     categories: { necessary: true, preferences: false, analytics: false },
   });
 
@@ -68,7 +69,7 @@ test('Customize and Save store exactly the ticked categories', async ({ page, co
   const consent = (await context.cookies()).find((c) => c.name === 'zc_consent');
   expect(consent?.httpOnly).toBe(false);
   const claims = JSON.parse(Buffer.from(consent!.value.split('.')[1], 'base64url').toString());
-  expect(claims).toMatchObject({ ver: '2026-03-25', eid: events[0].id, cats: { analytics: true, preferences: false } });
+  expect(claims).toMatchObject({ ver: await currentPolicyVersion(), eid: events[0].id, cats: { analytics: true, preferences: false } });
   expect(errors).toEqual([]);
 });
 

@@ -1,6 +1,8 @@
 import { expect, type BrowserContext, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { databasePath } from '../playwright.config';
+import { adminToken, databasePath, directURL } from '../playwright.config';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 export type ConsentRow = {
   id: string;
@@ -9,6 +11,10 @@ export type ConsentRow = {
   categories: Record<string, boolean>;
   action: string;
   source: string;
+  policy_hash: string;
+  banner_text_hash: string;
+  ip_prefix: string | null;
+  ua_class: string;
 };
 
 /** The SSAID inside the visitor's signed `zc_ssaid` cookie. */
@@ -25,7 +31,7 @@ export function storedEvents(ssaid: string): ConsentRow[] {
   const out = execFileSync('sqlite3', [
     '-json',
     databasePath,
-    `SELECT id, ssaid, policy_version, categories, action, source FROM consent_events WHERE ssaid = '${ssaid}' ORDER BY created_at`,
+    `SELECT id, ssaid, policy_version, categories, action, source, policy_hash, banner_text_hash, ip_prefix, ua_class FROM consent_events WHERE ssaid = '${ssaid}' ORDER BY created_at`,
   ]).toString();
   const rows = out.trim() ? JSON.parse(out) : [];
   return rows.map((row: any) => ({ ...row, categories: JSON.parse(row.categories) }));
@@ -46,4 +52,28 @@ export function watchErrors(page: Page): string[] {
 
 export async function waitForHydration(page: Page) {
   await expect(page.locator('#zc-app')).toHaveAttribute('data-hydrated', 'true');
+}
+
+/** The policy version the service currently shows. */
+export async function currentPolicyVersion(): Promise<string> {
+  const response = await fetch(`${directURL}/api/v1/policy`);
+  expect(response.status).toBe(200);
+  return (await response.json()).version;
+}
+
+/** Publishes the default policy under a new version id through the admin API. */
+export async function publishPolicy(version: string, material: boolean): Promise<void> {
+  const source = readFileSync(path.join(__dirname, '..', '..', 'app', 'policy', 'default-policy.toml'), 'utf8');
+  const changed = source.replace(/^version = ".*"$/m, `version = "${version}"`);
+  const response = await fetch(`${directURL}/api/v1/admin/policies?material=${material}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/toml' },
+    body: changed,
+  });
+  expect(response.status, await response.clone().text()).toBe(201);
+}
+
+/** A version id no earlier run or test has used. */
+export function freshVersion(label: string): string {
+  return `${label}-${Date.now()}`;
 }
