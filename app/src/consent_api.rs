@@ -125,6 +125,10 @@ pub async fn record_consent(
         }
         Err(err) => {
             let status = match err {
+                // The same statuses as the JSON API: a stale version is a conflict.
+                BackendError::Invalid(crate::domain::DecisionError::StalePolicyVersion {
+                    ..
+                }) => StatusCode::CONFLICT,
                 BackendError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 BackendError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             };

@@ -361,7 +361,7 @@ async fn server_function_rejects_bad_input_and_writes_nothing(engine: Engine) {
     for (body, status, code) in [
         (
             "policy_version=old&action=accept_all".to_owned(),
-            422,
+            409,
             "stale_policy_version",
         ),
         (
