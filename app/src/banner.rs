@@ -3,19 +3,22 @@
 
 use crate::ConsentContext;
 use crate::consent_api::{RecordConsent, UiError};
+use crate::domain::language::{SUPPORTED_LANGUAGES, native_name};
 use crate::domain::{
     CategoryView, ConsentAction, ConsentStatus, CurrentConsent, IdentifierView, PromptReason,
 };
+use crate::i18n::ui_text;
+use crate::preference_center::{open_dialog, preferences_href};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 #[component]
 pub fn ConsentBanner() -> impl IntoView {
-    let ConsentContext { status, record } = expect_context();
+    let ConsentContext { status, record, .. } = expect_context();
     // GPC is not the visitor's choice: after it the banner still asks about the rest.
     let decided = move || matches!(record.value().get(), Some(Ok(choice)) if choice.consent.action.is_explicit());
-    // The preference center is the choice itself: no banner on top of it.
+    // The preference center is the choice itself: no banner or button on top of it.
     let location = use_location();
     let on_preferences = move || location.pathname.get() == crate::PREFERENCES_PATH;
 
@@ -27,9 +30,16 @@ pub fn ConsentBanner() -> impl IntoView {
                     .map(|result| match result {
                         Ok(status) => {
                             let prompt = status.needs_prompt();
+                            let language = status.policy.language.clone();
                             Either::Left(
                                 view! {
-                                    <Show when=move || prompt && !decided() && !on_preferences()>
+                                    <Show
+                                        when=move || prompt && !decided() && !on_preferences()
+                                        fallback=move || {
+                                            (!on_preferences())
+                                                .then(|| view! { <PrivacySettingsButton language=language.clone()/> })
+                                        }
+                                    >
                                         <BannerBody status=status.clone() record/>
                                     </Show>
                                 },
@@ -42,8 +52,29 @@ pub fn ConsentBanner() -> impl IntoView {
     }
 }
 
+/// The small, always-present button that reopens the preference center once the banner is gone.
+#[component]
+fn PrivacySettingsButton(language: String) -> impl IntoView {
+    let ConsentContext { dialog, .. } = expect_context();
+    let ui = ui_text(&language);
+    view! {
+        <a
+            class="zc-fab"
+            href=preferences_href(&language)
+            on:click=move |event| open_dialog(dialog, &event)
+            data-testid="privacy-settings-button"
+        >
+            <svg class="zc-fab__icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+                <path fill="currentColor" d="M12 2 4 5v6c0 5 3.4 9.7 8 11 4.6-1.3 8-6 8-11V5l-8-3Zm0 2.2 6 2.2V11c0 3.9-2.5 7.6-6 8.8-3.5-1.2-6-4.9-6-8.8V6.4l6-2.2Z"/>
+            </svg>
+            <span class="zc-fab__label">{ui.privacy_settings}</span>
+        </a>
+    }
+}
+
 #[component]
 fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) -> impl IntoView {
+    let ConsentContext { dialog, .. } = expect_context();
     let gpc_from_server = status.gpc_applied();
     // A client-side GPC signal (navigator.globalPrivacyControl) is recorded after hydration.
     let gpc_applied = move || {
@@ -54,7 +85,7 @@ fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) -> imp
     let policy = status.policy;
     let text = policy.banner;
     let version = StoredValue::new(policy.version);
-    let language = StoredValue::new(policy.language);
+    let language = StoredValue::new(policy.language.clone());
     let failure = move || match record.value().get() {
         Some(Err(error)) => Some(view! { <ErrorNotice error/> }),
         _ => None,
@@ -63,7 +94,10 @@ fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) -> imp
 
     view! {
         <section class="zc-banner" role="region" aria-labelledby="zc-banner-title" data-testid="consent-banner">
-            <h2 id="zc-banner-title" class="zc-banner__title">{text.title}</h2>
+            <div class="zc-banner__head">
+                <h2 id="zc-banner-title" class="zc-banner__title">{text.title}</h2>
+                <LanguageSwitcher current=policy.language.clone() id="zc-lang-banner".to_owned()/>
+            </div>
             {notice_changed
                 .then(|| {
                     view! {
@@ -84,23 +118,42 @@ fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) -> imp
                 // One component for both: Accept and Reject must carry equal weight.
                 <OneClickChoice record version language action=ConsentAction::AcceptAll label=text.accept_all from=None/>
                 <OneClickChoice record version language action=ConsentAction::RejectAll label=text.reject_all from=None/>
+                // The second layer: the dialog when hydrated, the /preferences page without JS.
+                <a
+                    class="zc-btn zc-btn--secondary"
+                    href=preferences_href(&policy.language)
+                    data-action="customize"
+                    on:click=move |event| open_dialog(dialog, &event)
+                >
+                    {text.customize}
+                </a>
             </div>
-            // <details> opens without JavaScript, so Customize works in every browser.
-            <details class="zc-customize">
-                <summary class="zc-btn zc-btn--secondary" data-action="customize">{text.customize}</summary>
-                <CategoryForm
-                    record
-                    version
-                    language
-                    categories=policy.categories
-                    current=status.current
-                    always_on=text.always_on
-                    identifiers_label=text.identifiers
-                    save=text.save
-                    from=None
-                />
-            </details>
         </section>
+    }
+}
+
+/// A plain GET form, so switching language works without JavaScript too.
+#[component]
+pub fn LanguageSwitcher(current: String, id: String) -> impl IntoView {
+    let ui = ui_text(&current);
+    let location = use_location();
+    let action = location.pathname.get_untracked();
+    let options = SUPPORTED_LANGUAGES
+        .iter()
+        .map(|&language| {
+            view! {
+                <option value=language selected=language == current lang=language>
+                    {native_name(language)}
+                </option>
+            }
+        })
+        .collect_view();
+    view! {
+        <form method="get" action=action class="zc-lang" data-testid="language-switcher">
+            <label for=id.clone()>{ui.language}</label>
+            <select id=id name="lang">{options}</select>
+            <button type="submit" class="zc-btn zc-btn--small">{ui.change_language}</button>
+        </form>
     }
 }
 
@@ -142,6 +195,8 @@ pub fn CategoryForm(
     identifiers_label: String,
     save: String,
     from: Option<&'static str>,
+    /// Keeps element ids unique when the form appears twice.
+    id_prefix: &'static str,
 ) -> impl IntoView {
     let items = categories
         .into_iter()
@@ -154,6 +209,7 @@ pub fn CategoryForm(
                 <CategoryItem
                     category
                     granted
+                    id_prefix
                     always_on=always_on.clone()
                     identifiers_label=identifiers_label.clone()
                 />
@@ -180,8 +236,9 @@ fn CategoryItem(
     granted: bool,
     always_on: String,
     identifiers_label: String,
+    id_prefix: &'static str,
 ) -> impl IntoView {
-    let input_id = format!("zc-category-{}", category.id);
+    let input_id = format!("zc-{id_prefix}-category-{}", category.id);
     let description_id = format!("{input_id}-purpose");
     let control = if category.required {
         Either::Left(view! {

@@ -8,7 +8,9 @@ pub mod banner;
 mod browser;
 pub mod consent_api;
 pub mod domain;
+pub mod i18n;
 mod pages;
+pub mod preference_center;
 
 use consent_api::{RecordConsent, UiError, get_consent_status};
 use domain::{ConsentAction, ConsentStatus};
@@ -34,12 +36,25 @@ pub const PREFERENCES_PATH: &str = "/preferences";
 pub struct ConsentContext {
     pub status: Resource<Result<ConsentStatus, UiError>>,
     pub record: ServerAction<RecordConsent>,
+    /// The preference-center dialog (absent on `/preferences`, which is the center itself).
+    pub dialog: NodeRef<leptos::html::Dialog>,
+}
+
+/// The language of the page being rendered, for `<html lang>`: the same negotiation the
+/// consent status uses (`?lang=`, `zc_lang`, `Accept-Language`, English).
+fn request_language() -> &'static str {
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = use_context::<http::request::Parts>() {
+        return domain::language::from_request(&parts.uri, &parts.headers);
+    }
+    domain::language::DEFAULT_LANGUAGE
 }
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        // All five languages are written left to right.
+        <html lang=request_language() dir="ltr">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -65,7 +80,12 @@ pub fn App() -> impl IntoView {
     // Blocking: the HTML is sent once the visitor's status is known, so a banner that is needed
     // is in the first response, which also makes it work with JavaScript off.
     let status = Resource::new_blocking(|| (), |()| get_consent_status());
-    provide_context(ConsentContext { status, record });
+    let dialog = NodeRef::new();
+    provide_context(ConsentContext {
+        status,
+        record,
+        dialog,
+    });
 
     // After a refusal, the storage keys of the refused categories go too.
     Effect::new(move || {
@@ -96,30 +116,98 @@ pub fn App() -> impl IntoView {
         <Title text="ZecCloud Consent"/>
         <div id="zc-app" data-hydrated=move || hydrated.get().to_string()>
             <Router>
-                <header class="zc-header">
-                    <a class="zc-brand" href="/">"ZecCloud Consent"</a>
-                    <nav>
-                        <a href="/notice">"Data Protection Notice"</a>
-                        " "
-                        <a href=PREFERENCES_PATH>"Privacy settings"</a>
-                    </nav>
-                </header>
+                // First in the document: keyboard and screen-reader users meet it first; it is
+                // a fixed overlay, so its place in the markup moves nothing on screen.
+                <banner::ConsentBanner/>
+                <SiteHeader/>
                 <main class="zc-main">
                     <Routes fallback=pages::NotFound>
                         // In-order streaming puts the banner into the HTML itself, not into a
                         // template that only a script can reveal: it must work with JS off.
                         <Route path=path!("/") view=pages::HomePage ssr=SsrMode::InOrder/>
                         <Route path=path!("/notice") view=pages::NoticePage ssr=SsrMode::InOrder/>
-                        <Route path=path!("/preferences") view=pages::PreferencesPage ssr=SsrMode::InOrder/>
+                        <Route
+                            path=path!("/preferences")
+                            view=preference_center::PreferencesPage
+                            ssr=SsrMode::InOrder
+                        />
                     </Routes>
                 </main>
-                <footer class="zc-footer">
-                    <a href="/notice">"Data Protection Notice"</a>
-                    <a href="/notice#identifiers">"Cookies and identifiers"</a>
-                    <a href=PREFERENCES_PATH data-testid="privacy-settings">"Privacy settings"</a>
-                </footer>
-                <banner::ConsentBanner/>
+                <SiteFooter/>
+                <DialogUnlessOnPreferences/>
             </Router>
         </div>
+    }
+}
+
+/// The language the consent status resolved, once known.
+fn page_language(status: Resource<Result<ConsentStatus, UiError>>) -> Option<String> {
+    status.get().map(|result| match result {
+        Ok(status) => status.policy.language,
+        Err(_) => domain::language::DEFAULT_LANGUAGE.to_owned(),
+    })
+}
+
+#[component]
+fn SiteHeader() -> impl IntoView {
+    let ConsentContext { status, .. } = expect_context();
+    view! {
+        <header class="zc-header">
+            <a class="zc-brand" href="/">"ZecCloud Consent"</a>
+            <Suspense>
+                {move || {
+                    page_language(status)
+                        .map(|language| {
+                            let ui = i18n::ui_text(&language);
+                            view! {
+                                <nav aria-label=ui.privacy_settings>
+                                    <a href="/notice">{ui.notice}</a>
+                                    <a href=preference_center::preferences_href(&language)>{ui.privacy_settings}</a>
+                                </nav>
+                            }
+                        })
+                }}
+            </Suspense>
+        </header>
+    }
+}
+
+#[component]
+fn SiteFooter() -> impl IntoView {
+    let ConsentContext { status, dialog, .. } = expect_context();
+    view! {
+        <footer class="zc-footer">
+            <Suspense>
+                {move || {
+                    page_language(status)
+                        .map(|language| {
+                            let ui = i18n::ui_text(&language);
+                            view! {
+                                <a href="/notice">{ui.notice}</a>
+                                <a href="/notice#identifiers">{ui.cookies_and_identifiers}</a>
+                                <a
+                                    href=preference_center::preferences_href(&language)
+                                    data-testid="privacy-settings"
+                                    on:click=move |event| preference_center::open_dialog(dialog, &event)
+                                >
+                                    {ui.privacy_settings}
+                                </a>
+                            }
+                        })
+                }}
+            </Suspense>
+        </footer>
+    }
+}
+
+/// `/preferences` is the center itself; every other page gets it as a dialog.
+#[component]
+fn DialogUnlessOnPreferences() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let elsewhere = move || location.pathname.get() != PREFERENCES_PATH;
+    view! {
+        <Show when=elsewhere>
+            <preference_center::PreferenceDialog/>
+        </Show>
     }
 }

@@ -45,6 +45,25 @@ impl CookiePolicy {
     }
 }
 
+impl CookiePolicy {
+    /// The visitor's explicit language choice (a `preferences` identifier in the registry):
+    /// 12 months on the shared parent domain, readable by every ZecCloud site's pages.
+    pub fn language(&self, language: &str) -> HeaderValue {
+        let mut cookie =
+            Cookie::build((app::domain::language::LANGUAGE_COOKIE, language.to_owned()))
+                .http_only(false)
+                .secure(self.secure)
+                .same_site(SameSite::Lax)
+                .path("/")
+                .max_age(cookie::time::Duration::days(365))
+                .build();
+        if let Some(domain) = &self.consent_domain {
+            cookie.set_domain(domain.clone());
+        }
+        header_value(&cookie)
+    }
+}
+
 /// Expires a cookie now. A cookie is only replaced by one with the same name, domain and path,
 /// so each domain it may live on needs its own expiry; `None` is the host-only cookie.
 pub fn expire(name: &str, domain: Option<&str>, path: &str) -> HeaderValue {

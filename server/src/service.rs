@@ -13,6 +13,7 @@ use crate::tokens::{ReceiptSigner, TokenSigner};
 use crate::visitor::Visitor;
 use app::backend::{BackendError, ConsentBackend, WithCookies};
 use app::domain::identifier::{HOST_ONLY, PARENT_DOMAIN};
+use app::domain::language;
 use app::domain::{
     ConsentAction, ConsentRequest, ConsentSource, ConsentStatus, CurrentConsent, Decision,
     ExpiryRules, IdentifierKind, Policy, RecordedChoice, StorageKey, prompt_reason,
@@ -157,6 +158,7 @@ impl ConsentService {
     pub async fn status_for(
         &self,
         headers: &HeaderMap,
+        language: &str,
         context: Option<&RequestContext>,
     ) -> Result<WithCookies<ConsentStatus>, BackendError> {
         let snapshot = self.policies.current().await;
@@ -188,7 +190,7 @@ impl ConsentService {
         );
         Ok(WithCookies {
             value: ConsentStatus {
-                policy: policy.view(&policy.default_language, self.parent_domain()),
+                policy: policy.view(language, self.parent_domain()),
                 current,
                 prompt,
             },
@@ -407,7 +409,24 @@ impl ConsentBackend for ConsentService {
 
     async fn status(&self, request: &Parts) -> Result<WithCookies<ConsentStatus>, BackendError> {
         let context = RequestContext::from_parts(request, self.trust_forwarded_for).ok();
-        self.status_for(&request.headers, context.as_ref()).await
+        let language = language::from_request(&request.uri, &request.headers);
+        let mut status = self
+            .status_for(&request.headers, language, context.as_ref())
+            .await?;
+        // An explicit language choice is remembered only with consent to preferences.
+        let remembered = cookies::read(&request.headers, language::LANGUAGE_COOKIE);
+        let may_remember = status
+            .value
+            .current
+            .as_ref()
+            .is_some_and(|current| current.state("preferences") == Some(true));
+        if let Some(chosen) = language::explicit_choice(&request.uri)
+            && may_remember
+            && remembered.as_deref() != Some(chosen)
+        {
+            status.set_cookies.push(self.cookies.language(chosen));
+        }
+        Ok(status)
     }
 
     async fn record(

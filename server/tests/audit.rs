@@ -23,6 +23,8 @@ on_both_engines![
     old_choices_expire,
     notice_renders_the_identifier_table,
     cli_publishes_and_running_instances_pick_it_up,
+    pages_speak_the_visitors_language,
+    language_choice_is_remembered_only_with_consent_to_preferences,
 ];
 
 const DAY: i64 = 24 * 60 * 60;
@@ -324,14 +326,28 @@ async fn events_carry_the_proof(engine: Engine) {
     assert_eq!(event.policy_hash, published.hash);
     assert!(event.banner_text_hash.starts_with("sha256:"));
     assert_ne!(event.banner_text_hash, event.policy_hash);
-    assert_eq!(
-        event.language, "en",
-        "no Korean text yet: the English shown is recorded"
-    );
+    assert_eq!(event.language, "ko");
     assert_eq!(event.ip_prefix.as_deref(), Some("127.0.0.0/24"));
     assert_eq!(event.ua_class, TerminalType::Mobile);
     assert_eq!(event.origin, None);
     assert_eq!(event.action, ConsentAction::RejectAll);
+
+    // A language the policy has no text for is recorded as the English actually shown.
+    let french = app
+        .post_json(
+            &format!("zc_ssaid={ssaid}"),
+            &format!(
+                r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all","language":"fr"}}"#
+            ),
+        )
+        .await;
+    assert_eq!(french.status(), 201);
+    let events = app.events_of(&ssaid).await;
+    assert_eq!(events[1].language, "en");
+    assert_ne!(
+        events[1].banner_text_hash, events[0].banner_text_hash,
+        "different text shown"
+    );
 }
 
 fn verify_receipt(jws: &str, jwks: &serde_json::Value) -> serde_json::Value {
@@ -726,4 +742,99 @@ async fn cli_publishes_and_running_instances_pick_it_up(engine: Engine) {
 
     let status = app.consent_status("").await;
     assert_eq!(status["policy_version"], "2027-01-01");
+}
+
+async fn pages_speak_the_visitors_language(engine: Engine) {
+    let app = spawn(engine).await;
+    let page = |accept_language: &'static str, path: &'static str| {
+        let app = &app;
+        async move {
+            app.http
+                .get(app.url(path))
+                .header("accept-language", accept_language)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    for (accept, lang, accept_all) in [
+        ("en-US,en;q=0.9", "en", "Accept all"),
+        ("zh-CN,zh;q=0.9", "zh-Hans", "全部接受"),
+        ("zh-TW", "zh-Hant", "全部接受"),
+        ("ja-JP", "ja", "すべて同意"),
+        ("ko-KR,ko;q=0.9,en;q=0.5", "ko", "모두 수락"),
+        ("fr-FR", "en", "Accept all"),
+    ] {
+        let html = page(accept, "/").await;
+        assert!(
+            html.contains(&format!(r#"<html lang="{lang}" dir="ltr""#)),
+            "{accept}"
+        );
+        assert!(html.contains(accept_all), "{accept} shows {accept_all}");
+        assert!(
+            html.contains(&format!(r#"name="language" value="{lang}""#)),
+            "{accept}"
+        );
+    }
+    // An explicit choice beats the browser's.
+    let html = page("ja-JP", "/?lang=ko").await;
+    assert!(html.contains(r#"<html lang="ko""#));
+    assert!(html.contains("모두 수락") && !html.contains("すべて同意"));
+    // Traditional and Simplified differ where the scripts do.
+    assert!(page("zh-TW", "/").await.contains("全部拒絕"));
+    assert!(page("zh-CN", "/").await.contains("全部拒绝"));
+    // The registry table speaks it too.
+    let notice = page("ja", "/notice").await;
+    assert!(notice.contains("13か月") && notice.contains("保存期間"));
+}
+
+async fn language_choice_is_remembered_only_with_consent_to_preferences(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let refused = decide(
+        &app,
+        &format!("zc_ssaid={ssaid}"),
+        &format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all"}}"#),
+    )
+    .await;
+    let consent = set_cookie(&refused, "zc_consent").unwrap();
+    let response = app
+        .get(
+            "/?lang=ja",
+            &format!("zc_ssaid={ssaid}; zc_consent={consent}"),
+        )
+        .await;
+    assert!(
+        set_cookie(&response, "zc_lang").is_none(),
+        "no consent, no cookie"
+    );
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains(r#"<html lang="ja""#)
+    );
+
+    let accepted = decide(
+        &app,
+        &format!("zc_ssaid={ssaid}"),
+        &accept_all(POLICY_VERSION),
+    )
+    .await;
+    let consent = set_cookie(&accepted, "zc_consent").unwrap();
+    let cookies = format!("zc_ssaid={ssaid}; zc_consent={consent}");
+    let response = app.get("/?lang=ja", &cookies).await;
+    assert_eq!(set_cookie(&response, "zc_lang").as_deref(), Some("ja"));
+    let remembered = app.get("/", &format!("{cookies}; zc_lang=ja")).await;
+    assert!(
+        remembered
+            .text()
+            .await
+            .unwrap()
+            .contains(r#"<html lang="ja""#)
+    );
 }

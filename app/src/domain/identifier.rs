@@ -75,18 +75,37 @@ impl Lifetime {
         }
     }
 
-    /// English description for the registry table, e.g. "13 months".
-    pub fn describe(self) -> String {
+    /// How the registry table says it, e.g. "13 months", "13 个月", "13か月".
+    pub fn describe(self, language: &str) -> String {
         let (count, unit) = match self {
-            Self::Session => return "Until the browser is closed".to_owned(),
-            Self::Minutes(n) => (n, "minute"),
-            Self::Hours(n) => (n, "hour"),
-            Self::Days(n) => (n, "day"),
-            Self::Months(n) => (n, "month"),
-            Self::Years(n) => (n, "year"),
+            Self::Session => {
+                return match language {
+                    "zh-Hans" => "浏览器关闭时",
+                    "zh-Hant" => "瀏覽器關閉時",
+                    "ja" => "ブラウザーを閉じるまで",
+                    "ko" => "브라우저를 닫을 때까지",
+                    _ => "Until the browser is closed",
+                }
+                .to_owned();
+            }
+            Self::Minutes(n) => (n, 0),
+            Self::Hours(n) => (n, 1),
+            Self::Days(n) => (n, 2),
+            Self::Months(n) => (n, 3),
+            Self::Years(n) => (n, 4),
         };
-        let plural = if count == 1 { "" } else { "s" };
-        format!("{count} {unit}{plural}")
+        let units: [&str; 5] = match language {
+            "zh-Hans" => [" 分钟", " 小时", " 天", " 个月", " 年"],
+            "zh-Hant" => [" 分鐘", " 小時", " 天", " 個月", " 年"],
+            "ja" => ["分", "時間", "日", "か月", "年"],
+            "ko" => ["분", "시간", "일", "개월", "년"],
+            _ => {
+                let unit = ["minute", "hour", "day", "month", "year"][unit];
+                let plural = if count == 1 { "" } else { "s" };
+                return format!("{count} {unit}{plural}");
+            }
+        };
+        format!("{count}{}", units[unit])
     }
 }
 
@@ -221,8 +240,15 @@ mod tests {
         for bad in ["", "13", "mo", "0d", "13 months", "-1d", "5w"] {
             assert!(Lifetime::parse(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(Lifetime::Months(13).describe(), "13 months");
-        assert_eq!(Lifetime::Minutes(1).describe(), "1 minute");
+        assert_eq!(Lifetime::Months(13).describe("en"), "13 months");
+        assert_eq!(Lifetime::Minutes(1).describe("en"), "1 minute");
+        assert_eq!(Lifetime::Months(13).describe("zh-Hans"), "13 个月");
+        assert_eq!(Lifetime::Months(13).describe("ja"), "13か月");
+        assert_eq!(Lifetime::Minutes(30).describe("ko"), "30분");
+        assert_eq!(
+            Lifetime::Session.describe("fr"),
+            "Until the browser is closed"
+        );
     }
 
     #[test]

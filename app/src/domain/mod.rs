@@ -3,6 +3,7 @@
 pub mod category;
 pub mod decision;
 pub mod identifier;
+pub mod language;
 pub mod policy;
 pub mod prompt;
 

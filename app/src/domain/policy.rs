@@ -130,6 +130,8 @@ pub enum PolicyError {
     InvalidIdentifier(#[from] InvalidIdentifierName),
     #[error("identifier {0:?} is listed twice")]
     DuplicateIdentifier(String),
+    #[error("{0} has an empty text: leave a language out to fall back to the default instead")]
+    EmptyText(String),
     #[error("category \"necessary\" cannot be refused by Global Privacy Control")]
     NecessaryRefusedByGpc,
 }
@@ -179,6 +181,24 @@ impl Policy {
         }
         if seen.len() < 2 {
             return Err(PolicyError::NoOptionalCategory);
+        }
+        for (language, text) in &self.banner {
+            let fields = [
+                &text.title,
+                &text.body,
+                &text.notice_link,
+                &text.accept_all,
+                &text.reject_all,
+                &text.customize,
+                &text.save,
+                &text.always_on,
+                &text.notice_changed,
+                &text.gpc_honoured,
+                &text.identifiers,
+            ];
+            if fields.iter().any(|field| field.trim().is_empty()) {
+                return Err(PolicyError::EmptyText(format!("banner.{language}")));
+            }
         }
         if !self.banner.contains_key(&self.default_language) {
             return Err(PolicyError::MissingDefaultText(
@@ -234,8 +254,12 @@ impl Policy {
                                 kind: identifier.kind,
                                 provider: identifier.provider.clone(),
                                 purpose: localized(&identifier.purpose),
-                                duration: identifier.duration.describe(),
-                                domain: describe_domain(&identifier.domain, parent_domain),
+                                duration: identifier.duration.describe(&banner_language),
+                                domain: describe_domain(
+                                    &identifier.domain,
+                                    parent_domain,
+                                    &banner_language,
+                                ),
                                 third_party_access: identifier.third_party_access,
                             })
                             .collect(),
@@ -259,10 +283,17 @@ impl Policy {
     }
 }
 
-fn describe_domain(domain: &str, parent_domain: Option<&str>) -> String {
+fn describe_domain(domain: &str, parent_domain: Option<&str>, language: &str) -> String {
+    let this_site = match language {
+        "zh-Hans" => "仅本网站",
+        "zh-Hant" => "僅本網站",
+        "ja" => "このサイトのみ",
+        "ko" => "이 사이트만",
+        _ => "This site only",
+    };
     match (domain, parent_domain) {
         (PARENT_DOMAIN, Some(parent)) => format!(".{}", parent.trim_start_matches('.')),
-        (PARENT_DOMAIN, None) | (HOST_ONLY, _) => "This site only".to_owned(),
+        (PARENT_DOMAIN, None) | (HOST_ONLY, _) => this_site.to_owned(),
         (other, _) => other.to_owned(),
     }
 }
@@ -443,6 +474,12 @@ pub(crate) mod tests {
             Err(PolicyError::MissingDefaultText(..))
         ));
 
+        let mut empty = sample_policy();
+        let mut korean = empty.banner["en"].clone();
+        korean.accept_all = " ".into();
+        empty.banner.insert("ko".into(), korean);
+        assert!(matches!(empty.check(), Err(PolicyError::EmptyText(_))));
+
         let mut gpc_necessary = sample_policy();
         gpc_necessary.categories[0].refused_by_gpc = true;
         assert_eq!(
@@ -468,6 +505,16 @@ pub(crate) mod tests {
         let policy = Policy::from_toml(crate::DEFAULT_POLICY_TOML).unwrap();
         let ids: Vec<_> = policy.categories.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["necessary", "preferences", "analytics"]);
+        // Every supported language has its own banner, category and identifier texts.
+        for language in crate::domain::language::SUPPORTED_LANGUAGES {
+            assert!(policy.banner.contains_key(language), "banner.{language}");
+            for category in &policy.categories {
+                assert!(category.text.contains_key(language), "{language}");
+                for identifier in &category.identifiers {
+                    assert!(identifier.purpose.contains_key(language), "{language}");
+                }
+            }
+        }
         // Notice §06 names these; the registry must list each with Matomo's real durations.
         let names: Vec<_> = policy
             .categories

@@ -40,6 +40,7 @@ pub async fn get_consent(
     State(state): State<AppState>,
     visitor: Visitor,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    uri: http::Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let context = RequestContext::from_request(
@@ -48,7 +49,11 @@ pub async fn get_consent(
         Some(peer),
         state.consent.trust_forwarded_for,
     );
-    let status = state.consent.status_for(&headers, Some(&context)).await?;
+    let language = app::domain::language::from_request(&uri, &headers);
+    let status = state
+        .consent
+        .status_for(&headers, language, Some(&context))
+        .await?;
     let body = ConsentResponse {
         policy_version: status.value.policy.version.clone(),
         needs_prompt: status.value.needs_prompt(),

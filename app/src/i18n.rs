@@ -1,0 +1,271 @@
+//! The interface's own words (everything that is not consent text: those come from the policy
+//! file, versioned and hashed with it). One typed catalog per language, so a missing
+//! translation is a compile error, never an empty string or a key name at runtime.
+
+use crate::domain::language::DEFAULT_LANGUAGE;
+
+pub struct UiText {
+    pub privacy_settings: &'static str,
+    pub cookies_and_identifiers: &'static str,
+    pub notice: &'static str,
+    pub language: &'static str,
+    pub change_language: &'static str,
+    pub close: &'static str,
+    pub current_choice: &'static str,
+    pub saved: &'static str,
+    pub no_choice: &'static str,
+    /// `{date}` and `{version}` are filled in.
+    pub made_on: &'static str,
+    pub via_gpc: &'static str,
+    pub allowed: &'static str,
+    pub refused: &'static str,
+    pub undecided: &'static str,
+    pub download_receipt: &'static str,
+    pub receipt_hint: &'static str,
+    pub change_choice: &'static str,
+    /// `{version}` is filled in.
+    pub policy_version: &'static str,
+    pub withdraw_title: &'static str,
+    pub withdraw_text: &'static str,
+    pub withdraw_button: &'static str,
+    /// `{version}` is filled in.
+    pub table_caption: &'static str,
+    pub col_name: &'static str,
+    pub col_category: &'static str,
+    pub col_type: &'static str,
+    pub col_provider: &'static str,
+    pub col_purpose: &'static str,
+    pub col_duration: &'static str,
+    pub col_domain: &'static str,
+    pub col_third_party: &'static str,
+    pub yes: &'static str,
+    pub no: &'static str,
+    pub kind_cookie: &'static str,
+    pub kind_local_storage: &'static str,
+    pub kind_session_storage: &'static str,
+}
+
+const EN: UiText = UiText {
+    privacy_settings: "Privacy settings",
+    cookies_and_identifiers: "Cookies and identifiers",
+    notice: "Data Protection Notice",
+    language: "Language",
+    change_language: "Change",
+    close: "Close",
+    current_choice: "Your current choice",
+    saved: "Your choice has been saved.",
+    no_choice: "You have not made a choice yet.",
+    made_on: "Made on {date} under policy version {version}.",
+    via_gpc: "Set from your browser's Global Privacy Control signal.",
+    allowed: "Allowed",
+    refused: "Refused",
+    undecided: "Not decided",
+    download_receipt: "Download your consent receipt",
+    receipt_hint: "Signed JSON: proof of what you chose and when.",
+    change_choice: "Change your choice",
+    policy_version: "Policy version {version}.",
+    withdraw_title: "Withdraw consent",
+    withdraw_text: "One click refuses every optional category and removes their cookies and stored data. It does not affect processing that took place before.",
+    withdraw_button: "Withdraw consent",
+    table_caption: "Cookies and local identifiers (policy version {version})",
+    col_name: "Name",
+    col_category: "Category",
+    col_type: "Type",
+    col_provider: "Provider",
+    col_purpose: "Purpose",
+    col_duration: "Duration",
+    col_domain: "Domain",
+    col_third_party: "Third-party access",
+    yes: "Yes",
+    no: "No",
+    kind_cookie: "Cookie",
+    kind_local_storage: "Local storage",
+    kind_session_storage: "Session storage",
+};
+
+const ZH_HANS: UiText = UiText {
+    privacy_settings: "隐私设置",
+    cookies_and_identifiers: "Cookie 与标识符",
+    notice: "数据保护声明",
+    language: "语言",
+    change_language: "切换",
+    close: "关闭",
+    current_choice: "您当前的选择",
+    saved: "您的选择已保存。",
+    no_choice: "您尚未做出选择。",
+    made_on: "于 {date} 依据政策版本 {version} 做出。",
+    via_gpc: "根据您浏览器的全球隐私控制（GPC）信号设定。",
+    allowed: "已允许",
+    refused: "已拒绝",
+    undecided: "未决定",
+    download_receipt: "下载您的同意回执",
+    receipt_hint: "已签名的 JSON：证明您选择了什么以及何时选择。",
+    change_choice: "更改您的选择",
+    policy_version: "政策版本 {version}。",
+    withdraw_title: "撤回同意",
+    withdraw_text: "只需一次点击即可拒绝所有可选类别，并删除其 Cookie 和存储的数据。这不影响撤回之前已进行的处理。",
+    withdraw_button: "撤回同意",
+    table_caption: "Cookie 与本地标识符（政策版本 {version}）",
+    col_name: "名称",
+    col_category: "类别",
+    col_type: "类型",
+    col_provider: "提供方",
+    col_purpose: "用途",
+    col_duration: "期限",
+    col_domain: "域名",
+    col_third_party: "第三方可访问",
+    yes: "是",
+    no: "否",
+    kind_cookie: "Cookie",
+    kind_local_storage: "本地存储",
+    kind_session_storage: "会话存储",
+};
+
+const ZH_HANT: UiText = UiText {
+    privacy_settings: "隱私設定",
+    cookies_and_identifiers: "Cookie 與識別碼",
+    notice: "資料保護聲明",
+    language: "語言",
+    change_language: "切換",
+    close: "關閉",
+    current_choice: "您目前的選擇",
+    saved: "您的選擇已儲存。",
+    no_choice: "您尚未做出選擇。",
+    made_on: "於 {date} 依據政策版本 {version} 做出。",
+    via_gpc: "依據您瀏覽器的全球隱私控制（GPC）訊號設定。",
+    allowed: "已允許",
+    refused: "已拒絕",
+    undecided: "未決定",
+    download_receipt: "下載您的同意回執",
+    receipt_hint: "已簽署的 JSON：證明您選擇了什麼以及何時選擇。",
+    change_choice: "變更您的選擇",
+    policy_version: "政策版本 {version}。",
+    withdraw_title: "撤回同意",
+    withdraw_text: "只需一次點擊即可拒絕所有選用類別，並刪除其 Cookie 與儲存的資料。這不影響撤回之前已進行的處理。",
+    withdraw_button: "撤回同意",
+    table_caption: "Cookie 與本機識別碼（政策版本 {version}）",
+    col_name: "名稱",
+    col_category: "類別",
+    col_type: "類型",
+    col_provider: "提供者",
+    col_purpose: "用途",
+    col_duration: "期限",
+    col_domain: "網域",
+    col_third_party: "第三方可存取",
+    yes: "是",
+    no: "否",
+    kind_cookie: "Cookie",
+    kind_local_storage: "本機儲存空間",
+    kind_session_storage: "工作階段儲存空間",
+};
+
+const JA: UiText = UiText {
+    privacy_settings: "プライバシー設定",
+    cookies_and_identifiers: "Cookie と識別子",
+    notice: "データ保護に関する通知",
+    language: "言語",
+    change_language: "切り替え",
+    close: "閉じる",
+    current_choice: "現在の選択",
+    saved: "選択を保存しました。",
+    no_choice: "まだ選択していません。",
+    made_on: "{date} にポリシーバージョン {version} で選択しました。",
+    via_gpc: "ブラウザーのグローバル・プライバシー・コントロール（GPC）信号に基づいて設定されました。",
+    allowed: "許可",
+    refused: "拒否",
+    undecided: "未選択",
+    download_receipt: "同意の証明書をダウンロード",
+    receipt_hint: "署名付き JSON：何をいつ選択したかの証明です。",
+    change_choice: "選択を変更",
+    policy_version: "ポリシーバージョン {version}。",
+    withdraw_title: "同意の撤回",
+    withdraw_text: "ワンクリックですべての任意カテゴリーを拒否し、その Cookie と保存データを削除します。撤回前に行われた処理には影響しません。",
+    withdraw_button: "同意を撤回",
+    table_caption: "Cookie とローカル識別子（ポリシーバージョン {version}）",
+    col_name: "名前",
+    col_category: "カテゴリー",
+    col_type: "種類",
+    col_provider: "提供者",
+    col_purpose: "目的",
+    col_duration: "保存期間",
+    col_domain: "ドメイン",
+    col_third_party: "第三者によるアクセス",
+    yes: "あり",
+    no: "なし",
+    kind_cookie: "Cookie",
+    kind_local_storage: "ローカルストレージ",
+    kind_session_storage: "セッションストレージ",
+};
+
+const KO: UiText = UiText {
+    privacy_settings: "개인정보 설정",
+    cookies_and_identifiers: "쿠키 및 식별자",
+    notice: "개인정보 보호 고지",
+    language: "언어",
+    change_language: "변경",
+    close: "닫기",
+    current_choice: "현재 선택",
+    saved: "선택이 저장되었습니다.",
+    no_choice: "아직 선택하지 않았습니다.",
+    made_on: "{date}에 정책 버전 {version}으로 선택했습니다.",
+    via_gpc: "브라우저의 글로벌 개인정보 보호 제어(GPC) 신호에 따라 설정되었습니다.",
+    allowed: "허용",
+    refused: "거부",
+    undecided: "선택 안 함",
+    download_receipt: "동의 영수증 다운로드",
+    receipt_hint: "서명된 JSON: 무엇을 언제 선택했는지에 대한 증명입니다.",
+    change_choice: "선택 변경",
+    policy_version: "정책 버전 {version}.",
+    withdraw_title: "동의 철회",
+    withdraw_text: "한 번의 클릭으로 모든 선택 항목을 거부하고 해당 쿠키와 저장된 데이터를 삭제합니다. 철회 이전에 이루어진 처리에는 영향을 주지 않습니다.",
+    withdraw_button: "동의 철회",
+    table_caption: "쿠키 및 로컬 식별자(정책 버전 {version})",
+    col_name: "이름",
+    col_category: "분류",
+    col_type: "유형",
+    col_provider: "제공자",
+    col_purpose: "목적",
+    col_duration: "보관 기간",
+    col_domain: "도메인",
+    col_third_party: "제3자 접근",
+    yes: "예",
+    no: "아니요",
+    kind_cookie: "쿠키",
+    kind_local_storage: "로컬 스토리지",
+    kind_session_storage: "세션 스토리지",
+};
+
+/// The catalog for a language, English for any other.
+pub fn ui_text(language: &str) -> &'static UiText {
+    match language {
+        "zh-Hans" => &ZH_HANS,
+        "zh-Hant" => &ZH_HANT,
+        "ja" => &JA,
+        "ko" => &KO,
+        DEFAULT_LANGUAGE => &EN,
+        _ => &EN,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::language::SUPPORTED_LANGUAGES;
+
+    #[test]
+    fn each_language_has_its_own_words() {
+        for language in SUPPORTED_LANGUAGES.iter().skip(1) {
+            assert_ne!(
+                ui_text(language).privacy_settings,
+                EN.privacy_settings,
+                "{language}"
+            );
+        }
+        assert_eq!(ui_text("fr").close, "Close");
+        for language in SUPPORTED_LANGUAGES {
+            let text = ui_text(language);
+            assert!(text.made_on.contains("{date}") && text.made_on.contains("{version}"));
+            assert!(text.table_caption.contains("{version}"));
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! The preference center (second layer): the same component as a modal dialog on every page
+//! (hydrated) and as the `/preferences` page (which also works without JavaScript).
+
+use crate::banner::{CategoryForm, ErrorNotice, LanguageSwitcher, OneClickChoice};
+use crate::consent_api::{FROM_PREFERENCES, RecordConsent};
+use crate::domain::{ConsentAction, ConsentStatus, CurrentConsent};
+use crate::i18n::{UiText, ui_text};
+use crate::{ConsentContext, PREFERENCES_PATH};
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// `/preferences`, reachable from every page and usable with plain forms.
+#[component]
+pub fn PreferencesPage() -> impl IntoView {
+    let ConsentContext { status, record, .. } = expect_context();
+    view! {
+        <Suspense>
+            {move || {
+                status
+                    .get()
+                    .map(|result| match result {
+                        Ok(status) => {
+                            let ui = ui_text(&status.policy.language);
+                            Either::Left(
+                                view! {
+                                    <Title text=format!("{} - ZecCloud", ui.privacy_settings)/>
+                                    <article class="zc-prose zc-preferences">
+                                        <h1 id="zc-pc-title">{ui.privacy_settings}</h1>
+                                        <PreferenceCenter status record place="page"/>
+                                    </article>
+                                },
+                            )
+                        }
+                        Err(error) => Either::Right(view! { <ErrorNotice error/> }),
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// The preference center as a modal dialog, opened by Customize and the privacy-settings
+/// button. A native `<dialog>` opened with `showModal()`: the page behind is inert, focus moves
+/// in and stays in, Esc closes it and focus returns to the control that opened it.
+#[component]
+pub fn PreferenceDialog() -> impl IntoView {
+    let ConsentContext {
+        status,
+        record,
+        dialog,
+    } = expect_context();
+    let close = move |_| {
+        if let Some(dialog) = dialog.get() {
+            dialog.close();
+        }
+    };
+    // A recorded choice (not the browser's GPC default) is the end of the dialog's job.
+    Effect::new(move || {
+        if matches!(record.value().get(), Some(Ok(choice)) if choice.consent.action.is_explicit())
+            && let Some(dialog) = dialog.get_untracked()
+        {
+            dialog.close();
+        }
+    });
+    view! {
+        <dialog node_ref=dialog class="zc-dialog" aria-labelledby="zc-pc-title" data-testid="preference-dialog">
+            <Suspense>
+                {move || {
+                    status
+                        .get()
+                        .map(|result| match result {
+                            Ok(status) => {
+                                let ui = ui_text(&status.policy.language);
+                                Either::Left(
+                                    view! {
+                                        <div class="zc-dialog__head">
+                                            <h2 id="zc-pc-title">{ui.privacy_settings}</h2>
+                                            <button type="button" class="zc-btn zc-btn--secondary zc-dialog__close" on:click=close data-action="close">
+                                                {ui.close}
+                                            </button>
+                                        </div>
+                                        <PreferenceCenter status record place="dialog"/>
+                                    },
+                                )
+                            }
+                            Err(error) => Either::Right(view! { <ErrorNotice error/> }),
+                        })
+                }}
+            </Suspense>
+        </dialog>
+    }
+}
+
+/// Opens the dialog if this page has it; otherwise lets the link go to `/preferences`.
+pub fn open_dialog(dialog: NodeRef<leptos::html::Dialog>, event: &leptos::ev::MouseEvent) {
+    if let Some(dialog) = dialog.get() {
+        event.prevent_default();
+        if !dialog.open() {
+            let _ = dialog.show_modal();
+        }
+    }
+}
+
+/// The link to the preference center, in the visitor's language.
+pub fn preferences_href(language: &str) -> String {
+    format!("{PREFERENCES_PATH}?lang={language}")
+}
+
+#[component]
+fn PreferenceCenter(
+    status: ConsentStatus,
+    record: ServerAction<RecordConsent>,
+    /// `page` or `dialog`: keeps element ids unique when both could exist.
+    place: &'static str,
+) -> impl IntoView {
+    let ui = ui_text(&status.policy.language);
+    let initial = status.current.clone();
+    // The decision just made here (hydrated) replaces the one the page was rendered with.
+    let current = move || match record.value().get() {
+        Some(Ok(choice)) => Some(choice.consent),
+        _ => initial.clone(),
+    };
+    let failure = move || match record.value().get() {
+        Some(Err(error)) => Some(view! { <ErrorNotice error/> }),
+        _ => None,
+    };
+    let saved = move || matches!(record.value().get(), Some(Ok(_)));
+    let policy = status.policy;
+    let text = policy.banner.clone();
+    let version = StoredValue::new(policy.version.clone());
+    let language = StoredValue::new(policy.language.clone());
+    let titles = StoredValue::new(
+        policy
+            .categories
+            .iter()
+            .map(|c| (c.id.clone(), c.title.clone()))
+            .collect::<Vec<_>>(),
+    );
+    let heading = |id: &str| format!("zc-{place}-{id}");
+    view! {
+        <LanguageSwitcher current=policy.language.clone() id=heading("lang")/>
+        <section class="zc-current" aria-labelledby=heading("current") data-testid="current-choice">
+            <h2 id=heading("current")>{ui.current_choice}</h2>
+            <p role="status" class="zc-saved">{move || saved().then_some(ui.saved)}</p>
+            {move || match current() {
+                Some(consent) => Either::Left(current_choice(consent, titles.get_value(), ui)),
+                None => Either::Right(view! { <p>{ui.no_choice}</p> }),
+            }}
+        </section>
+        {failure}
+        <section aria-labelledby=heading("change")>
+            <h2 id=heading("change")>{ui.change_choice}</h2>
+            <p>
+                {ui.policy_version.replace("{version}", &policy.version)} " "
+                <a href=policy.notice_url.clone()>{text.notice_link.clone()}</a>
+                " · "
+                <a href="/notice#identifiers">{ui.cookies_and_identifiers}</a>
+            </p>
+            <CategoryForm
+                record
+                version
+                language
+                categories=policy.categories
+                current=status.current
+                always_on=text.always_on
+                identifiers_label=text.identifiers
+                save=text.save
+                from=Some(FROM_PREFERENCES)
+                id_prefix=place
+            />
+        </section>
+        <section aria-labelledby=heading("withdraw")>
+            <h2 id=heading("withdraw")>{ui.withdraw_title}</h2>
+            <p>{ui.withdraw_text}</p>
+            <OneClickChoice
+                record
+                version
+                language
+                action=ConsentAction::Withdraw
+                label=ui.withdraw_button.to_owned()
+                from=Some(FROM_PREFERENCES)
+            />
+        </section>
+    }
+}
+
+fn current_choice(
+    consent: CurrentConsent,
+    titles: Vec<(String, String)>,
+    ui: &'static UiText,
+) -> impl IntoView {
+    let receipt = format!("/api/v1/consent/{}/receipt", consent.event_id);
+    let states = titles
+        .into_iter()
+        .map(|(id, title)| {
+            let (state, label) = match consent.state(&id) {
+                Some(true) => ("allowed", ui.allowed),
+                Some(false) => ("refused", ui.refused),
+                None => ("undecided", ui.undecided),
+            };
+            view! {
+                <li data-category=id.clone() data-state=state>
+                    <strong>{title}</strong> ": " {label}
+                </li>
+            }
+        })
+        .collect_view();
+    let made_on = ui
+        .made_on
+        .replace("{date}", &format_utc(consent.decided_at))
+        .replace("{version}", &consent.policy_version);
+    let via_gpc = (consent.action == ConsentAction::Gpc).then_some(ui.via_gpc);
+    view! {
+        <p>{made_on} " " {via_gpc}</p>
+        <ul class="zc-states">{states}</ul>
+        <p>
+            <a href=receipt download="" data-testid="receipt-link">{ui.download_receipt}</a>
+            " — "
+            {ui.receipt_hint}
+        </p>
+    }
+}
+
+/// `2026-11-26 13:05 UTC`: the same text on the server and in the browser.
+fn format_utc(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        secs / 3_600,
+        secs % 3_600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_format_in_utc() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_utc(1_780_000_000), "2026-05-28 20:26 UTC");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00 UTC");
+    }
+
+    #[test]
+    fn preference_links_keep_the_language() {
+        assert_eq!(preferences_href("ja"), "/preferences?lang=ja");
+    }
+}
