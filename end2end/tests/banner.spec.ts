@@ -44,25 +44,29 @@ test('after hydration Reject all records the choice without a reload', async ({ 
   expect(errors).toEqual([]);
 });
 
-test('Customize and Save store exactly the ticked categories', async ({ page, context }) => {
+test('Customize opens the preference center, which stores exactly the ticked categories', async ({ page, context }) => {
   const errors = watchErrors(page);
   await page.goto('/notice');
   await waitForHydration(page);
   await page.locator(`${banner} [data-action="customize"]`).click();
-  const analytics = page.locator(`${banner} input[name="categories[analytics]"]`);
-  const preferences = page.locator(`${banner} input[name="categories[preferences]"]`);
+  const dialog = page.locator('[data-testid="preference-dialog"]');
+  await expect(dialog).toBeVisible();
+  expect(new URL(page.url()).pathname).toBe('/notice');
+  const analytics = dialog.locator('input[name="categories[analytics]"]');
+  const preferences = dialog.locator('input[name="categories[preferences]"]');
   await expect(analytics).not.toBeChecked();
   await expect(preferences).not.toBeChecked();
-  await expect(page.locator(`${banner} [data-category="necessary"] input`)).toHaveCount(0);
+  await expect(dialog.locator('[data-category="necessary"] input')).toHaveCount(0);
   await analytics.check();
-  await page.locator(`${banner} button[data-action="save"]`).click();
+  await dialog.locator('button[data-action="save"]').click();
+  await expect(dialog).toBeHidden();
   await expect(page.locator(banner)).toHaveCount(0);
 
   const events = storedEvents(await ssaidOf(context));
   expect(events).toHaveLength(1);
   expect(events[0]).toMatchObject({
     action: 'custom',
-    source: 'banner',
+    source: 'preference_center',
     categories: { necessary: true, preferences: false, analytics: true },
   });
 
@@ -109,12 +113,18 @@ test.describe('with JavaScript disabled', () => {
     });
   });
 
-  test('Customize opens and saves without JavaScript', async ({ page, context }) => {
+  test('Customize leads to the preference center page, which saves without JavaScript', async ({ page, context }) => {
     await page.goto('/');
     await page.locator(`${banner} [data-action="customize"]`).click();
-    await page.locator(`${banner} input[name="categories[preferences]"]`).check();
-    await page.locator(`${banner} button[data-action="save"]`).click();
-    await page.waitForURL((url) => url.pathname === '/');
+    await page.waitForURL((url) => url.pathname === '/preferences');
+    await page.locator('input[name="categories[preferences]"]').check();
+    await page.locator('button[data-action="save"]').click();
+    await page.waitForURL((url) => url.pathname === '/preferences');
+    await expect(page.locator('[data-testid="current-choice"] [data-category="preferences"]')).toHaveAttribute(
+      'data-state',
+      'allowed',
+    );
+    await page.goto('/');
     await expect(page.locator(banner)).toHaveCount(0);
     const events = storedEvents(await ssaidOf(context));
     expect(events.map((e) => [e.source, e.categories])).toEqual([

@@ -63,12 +63,12 @@ test('withdrawing clears Matomo cookies on the parent domain and refused local s
   await waitForHydration(page);
   await expect(page.locator('[data-testid="current-choice"] [data-category="analytics"]')).toHaveAttribute(
     'data-state',
-    'Allowed',
+    'allowed',
   );
   await page.locator('button[data-action="withdraw"]').click();
   await expect(page.locator('[data-testid="current-choice"] [data-category="analytics"]')).toHaveAttribute(
     'data-state',
-    'Refused',
+    'refused',
   );
 
   const left = await names();
@@ -182,7 +182,7 @@ test.describe('with JavaScript disabled', () => {
     await page.waitForURL(/\/preferences/);
     await expect(page.locator('[data-testid="current-choice"] [data-category="analytics"]')).toHaveAttribute(
       'data-state',
-      'Refused',
+      'refused',
     );
     const events = storedEvents(await ssaidOf(context));
     expect(events.map((e) => [e.action, e.source])).toEqual([
