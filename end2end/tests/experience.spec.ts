@@ -188,6 +188,26 @@ test.describe('at 375 px wide', () => {
   }
 });
 
+test.describe('at 200% zoom (1280 × 720 seen as 640 × 360 CSS px)', () => {
+  test.use({ viewport: { width: 640, height: 360 } });
+
+  test('nothing is cut off: the banner and the center scroll within themselves', async ({ page, context }) => {
+    await page.goto('/');
+    await waitForHydration(page);
+    const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    expect(widths[0]).toBeLessThanOrEqual(widths[1]);
+    // Every choice can be reached and used.
+    await page.locator(`${banner} [data-action="customize"]`).click();
+    const save = page.locator(`${dialog} button[data-action="save"]`);
+    await save.scrollIntoViewIfNeeded();
+    await expect(save).toBeInViewport();
+    await page.keyboard.press('Escape');
+    await page.locator(`${banner} [data-action="reject_all"]`).click();
+    await expect(page.locator(banner)).toHaveCount(0);
+    expect(storedEvents(await ssaidOf(context)).map((e) => e.action)).toEqual(['reject_all']);
+  });
+});
+
 test('Accept all and Reject all carry equal weight and the banner shifts nothing', async ({ page }) => {
   await page.addInitScript(() => {
     (window as any).__shift = 0;
