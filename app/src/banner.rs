@@ -73,8 +73,11 @@ fn PrivacySettingsButton(language: String) -> impl IntoView {
 }
 
 #[component]
-fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) -> impl IntoView {
-    let ConsentContext { dialog, .. } = expect_context();
+pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) -> impl IntoView {
+    // Embedded in another site there is no dialog yet: the loader opens the center.
+    let dialog = use_context::<ConsentContext>()
+        .map(|context| context.dialog)
+        .unwrap_or_default();
     let gpc_from_server = status.gpc_applied();
     // A client-side GPC signal (navigator.globalPrivacyControl) is recorded after hydration.
     let gpc_applied = move || {
@@ -136,8 +139,12 @@ fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) -> imp
 #[component]
 pub fn LanguageSwitcher(current: String, id: String) -> impl IntoView {
     let ui = ui_text(&current);
-    let location = use_location();
-    let action = location.pathname.get_untracked();
+    // Embedded in another site there is no router: the loader handles the switch itself.
+    let action = if use_context::<crate::preference_center::ServiceBase>().is_some() {
+        "/".to_owned()
+    } else {
+        use_location().pathname.get_untracked()
+    };
     let options = SUPPORTED_LANGUAGES
         .iter()
         .map(|&language| {

@@ -8,6 +8,8 @@ pub mod banner;
 mod browser;
 pub mod consent_api;
 pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod embed;
 pub mod i18n;
 mod pages;
 pub mod preference_center;

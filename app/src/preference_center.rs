@@ -101,13 +101,24 @@ pub fn open_dialog(dialog: NodeRef<leptos::html::Dialog>, event: &leptos::ev::Mo
     }
 }
 
-/// The link to the preference center, in the visitor's language.
+/// The link to the preference center, in the visitor's language; absolute when embedded.
 pub fn preferences_href(language: &str) -> String {
-    format!("{PREFERENCES_PATH}?lang={language}")
+    format!("{}{PREFERENCES_PATH}?lang={language}", service_base())
+}
+
+/// The service's origin when rendered for another site's page (links must not resolve against
+/// the host page); empty on the service's own pages.
+#[derive(Debug, Clone)]
+pub struct ServiceBase(pub String);
+
+pub fn service_base() -> String {
+    use_context::<ServiceBase>()
+        .map(|base| base.0)
+        .unwrap_or_default()
 }
 
 #[component]
-fn PreferenceCenter(
+pub fn PreferenceCenter(
     status: ConsentStatus,
     record: ServerAction<RecordConsent>,
     /// `page` or `dialog`: keeps element ids unique when both could exist.
@@ -154,7 +165,7 @@ fn PreferenceCenter(
                 {ui.policy_version.replace("{version}", &policy.version)} " "
                 <a href=policy.notice_url.clone()>{text.notice_link.clone()}</a>
                 " · "
-                <a href="/notice#identifiers">{ui.cookies_and_identifiers}</a>
+                <a href=format!("{}/notice#identifiers", service_base())>{ui.cookies_and_identifiers}</a>
             </p>
             <CategoryForm
                 record
@@ -189,7 +200,11 @@ fn current_choice(
     titles: Vec<(String, String)>,
     ui: &'static UiText,
 ) -> impl IntoView {
-    let receipt = format!("/api/v1/consent/{}/receipt", consent.event_id);
+    let receipt = format!(
+        "{}/api/v1/consent/{}/receipt",
+        service_base(),
+        consent.event_id
+    );
     let states = titles
         .into_iter()
         .map(|(id, title)| {

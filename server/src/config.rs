@@ -49,6 +49,9 @@ pub struct Settings {
     /// The controller named on consent receipts.
     pub controller_name: String,
     pub controller_contact: String,
+    /// Sites that may embed the banner (`/embed.js`) and call the service with the visitor's
+    /// cookies: exact origins or `https://*.zeccloud.com` patterns. Empty: no embedding.
+    pub embed_origins: Vec<String>,
     /// Public base URL of this service (e.g. `https://consent.zeccloud.com`), for absolute links
     /// in receipts; taken from the request's Host when unset.
     pub public_url: Option<String>,
@@ -94,6 +97,7 @@ impl Default for Settings {
             controller_contact:
                 "Submit a ticket in the ZecCloud console (Data Protection Notice §07)".to_owned(),
             public_url: None,
+            embed_origins: Vec::new(),
             max_body_bytes: 16 * 1024,
             request_timeout_secs: 10,
             log_format: LogFormat::Text,
@@ -164,6 +168,10 @@ impl Settings {
                 "lifetimes and expiry periods must be at least one day".to_owned(),
             ));
         }
+        crate::domain::origin::OriginAllowlist::parse(
+            self.embed_origins.iter().map(String::as_str),
+        )
+        .map_err(|err| ConfigError::Invalid(err.to_string()))?;
         if self.refusal_expiry_days > self.consent_expiry_days {
             return Err(ConfigError::Invalid(
                 "refusal_expiry_days cannot exceed consent_expiry_days".to_owned(),

@@ -251,7 +251,8 @@ impl ConsentService {
             language,
             ip_prefix: context.ip.map(truncate_ip),
             ua_class: context.ua_class,
-            origin: (source == ConsentSource::Embed)
+            // The site a decision came from, when another site's page made it.
+            origin: matches!(source, ConsentSource::Embed | ConsentSource::Api)
                 .then(|| context.origin.clone())
                 .flatten(),
         };

@@ -2,9 +2,11 @@
 
 use crate::config::{ConfigError, Settings};
 use crate::cookies::CookiePolicy;
+use crate::domain::origin::OriginAllowlist;
 use crate::domain::receipt::Controller;
 use crate::policies::{PolicyRegistry, PublishError};
-use crate::routes::{admin, consent, health, policy};
+use crate::routes::embed::EmbedAssets;
+use crate::routes::{admin, consent, embed, health, policy};
 use crate::service::ConsentService;
 use crate::storage::{self, Storage, StorageError};
 use crate::tokens::{ReceiptSigner, TokenSigner};
@@ -41,6 +43,9 @@ pub struct AppState {
     pub cookies: CookiePolicy,
     pub consent: Arc<ConsentService>,
     pub admin_token: Option<Arc<SecretString>>,
+    pub embed: Arc<EmbedAssets>,
+    /// Sites allowed to embed the banner and call the service with the visitor's cookies.
+    pub embed_origins: Arc<OriginAllowlist>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -121,6 +126,11 @@ impl Application {
             cookies,
             consent,
             admin_token: settings.admin_token.clone().map(Arc::new),
+            embed: Arc::default(),
+            embed_origins: Arc::new(
+                OriginAllowlist::parse(settings.embed_origins.iter().map(String::as_str))
+                    .map_err(|err| ConfigError::Invalid(err.to_string()))?,
+            ),
         };
         tracing::info!(
             policy_version = %current.current().record.version,
@@ -213,6 +223,29 @@ fn router(state: AppState, settings: &Settings) -> Router {
             ensure_ssaid,
         ));
 
+    // Other ZecCloud sites: CORS with credentials for the allowed origins only.
+    let allowed = Arc::clone(&state.embed_origins);
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::AllowOrigin::predicate(
+            move |origin, _| origin.to_str().is_ok_and(|origin| allowed.allows(origin)),
+        ))
+        .allow_credentials(true)
+        .allow_methods([http::Method::GET, http::Method::POST])
+        .allow_headers([http::header::CONTENT_TYPE]);
+    let embed_for_visitors = Router::new()
+        .route("/embed/banner", get(embed::banner))
+        .route("/embed/preferences", get(embed::preferences))
+        .route("/embed/consent", axum::routing::post(embed::record))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ensure_ssaid,
+        ))
+        .layer(cors.clone());
+    let embed_assets = Router::new()
+        .route("/embed.js", get(embed::loader))
+        .route("/embed/{file}", get(embed::stylesheet))
+        .layer(cors);
+
     // Policy documents need no visitor identity: no SSAID is issued for them.
     let public = Router::new()
         .route("/healthz", get(health::healthz))
@@ -231,6 +264,8 @@ fn router(state: AppState, settings: &Settings) -> Router {
 
     let limited = Router::new()
         .merge(public)
+        .merge(embed_for_visitors)
+        .merge(embed_assets)
         .merge(visitor_routes)
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             provide_backend,

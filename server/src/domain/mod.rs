@@ -3,6 +3,7 @@
 
 pub mod claims;
 pub mod network;
+pub mod origin;
 pub mod published;
 pub mod receipt;
 pub mod terminal;

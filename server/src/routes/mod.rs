@@ -1,5 +1,6 @@
 pub mod admin;
 pub mod consent;
+pub mod embed;
 pub mod health;
 pub mod policy;
 

@@ -84,6 +84,9 @@ pub fn settings(database_url: String, dir: &TempDir) -> Settings {
         signing_key_file: dir.path().join("unused.key"),
         cookie_secure: false,
         admin_token: Some(SecretString::from(ADMIN_TOKEN.to_owned())),
+        // Debug builds rendering pages while many tests share two cores can be slow: a
+        // request timeout here would be a flaky test, not a finding.
+        request_timeout_secs: 120,
         ..Settings::default()
     }
 }

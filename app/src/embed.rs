@@ -1,0 +1,58 @@
+//! The banner and the preference center rendered for another ZecCloud site's page: the same
+//! components as on the service's own pages, as HTML fragments the embed loader puts into a
+//! shadow root. Links point back at the service, since they would otherwise resolve against
+//! the host page.
+
+use crate::banner::BannerBody;
+use crate::consent_api::RecordConsent;
+use crate::domain::ConsentStatus;
+use crate::i18n::ui_text;
+use crate::preference_center::{PreferenceCenter, ServiceBase};
+use leptos::prelude::*;
+use std::sync::Arc;
+
+fn render(base: &str, view: impl FnOnce() -> AnyView) -> String {
+    let owner = Owner::new_root(Some(Arc::new(hydration_context::SsrSharedContext::new())));
+    owner.with(|| {
+        provide_context(ServiceBase(base.trim_end_matches('/').to_owned()));
+        view().to_html()
+    })
+}
+
+fn absolute(base: &str, mut status: ConsentStatus) -> ConsentStatus {
+    if status.policy.notice_url.starts_with('/') {
+        status.policy.notice_url =
+            format!("{}{}", base.trim_end_matches('/'), status.policy.notice_url);
+    }
+    status
+}
+
+/// The first layer, exactly as the service's pages show it.
+pub fn banner_html(status: ConsentStatus, base: &str) -> String {
+    let status = absolute(base, status);
+    render(base, move || {
+        let record = ServerAction::<RecordConsent>::new();
+        view! { <BannerBody status record/> }.into_any()
+    })
+}
+
+/// The preference center as a dialog, for the loader to open with `showModal()`.
+pub fn preferences_html(status: ConsentStatus, base: &str) -> String {
+    let status = absolute(base, status);
+    render(base, move || {
+        let record = ServerAction::<RecordConsent>::new();
+        let ui = ui_text(&status.policy.language);
+        view! {
+            <dialog class="zc-dialog" aria-labelledby="zc-pc-title" data-testid="preference-dialog">
+                <div class="zc-dialog__head">
+                    <h2 id="zc-pc-title">{ui.privacy_settings}</h2>
+                    <button type="button" class="zc-btn zc-btn--secondary zc-dialog__close" data-action="close">
+                        {ui.close}
+                    </button>
+                </div>
+                <PreferenceCenter status record place="embed"/>
+            </dialog>
+        }
+        .into_any()
+    })
+}

@@ -1,0 +1,154 @@
+/* ZecCloud Consent embed loader, served as /embed.js with __CONFIG__ filled in: {base, current,
+   versions (still valid: none superseded by a material version), categories (optional ones)}.
+   A returning visitor with a valid choice costs this file alone: it reads the consent cookie,
+   applies the choice and fetches nothing else. Whole-line comments and indentation are
+   stripped when served. */
+((w, d) => {
+  const C = __CONFIG__, tag = d.currentScript, subs = [],
+    gcmOn = !!tag && tag.hasAttribute('data-google-consent-mode'),
+    queued = Array.isArray(w.zcConsent) ? w.zcConsent : [];
+  let cur = null, known = false, root, chain = Promise.resolve(), lang;
+
+  const acc = k => k == 'necessary' || !!(cur && cur.categories[k]);
+
+  const fromCookie = () => {
+    let c;
+    try {
+      c = JSON.parse(atob(d.cookie.match(/(?:^|; )zc_consent=([^;]*)/)[1].split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    } catch (e) { return null; }
+    if (c.exp * 1e3 < Date.now() || !C.versions.includes(c.ver) || C.categories.some(k => !(k in c.cats))) return null;
+    return { policyVersion: c.ver, categories: c.cats, eventId: c.eid, decidedAt: c.iat, action: c.act };
+  };
+
+  // Google Consent Mode v2, when the tag asks for it.
+  const gcm = kind => {
+    if (!gcmOn) return;
+    const s = k => acc(k) ? 'granted' : 'denied';
+    w.dataLayer = w.dataLayer || [];
+    (w.gtag || function () { w.dataLayer.push(arguments); })('consent', kind, {
+      analytics_storage: s('analytics'), ad_storage: s('marketing'), ad_user_data: s('marketing'),
+      ad_personalization: s('marketing'), functionality_storage: s('preferences'),
+      personalization_storage: s('preferences'), security_storage: 'granted'
+    });
+  };
+
+  // Blocked scripts run once, in document order, when all their categories are accepted.
+  const scan = () => d.querySelectorAll('script[type="text/plain"][data-category]:not([data-zc])').forEach(o => {
+    if (!cur || !o.dataset.category.split(/\s+/).every(k => !k || acc(k))) return;
+    o.setAttribute('data-zc', '');
+    chain = chain.then(() => new Promise(done => {
+      const s = d.createElement('script');
+      for (const a of o.attributes) if (!/^(type|data-zc)$/.test(a.name)) s.setAttribute(a.name, a.value);
+      s.type = o.dataset.type || 'text/javascript';
+      if (o.src) { s.onload = s.onerror = done; s.src = o.src; } else { s.text = o.text; done(); }
+      o.after(s);
+    }));
+  });
+
+  const apply = c => {
+    const before = cur, initial = !known;
+    cur = c; known = true;
+    scan();
+    // Matomo's own consent API, for pages that set requireConsent.
+    if (w._paq) {
+      if (acc('analytics')) w._paq.push(['rememberConsentGiven']);
+      else if (before && before.categories.analytics) w._paq.push(['forgetConsentGiven']);
+    }
+    gcm('update');
+    subs.forEach(f => f(cur));
+    d.dispatchEvent(new CustomEvent('zc:consent', { detail: { consent: cur, initial } }));
+  };
+
+  const json = (path, init) => fetch(C.base + path, { credentials: 'include', ...init })
+    .then(r => r.json().then(j => { if (!r.ok) throw j.error || j; return j; }));
+
+  const language = () => lang || d.documentElement.lang || navigator.language;
+
+  // Records a decision (a form's fields, or the JS API's); `via` tells banner from API.
+  const send = (fields, via) => {
+    const body = new URLSearchParams(fields);
+    body.has('policy_version') || body.set('policy_version', C.current);
+    body.has('language') || body.set('language', language());
+    body.set('via', via);
+    return json('/embed/consent', { method: 'POST', body }).then(j => {
+      for (const k of j.clear_storage || []) {
+        const st = k.kind == 'session_storage' ? sessionStorage : localStorage, p = k.name.replace(/\*$/, '');
+        Object.keys(st).forEach(n => (n == k.name || p != k.name && n.startsWith(p)) && st.removeItem(n));
+      }
+      if (root) root.innerHTML = '';
+      apply(j.consent);
+      return cur;
+    });
+  };
+
+  // Markup goes into a shadow root once its styles have loaded: no flash, no leaks either way.
+  const put = (html, css) => {
+    if (!root) {
+      const host = d.createElement('div');
+      host.id = 'zc-consent';
+      root = host.attachShadow({ mode: 'open' });
+      d.body.append(host);
+      root.addEventListener('submit', e => {
+        const f = e.target, data = new FormData(f);
+        e.preventDefault();
+        if (f.method == 'get') { lang = data.get('lang'); open(); return; }
+        send(data, data.get('from') == 'preferences' ? 'preferences' : 'banner').catch(err => {
+          const p = d.createElement('p');
+          p.className = 'zc-error'; p.role = 'alert'; p.textContent = err.message;
+          f.append(p);
+        });
+      });
+      root.addEventListener('click', e => {
+        const a = e.target.closest('[data-action]'), act = a && a.dataset.action;
+        if (act == 'customize') { e.preventDefault(); preferences(); }
+        if (act == 'close') a.closest('dialog').close();
+      });
+    }
+    return new Promise(done => {
+      const l = d.createElement('link');
+      l.rel = 'stylesheet'; l.href = css;
+      l.onload = l.onerror = () => { root.innerHTML = '<style>:host{all:initial}</style>' + l.outerHTML + html; done(); };
+      root.append(l);
+    });
+  };
+
+  // The banner, if the service says this visitor must be asked.
+  const open = () => json('/embed/banner?lang=' + encodeURIComponent(language())).then(j => {
+    if (j.needs_prompt) return put(j.html, j.css);
+    if (!known && j.consent) apply(j.consent);
+  });
+
+  // The preference center: the service's own component, opened as a modal dialog.
+  const preferences = () => json('/embed/preferences?lang=' + encodeURIComponent(language())).then(j =>
+    Promise.resolve(root || put('', j.css)).then(() => {
+      const t = d.createElement('template');
+      root.querySelector('dialog')?.remove();
+      t.innerHTML = j.html;
+      root.append(t.content);
+      root.querySelector('dialog').showModal();
+    }));
+
+  const api = w.zcConsent = {
+    get: () => cur,
+    isAccepted: acc,
+    onChange: f => { subs.push(f); known && f(cur); return () => subs.splice(subs.indexOf(f), 1); },
+    open,
+    openPreferences: preferences,
+    accept: cats => {
+      const f = { action: cats ? 'custom' : 'accept_all' };
+      for (const k of cats || []) f['categories[' + k + ']'] = 'on';
+      return send(f, 'api');
+    },
+    reject: () => send({ action: 'reject_all' }, 'api'),
+    scan,
+    push: call => api[call[0]]?.(...call.slice(1))
+  };
+  gcm('default');
+  queued.forEach(api.push);
+  new MutationObserver(() => cur && scan()).observe(d.documentElement, { childList: true, subtree: true });
+
+  const c = fromCookie();
+  if (c) apply(c);
+  else if (d.body) open();
+  else d.addEventListener('DOMContentLoaded', open);
+})(window, document);

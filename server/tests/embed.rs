@@ -1,0 +1,309 @@
+//! The embed for other ZecCloud sites: loader, fragments, CORS allowlist and decisions.
+//! Run against SQLite and PostgreSQL alike.
+
+mod common;
+
+use app::domain::ConsentSource;
+use common::*;
+
+on_both_engines![
+    loader_is_small_cached_and_carries_the_policy,
+    only_allowed_origins_get_cors_and_answers,
+    banner_fragment_is_the_service_component_with_absolute_links,
+    decisions_from_other_sites_record_source_and_origin,
+    bad_embed_decisions_are_refused_and_write_nothing,
+];
+
+const HOST: &str = "http://www.zeccloud.test:3101";
+const STRANGER: &str = "https://evil.example";
+
+async fn spawn_embed(engine: Engine) -> TestApp {
+    let app = spawn_with(engine, |s| {
+        s.embed_origins = vec!["http://*.zeccloud.test:3101".into()];
+        s.cookie_domain = Some("zeccloud.test".into());
+    })
+    .await;
+    let pkg = app.site_root().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(
+        pkg.join(format!("{}.css", app::SITE_NAME)),
+        ".zc-banner{position:fixed}",
+    )
+    .unwrap();
+    app
+}
+
+fn error_code(json: &serde_json::Value) -> &str {
+    json["error"]["code"].as_str().unwrap_or_default()
+}
+
+async fn loader_is_small_cached_and_carries_the_policy(engine: Engine) {
+    let app = spawn_embed(engine).await;
+    let response = app
+        .http
+        .get(app.url("/embed.js"))
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-encoding"], "br");
+    assert_eq!(response.headers()["cache-control"], "public, max-age=300");
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(
+        set_cookie(&response, "zc_ssaid").is_none(),
+        "the loader sets no identifier"
+    );
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+
+    let plain = app.get("/embed.js", "").await.text().await.unwrap();
+    assert!(
+        plain.contains(&format!(r#""current":"{POLICY_VERSION}""#)),
+        "{plain}"
+    );
+    assert!(plain.contains(r#""categories":["preferences","analytics"]"#));
+    assert!(!plain.contains("__CONFIG__"));
+
+    let not_modified = app
+        .http
+        .get(app.url("/embed.js"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_modified.status(), 304);
+
+    // A material version makes every earlier choice stale: the loader stops accepting them.
+    assert_eq!(
+        app.publish(&policy_version_of_default("2026-12-24"), true)
+            .await
+            .status(),
+        201
+    );
+    let after = app.get("/embed.js", "").await;
+    assert_ne!(after.headers()["etag"].to_str().unwrap(), etag);
+    let js = after.text().await.unwrap();
+    assert!(js.contains(r#""versions":["2026-12-24"]"#), "{js}");
+    // A non-material one keeps them.
+    assert_eq!(
+        app.publish(&policy_version_of_default("2026-12-25"), false)
+            .await
+            .status(),
+        201
+    );
+    let js = app.get("/embed.js", "").await.text().await.unwrap();
+    assert!(
+        js.contains(r#""versions":["2026-12-24","2026-12-25"]"#),
+        "{js}"
+    );
+}
+
+async fn only_allowed_origins_get_cors_and_answers(engine: Engine) {
+    let app = spawn_embed(engine).await;
+    let preflight = |origin: &'static str| {
+        app.http
+            .request(reqwest::Method::OPTIONS, app.url("/embed/consent"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let allowed = preflight(HOST).await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], HOST);
+    assert_eq!(
+        allowed.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    let refused = preflight(STRANGER).await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    let banner = app
+        .http
+        .get(app.url("/embed/banner"))
+        .header("origin", HOST)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(banner.status(), 200);
+    assert_eq!(banner.headers()["access-control-allow-origin"], HOST);
+
+    let stranger = app
+        .http
+        .get(app.url("/embed/banner"))
+        .header("origin", STRANGER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), 403);
+    assert!(
+        stranger
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    assert_eq!(
+        error_code(&stranger.json().await.unwrap()),
+        "origin_not_allowed"
+    );
+}
+
+async fn banner_fragment_is_the_service_component_with_absolute_links(engine: Engine) {
+    let app = spawn_embed(engine).await;
+    let fragment: serde_json::Value = app
+        .http
+        .get(app.url("/embed/banner?lang=ja"))
+        .header("origin", HOST)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fragment["needs_prompt"], true);
+    let html = fragment["html"].as_str().unwrap();
+    assert!(html.contains(r#"data-testid="consent-banner""#));
+    assert!(html.contains("すべて同意"), "in the page's language");
+    assert!(
+        html.contains(&format!(r#"href="{}/notice""#, app.base)),
+        "{html}"
+    );
+    assert!(html.contains(&format!(r#"href="{}/preferences?lang=ja""#, app.base)));
+    let css_url = fragment["css"].as_str().unwrap();
+    assert!(css_url.starts_with(&format!("{}/embed/style.", app.base)));
+
+    let css = app.http.get(css_url).send().await.unwrap();
+    assert_eq!(css.status(), 200);
+    assert_eq!(
+        css.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(css.text().await.unwrap().starts_with(":host{all:initial}"));
+    assert_eq!(app.get("/embed/style.0000.css", "").await.status(), 404);
+
+    let preferences: serde_json::Value = app
+        .http
+        .get(app.url("/embed/preferences?lang=ko"))
+        .header("origin", HOST)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let html = preferences["html"].as_str().unwrap();
+    assert!(html.starts_with("<dialog"), "{html}");
+    assert!(html.contains("개인정보 설정"));
+    assert!(html.contains(&format!(r#"href="{}/notice#identifiers""#, app.base)));
+}
+
+async fn decisions_from_other_sites_record_source_and_origin(engine: Engine) {
+    let app = spawn_embed(engine).await;
+    let ssaid = app.new_visitor().await;
+    let post = |body: &'static str| {
+        app.http
+            .post(app.url("/embed/consent"))
+            .header("origin", HOST)
+            .header("cookie", format!("zc_ssaid={ssaid}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.replace("VERSION", POLICY_VERSION))
+            .send()
+    };
+    let banner = post(
+        "policy_version=VERSION&action=custom&categories%5Banalytics%5D=on&language=ja&via=banner",
+    )
+    .await
+    .unwrap();
+    assert_eq!(banner.status(), 201);
+    assert_eq!(banner.headers()["access-control-allow-origin"], HOST);
+    let cookie = set_cookie_header(&banner, "zc_consent").unwrap();
+    assert!(
+        cookie.contains("Domain=zeccloud.test"),
+        "one choice for every site: {cookie}"
+    );
+    let json: serde_json::Value = banner.json().await.unwrap();
+    assert_eq!(json["consent"]["categories"]["analytics"], true);
+    assert_eq!(json["consent"]["categories"]["preferences"], false);
+
+    let api = post("policy_version=VERSION&action=reject_all&via=api")
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 201);
+    let events = app.events_of(&ssaid).await;
+    assert_eq!(
+        events
+            .iter()
+            .map(|e| (e.source, e.origin.as_deref(), e.language.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (ConsentSource::Embed, Some(HOST), "ja"),
+            (ConsentSource::Api, Some(HOST), "en"),
+        ]
+    );
+}
+
+async fn bad_embed_decisions_are_refused_and_write_nothing(engine: Engine) {
+    let app = spawn_embed(engine).await;
+    let ssaid = app.new_visitor().await;
+    let cases: [(Option<&str>, String, u16, &str); 6] = [
+        (
+            None,
+            format!("policy_version={POLICY_VERSION}&action=accept_all&via=banner"),
+            403,
+            "origin_not_allowed",
+        ),
+        (
+            Some(STRANGER),
+            format!("policy_version={POLICY_VERSION}&action=accept_all&via=banner"),
+            403,
+            "origin_not_allowed",
+        ),
+        (
+            Some(HOST),
+            format!("policy_version={POLICY_VERSION}&action=accept_all&via=fax"),
+            400,
+            "invalid_via",
+        ),
+        (
+            Some(HOST),
+            format!("policy_version={POLICY_VERSION}&action=maybe&via=api"),
+            400,
+            "invalid_action",
+        ),
+        (
+            Some(HOST),
+            "action=accept_all&via=api".to_owned(),
+            400,
+            "missing_field",
+        ),
+        (
+            Some(HOST),
+            format!("policy_version={POLICY_VERSION}&action=custom&categories%5Bads%5D=on&via=api"),
+            422,
+            "unknown_category",
+        ),
+    ];
+    for (origin, body, status, code) in cases {
+        let mut request = app
+            .http
+            .post(app.url("/embed/consent"))
+            .header("cookie", format!("zc_ssaid={ssaid}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone());
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), status, "{body}");
+        assert_eq!(error_code(&response.json().await.unwrap()), code, "{body}");
+    }
+    assert!(app.events_of(&ssaid).await.is_empty());
+}
