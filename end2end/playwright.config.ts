@@ -6,6 +6,8 @@ import path from 'node:path';
 const root = path.resolve(__dirname, '..');
 const tmp = path.join(__dirname, '.tmp');
 export const port = Number(process.env.E2E_PORT ?? 3100);
+/** The static "other ZecCloud site" (end2end/host-site) that embeds the banner. */
+export const hostPort = Number(process.env.E2E_HOST_PORT ?? 3101);
 export const databasePath = path.join(tmp, 'e2e.db');
 export const adminToken = 'e2e-admin-token-0123456789';
 export const parentDomain = 'zeccloud.test';
@@ -35,24 +37,34 @@ export default defineConfig({
         '--disable-component-update',
         '--disable-sync',
         // Sibling hostnames on one machine: consent.zeccloud.test, www.zeccloud.test, ...
-        '--host-resolver-rules=MAP *.zeccloud.test 127.0.0.1',
+        // evil.test: a site that is not on the embed allowlist.
+        '--host-resolver-rules=MAP *.zeccloud.test 127.0.0.1, MAP evil.test 127.0.0.1',
       ],
     },
   },
-  webServer: {
-    command: `rm -rf '${tmp}' && mkdir -p '${tmp}' && exec '${root}/target/release/server'`,
-    url: `http://127.0.0.1:${port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      ZC_CONFIG: path.join(__dirname, 'e2e.toml'),
-      ZC_LISTEN: `127.0.0.1:${port}`,
-      DATABASE_URL: `sqlite://${databasePath}`,
-      ZC_SIGNING_KEY_FILE: path.join(tmp, 'signing.key'),
-      LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
-      RUST_LOG: 'info',
+  webServer: [
+    {
+      command: `rm -rf '${tmp}' && mkdir -p '${tmp}' && exec '${root}/target/release/server'`,
+      url: `http://127.0.0.1:${port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        ZC_CONFIG: path.join(__dirname, 'e2e.toml'),
+        ZC_LISTEN: `127.0.0.1:${port}`,
+        DATABASE_URL: `sqlite://${databasePath}`,
+        ZC_SIGNING_KEY_FILE: path.join(tmp, 'signing.key'),
+        LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
+        RUST_LOG: 'info',
+      },
     },
-  },
+    {
+      command: 'node host-site/server.mjs',
+      url: `http://127.0.0.1:${hostPort}/index.html`,
+      reuseExistingServer: false,
+      timeout: 10_000,
+      env: { HOST_PORT: String(hostPort) },
+    },
+  ],
 });

@@ -96,7 +96,13 @@ pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) ->
     let notice_url = policy.notice_url;
 
     view! {
-        <section class="zc-banner" role="region" aria-labelledby="zc-banner-title" data-testid="consent-banner">
+        <section
+            class="zc-banner"
+            role="region"
+            aria-labelledby="zc-banner-title"
+            data-testid="consent-banner"
+            lang=language.get_value()
+        >
             <div class="zc-banner__head">
                 <h2 id="zc-banner-title" class="zc-banner__title">{text.title}</h2>
                 <LanguageSwitcher current=policy.language.clone() id="zc-lang-banner".to_owned()/>

@@ -42,8 +42,14 @@ pub fn preferences_html(status: ConsentStatus, base: &str) -> String {
     render(base, move || {
         let record = ServerAction::<RecordConsent>::new();
         let ui = ui_text(&status.policy.language);
+        let language = status.policy.language.clone();
         view! {
-            <dialog class="zc-dialog" aria-labelledby="zc-pc-title" data-testid="preference-dialog">
+            <dialog
+                class="zc-dialog"
+                aria-labelledby="zc-pc-title"
+                data-testid="preference-dialog"
+                lang=language
+            >
                 <div class="zc-dialog__head">
                     <h2 id="zc-pc-title">{ui.privacy_settings}</h2>
                     <button type="button" class="zc-btn zc-btn--secondary zc-dialog__close" data-action="close">

@@ -107,7 +107,7 @@
     return new Promise(done => {
       const l = d.createElement('link');
       l.rel = 'stylesheet'; l.href = css;
-      l.onload = l.onerror = () => { root.innerHTML = '<style>:host{all:initial}</style>' + l.outerHTML + html; done(); };
+      l.onload = l.onerror = () => { root.innerHTML = l.outerHTML + html; done(); };
       root.append(l);
     });
   };

@@ -22,8 +22,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 const LOADER_SOURCE: &str = include_str!("../../embed/loader.js");
-/// Cuts the host page's inherited styles off at the shadow root before ours apply.
-const SHADOW_RESET: &str = ":host{all:initial}";
+/// Cuts the host page's inherited styles off at the shadow root and sets ours. Important
+/// declarations inside a shadow tree beat the host page's important ones, so even
+/// `* { font-family: … !important }` on the host page stops at the shadow host.
+const SHADOW_RESET: &str = ":host{all:initial!important;font-family:var(--zc-font)!important;line-height:1.55!important;color:var(--zc-fg)!important}";
 
 /// Whitespace and comments out of the hand-written loader, so it stays within 2 KB brotli.
 /// Only whole-line comments and spacing around operators outside the config go; string
