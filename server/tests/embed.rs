@@ -186,7 +186,12 @@ async fn banner_fragment_is_the_service_component_with_absolute_links(engine: En
         css.headers()["cache-control"],
         "public, max-age=31536000, immutable"
     );
-    assert!(css.text().await.unwrap().starts_with(":host{all:initial}"));
+    assert!(
+        css.text()
+            .await
+            .unwrap()
+            .starts_with(":host{all:initial!important;")
+    );
     assert_eq!(app.get("/embed/style.0000.css", "").await.status(), 404);
 
     let preferences: serde_json::Value = app
