@@ -23,7 +23,6 @@ pub fn ConsentBanner() -> impl IntoView {
     let on_preferences = move || location.pathname.get() == crate::PREFERENCES_PATH;
 
     view! {
-        <Suspense>
             {move || {
                 status
                     .get()
@@ -48,7 +47,6 @@ pub fn ConsentBanner() -> impl IntoView {
                         Err(error) => Either::Right(view! { <ErrorNotice error/> }),
                     })
             }}
-        </Suspense>
     }
 }
 

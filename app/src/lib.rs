@@ -32,6 +32,11 @@ pub const SITE_NAME: &str = "zeccloud-consent";
 /// The preference center, reachable from every page.
 pub const PREFERENCES_PATH: &str = "/preferences";
 
+/// The pages `<Routes>` below renders, for the server to route to the app. They are listed
+/// because the routes sit inside the page's one `<Suspense>`, where route discovery
+/// (`generate_route_list`) cannot see them; every one is covered by the integration tests.
+pub const PAGE_PATHS: [&str; 3] = ["/", "/notice", PREFERENCES_PATH];
+
 /// The visitor's consent as every component sees it: the status the page was rendered with,
 /// and the action that records a new decision.
 #[derive(Clone, Copy)]
@@ -118,6 +123,10 @@ pub fn App() -> impl IntoView {
         <Title text="ZecCloud Consent"/>
         <div id="zc-app" data-hydrated=move || hydrated.get().to_string()>
             <Router>
+                // One Suspense for the whole page: a resource read in several Suspense
+                // boundaries can leave an SSR response hanging under load
+                // (leptos-rs/leptos#4851). Components read the status in plain closures.
+                <Suspense>
                 // First in the document: keyboard and screen-reader users meet it first; it is
                 // a fixed overlay, so its place in the markup moves nothing on screen.
                 <banner::ConsentBanner/>
@@ -137,6 +146,7 @@ pub fn App() -> impl IntoView {
                 </main>
                 <SiteFooter/>
                 <DialogUnlessOnPreferences/>
+                </Suspense>
             </Router>
         </div>
     }
@@ -156,7 +166,6 @@ fn SiteHeader() -> impl IntoView {
     view! {
         <header class="zc-header">
             <a class="zc-brand" href="/">"ZecCloud Consent"</a>
-            <Suspense>
                 {move || {
                     page_language(status)
                         .map(|language| {
@@ -169,7 +178,6 @@ fn SiteHeader() -> impl IntoView {
                             }
                         })
                 }}
-            </Suspense>
         </header>
     }
 }
@@ -179,7 +187,6 @@ fn SiteFooter() -> impl IntoView {
     let ConsentContext { status, dialog, .. } = expect_context();
     view! {
         <footer class="zc-footer">
-            <Suspense>
                 {move || {
                     page_language(status)
                         .map(|language| {
@@ -197,7 +204,6 @@ fn SiteFooter() -> impl IntoView {
                             }
                         })
                 }}
-            </Suspense>
         </footer>
     }
 }

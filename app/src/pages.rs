@@ -64,7 +64,6 @@ pub fn NoticePage() -> impl IntoView {
 fn IdentifierTable() -> impl IntoView {
     let ConsentContext { status, .. } = expect_context();
     view! {
-        <Suspense>
             {move || {
                 status
                     .get()
@@ -73,7 +72,6 @@ fn IdentifierTable() -> impl IntoView {
                         Err(error) => Either::Right(view! { <ErrorNotice error/> }),
                     })
             }}
-        </Suspense>
     }
 }
 

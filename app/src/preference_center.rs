@@ -15,7 +15,6 @@ use leptos_meta::Title;
 pub fn PreferencesPage() -> impl IntoView {
     let ConsentContext { status, record, .. } = expect_context();
     view! {
-        <Suspense>
             {move || {
                 status
                     .get()
@@ -35,7 +34,6 @@ pub fn PreferencesPage() -> impl IntoView {
                         Err(error) => Either::Right(view! { <ErrorNotice error/> }),
                     })
             }}
-        </Suspense>
     }
 }
 
@@ -64,7 +62,6 @@ pub fn PreferenceDialog() -> impl IntoView {
     });
     view! {
         <dialog node_ref=dialog class="zc-dialog" aria-labelledby="zc-pc-title" data-testid="preference-dialog">
-            <Suspense>
                 {move || {
                     status
                         .get()
@@ -86,7 +83,6 @@ pub fn PreferenceDialog() -> impl IntoView {
                             Err(error) => Either::Right(view! { <ErrorNotice error/> }),
                         })
                 }}
-            </Suspense>
         </dialog>
     }
 }

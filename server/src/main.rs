@@ -38,8 +38,25 @@ enum PolicyCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Rendering pages recurses deeply; unoptimised (development) builds need more stack than
+/// tokio's default 2 MiB per worker.
+const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
+
+fn main() -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK_BYTES)
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     let cli = Cli::parse();
     let settings = match Settings::load() {
         Ok(settings) => settings,

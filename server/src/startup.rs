@@ -13,13 +13,13 @@ use crate::tokens::{ReceiptSigner, TokenSigner};
 use crate::visitor::ensure_ssaid;
 use app::backend::SharedBackend;
 use app::domain::{ExpiryRules, Policy};
-use app::{App, SITE_NAME, shell};
+use app::{SITE_NAME, shell};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{any, get};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context};
 use secrecy::SecretString;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -188,6 +188,21 @@ fn bootstrap_policy(settings: &Settings) -> Result<String, StartupError> {
     Ok(source)
 }
 
+/// The app's pages, rendered in order so the banner is in the HTML itself (no script needed).
+fn page_routes() -> Vec<AxumRouteListing> {
+    app::PAGE_PATHS
+        .iter()
+        .map(|path| {
+            AxumRouteListing::new(
+                (*path).to_owned(),
+                leptos_router::SsrMode::InOrder,
+                [leptos_router::Method::Get],
+                Vec::new(),
+            )
+        })
+        .collect()
+}
+
 fn router(state: AppState, settings: &Settings) -> Router {
     let backend: SharedBackend = state.consent.clone();
     let provide_backend = move || provide_context(Arc::clone(&backend));
@@ -212,12 +227,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
     // Pages, server functions and the API all know the visitor by SSAID.
     let visitor_routes = Router::new()
         .merge(api)
-        .leptos_routes_with_context(
-            &state,
-            generate_route_list(App),
-            provide_backend.clone(),
-            app_shell,
-        )
+        .leptos_routes_with_context(&state, page_routes(), provide_backend.clone(), app_shell)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ensure_ssaid,
