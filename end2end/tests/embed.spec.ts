@@ -141,3 +141,22 @@ test('a site not on the allowlist gets nothing', async ({ page }) => {
   await expect(page.locator(banner)).toHaveCount(0);
   expect(await page.evaluate(() => (window as any).zcConsent.get())).toBeNull();
 });
+
+test('the host themes the banner through --zc-* properties, and the banner shifts nothing', async ({ page }) => {
+  await page.addInitScript(() => {
+    (window as any).__shift = 0;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries() as any[]) if (!entry.hadRecentInput) (window as any).__shift += entry.value;
+    }).observe({ type: 'layout-shift', buffered: true });
+    document.addEventListener('DOMContentLoaded', () => {
+      const style = document.createElement('style');
+      style.textContent = '#zc-consent { --zc-accent: #6b2fb3; }';
+      document.head.append(style);
+    });
+  });
+  await page.goto(`${www}/index.html`);
+  await expect(page.locator(banner)).toBeVisible();
+  const background = await page.locator(`${banner} [data-action="accept_all"]`).evaluate((el) => getComputedStyle(el).backgroundColor);
+  expect(background).toBe('rgb(107, 47, 179)');
+  expect(await page.evaluate(() => (window as any).__shift)).toBe(0);
+});
