@@ -31,32 +31,33 @@ impl CookiePolicy {
     /// The consent record: readable by pages (no HttpOnly) so they can apply the choice. It
     /// lives as long as the choice holds.
     pub fn consent(&self, token: String, lifetime: Duration) -> HeaderValue {
-        let mut cookie = Cookie::build((CONSENT_COOKIE, token))
+        self.shared_readable(CONSENT_COOKIE, token, lifetime)
+    }
+
+    /// The visitor's explicit language choice (a `preferences` identifier in the registry):
+    /// 12 months, readable by every ZecCloud site's pages.
+    pub fn language(&self, language: &str) -> HeaderValue {
+        self.shared_readable(
+            app::domain::language::LANGUAGE_COOKIE,
+            language.to_owned(),
+            Duration::from_secs(365 * 24 * 60 * 60),
+        )
+    }
+
+    /// A cookie pages may read, on the shared parent domain when one is configured.
+    fn shared_readable(
+        &self,
+        name: &'static str,
+        value: String,
+        lifetime: Duration,
+    ) -> HeaderValue {
+        let mut cookie = Cookie::build((name, value))
             .http_only(false)
             .secure(self.secure)
             .same_site(SameSite::Lax)
             .path("/")
             .max_age(max_age(lifetime))
             .build();
-        if let Some(domain) = &self.consent_domain {
-            cookie.set_domain(domain.clone());
-        }
-        header_value(&cookie)
-    }
-}
-
-impl CookiePolicy {
-    /// The visitor's explicit language choice (a `preferences` identifier in the registry):
-    /// 12 months on the shared parent domain, readable by every ZecCloud site's pages.
-    pub fn language(&self, language: &str) -> HeaderValue {
-        let mut cookie =
-            Cookie::build((app::domain::language::LANGUAGE_COOKIE, language.to_owned()))
-                .http_only(false)
-                .secure(self.secure)
-                .same_site(SameSite::Lax)
-                .path("/")
-                .max_age(cookie::time::Duration::days(365))
-                .build();
         if let Some(domain) = &self.consent_domain {
             cookie.set_domain(domain.clone());
         }

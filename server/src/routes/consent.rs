@@ -27,7 +27,8 @@ pub struct ConsentResponse {
     pub clear_storage: Vec<StorageKey>,
 }
 
-fn with_cookies(mut response: Response, cookies: Vec<http::HeaderValue>) -> Response {
+/// The response with `Set-Cookie` headers appended.
+pub fn with_cookies(mut response: Response, cookies: Vec<http::HeaderValue>) -> Response {
     for cookie in cookies {
         response
             .headers_mut()

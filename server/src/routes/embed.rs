@@ -3,6 +3,7 @@
 //! loader records decisions with. Cross-origin calls are answered only for allowed origins.
 
 use crate::error::ApiError;
+use crate::routes::consent::with_cookies;
 use crate::service::RequestContext;
 use crate::startup::AppState;
 use crate::visitor::Visitor;
@@ -326,10 +327,7 @@ async fn fragment(
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    for cookie in status.set_cookies {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    Ok(response)
+    Ok(with_cookies(response, status.set_cookies))
 }
 
 /// `GET /embed/banner[?lang=]`: the first layer for a visitor who must be asked.
@@ -433,7 +431,7 @@ pub async fn record(
         .consent
         .record_for(&context, request, source, &headers)
         .await?;
-    let mut response = (
+    let response = (
         StatusCode::CREATED,
         Json(EmbedDecision {
             consent: recorded.value.consent,
@@ -441,10 +439,7 @@ pub async fn record(
         }),
     )
         .into_response();
-    for cookie in recorded.set_cookies {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    Ok(response)
+    Ok(with_cookies(response, recorded.set_cookies))
 }
 
 #[cfg(test)]
