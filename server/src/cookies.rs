@@ -79,14 +79,19 @@ pub fn expire(name: &str, domain: Option<&str>, path: &str) -> HeaderValue {
     header_value(&cookie)
 }
 
-/// The names of the cookies a request carries.
-pub fn names(headers: &http::HeaderMap) -> Vec<String> {
+/// The well-formed cookies of a request's `Cookie` headers.
+fn sent(headers: &http::HeaderMap) -> impl Iterator<Item = Cookie<'_>> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(Cookie::split_parse_encoded)
         .filter_map(Result::ok)
+}
+
+/// The names of the cookies a request carries.
+pub fn names(headers: &http::HeaderMap) -> Vec<String> {
+    sent(headers)
         .map(|cookie| cookie.name().to_owned())
         .collect()
 }
@@ -102,12 +107,7 @@ fn header_value(cookie: &Cookie<'_>) -> HeaderValue {
 
 /// The value of one cookie from a request's `Cookie` headers.
 pub fn read(headers: &http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(Cookie::split_parse_encoded)
-        .filter_map(Result::ok)
+    sent(headers)
         .find(|cookie| cookie.name() == name)
         .map(|cookie| cookie.value().to_owned())
 }

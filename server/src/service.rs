@@ -106,6 +106,21 @@ impl RequestContext {
     }
 }
 
+/// Handlers take the context directly: the visitor (from the SSAID middleware), the peer
+/// address and the headers, as the service's settings say to read them.
+impl axum::extract::FromRequestParts<crate::startup::AppState> for RequestContext {
+    type Rejection = crate::error::ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::startup::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Self::from_parts(parts, state.consent.trust_forwarded_for).map_err(|_| {
+            crate::error::ApiError::internal("route is not behind the SSAID middleware")
+        })
+    }
+}
+
 /// `Sec-GPC: 1`: the browser's Global Privacy Control signal.
 pub fn gpc_requested(headers: &HeaderMap) -> bool {
     headers

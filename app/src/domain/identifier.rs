@@ -22,14 +22,6 @@ impl IdentifierKind {
             Self::SessionStorage => "session_storage",
         }
     }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Cookie => "Cookie",
-            Self::LocalStorage => "Local storage",
-            Self::SessionStorage => "Session storage",
-        }
-    }
 }
 
 /// How long an identifier lives: `session`, or a count and a unit (`30min`, `12h`, `365d`,

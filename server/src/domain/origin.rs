@@ -77,10 +77,6 @@ impl OriginAllowlist {
                     && host.ends_with(suffix.as_str())
             })
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.exact.is_empty() && self.patterns.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -7,11 +7,10 @@ use crate::startup::AppState;
 use crate::visitor::Visitor;
 use app::domain::{ConsentRequest, ConsentSource, CurrentConsent, PromptReason, StorageKey};
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use serde::Serialize;
-use std::net::SocketAddr;
 
 #[derive(Debug, Serialize)]
 pub struct ConsentResponse {
@@ -39,17 +38,10 @@ pub fn with_cookies(mut response: Response, cookies: Vec<http::HeaderValue>) -> 
 
 pub async fn get_consent(
     State(state): State<AppState>,
-    visitor: Visitor,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    context: RequestContext,
     uri: http::Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let context = RequestContext::from_request(
-        &visitor,
-        &headers,
-        Some(peer),
-        state.consent.trust_forwarded_for,
-    );
     let language = app::domain::language::from_request(&uri, &headers);
     let status = state
         .consent
@@ -67,17 +59,10 @@ pub async fn get_consent(
 
 pub async fn post_consent(
     State(state): State<AppState>,
-    visitor: Visitor,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    context: RequestContext,
     headers: HeaderMap,
     AppJson(request): AppJson<ConsentRequest>,
 ) -> Result<Response, ApiError> {
-    let context = RequestContext::from_request(
-        &visitor,
-        &headers,
-        Some(peer),
-        state.consent.trust_forwarded_for,
-    );
     let source = if request.action == app::domain::ConsentAction::Gpc {
         ConsentSource::Gpc
     } else {

@@ -6,20 +6,18 @@ use crate::error::ApiError;
 use crate::routes::consent::with_cookies;
 use crate::service::RequestContext;
 use crate::startup::AppState;
-use crate::visitor::Visitor;
 use app::domain::{
     ConsentAction, ConsentRequest, ConsentSource, CurrentConsent, StorageKey, language,
 };
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 const LOADER_SOURCE: &str = include_str!("../../embed/loader.js");
@@ -289,23 +287,16 @@ pub struct Fragment {
 
 async fn fragment(
     state: &AppState,
-    visitor: &Visitor,
-    peer: SocketAddr,
+    context: &RequestContext,
     uri: &http::Uri,
     headers: &HeaderMap,
     preferences: bool,
 ) -> Result<Response, ApiError> {
     check_origin(state, headers, false)?;
     let language = language::from_request(uri, headers);
-    let context = RequestContext::from_request(
-        visitor,
-        headers,
-        Some(peer),
-        state.consent.trust_forwarded_for,
-    );
     let status = state
         .consent
-        .status_for(headers, language, Some(&context))
+        .status_for(headers, language, Some(context))
         .await?;
     let base = service_base(state, headers);
     let css = state
@@ -333,23 +324,21 @@ async fn fragment(
 /// `GET /embed/banner[?lang=]`: the first layer for a visitor who must be asked.
 pub async fn banner(
     State(state): State<AppState>,
-    visitor: Visitor,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    context: RequestContext,
     uri: http::Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    fragment(&state, &visitor, peer, &uri, &headers, false).await
+    fragment(&state, &context, &uri, &headers, false).await
 }
 
 /// `GET /embed/preferences[?lang=]`: the preference center as a dialog.
 pub async fn preferences(
     State(state): State<AppState>,
-    visitor: Visitor,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    context: RequestContext,
     uri: http::Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    fragment(&state, &visitor, peer, &uri, &headers, true).await
+    fragment(&state, &context, &uri, &headers, true).await
 }
 
 #[derive(Debug, Serialize)]
@@ -363,8 +352,7 @@ pub struct EmbedDecision {
 /// `preferences` (recorded as source `embed`) or `api` (source `api`), with the page's origin.
 pub async fn record(
     State(state): State<AppState>,
-    visitor: Visitor,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    context: RequestContext,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -421,12 +409,6 @@ pub async fn record(
     let policy = app::backend::ConsentBackend::policy(state.consent.as_ref());
     let mut request = ConsentRequest::from_form(&policy, version, action, ticked);
     request.language = language.and_then(|l| language::supported(&l).map(str::to_owned));
-    let context = RequestContext::from_request(
-        &visitor,
-        &headers,
-        Some(peer),
-        state.consent.trust_forwarded_for,
-    );
     let recorded = state
         .consent
         .record_for(&context, request, source, &headers)
