@@ -1,6 +1,7 @@
 //! Settings from an optional TOML file and the environment (`ZC_*`, plus `DATABASE_URL`).
 //! Every setting is documented in `consent.sample.toml` at the repository root.
 
+use crate::domain::tracking::WithoutConsent;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
@@ -60,6 +61,75 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     /// `text` or `json`.
     pub log_format: LogFormat,
+    /// The Matomo gate (`/matomo.php`): `[matomo]` in the file, `ZC_MATOMO__<NAME>` in the
+    /// environment.
+    pub matomo: MatomoSettings,
+}
+
+/// The gate in front of Matomo's tracking endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatomoSettings {
+    /// Matomo's tracking endpoint (`https://matomo.example/matomo.php`); the gate answers 404
+    /// when unset.
+    pub upstream_url: Option<String>,
+    /// `drop` or `anonymous`: what happens to a hit without consent.
+    pub without_consent: WithoutConsent,
+    /// The policy category whose consent lets hits through.
+    pub category: String,
+    /// Matomo token with write access, needed for `cip` (the visitor's truncated address).
+    #[serde(serialize_with = "never_serialize_secret")]
+    pub token_auth: Option<SecretString>,
+    /// Bytes of the visitor's address zeroed before it is sent as `cip` (0–4).
+    pub cip_mask_bytes: u8,
+    /// Time limit for one forward, in milliseconds.
+    pub timeout_ms: u64,
+    /// Forwards in flight at once; hits beyond that are shed (and counted), never queued.
+    pub max_in_flight: usize,
+    /// Custom dimension ids and custom variable names that identify a person.
+    pub personal_dimensions: Vec<u32>,
+    pub personal_custom_variables: Vec<String>,
+    /// Largest tracking request body (bulk requests), in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for MatomoSettings {
+    fn default() -> Self {
+        Self {
+            upstream_url: None,
+            without_consent: WithoutConsent::Drop,
+            category: "analytics".to_owned(),
+            token_auth: None,
+            cip_mask_bytes: 2,
+            timeout_ms: 2_000,
+            max_in_flight: 64,
+            personal_dimensions: Vec::new(),
+            personal_custom_variables: Vec::new(),
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl MatomoSettings {
+    fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |message: &str| Err(ConfigError::Invalid(format!("matomo.{message}")));
+        if let Some(url) = &self.upstream_url {
+            match reqwest::Url::parse(url) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.query().is_none() => {}
+                _ => return invalid("upstream_url must be an http(s) URL without a query"),
+            }
+        }
+        if self.cip_mask_bytes > 4 {
+            return invalid("cip_mask_bytes must be between 0 and 4");
+        }
+        if self.timeout_ms == 0 || self.max_in_flight == 0 || self.max_body_bytes == 0 {
+            return invalid("timeout_ms, max_in_flight and max_body_bytes must be above 0");
+        }
+        if self.category.trim().is_empty() {
+            return invalid("category must name a policy category");
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +171,7 @@ impl Default for Settings {
             max_body_bytes: 16 * 1024,
             request_timeout_secs: 10,
             log_format: LogFormat::Text,
+            matomo: MatomoSettings::default(),
         }
     }
 }
@@ -146,7 +217,7 @@ impl Settings {
                     .map(|_| "site_root".into()),
             )
             // Unknown ZC_ variables are refused like unknown file keys: a typo must not pass.
-            .merge(Env::prefixed("ZC_").ignore(&["CONFIG"]))
+            .merge(Env::prefixed("ZC_").ignore(&["CONFIG"]).split("__"))
             .merge(Env::raw().only(&["DATABASE_URL"]));
         let settings: Settings = figment.extract()?;
         settings.check()?;
@@ -184,7 +255,7 @@ impl Settings {
                 "admin_token must be at least 16 characters".to_owned(),
             ));
         }
-        Ok(())
+        self.matomo.check()
     }
 
     /// The signing key: from the settings, else the key file, which is created on first start.
@@ -286,11 +357,51 @@ mod tests {
                 "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==".to_owned(),
             )),
             admin_token: Some(SecretString::from("admin-token-do-not-log".to_owned())),
+            matomo: MatomoSettings {
+                token_auth: Some(SecretString::from("matomo-token-do-not-log".to_owned())),
+                ..MatomoSettings::default()
+            },
             ..Settings::default()
         };
         let shown = format!("{settings:?}");
         assert!(!shown.contains("c2VjcmV0"), "{shown}");
         assert!(!shown.contains("do-not-log"), "{shown}");
+        let serialised = serde_json::to_string(&settings).unwrap();
+        assert!(!serialised.contains("do-not-log"), "{serialised}");
+    }
+
+    #[test]
+    fn matomo_settings_nest_in_file_and_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "consent.toml",
+                "[matomo]\nupstream_url = \"https://matomo.internal/matomo.php\"\nwithout_consent = \"anonymous\"\n",
+            )?;
+            jail.set_env("ZC_MATOMO__TIMEOUT_MS", "500");
+            let settings = Settings::load().map_err(|e| e.to_string())?;
+            assert_eq!(settings.matomo.without_consent, WithoutConsent::Anonymous);
+            assert_eq!(settings.matomo.timeout_ms, 500);
+            assert_eq!(settings.matomo.category, "analytics");
+            Ok(())
+        });
+        for bad in [
+            "[matomo]\nupstream_url = \"ftp://matomo/\"\n",
+            "[matomo]\nupstream_url = \"https://m/matomo.php?idsite=1\"\n",
+            "[matomo]\ncip_mask_bytes = 5\n",
+            "[matomo]\nwithout_consent = \"keep\"\n",
+            "[matomo]\nmax_in_flight = 0\n",
+            "[matomo]\nno_such = 1\n",
+        ] {
+            figment::Jail::expect_with(|jail| {
+                jail.create_file("consent.toml", bad)?;
+                let err = Settings::load().unwrap_err().to_string();
+                assert!(
+                    err.contains("matomo") || err.contains("no_such") || err.contains("keep"),
+                    "{bad}: {err}"
+                );
+                Ok(())
+            });
+        }
     }
 
     #[test]

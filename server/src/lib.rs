@@ -6,6 +6,8 @@ pub mod config;
 pub mod cookies;
 pub mod domain;
 pub mod error;
+pub mod matomo;
+pub mod metrics;
 pub mod policies;
 pub mod routes;
 pub mod service;

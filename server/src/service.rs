@@ -6,6 +6,7 @@ use crate::cookies::{self, CONSENT_COOKIE, CookiePolicy};
 use crate::domain::claims::CONSENT_AUDIENCE;
 use crate::domain::network::truncate_ip;
 use crate::domain::receipt::{Controller, ReceiptInput};
+use crate::domain::tracking::consent_grants;
 use crate::domain::{ConsentClaims, ConsentReceipt, TerminalType, banner_text_hash};
 use crate::policies::{PolicyRegistry, PolicySnapshot};
 use crate::storage::{ConsentEvent, Storage, StorageError};
@@ -64,21 +65,12 @@ impl RequestContext {
         peer: Option<SocketAddr>,
         trust_forwarded_for: bool,
     ) -> Self {
-        let forwarded = trust_forwarded_for
-            .then(|| {
-                headers
-                    .get("x-forwarded-for")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.split(',').next())
-                    .and_then(|first| first.trim().parse::<IpAddr>().ok())
-            })
-            .flatten();
         let user_agent = headers
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok());
         Self {
             ssaid: visitor.ssaid.as_str().to_owned(),
-            ip: forwarded.or(peer.map(|addr| addr.ip())),
+            ip: client_ip(headers, peer, trust_forwarded_for),
             ua_class: TerminalType::from_user_agent(user_agent),
             cookie_names: cookies::names(headers),
             origin: headers
@@ -121,6 +113,48 @@ impl axum::extract::FromRequestParts<crate::startup::AppState> for RequestContex
     }
 }
 
+/// The visitor's address: the first `X-Forwarded-For` entry behind a trusted proxy, else the
+/// peer's.
+pub fn client_ip(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_forwarded_for: bool,
+) -> Option<IpAddr> {
+    let forwarded = trust_forwarded_for
+        .then(|| {
+            headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|first| first.trim().parse::<IpAddr>().ok())
+        })
+        .flatten();
+    forwarded.or(peer.map(|addr| addr.ip()))
+}
+
+/// The client address of a request, as the service's settings say to read it.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl axum::extract::FromRequestParts<crate::startup::AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::startup::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0);
+        Ok(Self(client_ip(
+            &parts.headers,
+            peer,
+            state.consent.trust_forwarded_for,
+        )))
+    }
+}
+
 /// `Sec-GPC: 1`: the browser's Global Privacy Control signal.
 pub fn gpc_requested(headers: &HeaderMap) -> bool {
     headers
@@ -157,6 +191,23 @@ impl ConsentService {
                 None
             }
         }
+    }
+
+    /// Whether the request's consent cookie grants `category` under the current policy: signed
+    /// by us, not expired, not made before a material change, and the category granted.
+    pub async fn grants(&self, headers: &HeaderMap, category: &str) -> bool {
+        let Some(current) = self.current_consent(headers) else {
+            return false;
+        };
+        let snapshot = self.policies.current().await;
+        let prompt = prompt_reason(
+            &snapshot.current().policy,
+            snapshot.history(),
+            Some(&current),
+            &self.expiry,
+            now().timestamp(),
+        );
+        consent_grants(category, Some(&current), prompt.as_ref())
     }
 
     /// The current policy version, as last read.

@@ -4,9 +4,11 @@ use crate::config::{ConfigError, Settings};
 use crate::cookies::CookiePolicy;
 use crate::domain::origin::OriginAllowlist;
 use crate::domain::receipt::Controller;
+use crate::matomo::MatomoGate;
+use crate::metrics::Metrics;
 use crate::policies::{PolicyRegistry, PublishError};
 use crate::routes::embed::EmbedAssets;
-use crate::routes::{admin, consent, embed, health, policy};
+use crate::routes::{admin, consent, embed, health, matomo, policy};
 use crate::service::ConsentService;
 use crate::storage::{self, Storage, StorageError};
 use crate::tokens::{ReceiptSigner, TokenSigner};
@@ -46,6 +48,9 @@ pub struct AppState {
     pub embed: Arc<EmbedAssets>,
     /// Sites allowed to embed the banner and call the service with the visitor's cookies.
     pub embed_origins: Arc<OriginAllowlist>,
+    /// The gate in front of Matomo; `None` when no upstream is configured.
+    pub matomo: Option<Arc<MatomoGate>>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -64,6 +69,8 @@ pub enum StartupError {
     Publish(#[from] PublishError),
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
+    #[error("matomo: {0}")]
+    Matomo(String),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
 }
@@ -88,6 +95,22 @@ impl Application {
             .await?,
         );
         let current = policies.cached();
+        let metrics = Arc::new(Metrics::new());
+        let matomo = MatomoGate::new(&settings.matomo, Arc::clone(&metrics.matomo))
+            .map_err(|err| StartupError::Matomo(err.to_string()))?
+            .map(Arc::new);
+        if matomo.is_some()
+            && current
+                .current()
+                .policy
+                .category(&settings.matomo.category)
+                .is_none()
+        {
+            return Err(StartupError::Matomo(format!(
+                "category {:?} is not in the current policy, so no hit could ever be forwarded",
+                settings.matomo.category
+            )));
+        }
         let listener = TcpListener::bind(settings.listen).await?;
         let cookies = CookiePolicy {
             secure: settings.cookie_secure,
@@ -131,6 +154,8 @@ impl Application {
                 OriginAllowlist::parse(settings.embed_origins.iter().map(String::as_str))
                     .map_err(|err| ConfigError::Invalid(err.to_string()))?,
             ),
+            matomo,
+            metrics,
         };
         tracing::info!(
             policy_version = %current.current().record.version,
@@ -254,6 +279,15 @@ fn router(state: AppState, settings: &Settings) -> Router {
     let embed_assets = Router::new()
         .route("/embed.js", get(embed::loader))
         .route("/embed/{file}", get(embed::stylesheet))
+        .layer(cors.clone());
+
+    // Matomo's tracker posts bulk requests larger than any consent request; no SSAID is issued
+    // to a tracking request.
+    let tracking = Router::new()
+        .route("/matomo.php", get(matomo::track).post(matomo::track))
+        .route("/piwik.php", get(matomo::track).post(matomo::track))
+        .layer(DefaultBodyLimit::max(settings.matomo.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(settings.matomo.max_body_bytes))
         .layer(cors);
 
     // Policy documents need no visitor identity: no SSAID is issued for them.
@@ -269,6 +303,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
             "/api/v1/admin/policies",
             get(admin::list_policies).post(admin::publish_policy),
         )
+        .route("/metrics", get(admin::metrics))
         .layer(DefaultBodyLimit::max(MAX_POLICY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_POLICY_BYTES));
 
@@ -286,6 +321,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
 
     Router::new()
         .merge(admin)
+        .merge(tracking)
         .merge(limited)
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
@@ -295,7 +331,12 @@ fn router(state: AppState, settings: &Settings) -> Router {
         .layer(axum::middleware::map_response(
             crate::error::json_for_layer_rejections,
         ))
-        .layer(TraceLayer::new_for_http())
+        // The path only: query strings carry tracking hits' identifiers.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+                tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+            }),
+        )
         .with_state(state)
 }
 

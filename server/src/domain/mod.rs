@@ -1,5 +1,5 @@
 //! Server-side rules with no I/O: identifiers, token claims, terminal types, published policy
-//! versions, address truncation and consent receipts.
+//! versions, address truncation, consent receipts and Matomo tracking hits.
 
 pub mod claims;
 pub mod network;
@@ -7,6 +7,7 @@ pub mod origin;
 pub mod published;
 pub mod receipt;
 pub mod terminal;
+pub mod tracking;
 
 pub use claims::{ConsentClaims, Ssaid, SsaidClaims};
 pub use published::{PolicyRecord, PublishOutcome, banner_text_hash, policy_hash};

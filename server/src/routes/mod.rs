@@ -2,6 +2,7 @@ pub mod admin;
 pub mod consent;
 pub mod embed;
 pub mod health;
+pub mod matomo;
 pub mod policy;
 
 /// `scheme://host` of the request as the client addressed it, for absolute links.

@@ -1,0 +1,598 @@
+//! Matomo tracking hits and the gate's rules for them, with no I/O: the shapes of Matomo's
+//! Tracking HTTP API (query string, form body, bulk JSON), the decision per hit from the
+//! visitor's stored consent, and what is removed before a hit may leave without consent.
+
+use app::domain::{CurrentConsent, PromptReason};
+use percent_encoding::percent_decode_str;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Parameters that identify the visitor or come from Matomo's first-party cookies; a hit
+/// forwarded without consent carries none of them.
+pub const IDENTIFIER_PARAMS: &[&str] = &[
+    "_id", "cid", "uid", "_idn", "_idts", "_idvc", "_viewts", "_refts",
+    // Also read from the `_pk_ref` / `_pk_id` cookies by Matomo's tracker.
+    "_ref", "_rcn", "_rck", "_ects",
+];
+
+/// Parameters Matomo only honours with a `token_auth`: the gate sets `cip` itself and never
+/// lets a visitor's request borrow its token for the others.
+const PRIVILEGED_PARAMS: &[&str] = &[
+    "token_auth",
+    "cip",
+    "country",
+    "region",
+    "city",
+    "lat",
+    "long",
+];
+
+/// Longest single hit accepted (Matomo's own tracker stays far below this).
+const MAX_HIT_BYTES: usize = 16 * 1024;
+/// Most hits in one bulk request.
+pub const MAX_BULK_HITS: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HitError {
+    #[error("the tracking request has no parameters")]
+    Empty,
+    #[error("the tracking request is longer than {MAX_HIT_BYTES} bytes")]
+    TooLong,
+    #[error("parameter {0:?} is not valid percent-encoded UTF-8")]
+    BadEncoding(String),
+    #[error("idsite must be a positive whole number")]
+    BadSiteId,
+    #[error("rec=1 is required: Matomo records nothing without it")]
+    NotRecording,
+    #[error("the bulk body is not valid JSON: {0}")]
+    BulkJson(String),
+    #[error("the bulk body must be a JSON object with \"requests\": a list of query strings")]
+    BulkNotAList,
+    #[error("the bulk request has no entries")]
+    BulkEmpty,
+    #[error("the bulk request has more than {MAX_BULK_HITS} entries")]
+    BulkTooMany,
+    #[error("bulk entry {index} is not a string")]
+    BulkEntryNotAString { index: usize },
+    #[error("bulk entry {index}: {reason}")]
+    BulkEntry { index: usize, reason: Box<HitError> },
+}
+
+impl HitError {
+    /// Machine-readable code for the API's error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BulkJson(_) => "invalid_bulk_json",
+            Self::BulkNotAList
+            | Self::BulkEmpty
+            | Self::BulkTooMany
+            | Self::BulkEntryNotAString { .. }
+            | Self::BulkEntry { .. } => "invalid_bulk_request",
+            _ => "invalid_tracking_request",
+        }
+    }
+}
+
+/// One tracking request: its parameters in the order they came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingHit {
+    params: Vec<(String, String)>,
+}
+
+impl TrackingHit {
+    /// Parses a query string or form body (`idsite=1&rec=1&…`, a leading `?` allowed) and
+    /// checks what Matomo needs to record it.
+    pub fn parse(query: &str) -> Result<Self, HitError> {
+        if query.len() > MAX_HIT_BYTES {
+            return Err(HitError::TooLong);
+        }
+        let query = query.strip_prefix('?').unwrap_or(query);
+        let params = query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                Ok((decode(key)?, decode(value)?))
+            })
+            .collect::<Result<Vec<_>, HitError>>()?;
+        if params.is_empty() {
+            return Err(HitError::Empty);
+        }
+        let hit = Self { params };
+        match hit.get("idsite") {
+            Some(id) if id.parse::<u64>().is_ok_and(|id| id > 0) => {}
+            _ => return Err(HitError::BadSiteId),
+        }
+        if hit.get("rec") != Some("1") {
+            return Err(HitError::NotRecording);
+        }
+        Ok(hit)
+    }
+
+    /// The first value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn params(&self) -> &[(String, String)] {
+        &self.params
+    }
+
+    /// `send_image=0`: the tracker wants 204 instead of a GIF.
+    pub fn wants_image(&self) -> bool {
+        self.get("send_image") != Some("0")
+    }
+
+    /// Form-encoded parameters, as Matomo reads them from a query string or a body.
+    pub fn to_query(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&self.params)
+            .finish()
+    }
+
+    fn remove(&mut self, remove: impl Fn(&str) -> bool) {
+        self.params.retain(|(key, _)| !remove(key));
+    }
+
+    fn set(&mut self, key: &str, value: &str) {
+        self.remove(|k| k == key);
+        self.params.push((key.to_owned(), value.to_owned()));
+    }
+
+    /// The hit without any visitor identifier, cookie-derived field or personal custom
+    /// variable/dimension, marked as sent without cookies (`cookie=0`).
+    pub fn anonymised(&self, personal: &PersonalFields) -> Self {
+        let mut hit = self.clone();
+        hit.remove(|key| IDENTIFIER_PARAMS.contains(&key) || personal.is_personal_dimension(key));
+        hit.params = hit
+            .params
+            .into_iter()
+            .filter_map(|(key, value)| match key.as_str() {
+                "_cvar" | "cvar" => personal.strip_custom_variables(&value).map(|v| (key, v)),
+                _ => Some((key, value)),
+            })
+            .collect();
+        hit.set("cookie", "0");
+        hit
+    }
+
+    /// The hit as sent upstream: the visitor's user agent and languages from their headers,
+    /// no privileged parameter of the visitor's, and `cip` when the gate authenticates.
+    pub fn for_upstream(&self, visitor: &UpstreamFields<'_>) -> Self {
+        let mut hit = self.clone();
+        hit.remove(|key| PRIVILEGED_PARAMS.contains(&key));
+        if let Some(ua) = visitor.user_agent {
+            hit.set("ua", ua);
+        }
+        if let Some(lang) = visitor.accept_language {
+            hit.set("lang", lang);
+        }
+        if let Some(cip) = visitor.cip {
+            hit.set("cip", cip);
+        }
+        hit
+    }
+}
+
+/// `+` is a space in form encoding; everything else is percent-decoded and must be UTF-8.
+fn decode(raw: &str) -> Result<String, HitError> {
+    let spaced = raw.replace('+', " ");
+    percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|decoded| decoded.into_owned())
+        .map_err(|_| HitError::BadEncoding(raw.chars().take(40).collect()))
+}
+
+/// What the gate adds to each forwarded hit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UpstreamFields<'a> {
+    pub user_agent: Option<&'a str>,
+    pub accept_language: Option<&'a str>,
+    /// The visitor's truncated address; only with a configured `token_auth`.
+    pub cip: Option<&'a str>,
+}
+
+/// A bulk request (`{"requests": ["?idsite=1&rec=1&…", …], "send_image": 0}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkRequest {
+    pub hits: Vec<TrackingHit>,
+    pub send_image: bool,
+}
+
+/// Matomo tells a bulk body from a form body by its content, not its content type (its
+/// tracker sends both as `application/x-www-form-urlencoded`).
+pub fn is_bulk(body: &[u8]) -> bool {
+    body.trim_ascii_start().first() == Some(&b'{')
+}
+
+impl BulkRequest {
+    /// Parses and checks every entry: one bad entry refuses the whole request, so nothing of
+    /// it is forwarded.
+    pub fn parse(body: &[u8]) -> Result<Self, HitError> {
+        let value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|err| HitError::BulkJson(err.to_string()))?;
+        let entries = value
+            .get("requests")
+            .and_then(serde_json::Value::as_array)
+            .ok_or(HitError::BulkNotAList)?;
+        if entries.is_empty() {
+            return Err(HitError::BulkEmpty);
+        }
+        if entries.len() > MAX_BULK_HITS {
+            return Err(HitError::BulkTooMany);
+        }
+        let hits = entries
+            .iter()
+            .enumerate()
+            .map(|(index, entry)| {
+                let query = entry
+                    .as_str()
+                    .ok_or(HitError::BulkEntryNotAString { index })?;
+                TrackingHit::parse(query).map_err(|reason| HitError::BulkEntry {
+                    index,
+                    reason: Box::new(reason),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let send_image = match value.get("send_image") {
+            Some(serde_json::Value::Number(n)) => n.as_i64() != Some(0),
+            Some(serde_json::Value::String(s)) => s != "0",
+            Some(serde_json::Value::Bool(b)) => *b,
+            _ => true,
+        };
+        Ok(Self { hits, send_image })
+    }
+
+    /// The body sent upstream: the given hits, and the gate's `token_auth` when configured.
+    pub fn upstream_body(hits: &[TrackingHit], token_auth: Option<&str>) -> String {
+        let requests: Vec<String> = hits
+            .iter()
+            .map(|hit| format!("?{}", hit.to_query()))
+            .collect();
+        let mut body = serde_json::json!({ "requests": requests, "send_image": 0 });
+        if let Some(token) = token_auth {
+            body["token_auth"] = serde_json::Value::from(token);
+        }
+        body.to_string()
+    }
+}
+
+/// Custom dimensions (`dimensionN`) and custom variables (by name) that identify a person.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonalFields {
+    pub dimensions: BTreeSet<u32>,
+    pub custom_variables: BTreeSet<String>,
+}
+
+impl PersonalFields {
+    fn is_personal_dimension(&self, key: &str) -> bool {
+        key.strip_prefix("dimension")
+            .and_then(|id| id.parse::<u32>().ok())
+            .is_some_and(|id| self.dimensions.contains(&id))
+    }
+
+    /// `_cvar`/`cvar` are JSON objects `{"1": ["name", "value"], …}`; personal entries are
+    /// removed, and a value that cannot be read is removed whole rather than passed on.
+    fn strip_custom_variables(&self, raw: &str) -> Option<String> {
+        let serde_json::Value::Object(mut slots) = serde_json::from_str(raw).ok()? else {
+            return None;
+        };
+        slots.retain(|_, slot| {
+            slot.get(0)
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|name| !self.custom_variables.contains(name))
+        });
+        (!slots.is_empty()).then(|| serde_json::Value::Object(slots).to_string())
+    }
+}
+
+/// What happens to a hit without consent: the operator's explicit choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WithoutConsent {
+    /// Answer as Matomo would and forward nothing.
+    #[default]
+    Drop,
+    /// Forward the hit stripped of identifiers (`cookie=0`).
+    Anonymous,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Forward,
+    Anonymise,
+    Drop(DropReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    NoConsent,
+    /// `Sec-GPC: 1` without an explicit opt-in: never forwarded, not even anonymised.
+    GlobalPrivacyControl,
+}
+
+impl DropReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoConsent => "no_consent",
+            Self::GlobalPrivacyControl => "gpc",
+        }
+    }
+}
+
+/// What the gate knows of the visitor sending a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitorSignals {
+    /// A standing consent, on the current policy, grants the analytics category.
+    pub opted_in: bool,
+    /// `Sec-GPC: 1`.
+    pub gpc: bool,
+}
+
+/// Whether a standing decision grants `category` now: it must be granted, and the decision
+/// must still hold for the current policy (not expired, not made before a material change).
+pub fn consent_grants(
+    category: &str,
+    current: Option<&CurrentConsent>,
+    prompt: Option<&PromptReason>,
+) -> bool {
+    let holds = !matches!(
+        prompt,
+        Some(PromptReason::NoChoice | PromptReason::NoticeChanged | PromptReason::Expired)
+    );
+    holds && current.is_some_and(|consent| consent.state(category) == Some(true))
+}
+
+/// The decision for one hit.
+pub fn decide(visitor: VisitorSignals, without_consent: WithoutConsent) -> Verdict {
+    match (visitor.opted_in, visitor.gpc, without_consent) {
+        (true, _, _) => Verdict::Forward,
+        (false, true, _) => Verdict::Drop(DropReason::GlobalPrivacyControl),
+        (false, false, WithoutConsent::Drop) => Verdict::Drop(DropReason::NoConsent),
+        (false, false, WithoutConsent::Anonymous) => Verdict::Anonymise,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::ConsentAction;
+    use std::collections::BTreeMap;
+
+    fn hit(query: &str) -> TrackingHit {
+        TrackingHit::parse(query).unwrap()
+    }
+
+    #[test]
+    fn parses_query_strings_with_form_encoding() {
+        let hit =
+            hit("?idsite=3&rec=1&action_name=Caf%C3%A9+menu&url=https%3A%2F%2Fa.b%2F%3Fq%3D1");
+        assert_eq!(hit.get("idsite"), Some("3"));
+        assert_eq!(hit.get("action_name"), Some("Café menu"));
+        assert_eq!(hit.get("url"), Some("https://a.b/?q=1"));
+        let again = TrackingHit::parse(&hit.to_query()).unwrap();
+        assert_eq!(again, hit, "serialising and parsing keeps every parameter");
+    }
+
+    #[test]
+    fn refuses_what_matomo_cannot_record() {
+        assert_eq!(TrackingHit::parse(""), Err(HitError::Empty));
+        assert_eq!(TrackingHit::parse("?"), Err(HitError::Empty));
+        assert_eq!(TrackingHit::parse("rec=1"), Err(HitError::BadSiteId));
+        assert_eq!(
+            TrackingHit::parse("idsite=0&rec=1"),
+            Err(HitError::BadSiteId)
+        );
+        assert_eq!(
+            TrackingHit::parse("idsite=x&rec=1"),
+            Err(HitError::BadSiteId)
+        );
+        assert_eq!(TrackingHit::parse("idsite=1"), Err(HitError::NotRecording));
+        assert!(matches!(
+            TrackingHit::parse("idsite=1&rec=1&url=%FF%FE"),
+            Err(HitError::BadEncoding(_))
+        ));
+        let long = format!("idsite=1&rec=1&url={}", "a".repeat(MAX_HIT_BYTES));
+        assert_eq!(TrackingHit::parse(&long), Err(HitError::TooLong));
+    }
+
+    #[test]
+    fn send_image_zero_asks_for_no_image() {
+        assert!(hit("idsite=1&rec=1").wants_image());
+        assert!(!hit("idsite=1&rec=1&send_image=0").wants_image());
+    }
+
+    #[test]
+    fn anonymised_hits_keep_no_identifier() {
+        let personal = PersonalFields {
+            dimensions: BTreeSet::from([2]),
+            custom_variables: BTreeSet::from(["email".to_owned()]),
+        };
+        let original = hit(
+            "idsite=1&rec=1&url=https%3A%2F%2Fwww.zeccloud.com%2F&_id=0123456789abcdef&cid=0123456789abcdef\
+             &uid=alice&_idn=0&_idts=1700000000&_idvc=4&_viewts=1700000100&_refts=1700000000\
+             &_ref=https%3A%2F%2Fsearch.example%2F&_rcn=spring&_rck=kw&_ects=1700000000\
+             &dimension1=pro&dimension2=alice%40example.com&cookie=1&res=1280x720\
+             &_cvar=%7B%221%22%3A%5B%22plan%22%2C%22pro%22%5D%2C%222%22%3A%5B%22email%22%2C%22a%40b.c%22%5D%7D",
+        );
+        let anonymous = original.anonymised(&personal);
+        for key in IDENTIFIER_PARAMS {
+            assert_eq!(anonymous.get(key), None, "{key} must be removed");
+        }
+        assert_eq!(anonymous.get("dimension2"), None);
+        assert_eq!(anonymous.get("dimension1"), Some("pro"));
+        assert_eq!(anonymous.get("cookie"), Some("0"));
+        assert_eq!(anonymous.get("res"), Some("1280x720"));
+        assert_eq!(anonymous.get("url"), Some("https://www.zeccloud.com/"));
+        assert_eq!(anonymous.get("_cvar"), Some(r#"{"1":["plan","pro"]}"#));
+        assert_eq!(
+            anonymous
+                .params()
+                .iter()
+                .filter(|(k, _)| k == "cookie")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn unreadable_or_wholly_personal_custom_variables_are_removed() {
+        let personal = PersonalFields {
+            dimensions: BTreeSet::new(),
+            custom_variables: BTreeSet::from(["email".to_owned()]),
+        };
+        let broken = hit("idsite=1&rec=1&cvar=not-json").anonymised(&personal);
+        assert_eq!(broken.get("cvar"), None);
+        let only_personal = hit("idsite=1&rec=1&_cvar=%7B%221%22%3A%5B%22email%22%2C%22x%22%5D%7D")
+            .anonymised(&personal);
+        assert_eq!(only_personal.get("_cvar"), None);
+    }
+
+    #[test]
+    fn upstream_fields_replace_the_visitors_own() {
+        let original =
+            hit("idsite=1&rec=1&ua=spoofed&lang=xx&cip=1.2.3.4&token_auth=stolen&country=fr");
+        let sent = original.for_upstream(&UpstreamFields {
+            user_agent: Some("Mozilla/5.0 Test"),
+            accept_language: Some("ja,en;q=0.8"),
+            cip: None,
+        });
+        assert_eq!(sent.get("ua"), Some("Mozilla/5.0 Test"));
+        assert_eq!(sent.get("lang"), Some("ja,en;q=0.8"));
+        assert_eq!(sent.get("cip"), None);
+        assert_eq!(sent.get("token_auth"), None);
+        assert_eq!(sent.get("country"), None);
+        let with_ip = original.for_upstream(&UpstreamFields {
+            cip: Some("203.0.0.0"),
+            ..UpstreamFields::default()
+        });
+        assert_eq!(with_ip.get("cip"), Some("203.0.0.0"));
+        assert_eq!(
+            with_ip.get("ua"),
+            Some("spoofed"),
+            "kept when no header is known"
+        );
+    }
+
+    #[test]
+    fn bulk_bodies_are_checked_entry_by_entry() {
+        let bulk = BulkRequest::parse(
+            br#"{"requests":["?idsite=1&rec=1&action_name=a","idsite=1&rec=1&action_name=b"],"send_image":0}"#,
+        )
+        .unwrap();
+        assert_eq!(bulk.hits.len(), 2);
+        assert_eq!(bulk.hits[1].get("action_name"), Some("b"));
+        assert!(!bulk.send_image);
+        assert!(is_bulk(b"  {\"requests\":[]}"));
+        assert!(!is_bulk(b"idsite=1&rec=1"));
+
+        let code = |body: &[u8]| BulkRequest::parse(body).unwrap_err().code();
+        assert_eq!(code(b"{not json"), "invalid_bulk_json");
+        assert_eq!(
+            code(br#"{"requests":"?idsite=1&rec=1"}"#),
+            "invalid_bulk_request"
+        );
+        assert_eq!(code(br#"{"requests":[]}"#), "invalid_bulk_request");
+        assert_eq!(code(br#"{"requests":[1]}"#), "invalid_bulk_request");
+        assert_eq!(
+            BulkRequest::parse(br#"{"requests":["?idsite=1&rec=1","?idsite=1"]}"#),
+            Err(HitError::BulkEntry {
+                index: 1,
+                reason: Box::new(HitError::NotRecording)
+            })
+        );
+        let too_many = format!(
+            r#"{{"requests":[{}]}}"#,
+            vec![r#""?idsite=1&rec=1""#; MAX_BULK_HITS + 1].join(",")
+        );
+        assert_eq!(
+            BulkRequest::parse(too_many.as_bytes()),
+            Err(HitError::BulkTooMany)
+        );
+    }
+
+    #[test]
+    fn bulk_upstream_body_carries_the_token_once() {
+        let hits = vec![hit("idsite=1&rec=1&cip=1.2.3.0")];
+        let body: serde_json::Value =
+            serde_json::from_str(&BulkRequest::upstream_body(&hits, Some("secret"))).unwrap();
+        assert_eq!(body["token_auth"], "secret");
+        assert_eq!(body["requests"][0], "?idsite=1&rec=1&cip=1.2.3.0");
+        let without: serde_json::Value =
+            serde_json::from_str(&BulkRequest::upstream_body(&hits, None)).unwrap();
+        assert!(without.get("token_auth").is_none());
+    }
+
+    fn consent(analytics: Option<bool>) -> CurrentConsent {
+        let mut categories = BTreeMap::from([("necessary".to_owned(), true)]);
+        if let Some(granted) = analytics {
+            categories.insert("analytics".to_owned(), granted);
+        }
+        CurrentConsent {
+            policy_version: "2026-01".to_owned(),
+            categories,
+            event_id: "e".to_owned(),
+            decided_at: 0,
+            action: ConsentAction::Custom,
+        }
+    }
+
+    #[test]
+    fn only_a_standing_grant_counts() {
+        let granted = consent(Some(true));
+        assert!(consent_grants("analytics", Some(&granted), None));
+        let undecided_other = PromptReason::Undecided {
+            categories: vec!["marketing".to_owned()],
+        };
+        assert!(consent_grants(
+            "analytics",
+            Some(&granted),
+            Some(&undecided_other)
+        ));
+        assert!(!consent_grants(
+            "analytics",
+            Some(&granted),
+            Some(&PromptReason::Expired)
+        ));
+        assert!(!consent_grants(
+            "analytics",
+            Some(&granted),
+            Some(&PromptReason::NoticeChanged)
+        ));
+        assert!(!consent_grants(
+            "analytics",
+            Some(&consent(Some(false))),
+            None
+        ));
+        assert!(!consent_grants("analytics", Some(&consent(None)), None));
+        assert!(!consent_grants(
+            "analytics",
+            None,
+            Some(&PromptReason::NoChoice)
+        ));
+    }
+
+    #[test]
+    fn gpc_without_opt_in_always_drops() {
+        let signals = |opted_in, gpc| VisitorSignals { opted_in, gpc };
+        for mode in [WithoutConsent::Drop, WithoutConsent::Anonymous] {
+            assert_eq!(decide(signals(true, false), mode), Verdict::Forward);
+            assert_eq!(decide(signals(true, true), mode), Verdict::Forward);
+            assert_eq!(
+                decide(signals(false, true), mode),
+                Verdict::Drop(DropReason::GlobalPrivacyControl)
+            );
+        }
+        assert_eq!(
+            decide(signals(false, false), WithoutConsent::Drop),
+            Verdict::Drop(DropReason::NoConsent)
+        );
+        assert_eq!(
+            decide(signals(false, false), WithoutConsent::Anonymous),
+            Verdict::Anonymise
+        );
+    }
+}

@@ -1,0 +1,172 @@
+//! Counters for the operator, in the Prometheus/OpenMetrics text format (`GET /metrics`,
+//! admin token). The Matomo gate's are the first.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Metrics {
+    registry: Registry,
+    pub matomo: Arc<GateMetrics>,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("zeccloud");
+        let matomo = Arc::new(GateMetrics::default());
+        matomo.register(registry.sub_registry_with_prefix("matomo"));
+        Self { registry, matomo }
+    }
+
+    /// The OpenMetrics text exposition of every counter.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)
+            .expect("writing to a String cannot fail");
+        text
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HitLabels {
+    /// `forwarded`, `anonymised` or `dropped`.
+    outcome: &'static str,
+    /// `consent`, `no_consent` or `gpc`.
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabels {
+    code: &'static str,
+}
+
+/// What the gate did with the hits it was sent, and how the upstream answered.
+pub struct GateMetrics {
+    hits: Family<HitLabels, Counter>,
+    rejected: Family<CodeLabels, Counter>,
+    upstream_errors: Family<KindLabels, Counter>,
+    upstream_latency: Histogram,
+    in_flight: Gauge,
+}
+
+impl Default for GateMetrics {
+    fn default() -> Self {
+        Self {
+            hits: Family::default(),
+            rejected: Family::default(),
+            upstream_errors: Family::default(),
+            // 1 ms … ~16 s.
+            upstream_latency: Histogram::new(exponential_buckets(0.001, 2.0, 15)),
+            in_flight: Gauge::default(),
+        }
+    }
+}
+
+impl GateMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "hits",
+            "Tracking hits decided, by outcome and reason",
+            self.hits.clone(),
+        );
+        registry.register(
+            "rejected_requests",
+            "Tracking requests refused as malformed or from a foreign origin",
+            self.rejected.clone(),
+        );
+        registry.register(
+            "upstream_errors",
+            "Forwards that failed: timeout, connect, status, overloaded (shed) or other",
+            self.upstream_errors.clone(),
+        );
+        registry.register(
+            "upstream_latency_seconds",
+            "Time of each successful forward to Matomo",
+            self.upstream_latency.clone(),
+        );
+        registry.register(
+            "forwards_in_flight",
+            "Forwards to Matomo under way",
+            self.in_flight.clone(),
+        );
+    }
+
+    pub fn hit(&self, outcome: &'static str, reason: &'static str) {
+        self.hits
+            .get_or_create(&HitLabels { outcome, reason })
+            .inc();
+    }
+
+    pub fn rejected(&self, code: &'static str) {
+        self.rejected.get_or_create(&CodeLabels { code }).inc();
+    }
+
+    pub fn upstream_error(&self, kind: &'static str) {
+        self.upstream_errors
+            .get_or_create(&KindLabels { kind })
+            .inc();
+    }
+
+    pub fn upstream_latency(&self, took: Duration) {
+        self.upstream_latency.observe(took.as_secs_f64());
+    }
+
+    /// Counts a forward as under way until the returned guard drops.
+    pub fn forward_started(self: &Arc<Self>) -> InFlight {
+        self.in_flight.inc();
+        InFlight(Arc::clone(self))
+    }
+}
+
+pub struct InFlight(Arc<GateMetrics>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_appear_in_the_exposition() {
+        let metrics = Metrics::new();
+        metrics.matomo.hit("dropped", "gpc");
+        metrics.matomo.hit("dropped", "gpc");
+        metrics.matomo.upstream_error("timeout");
+        metrics.matomo.upstream_latency(Duration::from_millis(3));
+        let guard = metrics.matomo.forward_started();
+        let text = metrics.encode();
+        assert!(
+            text.contains(r#"zeccloud_matomo_hits_total{outcome="dropped",reason="gpc"} 2"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"zeccloud_matomo_upstream_errors_total{kind="timeout"} 1"#));
+        assert!(text.contains("zeccloud_matomo_upstream_latency_seconds_count 1"));
+        assert!(text.contains("zeccloud_matomo_forwards_in_flight 1"));
+        drop(guard);
+        assert!(
+            metrics
+                .encode()
+                .contains("zeccloud_matomo_forwards_in_flight 0")
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! `/matomo.php`: Matomo's Tracking HTTP API in front of Matomo. Every hit is decided from the
+//! visitor's stored consent; the answer is Matomo's (a GIF, 204, or the bulk status) whatever
+//! was decided, and comes before any forward, so the page never waits on Matomo.
+
+use crate::domain::tracking::{BulkRequest, HitError, TrackingHit, VisitorSignals, is_bulk};
+use crate::error::ApiError;
+use crate::matomo::{Shape, VisitorHeaders};
+use crate::routes::base_url;
+use crate::service::{ClientIp, gpc_requested};
+use crate::startup::AppState;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, Method, StatusCode, header};
+use serde_json::json;
+
+/// Matomo's 1×1 transparent GIF.
+const TRANSPARENT_GIF: [u8; 43] = [
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
+];
+
+/// The request's hits, in the shape they came in.
+struct Parsed {
+    shape: Shape,
+    hits: Vec<TrackingHit>,
+    send_image: bool,
+}
+
+pub async fn track(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let Some(gate) = state.matomo.as_deref() else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "matomo_gate_disabled",
+            "the Matomo gate is off: set matomo.upstream_url to enable it",
+        ));
+    };
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        let same_origin = origin.eq_ignore_ascii_case(&base_url(&headers))
+            || state
+                .consent
+                .public_url
+                .as_deref()
+                .is_some_and(|url| url.trim_end_matches('/').eq_ignore_ascii_case(origin));
+        if !same_origin && !state.embed_origins.allows(origin) {
+            gate.metrics().rejected("origin_not_allowed");
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                "this origin may not send tracking requests to this service",
+            ));
+        }
+    }
+    let parsed = parse(&method, query.as_deref(), &body).map_err(|err| {
+        gate.metrics().rejected(err.code());
+        ApiError::new(StatusCode::BAD_REQUEST, err.code(), err.to_string())
+    })?;
+
+    let signals = VisitorSignals {
+        opted_in: state.consent.grants(&headers, gate.category()).await,
+        gpc: gpc_requested(&headers),
+    };
+    let header_text = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let visitor = VisitorHeaders {
+        user_agent: header_text(header::USER_AGENT),
+        accept_language: header_text(header::ACCEPT_LANGUAGE),
+        ip,
+    };
+    let admitted = gate.admit(&parsed.hits, signals, &visitor);
+    gate.dispatch(parsed.shape, admitted);
+    Ok(answer(&parsed))
+}
+
+fn parse(method: &Method, query: Option<&str>, body: &[u8]) -> Result<Parsed, HitError> {
+    let query = query.unwrap_or_default();
+    if *method == Method::POST && is_bulk(body) {
+        let bulk = BulkRequest::parse(body)?;
+        return Ok(Parsed {
+            shape: Shape::Bulk,
+            send_image: bulk.send_image,
+            hits: bulk.hits,
+        });
+    }
+    let (shape, text) = if *method == Method::POST && !body.is_empty() {
+        let form = std::str::from_utf8(body)
+            .map_err(|_| HitError::BadEncoding("(request body)".to_owned()))?;
+        // Matomo reads the query string and the body together.
+        let joined = [query, form]
+            .iter()
+            .filter(|part| !part.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("&");
+        (Shape::Form, joined)
+    } else if *method == Method::POST {
+        (Shape::Form, query.to_owned())
+    } else {
+        (Shape::Query, query.to_owned())
+    };
+    let hit = TrackingHit::parse(&text)?;
+    Ok(Parsed {
+        shape,
+        send_image: hit.wants_image(),
+        hits: vec![hit],
+    })
+}
+
+/// What Matomo answers: nothing tells the page whether its hit was forwarded.
+fn answer(parsed: &Parsed) -> Response {
+    let no_store = [(header::CACHE_CONTROL, "no-store")];
+    match (parsed.shape, parsed.send_image) {
+        (_, false) => (StatusCode::NO_CONTENT, no_store).into_response(),
+        (Shape::Bulk, true) => (
+            no_store,
+            axum::Json(json!({
+                "status": "success",
+                "tracked": parsed.hits.len(),
+                "invalid": 0,
+            })),
+        )
+            .into_response(),
+        (_, true) => (
+            no_store,
+            [(header::CONTENT_TYPE, "image/gif")],
+            TRANSPARENT_GIF.as_slice(),
+        )
+            .into_response(),
+    }
+}
