@@ -163,6 +163,18 @@ pub async fn list_policies(
     Json(snapshot.records().map(VersionInfo::from).collect())
 }
 
+/// `GET /metrics`: the operator's counters (the Matomo gate's so far), for Prometheus.
+pub async fn metrics(_: AdminAuth, State(state): State<AppState>) -> Response {
+    (
+        [(
+            http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,16 +194,4 @@ mod tests {
         assert!(token_matches("secret-admin-token", "secret-admin-token"));
         assert!(!token_matches("secret-admin-tokeX", "secret-admin-token"));
     }
-}
-
-/// `GET /metrics`: the operator's counters (the Matomo gate's so far), for Prometheus.
-pub async fn metrics(_: AdminAuth, State(state): State<AppState>) -> Response {
-    (
-        [(
-            http::header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.encode(),
-    )
-        .into_response()
 }

@@ -1,0 +1,741 @@
+//! The Matomo gate against a recording HTTP server standing in for Matomo: exactly what is
+//! forwarded for each request shape, and that nothing leaves without consent.
+
+mod common;
+
+use common::{
+    ADMIN_TOKEN, CHROME_DESKTOP, Engine, POLICY_VERSION, TestApp, set_cookie, spawn_with,
+};
+use secrecy::SecretString;
+use server::config::Settings;
+use server::domain::tracking::{IDENTIFIER_PARAMS, WithoutConsent};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+const HOST_ORIGIN: &str = "https://www.zeccloud.test";
+const MATOMO_TOKEN: &str = "matomo-token-0123456789abcdef";
+const JAPANESE: &str = "ja-JP,ja;q=0.9,en;q=0.8";
+
+/// One request as Matomo's endpoint received it.
+#[derive(Debug, Clone)]
+struct Recorded {
+    method: String,
+    path: String,
+    query: Option<String>,
+    headers: http::HeaderMap,
+    body: String,
+}
+
+impl Recorded {
+    fn query_params(&self) -> Vec<(String, String)> {
+        pairs(self.query.as_deref().unwrap_or_default())
+    }
+
+    fn body_params(&self) -> Vec<(String, String)> {
+        pairs(&self.body)
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+fn pairs(encoded: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(encoded.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A stand-in for Matomo's tracking endpoint that records what it receives.
+#[derive(Clone)]
+struct Upstream {
+    url: String,
+    received: Arc<Mutex<Vec<Recorded>>>,
+    arrived: Arc<Notify>,
+    delay_ms: Arc<AtomicU64>,
+}
+
+impl Upstream {
+    async fn start() -> Self {
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let arrived = Arc::new(Notify::new());
+        let delay_ms = Arc::new(AtomicU64::new(0));
+        let (r, a, d) = (received.clone(), arrived.clone(), delay_ms.clone());
+        let router = axum::Router::new().fallback(
+            move |method: http::Method,
+                  uri: http::Uri,
+                  headers: http::HeaderMap,
+                  body: axum::body::Bytes| {
+                let (received, arrived, delay_ms) = (r.clone(), a.clone(), d.clone());
+                async move {
+                    received.lock().unwrap().push(Recorded {
+                        method: method.to_string(),
+                        path: uri.path().to_owned(),
+                        query: uri.query().map(str::to_owned),
+                        headers,
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                    });
+                    arrived.notify_waiters();
+                    tokio::time::sleep(Duration::from_millis(delay_ms.load(Ordering::SeqCst)))
+                        .await;
+                    http::StatusCode::NO_CONTENT
+                }
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/matomo.php", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        Self {
+            url,
+            received,
+            arrived,
+            delay_ms,
+        }
+    }
+
+    fn received(&self) -> Vec<Recorded> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits until `count` requests have arrived (at most 10 s).
+    async fn wait_for(&self, count: usize) -> Vec<Recorded> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let notified = self.arrived.notified();
+            let received = self.received();
+            if received.len() >= count {
+                return received;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!(
+                    "upstream received {} requests, expected {count}",
+                    received.len()
+                );
+            }
+        }
+    }
+}
+
+struct Gate {
+    app: TestApp,
+    upstream: Upstream,
+}
+
+async fn gate(engine: Engine, adjust: impl FnOnce(&mut Settings)) -> Gate {
+    let upstream = Upstream::start().await;
+    let url = upstream.url.clone();
+    let app = spawn_with(engine, move |settings| {
+        settings.matomo.upstream_url = Some(url);
+        settings.embed_origins = vec![HOST_ORIGIN.to_owned()];
+        adjust(settings);
+    })
+    .await;
+    Gate { app, upstream }
+}
+
+impl Gate {
+    /// Cookies of a visitor who accepted (or refused) every optional category.
+    async fn visitor(&self, accept: bool) -> String {
+        let ssaid = self.app.new_visitor().await;
+        let action = if accept { "accept_all" } else { "reject_all" };
+        let response = self
+            .app
+            .post_json(
+                &format!("zc_ssaid={ssaid}"),
+                &format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"{action}"}}"#),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        let consent = set_cookie(&response, "zc_consent").unwrap();
+        format!("zc_ssaid={ssaid}; zc_consent={consent}")
+    }
+
+    fn track_get(&self, query: &str, cookies: &str) -> reqwest::RequestBuilder {
+        self.app
+            .http
+            .get(self.app.url(&format!("/matomo.php?{query}")))
+            .header("cookie", cookies)
+            .header("user-agent", CHROME_DESKTOP)
+            .header("accept-language", JAPANESE)
+    }
+
+    fn track_post(&self, body: &str, cookies: &str) -> reqwest::RequestBuilder {
+        self.app
+            .http
+            .post(self.app.url("/matomo.php"))
+            .header("cookie", cookies)
+            .header("origin", HOST_ORIGIN)
+            .header("user-agent", CHROME_DESKTOP)
+            .header("accept-language", JAPANESE)
+            .header(
+                "content-type",
+                "application/x-www-form-urlencoded; charset=UTF-8",
+            )
+            .body(body.to_owned())
+    }
+
+    /// Proves that nothing sent before reached the upstream: a consented hit sent after it
+    /// arrives, and alone (forwards leave in the order they are decided, each at once).
+    async fn assert_nothing_forwarded_before(&self) {
+        let consented = self.visitor(true).await;
+        let before = self.upstream.received().len();
+        assert_eq!(before, 0, "{:?}", self.upstream.received());
+        let response = self
+            .track_get("idsite=99&rec=1&action_name=sentinel", &consented)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let received = self.upstream.wait_for(1).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let received_later = self.upstream.received();
+        assert_eq!(received_later.len(), 1, "{received_later:?}");
+        assert_eq!(
+            param(&received[0].query_params(), "action_name"),
+            Some("sentinel")
+        );
+    }
+
+    async fn metrics(&self) -> String {
+        let response = self
+            .app
+            .http
+            .get(self.app.url("/metrics"))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+
+    /// The value of one metric line, 0 when it has not been counted yet.
+    async fn counter(&self, series: &str) -> f64 {
+        self.metrics()
+            .await
+            .lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    async fn wait_for_counter(&self, series: &str, at_least: f64) {
+        for _ in 0..100 {
+            if self.counter(series).await >= at_least {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "{series} never reached {at_least}:\n{}",
+            self.metrics().await
+        );
+    }
+}
+
+const PAGE_VIEW: &str = "idsite=1&rec=1&action_name=Home%20%E2%80%93%20ZecCloud&url=https%3A%2F%2Fwww.zeccloud.test%2F%3Fq%3D1\
+    &_id=0123456789abcdef&_idts=1700000000&_idvc=3&_viewts=1700000500&_refts=1700000000&_ref=https%3A%2F%2Fsearch.example%2F\
+    &cid=0123456789abcdef&uid=alice%40example.com&_idn=0&dimension1=pro&dimension2=alice%40example.com\
+    &res=1920x1080&cookie=1&r=123456&ua=forged&cip=10.0.0.1&token_auth=forged";
+
+/// The parameters the upstream must receive for `query` from our visitor, in order.
+fn expected_forward(query: &str, cip: Option<&str>) -> Vec<(String, String)> {
+    let mut expected: Vec<(String, String)> = pairs(query)
+        .into_iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "ua" | "lang" | "cip" | "token_auth"))
+        .collect();
+    expected.push(("ua".into(), CHROME_DESKTOP.into()));
+    expected.push(("lang".into(), JAPANESE.into()));
+    if let Some(cip) = cip {
+        expected.push(("cip".into(), cip.into()));
+    }
+    expected
+}
+
+async fn image_hit_with_consent_is_forwarded_exactly(engine: Engine) {
+    let gate = gate(engine, |_| {}).await;
+    let cookies = gate.visitor(true).await;
+    let response = gate.track_get(PAGE_VIEW, &cookies).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/gif");
+    assert!(
+        response.headers().get("set-cookie").is_none(),
+        "tracking sets no cookie"
+    );
+    assert_eq!(response.bytes().await.unwrap().len(), 43);
+
+    let received = gate.upstream.wait_for(1).await;
+    let hit = &received[0];
+    assert_eq!(
+        (hit.method.as_str(), hit.path.as_str()),
+        ("GET", "/matomo.php")
+    );
+    assert_eq!(hit.query_params(), expected_forward(PAGE_VIEW, None));
+    assert_eq!(
+        hit.header("cookie"),
+        None,
+        "the visitor's cookies never reach Matomo"
+    );
+    assert!(
+        hit.header("user-agent")
+            .unwrap()
+            .starts_with("zeccloud-consent/")
+    );
+    assert!(hit.body.is_empty());
+    gate.wait_for_counter(
+        r#"zeccloud_matomo_hits_total{outcome="forwarded",reason="consent"}"#,
+        1.0,
+    )
+    .await;
+    gate.wait_for_counter("zeccloud_matomo_upstream_latency_seconds_count", 1.0)
+        .await;
+}
+
+async fn xhr_and_beacon_posts_are_forwarded_as_form_posts(engine: Engine) {
+    let gate = gate(engine, |_| {}).await;
+    let cookies = gate.visitor(true).await;
+    // XMLHttpRequest with withCredentials: Matomo's tracker asks for no image.
+    let xhr = format!("{PAGE_VIEW}&send_image=0");
+    let response = gate.track_post(&xhr, &cookies).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        HOST_ORIGIN
+    );
+    assert_eq!(
+        response.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    // navigator.sendBeacon: the same body shape, no answer read.
+    let beacon = "idsite=1&rec=1&e_c=video&e_a=play&_id=0123456789abcdef&ca=1";
+    let response = gate
+        .track_post(beacon, &cookies)
+        .header("sec-fetch-mode", "no-cors")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let received = gate.upstream.wait_for(2).await;
+    let mut by_body: BTreeMap<bool, &Recorded> = BTreeMap::new();
+    for hit in &received {
+        by_body.insert(hit.body.contains("send_image"), hit);
+    }
+    for (hit, sent) in [(by_body[&true], xhr.as_str()), (by_body[&false], beacon)] {
+        assert_eq!(
+            (hit.method.as_str(), hit.path.as_str()),
+            ("POST", "/matomo.php")
+        );
+        assert_eq!(hit.query, None);
+        assert_eq!(
+            hit.header("content-type"),
+            Some("application/x-www-form-urlencoded; charset=UTF-8")
+        );
+        assert_eq!(hit.body_params(), expected_forward(sent, None));
+        assert_eq!(hit.header("cookie"), None);
+        assert_eq!(hit.header("origin"), None);
+    }
+}
+
+async fn bulk_entries_are_forwarded_in_one_request_with_token_and_ip(engine: Engine) {
+    let gate = gate(engine, |settings| {
+        settings.matomo.token_auth = Some(SecretString::from(MATOMO_TOKEN.to_owned()));
+    })
+    .await;
+    let cookies = gate.visitor(true).await;
+    let entries = [
+        "?idsite=1&rec=1&action_name=One&_id=0123456789abcdef",
+        "?idsite=2&rec=1&e_c=cta&e_a=click&_id=0123456789abcdef",
+    ];
+    let body = serde_json::json!({ "requests": entries, "send_image": 0 }).to_string();
+    let response = gate.track_post(&body, &cookies).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+
+    let received = gate.upstream.wait_for(1).await;
+    let hit = &received[0];
+    assert_eq!(
+        (hit.method.as_str(), hit.path.as_str()),
+        ("POST", "/matomo.php")
+    );
+    assert_eq!(
+        hit.header("content-type"),
+        Some("application/json; charset=UTF-8")
+    );
+    let json: serde_json::Value = serde_json::from_str(&hit.body).unwrap();
+    assert_eq!(json["token_auth"], MATOMO_TOKEN);
+    assert_eq!(json["send_image"], 0);
+    let forwarded = json["requests"].as_array().unwrap();
+    assert_eq!(forwarded.len(), 2);
+    for (sent, entry) in entries.iter().zip(forwarded) {
+        let entry = entry.as_str().unwrap().strip_prefix('?').unwrap();
+        // The test client connects from 127.0.0.1; two bytes masked.
+        assert_eq!(
+            pairs(entry),
+            expected_forward(sent.trim_start_matches('?'), Some("127.0.0.0"))
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        gate.upstream.received().len(),
+        1,
+        "one upstream request per bulk"
+    );
+
+    // A single GET carries the token in its own parameters.
+    gate.track_get("idsite=1&rec=1&action_name=Solo", &cookies)
+        .send()
+        .await
+        .unwrap();
+    let received = gate.upstream.wait_for(2).await;
+    let solo = received[1].query_params();
+    assert_eq!(param(&solo, "token_auth"), Some(MATOMO_TOKEN));
+    assert_eq!(param(&solo, "cip"), Some("127.0.0.0"));
+}
+
+async fn nothing_leaves_without_consent(engine: Engine) {
+    let gate = gate(engine, |_| {}).await;
+    let refused = gate.visitor(false).await;
+    let ssaid_only = gate.app.new_visitor().await;
+    // The refused visitor's cookie with analytics switched on: its signature no longer fits.
+    let tampered = {
+        use base64::Engine as _;
+        let (head, token) = refused.split_once("zc_consent=").unwrap();
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let payload = String::from_utf8(engine.decode(&parts[1]).unwrap()).unwrap();
+        assert!(payload.contains(r#""analytics":false"#), "{payload}");
+        parts[1] = engine.encode(payload.replace(r#""analytics":false"#, r#""analytics":true"#));
+        format!("{head}zc_consent={}", parts.join("."))
+    };
+    let bulk = r#"{"requests":["?idsite=1&rec=1&action_name=a"],"send_image":0}"#;
+    for cookies in [
+        String::new(),
+        format!("zc_ssaid={ssaid_only}"),
+        refused.clone(),
+        tampered,
+    ] {
+        let get = gate.track_get(PAGE_VIEW, &cookies).send().await.unwrap();
+        assert_eq!(get.status(), 200, "answered as Matomo would");
+        assert_eq!(get.bytes().await.unwrap().len(), 43);
+        let post = gate
+            .track_post("idsite=1&rec=1&send_image=0", &cookies)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(post.status(), 204);
+        let bulk = gate.track_post(bulk, &cookies).send().await.unwrap();
+        assert_eq!(bulk.status(), 204);
+    }
+    assert_eq!(
+        gate.counter(r#"zeccloud_matomo_hits_total{outcome="dropped",reason="no_consent"}"#)
+            .await,
+        12.0
+    );
+    gate.assert_nothing_forwarded_before().await;
+}
+
+async fn consent_before_a_material_change_no_longer_counts(engine: Engine) {
+    let gate = gate(engine, |_| {}).await;
+    let cookies = gate.visitor(true).await;
+    let response = gate
+        .app
+        .publish(&common::policy_version_of_default("2026-12-01"), true)
+        .await;
+    assert_eq!(response.status(), 201);
+    gate.track_get("idsite=1&rec=1", &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        gate.counter(r#"zeccloud_matomo_hits_total{outcome="dropped",reason="no_consent"}"#)
+            .await,
+        1.0
+    );
+    assert!(gate.upstream.received().is_empty());
+}
+
+async fn anonymous_mode_strips_every_identifier(engine: Engine) {
+    let gate = gate(engine, |settings| {
+        settings.matomo.without_consent = WithoutConsent::Anonymous;
+        settings.matomo.personal_dimensions = vec![2];
+        settings.matomo.token_auth = Some(SecretString::from(MATOMO_TOKEN.to_owned()));
+    })
+    .await;
+    let refused = gate.visitor(false).await;
+    let response = gate.track_get(PAGE_VIEW, &refused).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let received = gate.upstream.wait_for(1).await;
+    let params = received[0].query_params();
+    for key in IDENTIFIER_PARAMS.iter().chain(&["dimension2", "cip"]) {
+        assert_eq!(
+            param(&params, key),
+            None,
+            "{key} must not be forwarded: {params:?}"
+        );
+    }
+    assert_eq!(param(&params, "cookie"), Some("0"));
+    assert_eq!(param(&params, "dimension1"), Some("pro"));
+    assert_eq!(param(&params, "action_name"), Some("Home – ZecCloud"));
+    assert_eq!(param(&params, "ua"), Some(CHROME_DESKTOP));
+    assert_eq!(param(&params, "token_auth"), Some(MATOMO_TOKEN));
+    gate.wait_for_counter(
+        r#"zeccloud_matomo_hits_total{outcome="anonymised",reason="no_consent"}"#,
+        1.0,
+    )
+    .await;
+}
+
+async fn gpc_without_opt_in_is_always_dropped(engine: Engine) {
+    let gate = gate(engine, |settings| {
+        settings.matomo.without_consent = WithoutConsent::Anonymous;
+    })
+    .await;
+    let ssaid = gate.app.new_visitor().await;
+    let response = gate
+        .track_get(PAGE_VIEW, &format!("zc_ssaid={ssaid}"))
+        .header("sec-gpc", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        gate.counter(r#"zeccloud_matomo_hits_total{outcome="dropped",reason="gpc"}"#)
+            .await,
+        1.0
+    );
+    assert!(gate.upstream.received().is_empty());
+
+    // An explicit opt-in stands even with the signal on.
+    let accepted = gate.visitor(true).await;
+    gate.track_get("idsite=1&rec=1&action_name=opted-in", &accepted)
+        .header("sec-gpc", "1")
+        .send()
+        .await
+        .unwrap();
+    let received = gate.upstream.wait_for(1).await;
+    assert_eq!(
+        param(&received[0].query_params(), "action_name"),
+        Some("opted-in")
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(gate.upstream.received().len(), 1);
+}
+
+async fn slow_or_absent_upstream_is_counted_and_never_waited_for(engine: Engine) {
+    let gate = gate(engine, |settings| {
+        settings.matomo.timeout_ms = 300;
+        settings.matomo.max_in_flight = 1;
+    })
+    .await;
+    gate.upstream.delay_ms.store(5_000, Ordering::SeqCst);
+    let cookies = gate.visitor(true).await;
+    let first = gate
+        .track_get("idsite=1&rec=1&action_name=slow", &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200, "answered before Matomo does");
+    // The only permit is taken by the slow forward: the next hit is shed, not queued.
+    gate.upstream.wait_for(1).await;
+    let second = gate
+        .track_get("idsite=1&rec=1&action_name=shed", &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), 200);
+    gate.wait_for_counter(
+        r#"zeccloud_matomo_upstream_errors_total{kind="overloaded"}"#,
+        1.0,
+    )
+    .await;
+    gate.wait_for_counter(
+        r#"zeccloud_matomo_upstream_errors_total{kind="timeout"}"#,
+        1.0,
+    )
+    .await;
+    assert_eq!(
+        gate.counter("zeccloud_matomo_forwards_in_flight").await,
+        0.0
+    );
+    assert_eq!(gate.upstream.received().len(), 1, "the shed hit never left");
+
+    // Nothing listens on the upstream port any more.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let refused_url = format!("http://{}/matomo.php", closed.local_addr().unwrap());
+    drop(closed);
+    let refused = self::gate(engine, move |settings| {
+        settings.matomo.upstream_url = Some(refused_url);
+    })
+    .await;
+    let cookies = refused.visitor(true).await;
+    let response = refused
+        .track_get("idsite=1&rec=1", &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    refused
+        .wait_for_counter(
+            r#"zeccloud_matomo_upstream_errors_total{kind="connect"}"#,
+            1.0,
+        )
+        .await;
+}
+
+async fn malformed_requests_get_clear_errors_and_forward_nothing(engine: Engine) {
+    let gate = gate(engine, |_| {}).await;
+    let cookies = gate.visitor(true).await;
+    let check = |response: reqwest::Response, status: u16, code: &'static str| async move {
+        assert_eq!(response.status(), status);
+        let json: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(json["error"]["code"], code, "{json}");
+        assert!(
+            json["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    };
+    let get = |query: &str| gate.track_get(query, &cookies).send();
+    check(get("").await.unwrap(), 400, "invalid_tracking_request").await;
+    check(
+        get("idsite=abc&rec=1").await.unwrap(),
+        400,
+        "invalid_tracking_request",
+    )
+    .await;
+    check(
+        get("idsite=1").await.unwrap(),
+        400,
+        "invalid_tracking_request",
+    )
+    .await;
+    check(
+        get("idsite=1&rec=1&url=%FF").await.unwrap(),
+        400,
+        "invalid_tracking_request",
+    )
+    .await;
+    let post = |body: &str| gate.track_post(body, &cookies).send();
+    check(
+        post("{\"requests\": [").await.unwrap(),
+        400,
+        "invalid_bulk_json",
+    )
+    .await;
+    check(
+        post(r#"{"requests":"?idsite=1&rec=1"}"#).await.unwrap(),
+        400,
+        "invalid_bulk_request",
+    )
+    .await;
+    check(
+        post(r#"{"send_image":0}"#).await.unwrap(),
+        400,
+        "invalid_bulk_request",
+    )
+    .await;
+    check(
+        post(r#"{"requests":["?idsite=1&rec=1","?idsite=1&rec=1&url=%FF"]}"#)
+            .await
+            .unwrap(),
+        400,
+        "invalid_bulk_request",
+    )
+    .await;
+    let huge = format!(
+        r#"{{"requests":["?idsite=1&rec=1&action_name={}"]}}"#,
+        "a".repeat(10 * 1024 * 1024)
+    );
+    check(post(&huge).await.unwrap(), 413, "payload_too_large").await;
+    let not_utf8 = gate
+        .track_post("", &cookies)
+        .body(vec![b'i', b'd', 0xff, 0xfe])
+        .send()
+        .await
+        .unwrap();
+    check(not_utf8, 400, "invalid_tracking_request").await;
+    assert!(
+        gate.counter(r#"zeccloud_matomo_rejected_requests_total{code="invalid_bulk_request"}"#)
+            .await
+            >= 3.0
+    );
+    gate.assert_nothing_forwarded_before().await;
+}
+
+async fn foreign_origins_are_refused(engine: Engine) {
+    let gate = gate(engine, |_| {}).await;
+    let cookies = gate.visitor(true).await;
+    let response = gate
+        .app
+        .http
+        .post(gate.app.url("/matomo.php"))
+        .header("cookie", &cookies)
+        .header("origin", "https://evil.test")
+        .header(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=UTF-8",
+        )
+        .body("idsite=1&rec=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(json["error"]["code"], "origin_not_allowed");
+    // A CORS preflight from the foreign origin gets no permission either.
+    let preflight = gate
+        .app
+        .http
+        .request(http::Method::OPTIONS, gate.app.url("/matomo.php"))
+        .header("origin", "https://evil.test")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    gate.assert_nothing_forwarded_before().await;
+}
+
+async fn gate_is_off_without_an_upstream(engine: Engine) {
+    let app = spawn_with(engine, |_| {}).await;
+    let response = app.get("/matomo.php?idsite=1&rec=1", "").await;
+    assert_eq!(response.status(), 404);
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(json["error"]["code"], "matomo_gate_disabled");
+    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), 401, "counters need the admin token");
+}
+
+on_both_engines!(
+    image_hit_with_consent_is_forwarded_exactly,
+    xhr_and_beacon_posts_are_forwarded_as_form_posts,
+    bulk_entries_are_forwarded_in_one_request_with_token_and_ip,
+    nothing_leaves_without_consent,
+    consent_before_a_material_change_no_longer_counts,
+    anonymous_mode_strips_every_identifier,
+    gpc_without_opt_in_is_always_dropped,
+    slow_or_absent_upstream_is_counted_and_never_waited_for,
+    malformed_requests_get_clear_errors_and_forward_nothing,
+    foreign_origins_are_refused,
+    gate_is_off_without_an_upstream,
+);
