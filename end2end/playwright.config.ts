@@ -8,6 +8,8 @@ const tmp = path.join(__dirname, '.tmp');
 export const port = Number(process.env.E2E_PORT ?? 3100);
 /** The static "other ZecCloud site" (end2end/host-site) that embeds the banner. */
 export const hostPort = Number(process.env.E2E_HOST_PORT ?? 3101);
+/** The recording stand-in for Matomo's tracking endpoint (see e2e.toml). */
+export const matomoUpstreamURL = 'http://127.0.0.1:3102';
 export const databasePath = path.join(tmp, 'e2e.db');
 export const adminToken = 'e2e-admin-token-0123456789';
 export const parentDomain = 'zeccloud.test';
@@ -64,7 +66,7 @@ export default defineConfig({
       url: `http://127.0.0.1:${hostPort}/index.html`,
       reuseExistingServer: false,
       timeout: 10_000,
-      env: { HOST_PORT: String(hostPort) },
+      env: { HOST_PORT: String(hostPort), UPSTREAM_PORT: '3102' },
     },
   ],
 });
