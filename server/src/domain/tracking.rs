@@ -179,7 +179,11 @@ impl TrackingHit {
 
 /// `+` is a space in form encoding; everything else is percent-decoded and must be UTF-8.
 fn decode(raw: &str) -> Result<String, HitError> {
-    let spaced = raw.replace('+', " ");
+    let spaced = if raw.contains('+') {
+        std::borrow::Cow::Owned(raw.replace('+', " "))
+    } else {
+        std::borrow::Cow::Borrowed(raw)
+    };
     percent_decode_str(&spaced)
         .decode_utf8()
         .map(|decoded| decoded.into_owned())
