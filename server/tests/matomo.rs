@@ -298,6 +298,23 @@ async fn image_hit_with_consent_is_forwarded_exactly(engine: Engine) {
     .await;
     gate.wait_for_counter("zeccloud_matomo_upstream_latency_seconds_count", 1.0)
         .await;
+
+    // Older integrations still name the endpoint piwik.php; Matomo's own URL is kept upstream.
+    let legacy = gate
+        .app
+        .http
+        .get(gate.app.url("/piwik.php?idsite=1&rec=1&action_name=legacy"))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(legacy.status(), 200);
+    let received = gate.upstream.wait_for(2).await;
+    assert_eq!(received[1].path, "/matomo.php");
+    assert_eq!(
+        param(&received[1].query_params(), "action_name"),
+        Some("legacy")
+    );
 }
 
 async fn xhr_and_beacon_posts_are_forwarded_as_form_posts(engine: Engine) {
