@@ -85,14 +85,10 @@ impl RequestContext {
             tracing::error!("server function called outside the SSAID middleware");
             BackendError::Internal
         })?;
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0);
         Ok(Self::from_request(
             visitor,
             &parts.headers,
-            peer,
+            peer_address(parts),
             trust_forwarded_for,
         ))
     }
@@ -132,6 +128,14 @@ pub fn client_ip(
     forwarded.or(peer.map(|addr| addr.ip()))
 }
 
+/// The connection's peer, when the server was started with connect info.
+fn peer_address(parts: &Parts) -> Option<SocketAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0)
+}
+
 /// The client address of a request, as the service's settings say to read it.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
@@ -143,13 +147,9 @@ impl axum::extract::FromRequestParts<crate::startup::AppState> for ClientIp {
         parts: &mut Parts,
         state: &crate::startup::AppState,
     ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0);
         Ok(Self(client_ip(
             &parts.headers,
-            peer,
+            peer_address(parts),
             state.consent.trust_forwarded_for,
         )))
     }

@@ -164,7 +164,11 @@ fn service_base(state: &AppState, headers: &HeaderMap) -> String {
 
 /// Cross-origin calls must come from an allowed site. `required`: the request must name its
 /// origin at all (decisions do; a same-origin GET may not).
-fn check_origin(state: &AppState, headers: &HeaderMap, required: bool) -> Result<(), ApiError> {
+pub(crate) fn check_origin(
+    state: &AppState,
+    headers: &HeaderMap,
+    required: bool,
+) -> Result<(), ApiError> {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let own = service_base(state, headers);
     match origin {

@@ -5,7 +5,7 @@
 use crate::domain::tracking::{BulkRequest, HitError, TrackingHit, VisitorSignals, is_bulk};
 use crate::error::ApiError;
 use crate::matomo::{Shape, VisitorHeaders};
-use crate::routes::base_url;
+use crate::routes::embed::check_origin;
 use crate::service::{ClientIp, gpc_requested};
 use crate::startup::AppState;
 use axum::body::Bytes;
@@ -43,23 +43,10 @@ pub async fn track(
             "the Matomo gate is off: set matomo.upstream_url to enable it",
         ));
     };
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or_default();
-        let same_origin = origin.eq_ignore_ascii_case(&base_url(&headers))
-            || state
-                .consent
-                .public_url
-                .as_deref()
-                .is_some_and(|url| url.trim_end_matches('/').eq_ignore_ascii_case(origin));
-        if !same_origin && !state.embed_origins.allows(origin) {
-            gate.metrics().rejected("origin_not_allowed");
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "origin_not_allowed",
-                "this origin may not send tracking requests to this service",
-            ));
-        }
-    }
+    // Image requests name no origin; a cross-origin XHR or beacon must come from a ZecCloud site.
+    check_origin(&state, &headers, false).inspect_err(|_| {
+        gate.metrics().rejected("origin_not_allowed");
+    })?;
     let parsed = parse(&method, query.as_deref(), &body).map_err(|err| {
         gate.metrics().rejected(err.code());
         ApiError::new(StatusCode::BAD_REQUEST, err.code(), err.to_string())
