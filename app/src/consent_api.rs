@@ -18,9 +18,9 @@ pub struct UiError {
 }
 
 impl UiError {
-    pub fn new(code: &str, message: &str) -> Self {
+    pub fn new(code: crate::ErrorCode, message: &str) -> Self {
         Self {
-            code: code.to_owned(),
+            code: code.as_str().to_owned(),
             message: message.to_owned(),
         }
     }
@@ -45,8 +45,8 @@ impl FromServerFnError for UiError {
 /// The visitor's standing decision, why the banner must ask, and the current policy.
 #[server(prefix = "/_sf", endpoint = "consent_status")]
 pub async fn get_consent_status() -> Result<ConsentStatus, UiError> {
-    let (backend, parts) = ssr::backend_and_request()?;
-    let status = backend.status(&parts).await.map_err(ssr::ui_error)?;
+    let backend = ssr::backend()?;
+    let status = backend.status().await.map_err(ssr::ui_error)?;
     // With Sec-GPC the status records the GPC default, whose cookie the page response carries.
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         for cookie in status.set_cookies {
@@ -74,31 +74,32 @@ pub async fn record_consent(
     language: Option<String>,
     from: Option<String>,
 ) -> Result<RecordedChoice, UiError> {
-    use crate::backend::BackendError;
-    use crate::domain::{ConsentRequest, ConsentSource};
-    use http::StatusCode;
+    use crate::ErrorCode;
+    use crate::domain::{ConsentSource, DecisionForm};
 
-    let (backend, parts) = ssr::backend_and_request()?;
+    let backend = ssr::backend()?;
+    let parts = ssr::request()?;
     let response = expect_context::<leptos_axum::ResponseOptions>();
-    let fail = |status: StatusCode, error: UiError| {
-        response.set_status(status);
+    let fail = |error: UiError, code: ErrorCode| {
+        ssr::set_status(&response, code);
         Err(error)
     };
-    let (Some(policy_version), Some(action)) = (policy_version, action) else {
-        return fail(
-            StatusCode::BAD_REQUEST,
-            UiError::new("missing_field", "policy_version and action are required"),
-        );
+    let form = DecisionForm {
+        policy_version,
+        action,
+        categories,
+        language,
     };
-    let Some(action) = ConsentAction::parse(&action) else {
-        return fail(
-            StatusCode::BAD_REQUEST,
-            UiError::new(
-                "invalid_action",
-                "action must be accept_all, reject_all, custom, withdraw or gpc",
-            ),
-        );
+    let request = match form.into_request(&backend.policy()) {
+        Ok(request) => request,
+        Err(invalid) => {
+            return fail(
+                UiError::new(invalid.code(), &invalid.to_string()),
+                invalid.code(),
+            );
+        }
     };
+    let action = request.action;
     let submitted_without_js = ssr::accepts_html(&parts);
     let source = if action == ConsentAction::Gpc {
         ConsentSource::Gpc
@@ -109,10 +110,7 @@ pub async fn record_consent(
     } else {
         ConsentSource::Banner
     };
-    let ticked = categories.unwrap_or_default().into_keys().collect();
-    let mut request = ConsentRequest::from_form(&backend.policy(), policy_version, action, ticked);
-    request.language = language;
-    match backend.record(&parts, request, source).await {
+    match backend.record(request, source).await {
         Ok(recorded) => {
             for cookie in recorded.set_cookies {
                 response.append_header(http::header::SET_COOKIE, cookie);
@@ -123,16 +121,10 @@ pub async fn record_consent(
             }
             Ok(recorded.value)
         }
+        // The same statuses as the JSON API: one table, `ErrorCode`.
         Err(err) => {
-            let status = match err {
-                // The same statuses as the JSON API: a stale version is a conflict.
-                BackendError::Invalid(crate::domain::DecisionError::StalePolicyVersion {
-                    ..
-                }) => StatusCode::CONFLICT,
-                BackendError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                BackendError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            fail(status, ssr::ui_error(err))
+            let code = err.code();
+            fail(ssr::ui_error(err), code)
         }
     }
 }
@@ -140,18 +132,22 @@ pub async fn record_consent(
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::UiError;
+    use crate::ErrorCode;
     use crate::backend::{BackendError, SharedBackend};
     use http::request::Parts;
     use leptos::prelude::use_context;
 
-    pub(super) fn backend_and_request() -> Result<(SharedBackend, Parts), UiError> {
-        let missing = || UiError {
-            code: "internal".to_owned(),
-            message: "The consent service is not available.".to_owned(),
-        };
-        let backend = use_context::<SharedBackend>().ok_or_else(missing)?;
-        let parts = use_context::<Parts>().ok_or_else(missing)?;
-        Ok((backend, parts))
+    fn unavailable() -> UiError {
+        UiError::new(ErrorCode::Internal, "The consent service is not available.")
+    }
+
+    /// The consent service, bound to this request by the server.
+    pub(super) fn backend() -> Result<SharedBackend, UiError> {
+        use_context::<SharedBackend>().ok_or_else(unavailable)
+    }
+
+    pub(super) fn request() -> Result<Parts, UiError> {
+        use_context::<Parts>().ok_or_else(unavailable)
     }
 
     /// A plain form POST from a browser asks for HTML; the hydrated page's client asks for JSON.
@@ -163,14 +159,18 @@ mod ssr {
             .is_some_and(|v| v.contains("text/html"))
     }
 
+    pub(super) fn set_status(response: &leptos_axum::ResponseOptions, code: ErrorCode) {
+        let status = http::StatusCode::from_u16(code.status())
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        response.set_status(status);
+    }
+
+    /// The error as the banner shows it; a failure of the service itself is logged here, where
+    /// its answer is made, and never shown.
     pub(super) fn ui_error(err: BackendError) -> UiError {
-        let code = match &err {
-            BackendError::Invalid(invalid) => invalid.code(),
-            BackendError::Internal => "internal",
-        };
-        UiError {
-            code: code.to_owned(),
-            message: err.to_string(),
+        if let BackendError::Internal(cause) = &err {
+            tracing::error!(error = %cause, "consent service failed");
         }
+        UiError::new(err.code(), &err.to_string())
     }
 }

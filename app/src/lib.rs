@@ -10,9 +10,12 @@ pub mod consent_api;
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod embed;
+mod error_code;
 pub mod i18n;
 mod pages;
 pub mod preference_center;
+
+pub use error_code::ErrorCode;
 
 use consent_api::{RecordConsent, UiError, get_consent_status};
 use domain::{ConsentAction, ConsentStatus};
@@ -51,8 +54,8 @@ pub struct ConsentContext {
 /// consent status uses (`?lang=`, `zc_lang`, `Accept-Language`, English).
 fn request_language() -> &'static str {
     #[cfg(feature = "ssr")]
-    if let Some(parts) = use_context::<http::request::Parts>() {
-        return domain::language::from_request(&parts.uri, &parts.headers);
+    if let Some(backend) = use_context::<backend::SharedBackend>() {
+        return backend.language();
     }
     domain::language::DEFAULT_LANGUAGE
 }

@@ -19,7 +19,7 @@
 #![allow(clippy::print_stdout)]
 
 // The tests' way of configuring an app on port 0 with a temporary SQLite database.
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/api/common.rs"]
 mod common;
 
 use common::{ADMIN_TOKEN, CHROME_DESKTOP as USER_AGENT};

@@ -1,5 +1,6 @@
 //! Our cookies and their attributes, in one place.
 
+use app::domain::CookieExpiry;
 use cookie::{Cookie, SameSite};
 use http::HeaderValue;
 use std::time::Duration;
@@ -65,16 +66,15 @@ impl CookiePolicy {
     }
 }
 
-/// Expires a cookie now. A cookie is only replaced by one with the same name, domain and path,
-/// so each domain it may live on needs its own expiry; `None` is the host-only cookie.
-pub fn expire(name: &str, domain: Option<&str>, path: &str) -> HeaderValue {
-    let mut cookie = Cookie::build((name.to_owned(), ""))
-        .path(path.to_owned())
+/// Expires a cookie now, on the domain and path it was set for.
+pub fn expire(expiry: &CookieExpiry) -> HeaderValue {
+    let mut cookie = Cookie::build((expiry.name.clone(), ""))
+        .path(expiry.path.clone())
         .max_age(cookie::time::Duration::ZERO)
         .expires(cookie::time::OffsetDateTime::UNIX_EPOCH)
         .build();
-    if let Some(domain) = domain {
-        cookie.set_domain(domain.to_owned());
+    if let Some(domain) = &expiry.domain {
+        cookie.set_domain(domain.clone());
     }
     header_value(&cookie)
 }
@@ -164,7 +164,12 @@ mod tests {
 
     #[test]
     fn expiry_names_domain_and_path() {
-        let parent = expire("_pk_id.1.ab12", Some("zeccloud.com"), "/");
+        let expiry = |name: &str, domain: Option<&str>| CookieExpiry {
+            name: name.to_owned(),
+            domain: domain.map(str::to_owned),
+            path: "/".to_owned(),
+        };
+        let parent = expire(&expiry("_pk_id.1.ab12", Some("zeccloud.com")));
         let text = parent.to_str().unwrap();
         for part in [
             "_pk_id.1.ab12=",
@@ -175,7 +180,7 @@ mod tests {
         ] {
             assert!(text.contains(part), "{text} lacks {part}");
         }
-        let host = expire("zc_lang", None, "/");
+        let host = expire(&expiry("zc_lang", None));
         assert!(!host.to_str().unwrap().contains("Domain"));
     }
 

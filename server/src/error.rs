@@ -1,64 +1,92 @@
-//! One error type for the HTTP API: a status and `{"error": {"code", "message"}}`.
-//! Server-side failures are logged in full and answered with a generic message.
+//! One error type for every HTTP answer: an [`ErrorCode`] (which fixes the status) and a
+//! message, as `{"error": {"code", "message"}}`. Each layer's error converts into it here, in
+//! one place. A failure of the service itself is logged once, when its response is made, and
+//! answered with a generic message.
 
+use crate::policies::PublishError;
+use crate::storage::StorageError;
+use app::ErrorCode;
 use app::backend::BackendError;
-use app::domain::DecisionError;
+use app::domain::{DecisionError, FormError};
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde_json::json;
 use std::fmt::Display;
 
+const INTERNAL_MESSAGE: &str = "the consent service failed; please try again";
+
 #[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
+    /// What went wrong inside the service: logged, never answered.
+    cause: Option<String>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
             code,
             message: message.into(),
+            cause: None,
         }
     }
 
-    /// Logs the cause and hides it from the client.
+    /// A failure of the service itself: the cause goes to the log, the client gets a generic
+    /// message.
     pub fn internal(cause: impl Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the consent service failed; please try again",
-        )
+        Self {
+            code: ErrorCode::Internal,
+            message: INTERNAL_MESSAGE.to_owned(),
+            cause: Some(cause.to_string()),
+        }
     }
 
-    pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint")
+    /// Keeps what went wrong inside the service, for the log line a 5xx answer gets.
+    pub fn caused_by(mut self, cause: impl Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        status_of(self.code)
     }
+}
+
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(
+                code = self.code.as_str(),
+                error = self.cause.as_deref().unwrap_or(&self.message),
+                "request failed"
+            );
+        }
         let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
+        (status, Json(body)).into_response()
     }
 }
 
 impl From<DecisionError> for ApiError {
     fn from(err: DecisionError) -> Self {
-        let status = match err {
-            DecisionError::StalePolicyVersion { .. } => StatusCode::CONFLICT,
-            _ => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        Self::new(status, err.code(), err.to_string())
+        Self::new(err.code(), err.to_string())
+    }
+}
+
+impl From<FormError> for ApiError {
+    fn from(err: FormError) -> Self {
+        Self::new(err.code(), err.to_string())
     }
 }
 
@@ -66,13 +94,34 @@ impl From<BackendError> for ApiError {
     fn from(err: BackendError) -> Self {
         match err {
             BackendError::Invalid(invalid) => invalid.into(),
-            // The backend has logged the cause already.
-            BackendError::Internal => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                err.to_string(),
-            ),
+            BackendError::Internal(cause) => Self::internal(cause),
         }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(err: StorageError) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl From<PublishError> for ApiError {
+    fn from(err: PublishError) -> Self {
+        match err {
+            PublishError::Invalid(invalid) => {
+                Self::new(ErrorCode::InvalidPolicy, invalid.to_string())
+            }
+            conflict @ PublishError::Conflict { .. } => {
+                Self::new(ErrorCode::VersionAlreadyPublished, conflict.to_string())
+            }
+            PublishError::Storage(storage) => storage.into(),
+        }
+    }
+}
+
+impl From<crate::domain::tracking::HitError> for ApiError {
+    fn from(err: crate::domain::tracking::HitError) -> Self {
+        Self::new(err.code(), err.to_string())
     }
 }
 
@@ -80,25 +129,25 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => Self::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "send the body as JSON with Content-Type: application/json",
             ),
             JsonRejection::JsonSyntaxError(err) => {
-                Self::new(StatusCode::BAD_REQUEST, "malformed_json", err.body_text())
+                Self::new(ErrorCode::MalformedJson, err.body_text())
             }
-            JsonRejection::JsonDataError(err) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                err.body_text(),
-            ),
+            JsonRejection::JsonDataError(err) => Self::new(ErrorCode::InvalidBody, err.body_text()),
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 "the request body is larger than this endpoint accepts",
             ),
-            other => Self::new(other.status(), "bad_request", other.body_text()),
+            other => Self::new(ErrorCode::BadRequest, other.body_text()),
         }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::new(ErrorCode::InvalidQuery, rejection.body_text())
     }
 }
 
@@ -111,17 +160,13 @@ pub async fn json_for_layer_rejections(response: Response) -> Response {
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     match response.status() {
         StatusCode::PAYLOAD_TOO_LARGE if !is_json => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "the request body is larger than this service accepts",
         )
         .into_response(),
-        StatusCode::REQUEST_TIMEOUT if !is_json => ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "timeout",
-            "the request took too long",
-        )
-        .into_response(),
+        StatusCode::REQUEST_TIMEOUT if !is_json => {
+            ApiError::new(ErrorCode::Timeout, "the request took too long").into_response()
+        }
         _ => response,
     }
 }
@@ -130,6 +175,11 @@ pub async fn json_for_layer_rejections(response: Response) -> Response {
 #[derive(axum::extract::FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct AppJson<T>(pub T);
+
+/// `axum::extract::Query` whose rejections answer in the API's error format.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct AppQuery<T>(pub T);
 
 #[cfg(test)]
 mod tests {
@@ -148,7 +198,7 @@ mod tests {
     }
 
     #[test]
-    fn stale_version_is_a_conflict() {
+    fn decision_errors_map_to_one_status_each() {
         let err: ApiError = DecisionError::StalePolicyVersion {
             given: "a".into(),
             current: "b".into(),
@@ -157,5 +207,14 @@ mod tests {
         assert_eq!(err.status(), StatusCode::CONFLICT);
         let err: ApiError = DecisionError::UnknownCategory("x".into()).into();
         assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let err: ApiError = BackendError::Invalid(DecisionError::NecessaryRefused).into();
+        assert_eq!(err.code(), ErrorCode::NecessaryRefused);
+    }
+
+    #[test]
+    fn every_code_has_a_valid_status() {
+        for code in ErrorCode::ALL {
+            assert_eq!(status_of(*code).as_u16(), code.status(), "{code}");
+        }
     }
 }

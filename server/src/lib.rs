@@ -2,17 +2,20 @@
 #![recursion_limit = "256"]
 //! The ZecCloud Consent server: axum, Leptos SSR, SSAIDs, consent records on SQLite or PostgreSQL.
 
+pub mod clock;
 pub mod config;
 pub mod cookies;
 pub mod domain;
+pub mod embed_assets;
 pub mod error;
+pub mod http;
 pub mod matomo;
 pub mod metrics;
 pub mod policies;
 pub mod routes;
 pub mod service;
 pub mod startup;
+pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod tokens;
-pub mod visitor;

@@ -1,6 +1,7 @@
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
+use server::clock::Clock;
 use server::config::Settings;
 use server::policies::{self, Published};
 use server::startup::{Application, shutdown_signal};
@@ -107,7 +108,7 @@ async fn publish(settings: Settings, file: PathBuf, material: bool) -> ExitCode 
             return ExitCode::FAILURE;
         }
     };
-    match policies::publish(storage.as_ref(), &source, material).await {
+    match policies::publish(storage.as_ref(), &source, material, Clock::system().now()).await {
         Ok(Published::New(record)) => {
             println!(
                 "published policy version {} ({}, {}); running instances pick it up within {} s",

@@ -1,9 +1,11 @@
 //! Published policy versions: publishing (immutably) and the cached view every request reads.
 
+use crate::clock::Clock;
 use crate::domain::{PolicyRecord, PublishOutcome};
 use crate::storage::{Storage, StorageError};
 use app::domain::policy::PolicyError;
 use app::domain::{Policy, PublishedVersion};
+use chrono::{DateTime, Utc};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -52,7 +54,9 @@ impl PolicySnapshot {
     }
 
     pub fn find(&self, version: &str) -> Option<&PublishedPolicy> {
-        self.versions.iter().find(|p| p.record.version == version)
+        self.versions
+            .iter()
+            .find(|p| p.record.version.as_str() == version)
     }
 
     pub fn history(&self) -> &[PublishedVersion] {
@@ -97,9 +101,10 @@ pub async fn publish(
     storage: &dyn Storage,
     source: &str,
     material: bool,
+    now: DateTime<Utc>,
 ) -> Result<Published, PublishError> {
     let policy = Policy::from_toml(source)?;
-    let record = PolicyRecord::new(&policy, source.to_owned(), material, crate::service::now());
+    let record = PolicyRecord::new(&policy, source.to_owned(), material, now);
     match storage.publish_policy(&record).await? {
         PublishOutcome::Published => {
             tracing::info!(
@@ -112,7 +117,7 @@ pub async fn publish(
         }
         PublishOutcome::AlreadyPublished(existing) => Ok(Published::Unchanged(existing)),
         PublishOutcome::Conflict(existing) => Err(PublishError::Conflict {
-            version: existing.version,
+            version: existing.version.to_string(),
             existing: existing.hash,
         }),
     }
@@ -125,6 +130,7 @@ pub struct PolicyRegistry {
     snapshot: RwLock<Arc<PolicySnapshot>>,
     loaded_at: Mutex<Instant>,
     refresh_every: Duration,
+    clock: Clock,
 }
 
 impl PolicyRegistry {
@@ -133,9 +139,10 @@ impl PolicyRegistry {
         storage: Arc<dyn Storage>,
         bootstrap: &str,
         refresh_every: Duration,
+        clock: Clock,
     ) -> Result<Self, PublishError> {
         if storage.policy_versions().await?.is_empty() {
-            publish(storage.as_ref(), bootstrap, true).await?;
+            publish(storage.as_ref(), bootstrap, true, clock.now()).await?;
         }
         let snapshot = PolicySnapshot::new(storage.policy_versions().await?)?;
         Ok(Self {
@@ -143,6 +150,7 @@ impl PolicyRegistry {
             snapshot: RwLock::new(Arc::new(snapshot)),
             loaded_at: Mutex::new(Instant::now()),
             refresh_every,
+            clock,
         })
     }
 
@@ -171,7 +179,7 @@ impl PolicyRegistry {
 
     /// Publishes through this instance, which sees the new version at once.
     pub async fn publish(&self, source: &str, material: bool) -> Result<Published, PublishError> {
-        let published = publish(self.storage.as_ref(), source, material).await?;
+        let published = publish(self.storage.as_ref(), source, material, self.clock.now()).await?;
         self.reload().await?;
         Ok(published)
     }

@@ -1,5 +1,6 @@
 //! Builds the application from settings; `main` and the tests both go through here.
 
+use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
 use crate::cookies::CookiePolicy;
 use crate::domain::origin::OriginAllowlist;
@@ -7,57 +8,22 @@ use crate::domain::receipt::Controller;
 use crate::matomo::MatomoGate;
 use crate::metrics::Metrics;
 use crate::policies::{PolicyRegistry, PublishError};
-use crate::routes::embed::EmbedAssets;
-use crate::routes::{admin, consent, embed, health, matomo, policy};
+use crate::routes;
 use crate::service::ConsentService;
-use crate::storage::{self, Storage, StorageError};
+use crate::state::{AppState, Edge};
+use crate::storage::{self, StorageError};
 use crate::tokens::{ReceiptSigner, TokenSigner};
-use crate::visitor::ensure_ssaid;
-use app::backend::SharedBackend;
+use app::SITE_NAME;
 use app::domain::{ExpiryRules, Policy};
-use app::{SITE_NAME, shell};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::routing::{any, get};
 use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
-use leptos_axum::{AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context};
-use secrecy::SecretString;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 const SECONDS_PER_DAY: u64 = 24 * 60 * 60;
-/// Largest policy file the admin API accepts.
-const MAX_POLICY_BYTES: usize = 1024 * 1024;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub storage: Arc<dyn Storage>,
-    pub tokens: Arc<TokenSigner>,
-    pub cookies: CookiePolicy,
-    pub consent: Arc<ConsentService>,
-    pub admin_token: Option<Arc<SecretString>>,
-    pub embed: Arc<EmbedAssets>,
-    /// Sites allowed to embed the banner and call the service with the visitor's cookies.
-    pub embed_origins: Arc<OriginAllowlist>,
-    /// The gate in front of Matomo; `None` when no upstream is configured.
-    pub matomo: Option<Arc<MatomoGate>>,
-    pub metrics: Arc<Metrics>,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -82,6 +48,12 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// As [`Application::build`], with the clock every part of the service reads (tests run
+    /// the service "as of" a date with a fixed one).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         let bootstrap = bootstrap_policy(&settings)?;
         let signing_key = settings.load_signing_key()?;
         let tokens = Arc::new(TokenSigner::new(&signing_key));
@@ -91,6 +63,7 @@ impl Application {
                 Arc::clone(&storage),
                 &bootstrap,
                 Duration::from_secs(settings.policy_refresh_secs),
+                clock.clone(),
             )
             .await?,
         );
@@ -120,21 +93,29 @@ impl Application {
             ),
         };
         let consent = Arc::new(ConsentService {
-            storage: Arc::clone(&storage),
-            tokens: Arc::clone(&tokens),
+            storage,
+            tokens,
             receipts: ReceiptSigner::derive(&signing_key),
-            cookies: cookies.clone(),
+            cookies,
             policies,
             expiry: ExpiryRules::from_days(
                 settings.consent_expiry_days,
                 settings.refusal_expiry_days,
             ),
-            trust_forwarded_for: settings.trust_forwarded_for,
             controller: Controller {
                 name: settings.controller_name.clone(),
                 contact: settings.controller_contact.clone(),
             },
+            clock,
+        });
+        let edge = Arc::new(Edge {
+            trust_forwarded_for: settings.trust_forwarded_for,
             public_url: settings.public_url.clone(),
+            embed_origins: OriginAllowlist::parse(
+                settings.embed_origins.iter().map(String::as_str),
+            )
+            .map_err(|err| ConfigError::Invalid(err.to_string()))?,
+            admin_token: settings.admin_token.clone(),
         });
         let leptos_options = LeptosOptions::builder()
             .output_name(SITE_NAME)
@@ -142,30 +123,23 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(listener.local_addr()?)
             .build();
-        let state = AppState {
-            leptos_options,
-            storage,
-            tokens,
-            cookies,
-            consent,
-            admin_token: settings.admin_token.clone().map(Arc::new),
-            embed: Arc::default(),
-            embed_origins: Arc::new(
-                OriginAllowlist::parse(settings.embed_origins.iter().map(String::as_str))
-                    .map_err(|err| ConfigError::Invalid(err.to_string()))?,
-            ),
-            matomo,
-            metrics,
-        };
         tracing::info!(
             policy_version = %current.current().record.version,
-            signing_key_id = state.tokens.kid(),
+            signing_key_id = consent.tokens.kid(),
             engine = if settings.database_url.starts_with("sqlite") { "sqlite" } else { "postgres" },
             "consent service ready"
         );
+        let state = AppState {
+            leptos_options,
+            consent,
+            edge,
+            embed: Arc::default(),
+            matomo,
+            metrics,
+        };
         Ok(Self {
             listener,
-            router: router(state, &settings),
+            router: routes::router(state, &settings),
         })
     }
 
@@ -211,133 +185,6 @@ fn bootstrap_policy(settings: &Settings) -> Result<String, StartupError> {
         message: err.to_string(),
     })?;
     Ok(source)
-}
-
-/// The app's pages, rendered in order so the banner is in the HTML itself (no script needed).
-fn page_routes() -> Vec<AxumRouteListing> {
-    app::PAGE_PATHS
-        .iter()
-        .map(|path| {
-            AxumRouteListing::new(
-                (*path).to_owned(),
-                leptos_router::SsrMode::InOrder,
-                [leptos_router::Method::Get],
-                Vec::new(),
-            )
-        })
-        .collect()
-}
-
-fn router(state: AppState, settings: &Settings) -> Router {
-    let backend: SharedBackend = state.consent.clone();
-    let provide_backend = move || provide_context(Arc::clone(&backend));
-    let leptos_options = state.leptos_options.clone();
-    let app_shell = move || shell(leptos_options.clone());
-
-    let api = Router::new()
-        .route(
-            "/api/v1/consent",
-            get(consent::get_consent).post(consent::post_consent),
-        )
-        .route("/api/v1/consent/{id}/receipt", get(consent::get_receipt))
-        .route("/api/{*rest}", any(consent::api_not_found))
-        .method_not_allowed_fallback(|| async {
-            crate::error::ApiError::new(
-                http::StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this endpoint does not accept that method",
-            )
-        });
-
-    // Pages, server functions and the API all know the visitor by SSAID.
-    let visitor_routes = Router::new()
-        .merge(api)
-        .leptos_routes_with_context(&state, page_routes(), provide_backend.clone(), app_shell)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            ensure_ssaid,
-        ));
-
-    // Other ZecCloud sites: CORS with credentials for the allowed origins only.
-    let allowed = Arc::clone(&state.embed_origins);
-    let cors = tower_http::cors::CorsLayer::new()
-        .allow_origin(tower_http::cors::AllowOrigin::predicate(
-            move |origin, _| origin.to_str().is_ok_and(|origin| allowed.allows(origin)),
-        ))
-        .allow_credentials(true)
-        .allow_methods([http::Method::GET, http::Method::POST])
-        .allow_headers([http::header::CONTENT_TYPE]);
-    let embed_for_visitors = Router::new()
-        .route("/embed/banner", get(embed::banner))
-        .route("/embed/preferences", get(embed::preferences))
-        .route("/embed/consent", axum::routing::post(embed::record))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            ensure_ssaid,
-        ))
-        .layer(cors.clone());
-    let embed_assets = Router::new()
-        .route("/embed.js", get(embed::loader))
-        .route("/embed/{file}", get(embed::stylesheet))
-        .layer(cors.clone());
-
-    // Matomo's tracker posts bulk requests larger than any consent request; no SSAID is issued
-    // to a tracking request.
-    let tracking = Router::new()
-        .route("/matomo.php", get(matomo::track).post(matomo::track))
-        .route("/piwik.php", get(matomo::track).post(matomo::track))
-        .layer(DefaultBodyLimit::max(settings.matomo.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(settings.matomo.max_body_bytes))
-        .layer(cors);
-
-    // Policy documents need no visitor identity: no SSAID is issued for them.
-    let public = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/.well-known/jwks.json", get(policy::jwks))
-        .route("/api/v1/policy", get(policy::current_policy))
-        .route("/api/v1/policy/{version}", get(policy::policy_version));
-
-    // A policy file with every language is larger than any visitor request.
-    let admin = Router::new()
-        .route(
-            "/api/v1/admin/policies",
-            get(admin::list_policies).post(admin::publish_policy),
-        )
-        .route("/metrics", get(admin::metrics))
-        .layer(DefaultBodyLimit::max(MAX_POLICY_BYTES))
-        .layer(RequestBodyLimitLayer::new(MAX_POLICY_BYTES));
-
-    let limited = Router::new()
-        .merge(public)
-        .merge(embed_for_visitors)
-        .merge(embed_assets)
-        .merge(visitor_routes)
-        .fallback(file_and_error_handler_with_context::<AppState, _>(
-            provide_backend,
-            shell,
-        ))
-        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes));
-
-    Router::new()
-        .merge(admin)
-        .merge(tracking)
-        .merge(limited)
-        .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(settings.request_timeout_secs),
-        ))
-        .layer(axum::middleware::map_response(
-            crate::error::json_for_layer_rejections,
-        ))
-        // The path only: query strings carry tracking hits' identifiers.
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
-                tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
-            }),
-        )
-        .with_state(state)
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before exit.

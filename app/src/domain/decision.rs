@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use crate::error_code::ErrorCode;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentAction {
@@ -176,15 +178,15 @@ pub enum DecisionError {
 }
 
 impl DecisionError {
-    /// The machine-readable error code clients can switch on.
-    pub fn code(&self) -> &'static str {
+    /// The machine-readable error code clients can switch on; it also fixes the status.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::StalePolicyVersion { .. } => "stale_policy_version",
-            Self::UnknownCategory(_) => "unknown_category",
-            Self::MissingCategory(_) => "missing_category",
-            Self::NecessaryRefused => "necessary_refused",
-            Self::ContradictsAction { .. } => "contradicts_action",
-            Self::GpcWithCategories => "gpc_with_categories",
+            Self::StalePolicyVersion { .. } => ErrorCode::StalePolicyVersion,
+            Self::UnknownCategory(_) => ErrorCode::UnknownCategory,
+            Self::MissingCategory(_) => ErrorCode::MissingCategory,
+            Self::NecessaryRefused => ErrorCode::NecessaryRefused,
+            Self::ContradictsAction { .. } => ErrorCode::ContradictsAction,
+            Self::GpcWithCategories => ErrorCode::GpcWithCategories,
         }
     }
 }
@@ -429,10 +431,10 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err, DecisionError::MissingCategory("preferences".into()));
-        assert_eq!(err.code(), "missing_category");
+        assert_eq!(err.code().as_str(), "missing_category");
         let err =
             Decision::validate(&sample_policy(), request(ConsentAction::Custom, None)).unwrap_err();
-        assert_eq!(err.code(), "missing_category");
+        assert_eq!(err.code().as_str(), "missing_category");
     }
 
     #[test]
@@ -455,7 +457,7 @@ mod tests {
             request(ConsentAction::RejectAll, Some(&[("necessary", false)])),
         )
         .unwrap_err();
-        assert_eq!(err.code(), "necessary_refused");
+        assert_eq!(err.code().as_str(), "necessary_refused");
     }
 
     #[test]
@@ -465,7 +467,7 @@ mod tests {
             request(ConsentAction::RejectAll, Some(&[("analytics", true)])),
         )
         .unwrap_err();
-        assert_eq!(err.code(), "contradicts_action");
+        assert_eq!(err.code().as_str(), "contradicts_action");
         let ok = Decision::validate(
             &sample_policy(),
             request(ConsentAction::AcceptAll, Some(&[("analytics", true)])),
@@ -478,7 +480,7 @@ mod tests {
         let mut old = request(ConsentAction::AcceptAll, None);
         old.policy_version = "2025-01-01".into();
         let err = Decision::validate(&sample_policy(), old).unwrap_err();
-        assert_eq!(err.code(), "stale_policy_version");
+        assert_eq!(err.code().as_str(), "stale_policy_version");
     }
 
     #[test]
@@ -521,7 +523,10 @@ mod tests {
         let request =
             ConsentRequest::from_form(&policy, "2026-03-25".into(), ConsentAction::Custom, ticked);
         assert_eq!(
-            Decision::validate(&policy, request).unwrap_err().code(),
+            Decision::validate(&policy, request)
+                .unwrap_err()
+                .code()
+                .as_str(),
             "unknown_category"
         );
         let accept = ConsentRequest::from_form(
@@ -593,7 +598,7 @@ mod tests {
             request(ConsentAction::Gpc, Some(&[("analytics", true)])),
         )
         .unwrap_err();
-        assert_eq!(err.code(), "gpc_with_categories");
+        assert_eq!(err.code().as_str(), "gpc_with_categories");
         assert!(!ConsentAction::Gpc.is_explicit());
         assert!(ConsentAction::Withdraw.is_explicit());
     }

@@ -51,68 +51,12 @@ pub fn negotiate<'a>(
         .unwrap_or(DEFAULT_LANGUAGE)
 }
 
-/// The supported language a request's `?lang=` names: an explicit choice.
-#[cfg(feature = "ssr")]
-pub fn explicit_choice(uri: &http::Uri) -> Option<&'static str> {
-    uri.query().and_then(|query| {
-        query
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(key, _)| *key == "lang")
-            .and_then(|(_, value)| supported(value))
-    })
-}
-
-/// The visitor's language from a request: `?lang=`, then the `zc_lang` cookie, then
-/// `Accept-Language`.
-#[cfg(feature = "ssr")]
-pub fn from_request(uri: &http::Uri, headers: &http::HeaderMap) -> &'static str {
-    let query_lang = explicit_choice(uri);
-    let cookie_lang = headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LANGUAGE_COOKIE)
-        .map(|(_, value)| value);
-    let accept = headers
-        .get(http::header::ACCEPT_LANGUAGE)
-        .and_then(|value| value.to_str().ok())
-        .map(accept_language::parse)
-        .unwrap_or_default();
-    negotiate(
-        query_lang.into_iter().chain(cookie_lang),
-        accept.iter().map(String::as_str),
-    )
-}
-
 /// The cookie that remembers an explicit language choice; set only with `preferences` consent.
 pub const LANGUAGE_COOKIE: &str = "zc_lang";
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[cfg(feature = "ssr")]
-    #[test]
-    fn request_language_prefers_query_then_cookie_then_header() {
-        let mut headers = http::HeaderMap::new();
-        headers.insert(
-            http::header::ACCEPT_LANGUAGE,
-            "fr-FR, ko;q=0.8, en;q=0.5".parse().unwrap(),
-        );
-        let plain: http::Uri = "/".parse().unwrap();
-        assert_eq!(from_request(&plain, &headers), "ko");
-        headers.insert(http::header::COOKIE, "a=1; zc_lang=ja".parse().unwrap());
-        assert_eq!(from_request(&plain, &headers), "ja");
-        let chosen: http::Uri = "/preferences?x=1&lang=zh-Hant".parse().unwrap();
-        assert_eq!(from_request(&chosen, &headers), "zh-Hant");
-        assert_eq!(explicit_choice(&chosen), Some("zh-Hant"));
-        let unknown: http::Uri = "/?lang=xx".parse().unwrap();
-        assert_eq!(explicit_choice(&unknown), None);
-        assert_eq!(from_request(&unknown, &http::HeaderMap::new()), "en");
-    }
 
     #[test]
     fn tags_map_to_the_script_they_are_written_in() {

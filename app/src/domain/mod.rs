@@ -2,16 +2,20 @@
 
 pub mod category;
 pub mod decision;
+pub mod form;
 pub mod identifier;
 pub mod language;
 pub mod policy;
 pub mod prompt;
+pub mod refusal;
 
 pub use category::CategoryId;
 pub use decision::{
     ConsentAction, ConsentRequest, ConsentSource, ConsentStatus, CurrentConsent, Decision,
     DecisionError, RecordedChoice, StorageKey,
 };
+pub use form::{DecisionForm, FormError};
 pub use identifier::{Identifier, IdentifierKind, Lifetime};
 pub use policy::{CategoryView, IdentifierView, Policy, PolicyVersion, PolicyView};
-pub use prompt::{ExpiryRules, PromptReason, PublishedVersion, prompt_reason};
+pub use prompt::{ExpiryRules, PromptReason, PublishedVersion, consent_grants, prompt_reason};
+pub use refusal::{CookieExpiry, Expiries, expiries};

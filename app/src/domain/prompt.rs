@@ -117,11 +117,26 @@ pub fn prompt_reason(
     }
 }
 
+/// Whether a standing decision grants `category` now: it must be granted, and the decision
+/// must still hold for the current policy (not expired, not made before a material change).
+pub fn consent_grants(
+    category: &str,
+    current: Option<&CurrentConsent>,
+    prompt: Option<&PromptReason>,
+) -> bool {
+    let holds = !matches!(
+        prompt,
+        Some(PromptReason::NoChoice | PromptReason::NoticeChanged | PromptReason::Expired)
+    );
+    holds && current.is_some_and(|consent| consent.state(category) == Some(true))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::ConsentAction;
     use crate::domain::policy::tests::sample_policy;
+    use std::collections::BTreeMap;
 
     const DAY: i64 = ExpiryRules::DAY_SECS;
     const RULES: ExpiryRules = ExpiryRules {
@@ -296,5 +311,54 @@ mod tests {
         })
         .unwrap();
         assert_eq!(json, r#"{"reason":"undecided","categories":["x"]}"#);
+    }
+
+    fn consent(analytics: Option<bool>) -> CurrentConsent {
+        let mut categories = BTreeMap::from([("necessary".to_owned(), true)]);
+        if let Some(granted) = analytics {
+            categories.insert("analytics".to_owned(), granted);
+        }
+        CurrentConsent {
+            policy_version: "2026-01".to_owned(),
+            categories,
+            event_id: "e".to_owned(),
+            decided_at: 0,
+            action: ConsentAction::Custom,
+        }
+    }
+
+    #[test]
+    fn only_a_standing_grant_counts() {
+        let granted = consent(Some(true));
+        assert!(consent_grants("analytics", Some(&granted), None));
+        let undecided_other = PromptReason::Undecided {
+            categories: vec!["marketing".to_owned()],
+        };
+        assert!(consent_grants(
+            "analytics",
+            Some(&granted),
+            Some(&undecided_other)
+        ));
+        assert!(!consent_grants(
+            "analytics",
+            Some(&granted),
+            Some(&PromptReason::Expired)
+        ));
+        assert!(!consent_grants(
+            "analytics",
+            Some(&granted),
+            Some(&PromptReason::NoticeChanged)
+        ));
+        assert!(!consent_grants(
+            "analytics",
+            Some(&consent(Some(false))),
+            None
+        ));
+        assert!(!consent_grants("analytics", Some(&consent(None)), None));
+        assert!(!consent_grants(
+            "analytics",
+            None,
+            Some(&PromptReason::NoChoice)
+        ));
     }
 }

@@ -1,13 +1,13 @@
 //! Published policy versions and the hashes that make them and the banner text provable.
 
-use app::domain::{Policy, PolicyView, PublishedVersion};
+use app::domain::{Policy, PolicyVersion, PolicyView, PublishedVersion};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 /// A policy version as stored when it was published; never changed afterwards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyRecord {
-    pub version: String,
+    pub version: PolicyVersion,
     /// [`policy_hash`] of the parsed policy.
     pub hash: String,
     pub material: bool,
@@ -19,7 +19,7 @@ pub struct PolicyRecord {
 impl PolicyRecord {
     pub fn new(policy: &Policy, source: String, material: bool, now: DateTime<Utc>) -> Self {
         Self {
-            version: policy.version.to_string(),
+            version: policy.version.clone(),
             hash: policy_hash(policy),
             material,
             published_at: now,
@@ -29,7 +29,7 @@ impl PolicyRecord {
 
     pub fn published_version(&self) -> PublishedVersion {
         PublishedVersion {
-            version: self.version.clone(),
+            version: self.version.to_string(),
             published_at: self.published_at.timestamp(),
             material: self.material,
         }

@@ -2,7 +2,7 @@
 //! Tracking HTTP API (query string, form body, bulk JSON), the decision per hit from the
 //! visitor's stored consent, and what is removed before a hit may leave without consent.
 
-use app::domain::{CurrentConsent, PromptReason};
+use app::ErrorCode;
 use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -60,15 +60,15 @@ pub enum HitError {
 
 impl HitError {
     /// Machine-readable code for the API's error body.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::BulkJson(_) => "invalid_bulk_json",
+            Self::BulkJson(_) => ErrorCode::InvalidBulkJson,
             Self::BulkNotAList
             | Self::BulkEmpty
             | Self::BulkTooMany
             | Self::BulkEntryNotAString { .. }
-            | Self::BulkEntry { .. } => "invalid_bulk_request",
-            _ => "invalid_tracking_request",
+            | Self::BulkEntry { .. } => ErrorCode::InvalidBulkRequest,
+            _ => ErrorCode::InvalidTrackingRequest,
         }
     }
 }
@@ -336,20 +336,6 @@ pub struct VisitorSignals {
     pub gpc: bool,
 }
 
-/// Whether a standing decision grants `category` now: it must be granted, and the decision
-/// must still hold for the current policy (not expired, not made before a material change).
-pub fn consent_grants(
-    category: &str,
-    current: Option<&CurrentConsent>,
-    prompt: Option<&PromptReason>,
-) -> bool {
-    let holds = !matches!(
-        prompt,
-        Some(PromptReason::NoChoice | PromptReason::NoticeChanged | PromptReason::Expired)
-    );
-    holds && current.is_some_and(|consent| consent.state(category) == Some(true))
-}
-
 /// The decision for one hit.
 pub fn decide(visitor: VisitorSignals, without_consent: WithoutConsent) -> Verdict {
     match (visitor.opted_in, visitor.gpc, without_consent) {
@@ -363,8 +349,6 @@ pub fn decide(visitor: VisitorSignals, without_consent: WithoutConsent) -> Verdi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::domain::ConsentAction;
-    use std::collections::BTreeMap;
 
     fn hit(query: &str) -> TrackingHit {
         TrackingHit::parse(query).unwrap()
@@ -493,7 +477,7 @@ mod tests {
         assert!(is_bulk(b"  {\"requests\":[]}"));
         assert!(!is_bulk(b"idsite=1&rec=1"));
 
-        let code = |body: &[u8]| BulkRequest::parse(body).unwrap_err().code();
+        let code = |body: &[u8]| BulkRequest::parse(body).unwrap_err().code().as_str();
         assert_eq!(code(b"{not json"), "invalid_bulk_json");
         assert_eq!(
             code(br#"{"requests":"?idsite=1&rec=1"}"#),
@@ -528,55 +512,6 @@ mod tests {
         let without: serde_json::Value =
             serde_json::from_str(&BulkRequest::upstream_body(&hits, None)).unwrap();
         assert!(without.get("token_auth").is_none());
-    }
-
-    fn consent(analytics: Option<bool>) -> CurrentConsent {
-        let mut categories = BTreeMap::from([("necessary".to_owned(), true)]);
-        if let Some(granted) = analytics {
-            categories.insert("analytics".to_owned(), granted);
-        }
-        CurrentConsent {
-            policy_version: "2026-01".to_owned(),
-            categories,
-            event_id: "e".to_owned(),
-            decided_at: 0,
-            action: ConsentAction::Custom,
-        }
-    }
-
-    #[test]
-    fn only_a_standing_grant_counts() {
-        let granted = consent(Some(true));
-        assert!(consent_grants("analytics", Some(&granted), None));
-        let undecided_other = PromptReason::Undecided {
-            categories: vec!["marketing".to_owned()],
-        };
-        assert!(consent_grants(
-            "analytics",
-            Some(&granted),
-            Some(&undecided_other)
-        ));
-        assert!(!consent_grants(
-            "analytics",
-            Some(&granted),
-            Some(&PromptReason::Expired)
-        ));
-        assert!(!consent_grants(
-            "analytics",
-            Some(&granted),
-            Some(&PromptReason::NoticeChanged)
-        ));
-        assert!(!consent_grants(
-            "analytics",
-            Some(&consent(Some(false))),
-            None
-        ));
-        assert!(!consent_grants("analytics", Some(&consent(None)), None));
-        assert!(!consent_grants(
-            "analytics",
-            None,
-            Some(&PromptReason::NoChoice)
-        ));
     }
 
     #[test]

@@ -1,82 +1,33 @@
 //! The admin API (`/api/v1/admin/…`): bearer-token protected, off unless `admin_token` is set.
 
 use crate::error::ApiError;
-use crate::policies::{PublishError, Published};
+use crate::http::AdminAuth;
+use crate::metrics::Metrics;
+use crate::policies::{PolicyRegistry, Published};
+use crate::routes::limit_body;
 use crate::routes::policy::VersionInfo;
-use crate::startup::AppState;
-use axum::Json;
+use crate::state::AppState;
+use app::ErrorCode;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, OptionalFromRequestParts, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use http::StatusCode;
-use http::request::Parts;
-use secrecy::ExposeSecret;
-use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
-/// Proof that the request carried the admin token.
-#[derive(Debug, Clone, Copy)]
-pub struct AdminAuth;
+/// Largest policy file the admin API accepts: one with every language is larger than any
+/// visitor request.
+const MAX_POLICY_BYTES: usize = 1024 * 1024;
 
-fn presented_token(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-}
-
-/// Compares digests, so the time taken says nothing about how much of the token matched.
-fn token_matches(presented: &str, expected: &str) -> bool {
-    Sha256::digest(presented.as_bytes()) == Sha256::digest(expected.as_bytes())
-}
-
-impl FromRequestParts<AppState> for AdminAuth {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(expected) = &state.admin_token else {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "admin_disabled",
-                "the admin API is off: set admin_token to enable it",
-            ));
-        };
-        match presented_token(parts) {
-            None => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "send the admin token as Authorization: Bearer TOKEN",
-            )),
-            Some(token) if token_matches(token, expected.expose_secret()) => Ok(AdminAuth),
-            Some(_) => {
-                tracing::warn!(event = "admin_token_rejected", "wrong admin token");
-                Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_token",
-                    "the admin token is not valid",
-                ))
-            }
-        }
-    }
-}
-
-/// For endpoints open to visitors that admins may use more widely: no `Authorization`
-/// header means "not an admin"; a wrong token is still refused.
-impl OptionalFromRequestParts<AppState> for AdminAuth {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Option<Self>, ApiError> {
-        if presented_token(parts).is_none() {
-            return Ok(None);
-        }
-        <Self as FromRequestParts<AppState>>::from_request_parts(parts, state)
-            .await
-            .map(Some)
-    }
+pub fn router() -> Router<AppState> {
+    let routes = Router::new()
+        .route(
+            "/api/v1/admin/policies",
+            get(list_policies).post(publish_policy),
+        )
+        .route("/metrics", get(metrics));
+    limit_body(routes, MAX_POLICY_BYTES)
 }
 
 /// `material=true|false` (default false) from the query string.
@@ -90,8 +41,7 @@ fn material_flag(query: Option<&str>) -> Result<bool, ApiError> {
         let (key, value) = pair.split_once('=').unwrap_or((pair, "true"));
         if key != "material" {
             return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "unknown_parameter",
+                ErrorCode::UnknownParameter,
                 format!("unknown query parameter {key:?}; only \"material\" is accepted"),
             ));
         }
@@ -100,8 +50,7 @@ fn material_flag(query: Option<&str>) -> Result<bool, ApiError> {
             "false" | "0" => false,
             other => {
                 return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_parameter",
+                    ErrorCode::InvalidParameter,
                     format!("material must be true or false, not {other:?}"),
                 ));
             }
@@ -114,7 +63,7 @@ fn material_flag(query: Option<&str>) -> Result<bool, ApiError> {
 /// 201 for a new version, 200 when the same content is already published under it,
 /// 409 when different content is, 422 when the file is not a valid policy.
 pub async fn publish_policy(
-    State(state): State<AppState>,
+    State(policies): State<Arc<PolicyRegistry>>,
     _admin: AdminAuth,
     RawQuery(query): RawQuery,
     body: Bytes,
@@ -122,29 +71,11 @@ pub async fn publish_policy(
     let material = material_flag(query.as_deref())?;
     let source = std::str::from_utf8(&body).map_err(|_| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_encoding",
+            ErrorCode::InvalidEncoding,
             "the policy file must be UTF-8 text",
         )
     })?;
-    let published = state
-        .consent
-        .policies
-        .publish(source, material)
-        .await
-        .map_err(|err| match err {
-            PublishError::Invalid(invalid) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_policy",
-                invalid.to_string(),
-            ),
-            conflict @ PublishError::Conflict { .. } => ApiError::new(
-                StatusCode::CONFLICT,
-                "version_already_published",
-                conflict.to_string(),
-            ),
-            PublishError::Storage(storage) => ApiError::internal(storage),
-        })?;
+    let published = policies.publish(source, material).await?;
     let status = match published {
         Published::New(_) => StatusCode::CREATED,
         Published::Unchanged(_) => StatusCode::OK,
@@ -156,21 +87,21 @@ pub async fn publish_policy(
 
 /// `GET /api/v1/admin/policies`: every published version, oldest first.
 pub async fn list_policies(
-    State(state): State<AppState>,
+    State(policies): State<Arc<PolicyRegistry>>,
     _admin: AdminAuth,
 ) -> Json<Vec<VersionInfo>> {
-    let snapshot = state.consent.policies.current().await;
+    let snapshot = policies.current().await;
     Json(snapshot.records().map(VersionInfo::from).collect())
 }
 
 /// `GET /metrics`: the operator's counters (the Matomo gate's so far), for Prometheus.
-pub async fn metrics(_: AdminAuth, State(state): State<AppState>) -> Response {
+pub async fn metrics(_: AdminAuth, State(metrics): State<Arc<Metrics>>) -> Response {
     (
         [(
             http::header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.encode(),
+        metrics.encode(),
     )
         .into_response()
 }
@@ -187,11 +118,5 @@ mod tests {
         assert!(!material_flag(Some("material=0")).unwrap());
         assert!(material_flag(Some("material=yes")).is_err());
         assert!(material_flag(Some("materiel=true")).is_err());
-    }
-
-    #[test]
-    fn token_comparison() {
-        assert!(token_matches("secret-admin-token", "secret-admin-token"));
-        assert!(!token_matches("secret-admin-tokeX", "secret-admin-token"));
     }
 }

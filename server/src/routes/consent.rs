@@ -1,16 +1,39 @@
 //! `/api/v1/consent`: the visitor's decision as JSON for other clients, and its receipt.
 
 use crate::error::{ApiError, AppJson};
-use crate::routes::admin::AdminAuth;
-use crate::service::RequestContext;
-use crate::startup::AppState;
-use crate::visitor::Visitor;
-use app::domain::{ConsentRequest, ConsentSource, CurrentConsent, PromptReason, StorageKey};
-use axum::Json;
+use crate::http::{AdminAuth, PublicBase, Visitor, ensure_ssaid};
+use crate::routes::with_cookies;
+use crate::service::{ConsentService, RequestContext};
+use crate::state::AppState;
+use app::ErrorCode;
+use app::domain::{
+    ConsentAction, ConsentRequest, ConsentSource, CurrentConsent, PromptReason, StorageKey,
+};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, StatusCode};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use http::StatusCode;
 use serde::Serialize;
+use std::sync::Arc;
+
+/// The JSON API. It knows the visitor by SSAID, like the pages.
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/consent", get(get_consent).post(post_consent))
+        .route("/api/v1/consent/{id}/receipt", get(get_receipt))
+        .route("/api/{*rest}", any(api_not_found))
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                "this endpoint does not accept that method",
+            )
+        })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ensure_ssaid,
+        ))
+}
 
 #[derive(Debug, Serialize)]
 pub struct ConsentResponse {
@@ -26,27 +49,11 @@ pub struct ConsentResponse {
     pub clear_storage: Vec<StorageKey>,
 }
 
-/// The response with `Set-Cookie` headers appended.
-pub fn with_cookies(mut response: Response, cookies: Vec<http::HeaderValue>) -> Response {
-    for cookie in cookies {
-        response
-            .headers_mut()
-            .append(http::header::SET_COOKIE, cookie);
-    }
-    response
-}
-
 pub async fn get_consent(
-    State(state): State<AppState>,
+    State(consent): State<Arc<ConsentService>>,
     context: RequestContext,
-    uri: http::Uri,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let language = app::domain::language::from_request(&uri, &headers);
-    let status = state
-        .consent
-        .status_for(&headers, language, Some(&context))
-        .await?;
+    let status = consent.status(&context).await?;
     let body = ConsentResponse {
         policy_version: status.value.policy.version.clone(),
         needs_prompt: status.value.needs_prompt(),
@@ -58,22 +65,18 @@ pub async fn get_consent(
 }
 
 pub async fn post_consent(
-    State(state): State<AppState>,
+    State(consent): State<Arc<ConsentService>>,
     context: RequestContext,
-    headers: HeaderMap,
     AppJson(request): AppJson<ConsentRequest>,
 ) -> Result<Response, ApiError> {
-    let source = if request.action == app::domain::ConsentAction::Gpc {
+    let source = if request.action == ConsentAction::Gpc {
         ConsentSource::Gpc
     } else {
         ConsentSource::Api
     };
-    let recorded = state
-        .consent
-        .record_for(&context, request, source, &headers)
-        .await?;
+    let recorded = consent.record(&context, request, source).await?;
     let body = ConsentResponse {
-        policy_version: state.consent.policy_version(),
+        policy_version: consent.policy_version(),
         consent: Some(recorded.value.consent),
         needs_prompt: false,
         prompt: None,
@@ -88,30 +91,25 @@ pub async fn post_consent(
 /// `GET /api/v1/consent/{id}/receipt`: the signed receipt of one decision, for the visitor who
 /// made it or an admin; anyone else gets 404, as for an unknown id.
 pub async fn get_receipt(
-    State(state): State<AppState>,
+    State(consent): State<Arc<ConsentService>>,
     visitor: Visitor,
     admin: Option<AdminAuth>,
-    headers: HeaderMap,
+    PublicBase(base): PublicBase,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_consent_id",
+            ErrorCode::InvalidConsentId,
             format!("{id:?} is not a consent id (a UUID)"),
         )
     })?;
-    let requester = admin.is_none().then(|| visitor.ssaid.as_str());
-    let base_url = crate::routes::base_url(&headers);
-    let receipt = state
-        .consent
-        .receipt(id, requester, &base_url)
-        .await
-        .map_err(ApiError::internal)?
+    let requester = admin.is_none().then_some(&visitor.ssaid);
+    let receipt = consent
+        .receipt(id, requester, &base)
+        .await?
         .ok_or_else(|| {
             ApiError::new(
-                StatusCode::NOT_FOUND,
-                "consent_not_found",
+                ErrorCode::ConsentNotFound,
                 "no consent record with this id belongs to you",
             )
         })?;
@@ -125,5 +123,5 @@ pub async fn get_receipt(
 }
 
 pub async fn api_not_found() -> ApiError {
-    ApiError::not_found()
+    ApiError::new(ErrorCode::NotFound, "no such API endpoint")
 }

@@ -1,21 +1,24 @@
-use crate::error::ApiError;
-use crate::startup::AppState;
-use axum::Json;
-use axum::extract::State;
-use http::StatusCode;
-use serde_json::{Value, json};
+//! `/healthz`, for load balancers.
 
-/// Liveness and storage reachability, for load balancers.
-pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    match state.storage.ping().await {
-        Ok(()) => Ok(Json(json!({ "status": "ok" }))),
-        Err(err) => {
-            tracing::error!(error = %err, "health check: storage unreachable");
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
-                "storage is unreachable",
-            ))
-        }
-    }
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::storage::Storage;
+use app::ErrorCode;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// No visitor identity: no SSAID is issued to health checks.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/healthz", get(healthz))
+}
+
+/// Liveness and storage reachability.
+pub async fn healthz(State(storage): State<Arc<dyn Storage>>) -> Result<Json<Value>, ApiError> {
+    storage.ping().await.map_err(|err| {
+        ApiError::new(ErrorCode::StorageUnavailable, "storage is unreachable").caused_by(err)
+    })?;
+    Ok(Json(json!({ "status": "ok" })))
 }

@@ -4,15 +4,27 @@
 
 use crate::domain::tracking::{BulkRequest, HitError, TrackingHit, VisitorSignals, is_bulk};
 use crate::error::ApiError;
-use crate::matomo::{Shape, VisitorHeaders};
-use crate::routes::embed::check_origin;
-use crate::service::{ClientIp, gpc_requested};
-use crate::startup::AppState;
+use crate::http::{HitSender, check_origin};
+use crate::matomo::Shape;
+use crate::routes::{embed, limit_body};
+use crate::state::AppState;
+use app::ErrorCode;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use http::{HeaderMap, Method, StatusCode, header};
 use serde_json::json;
+
+/// Matomo's tracker posts bulk requests larger than any consent request, hence its own body
+/// limit; no SSAID is issued to a tracking request.
+pub fn router(state: &AppState, max_body_bytes: usize) -> Router<AppState> {
+    let routes = Router::new()
+        .route("/matomo.php", get(track).post(track))
+        .route("/piwik.php", get(track).post(track));
+    limit_body(routes, max_body_bytes).layer(embed::cors(state))
+}
 
 /// Matomo's 1×1 transparent GIF.
 const TRANSPARENT_GIF: [u8; 43] = [
@@ -30,7 +42,7 @@ struct Parsed {
 
 pub async fn track(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
+    sender: HitSender,
     method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -38,36 +50,26 @@ pub async fn track(
 ) -> Result<Response, ApiError> {
     let Some(gate) = state.matomo.as_deref() else {
         return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "matomo_gate_disabled",
+            ErrorCode::MatomoGateDisabled,
             "the Matomo gate is off: set matomo.upstream_url to enable it",
         ));
     };
     // Image requests name no origin; a cross-origin XHR or beacon must come from a ZecCloud site.
-    check_origin(&state, &headers, false).inspect_err(|_| {
-        gate.metrics().rejected("origin_not_allowed");
+    check_origin(&state.edge, &headers, false).inspect_err(|err| {
+        gate.metrics().rejected(err.code().as_str());
     })?;
-    let parsed = parse(&method, query.as_deref(), &body).map_err(|err| {
-        gate.metrics().rejected(err.code());
-        ApiError::new(StatusCode::BAD_REQUEST, err.code(), err.to_string())
+    let parsed = parse(&method, query.as_deref(), &body).inspect_err(|err| {
+        gate.metrics().rejected(err.code().as_str());
     })?;
 
     let signals = VisitorSignals {
-        opted_in: state.consent.grants(&headers, gate.category()).await,
-        gpc: gpc_requested(&headers),
+        opted_in: state
+            .consent
+            .grants(sender.consent.as_ref(), gate.category())
+            .await,
+        gpc: sender.gpc,
     };
-    let header_text = |name| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let visitor = VisitorHeaders {
-        user_agent: header_text(header::USER_AGENT),
-        accept_language: header_text(header::ACCEPT_LANGUAGE),
-        ip,
-    };
-    let admitted = gate.admit(&parsed.hits, signals, &visitor);
+    let admitted = gate.admit(&parsed.hits, signals, &sender.headers);
     gate.dispatch(parsed.shape, admitted);
     Ok(answer(&parsed))
 }

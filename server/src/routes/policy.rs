@@ -1,15 +1,26 @@
 //! The published policy as JSON: the identifier registry of notice §06 and the version history.
 
 use crate::domain::PolicyRecord;
-use crate::error::ApiError;
+use crate::error::{ApiError, AppQuery};
 use crate::policies::PublishedPolicy;
-use crate::startup::AppState;
+use crate::service::ConsentService;
+use crate::state::AppState;
+use app::ErrorCode;
 use app::domain::PolicyView;
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use http::StatusCode;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Policy documents need no visitor identity: no SSAID is issued for them.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/api/v1/policy", get(current_policy))
+        .route("/api/v1/policy/{version}", get(policy_version))
+}
 
 /// A published version's identity.
 #[derive(Debug, Serialize)]
@@ -26,7 +37,7 @@ pub struct VersionInfo {
 impl From<&PolicyRecord> for VersionInfo {
     fn from(record: &PolicyRecord) -> Self {
         Self {
-            version: record.version.clone(),
+            version: record.version.to_string(),
             hash: record.hash.clone(),
             material: record.material,
             published_at: record.published_at,
@@ -49,54 +60,51 @@ pub struct LanguageQuery {
     pub lang: Option<String>,
 }
 
-fn document(state: &AppState, published: &PublishedPolicy, lang: Option<&str>) -> PolicyDocument {
+fn document(
+    consent: &ConsentService,
+    published: &PublishedPolicy,
+    lang: Option<&str>,
+) -> PolicyDocument {
     let policy = &published.policy;
     PolicyDocument {
         published: VersionInfo::from(&published.record),
         view: policy.view(
             lang.unwrap_or(&policy.default_language),
-            state.consent.cookies.consent_domain.as_deref(),
+            consent.cookies.consent_domain.as_deref(),
         ),
     }
 }
 
-fn language(
-    query: Result<Query<LanguageQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Option<String>, ApiError> {
-    query
-        .map(|Query(q)| q.lang)
-        .map_err(|err| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", err.body_text()))
-}
-
 /// `GET /api/v1/policy[?lang=ja]`: the current version.
 pub async fn current_policy(
-    State(state): State<AppState>,
-    query: Result<Query<LanguageQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<PolicyDocument>, ApiError> {
-    let lang = language(query)?;
-    let snapshot = state.consent.policies.current().await;
-    Ok(Json(document(&state, snapshot.current(), lang.as_deref())))
+    State(consent): State<Arc<ConsentService>>,
+    AppQuery(query): AppQuery<LanguageQuery>,
+) -> Json<PolicyDocument> {
+    let snapshot = consent.policies.current().await;
+    Json(document(
+        &consent,
+        snapshot.current(),
+        query.lang.as_deref(),
+    ))
 }
 
 /// `GET /api/v1/policy/{version}`: any published version, for audits.
 pub async fn policy_version(
-    State(state): State<AppState>,
+    State(consent): State<Arc<ConsentService>>,
     Path(version): Path<String>,
-    query: Result<Query<LanguageQuery>, axum::extract::rejection::QueryRejection>,
+    AppQuery(query): AppQuery<LanguageQuery>,
 ) -> Result<Json<PolicyDocument>, ApiError> {
-    let lang = language(query)?;
-    let snapshot = state.consent.policies.current().await;
+    let snapshot = consent.policies.current().await;
     let published = snapshot.find(&version).ok_or_else(|| {
         ApiError::new(
-            StatusCode::NOT_FOUND,
-            "policy_version_not_found",
+            ErrorCode::PolicyVersionNotFound,
             format!("policy version {version:?} has not been published"),
         )
     })?;
-    Ok(Json(document(&state, published, lang.as_deref())))
+    Ok(Json(document(&consent, published, query.lang.as_deref())))
 }
 
 /// `GET /.well-known/jwks.json`: the public key that verifies consent receipts.
-pub async fn jwks(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(state.consent.receipts.jwks())
+pub async fn jwks(State(consent): State<Arc<ConsentService>>) -> Json<serde_json::Value> {
+    Json(consent.receipts.jwks())
 }

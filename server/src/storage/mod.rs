@@ -1,13 +1,16 @@
-//! One storage interface, one file per engine: SQLite (embedded default) and PostgreSQL.
+//! One storage interface and one implementation of it ([`sql`]), written once for both engines:
+//! SQLite (the embedded default) and PostgreSQL. The engine files hold only what differs: how
+//! to connect, the migrations, and the type of event ids.
 
 mod postgres;
+mod sql;
 mod sqlite;
 
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
 
-use crate::domain::{PolicyRecord, PublishOutcome, TerminalType};
-use app::domain::{ConsentAction, ConsentSource};
+use crate::domain::{PolicyRecord, PublishOutcome, Ssaid, TerminalType};
+use app::domain::{ConsentAction, ConsentSource, PolicyVersion};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,7 +18,7 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SsaidRecord {
-    pub ssaid: String,
+    pub ssaid: Ssaid,
     pub issued_at: DateTime<Utc>,
     pub terminal_type: TerminalType,
 }
@@ -24,8 +27,8 @@ pub struct SsaidRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentEvent {
     pub id: Uuid,
-    pub ssaid: String,
-    pub policy_version: String,
+    pub ssaid: Ssaid,
+    pub policy_version: PolicyVersion,
     pub categories: BTreeMap<String, bool>,
     pub action: ConsentAction,
     pub source: ConsentSource,
@@ -61,24 +64,14 @@ pub trait Storage: Send + Sync + 'static {
     async fn migrate(&self) -> Result<(), StorageError>;
     async fn ping(&self) -> Result<(), StorageError>;
     async fn insert_ssaid(&self, record: &SsaidRecord) -> Result<(), StorageError>;
-    async fn find_ssaid(&self, ssaid: &str) -> Result<Option<SsaidRecord>, StorageError>;
     async fn insert_consent_event(&self, event: &ConsentEvent) -> Result<(), StorageError>;
     async fn find_consent_event(&self, id: Uuid) -> Result<Option<ConsentEvent>, StorageError>;
     /// All decisions of one SSAID, oldest first.
-    async fn consent_events_for(&self, ssaid: &str) -> Result<Vec<ConsentEvent>, StorageError>;
+    async fn consent_events_for(&self, ssaid: &Ssaid) -> Result<Vec<ConsentEvent>, StorageError>;
     /// Stores a policy version unless its version id is taken; a taken id is never changed.
     async fn publish_policy(&self, record: &PolicyRecord) -> Result<PublishOutcome, StorageError>;
     /// Every published version, oldest first; the last one is current.
     async fn policy_versions(&self) -> Result<Vec<PolicyRecord>, StorageError>;
-}
-
-/// What `publish_policy` answers once the insert found the version id taken.
-fn outcome_for_existing(record: &PolicyRecord, existing: PolicyRecord) -> PublishOutcome {
-    if existing.hash == record.hash {
-        PublishOutcome::AlreadyPublished(existing)
-    } else {
-        PublishOutcome::Conflict(existing)
-    }
 }
 
 /// Opens the engine the URL names and applies its migrations.
@@ -92,25 +85,4 @@ pub async fn connect(database_url: &str) -> Result<Arc<dyn Storage>, StorageErro
     };
     storage.migrate().await?;
     Ok(storage)
-}
-
-/// Text columns shared by both engines; an unknown value means the row was not written by us.
-fn parse_column<T>(
-    column: &str,
-    raw: &str,
-    parse: impl FnOnce(&str) -> Option<T>,
-) -> Result<T, StorageError> {
-    parse(raw).ok_or_else(|| StorageError::Corrupt(format!("unknown {column} {raw:?}")))
-}
-
-fn parse_action(raw: &str) -> Result<ConsentAction, StorageError> {
-    parse_column("action", raw, ConsentAction::parse)
-}
-
-fn parse_source(raw: &str) -> Result<ConsentSource, StorageError> {
-    parse_column("source", raw, ConsentSource::parse)
-}
-
-fn parse_terminal(raw: &str) -> Result<TerminalType, StorageError> {
-    parse_column("terminal type", raw, TerminalType::parse)
 }

@@ -1,10 +1,9 @@
 //! The embed for other ZecCloud sites: loader, fragments, CORS allowlist and decisions.
 //! Run against SQLite and PostgreSQL alike.
 
-mod common;
-
+use crate::common::*;
+use crate::on_both_engines;
 use app::domain::ConsentSource;
-use common::*;
 
 on_both_engines![
     loader_is_small_cached_and_carries_the_policy,

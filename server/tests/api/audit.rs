@@ -1,10 +1,9 @@
 //! Consent that stands up in an audit: published policy versions, proof in every event,
 //! receipts, withdrawal, GPC and expiry. Run against SQLite and PostgreSQL alike.
 
-mod common;
-
+use crate::common::*;
+use crate::on_both_engines;
 use app::domain::{ConsentAction, ConsentSource};
-use common::*;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use server::domain::claims::{CONSENT_AUDIENCE, ISSUER};
 use server::domain::{ConsentClaims, TerminalType};

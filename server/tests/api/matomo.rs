@@ -1,11 +1,10 @@
 //! The Matomo gate against a recording HTTP server standing in for Matomo: exactly what is
 //! forwarded for each request shape, and that nothing leaves without consent.
 
-mod common;
-
-use common::{
+use crate::common::{
     ADMIN_TOKEN, CHROME_DESKTOP, Engine, POLICY_VERSION, TestApp, set_cookie, spawn_with,
 };
+use crate::on_both_engines;
 use secrecy::SecretString;
 use server::config::Settings;
 use server::domain::tracking::{IDENTIFIER_PARAMS, WithoutConsent};
@@ -465,7 +464,10 @@ async fn consent_before_a_material_change_no_longer_counts(engine: Engine) {
     let cookies = gate.visitor(true).await;
     let response = gate
         .app
-        .publish(&common::policy_version_of_default("2026-12-01"), true)
+        .publish(
+            &crate::common::policy_version_of_default("2026-12-01"),
+            true,
+        )
         .await;
     assert_eq!(response.status(), 201);
     gate.track_get("idsite=1&rec=1", &cookies)

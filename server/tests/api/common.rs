@@ -5,6 +5,7 @@
 use base64::Engine as _;
 use secrecy::SecretString;
 use server::config::Settings;
+use server::domain::{Ssaid, TerminalType};
 use server::startup::Application;
 use server::storage::{self, ConsentEvent, Storage};
 use server::tokens::TokenSigner;
@@ -210,6 +211,38 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The stored SSAID record (issue time and terminal type), read from the database
+    /// directly: the service itself never looks one up.
+    pub async fn ssaid_record(
+        &self,
+        ssaid: &Ssaid,
+    ) -> Option<(chrono::DateTime<chrono::Utc>, TerminalType)> {
+        let sql = "SELECT issued_at, terminal_type FROM ssaids WHERE ssaid = $1";
+        let row: Option<(chrono::DateTime<chrono::Utc>, String)> = match self.engine {
+            Engine::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.database_url)
+                    .await
+                    .unwrap();
+                sqlx::query_as(sql)
+                    .bind(ssaid.as_str())
+                    .fetch_optional(&mut conn)
+                    .await
+                    .unwrap()
+            }
+            Engine::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.database_url)
+                    .await
+                    .unwrap();
+                sqlx::query_as(sql)
+                    .bind(ssaid.as_str())
+                    .fetch_optional(&mut conn)
+                    .await
+                    .unwrap()
+            }
+        };
+        row.map(|(issued_at, terminal)| (issued_at, TerminalType::parse(&terminal).unwrap()))
+    }
+
     pub async fn events_of(&self, ssaid_token: &str) -> Vec<ConsentEvent> {
         let ssaid = ssaid_of(&self.tokens, ssaid_token);
         self.storage.consent_events_for(&ssaid).await.unwrap()
@@ -252,8 +285,8 @@ pub fn set_cookie_header(response: &reqwest::Response, name: &str) -> Option<Str
         .find(|v| v.starts_with(&format!("{name}=")))
 }
 
-pub fn ssaid_of(tokens: &TokenSigner, token: &str) -> String {
+pub fn ssaid_of(tokens: &TokenSigner, token: &str) -> Ssaid {
     let claims: server::domain::SsaidClaims =
         tokens.verify(token, "zc_ssaid").expect("valid SSAID token");
-    claims.sub.as_str().to_owned()
+    claims.sub
 }

@@ -4,7 +4,7 @@ use crate::cookies::{self, SSAID_COOKIE};
 use crate::domain::claims::SSAID_AUDIENCE;
 use crate::domain::{Ssaid, SsaidClaims, TerminalType};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::SsaidRecord;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::middleware::Next;
@@ -38,7 +38,11 @@ pub async fn ensure_ssaid(
 ) -> Response {
     let presented = cookies::read(request.headers(), SSAID_COOKIE);
     if let Some(token) = &presented {
-        match state.tokens.verify::<SsaidClaims>(token, SSAID_AUDIENCE) {
+        match state
+            .consent
+            .tokens
+            .verify::<SsaidClaims>(token, SSAID_AUDIENCE)
+        {
             Ok(claims) => {
                 request
                     .extensions_mut()
@@ -55,28 +59,29 @@ pub async fn ensure_ssaid(
         .headers()
         .get(http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    let now = crate::service::now();
+    let consent = &state.consent;
+    let now = consent.clock.now();
     let ssaid = Ssaid::from_random_bytes(rand::random());
     let record = SsaidRecord {
-        ssaid: ssaid.as_str().to_owned(),
+        ssaid: ssaid.clone(),
         issued_at: now,
         terminal_type: TerminalType::from_user_agent(user_agent),
     };
-    if let Err(err) = state.storage.insert_ssaid(&record).await {
+    if let Err(err) = consent.storage.insert_ssaid(&record).await {
         return ApiError::internal(err).into_response();
     }
     tracing::debug!(
         event = "ssaid_issued",
         terminal_type = record.terminal_type.as_str()
     );
-    let lifetime = i64::try_from(state.cookies.ssaid_lifetime.as_secs()).unwrap_or(i64::MAX);
-    let token = state
+    let lifetime = i64::try_from(consent.cookies.ssaid_lifetime.as_secs()).unwrap_or(i64::MAX);
+    let token = consent
         .tokens
         .sign(&SsaidClaims::new(ssaid.clone(), now.timestamp(), lifetime));
     request.extensions_mut().insert(Visitor { ssaid });
     let mut response = next.run(request).await;
     response
         .headers_mut()
-        .append(http::header::SET_COOKIE, state.cookies.ssaid(token));
+        .append(http::header::SET_COOKIE, consent.cookies.ssaid(token));
     response
 }

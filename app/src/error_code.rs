@@ -1,0 +1,115 @@
+//! The service's one error vocabulary: every machine-readable code an answer can carry, with
+//! its HTTP status. The JSON API, the embed routes, the Matomo gate and the banner's server
+//! functions all answer from this table, and a test checks the README's error table against it.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal, $status:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &[Self] = &[$(Self::$variant),*];
+
+            /// The code as clients see it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)*
+                }
+            }
+
+            /// The HTTP status every answer with this code has.
+            pub fn status(self) -> u16 {
+                match self {
+                    $(Self::$variant => $status,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // The request itself.
+    /// The body is not JSON.
+    MalformedJson = "malformed_json", 400;
+    /// JSON of the wrong shape.
+    InvalidBody = "invalid_body", 422;
+    UnsupportedMediaType = "unsupported_media_type", 415;
+    PayloadTooLarge = "payload_too_large", 413;
+    /// Any other malformed request.
+    BadRequest = "bad_request", 400;
+    InvalidQuery = "invalid_query", 400;
+    UnknownParameter = "unknown_parameter", 400;
+    InvalidParameter = "invalid_parameter", 400;
+    /// A body that is not UTF-8 text.
+    InvalidEncoding = "invalid_encoding", 400;
+    MissingField = "missing_field", 400;
+    UnknownField = "unknown_field", 400;
+    InvalidAction = "invalid_action", 400;
+    InvalidVia = "invalid_via", 400;
+    InvalidConsentId = "invalid_consent_id", 400;
+    MethodNotAllowed = "method_not_allowed", 405;
+    Timeout = "timeout", 408;
+
+    // Decisions checked against the policy.
+    UnknownCategory = "unknown_category", 422;
+    MissingCategory = "missing_category", 422;
+    NecessaryRefused = "necessary_refused", 422;
+    ContradictsAction = "contradicts_action", 422;
+    GpcWithCategories = "gpc_with_categories", 422;
+    /// The decision was made on a version that is no longer current (or never was).
+    StalePolicyVersion = "stale_policy_version", 409;
+
+    // What is asked for does not exist, or not for this requester.
+    NotFound = "not_found", 404;
+    ConsentNotFound = "consent_not_found", 404;
+    PolicyVersionNotFound = "policy_version_not_found", 404;
+
+    // Who may ask.
+    Unauthorized = "unauthorized", 401;
+    InvalidToken = "invalid_token", 401;
+    AdminDisabled = "admin_disabled", 404;
+    OriginNotAllowed = "origin_not_allowed", 403;
+
+    // Publishing policies.
+    InvalidPolicy = "invalid_policy", 422;
+    VersionAlreadyPublished = "version_already_published", 409;
+
+    // The Matomo gate.
+    InvalidTrackingRequest = "invalid_tracking_request", 400;
+    InvalidBulkJson = "invalid_bulk_json", 400;
+    InvalidBulkRequest = "invalid_bulk_request", 400;
+    MatomoGateDisabled = "matomo_gate_disabled", 404;
+
+    // The service's own failures: details are logged, never answered.
+    StorageUnavailable = "storage_unavailable", 503;
+    Internal = "internal", 500;
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_serialise_as_themselves() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "{code} twice");
+            assert_eq!(
+                serde_json::to_string(code).unwrap(),
+                format!("\"{}\"", code.as_str())
+            );
+            assert!((400..600).contains(&code.status()), "{code}");
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Who may use the admin API: the bearer `admin_token`, compared without timing leaks.
+
+use crate::error::ApiError;
+use crate::state::Edge;
+use app::ErrorCode;
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use http::request::Parts;
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// Proof that the request carried the admin token.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminAuth;
+
+fn presented_token(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// Compares digests, so the time taken says nothing about how much of the token matched.
+fn token_matches(presented: &str, expected: &str) -> bool {
+    Sha256::digest(presented.as_bytes()) == Sha256::digest(expected.as_bytes())
+}
+
+impl<S> FromRequestParts<S> for AdminAuth
+where
+    S: Send + Sync,
+    Arc<Edge>: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let edge = Arc::<Edge>::from_ref(state);
+        let Some(expected) = &edge.admin_token else {
+            return Err(ApiError::new(
+                ErrorCode::AdminDisabled,
+                "the admin API is off: set admin_token to enable it",
+            ));
+        };
+        match presented_token(parts) {
+            None => Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "send the admin token as Authorization: Bearer TOKEN",
+            )),
+            Some(token) if token_matches(token, expected.expose_secret()) => Ok(AdminAuth),
+            Some(_) => {
+                tracing::warn!(event = "admin_token_rejected", "wrong admin token");
+                Err(ApiError::new(
+                    ErrorCode::InvalidToken,
+                    "the admin token is not valid",
+                ))
+            }
+        }
+    }
+}
+
+/// For endpoints open to visitors that admins may use more widely: no `Authorization`
+/// header means "not an admin"; a wrong token is still refused.
+impl<S> OptionalFromRequestParts<S> for AdminAuth
+where
+    S: Send + Sync,
+    Arc<Edge>: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, ApiError> {
+        if presented_token(parts).is_none() {
+            return Ok(None);
+        }
+        <Self as FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_comparison() {
+        assert!(token_matches("secret-admin-token", "secret-admin-token"));
+        assert!(!token_matches("secret-admin-tokeX", "secret-admin-token"));
+    }
+}

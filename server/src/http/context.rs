@@ -1,0 +1,189 @@
+//! Extractors that read what the consent core needs from a request, once.
+
+use super::{header_text, language, public_base_url};
+use crate::cookies::{self, CONSENT_COOKIE};
+use crate::domain::ConsentClaims;
+use crate::domain::claims::CONSENT_AUDIENCE;
+use crate::http::Visitor;
+use crate::matomo::VisitorHeaders;
+use crate::service::RequestContext;
+use crate::state::Edge;
+use crate::tokens::TokenSigner;
+use app::domain::CurrentConsent;
+use app::domain::language::LANGUAGE_COOKIE;
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
+use http::HeaderMap;
+use http::request::Parts;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+impl RequestContext {
+    /// Everything the consent core may need, read from the request as the edge settings say.
+    pub fn read(parts: &Parts, edge: &Edge, tokens: &TokenSigner) -> Self {
+        let headers = &parts.headers;
+        Self {
+            visitor: parts
+                .extensions
+                .get::<Visitor>()
+                .map(|visitor| visitor.ssaid.clone()),
+            consent: trusted_consent(headers, tokens),
+            language: language::of_request(&parts.uri, headers),
+            chosen_language: language::explicit_choice(&parts.uri),
+            remembered_language: cookies::read(headers, LANGUAGE_COOKIE),
+            gpc: gpc_requested(headers),
+            network: client_ip(parts, edge.trust_forwarded_for),
+            user_agent: header_text(headers, http::header::USER_AGENT).map(str::to_owned),
+            cookie_names: cookies::names(headers),
+            origin: header_text(headers, http::header::ORIGIN).map(str::to_owned),
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for RequestContext
+where
+    S: Send + Sync,
+    Arc<Edge>: FromRef<S>,
+    Arc<TokenSigner>: FromRef<S>,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        let edge = Arc::<Edge>::from_ref(state);
+        let tokens = Arc::<TokenSigner>::from_ref(state);
+        Ok(Self::read(parts, &edge, &tokens))
+    }
+}
+
+/// The standing decision of a consent cookie we signed; any other cookie is ignored (and
+/// logged), so the visitor is asked again.
+pub fn trusted_consent(headers: &HeaderMap, tokens: &TokenSigner) -> Option<CurrentConsent> {
+    let token = cookies::read(headers, CONSENT_COOKIE)?;
+    match tokens.verify::<ConsentClaims>(&token, CONSENT_AUDIENCE) {
+        Ok(claims) => Some(claims.into_current()),
+        Err(reason) => {
+            tracing::info!(event = "consent_cookie_rejected", %reason, "ignoring untrusted consent cookie");
+            None
+        }
+    }
+}
+
+/// `Sec-GPC: 1`: the browser's Global Privacy Control signal.
+fn gpc_requested(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-gpc")
+        .is_some_and(|value| value.as_bytes().trim_ascii() == b"1")
+}
+
+/// The visitor's address: the first `X-Forwarded-For` entry behind a trusted proxy, else the
+/// connection's peer (when the server was started with connect info).
+fn client_ip(parts: &Parts, trust_forwarded_for: bool) -> Option<IpAddr> {
+    let forwarded = trust_forwarded_for
+        .then(|| {
+            header_text(&parts.headers, "x-forwarded-for")
+                .and_then(|v| v.split(',').next())
+                .and_then(|first| first.trim().parse::<IpAddr>().ok())
+        })
+        .flatten();
+    forwarded.or_else(|| {
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip())
+    })
+}
+
+/// The sender of a tracking hit, as the Matomo gate needs it: the trusted consent, GPC, and
+/// what a forward may carry of the visitor's request.
+pub struct HitSender {
+    pub consent: Option<CurrentConsent>,
+    pub gpc: bool,
+    pub headers: VisitorHeaders,
+}
+
+impl<S> FromRequestParts<S> for HitSender
+where
+    S: Send + Sync,
+    Arc<Edge>: FromRef<S>,
+    Arc<TokenSigner>: FromRef<S>,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        let edge = Arc::<Edge>::from_ref(state);
+        let tokens = Arc::<TokenSigner>::from_ref(state);
+        let text = |name| header_text(&parts.headers, name).map(str::to_owned);
+        Ok(Self {
+            consent: trusted_consent(&parts.headers, &tokens),
+            gpc: gpc_requested(&parts.headers),
+            headers: VisitorHeaders {
+                user_agent: text(http::header::USER_AGENT),
+                accept_language: text(http::header::ACCEPT_LANGUAGE),
+                ip: client_ip(parts, edge.trust_forwarded_for),
+            },
+        })
+    }
+}
+
+/// The service's public base URL for this request (see [`public_base_url`]).
+#[derive(Debug, Clone)]
+pub struct PublicBase(pub String);
+
+impl<S> FromRequestParts<S> for PublicBase
+where
+    S: Send + Sync,
+    Arc<Edge>: FromRef<S>,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        let edge = Arc::<Edge>::from_ref(state);
+        Ok(Self(public_base_url(&edge, &parts.headers)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(headers: &[(&str, &str)], peer: Option<&str>) -> Parts {
+        let mut request = http::Request::builder().uri("/");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let (mut parts, ()) = request.body(()).unwrap().into_parts();
+        if let Some(peer) = peer {
+            parts
+                .extensions
+                .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        }
+        parts
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let request = parts(
+            &[("x-forwarded-for", "203.0.113.9, 10.0.0.1")],
+            Some("10.0.0.2:5000"),
+        );
+        assert_eq!(
+            client_ip(&request, true),
+            Some("203.0.113.9".parse().unwrap())
+        );
+        assert_eq!(
+            client_ip(&request, false),
+            Some("10.0.0.2".parse().unwrap())
+        );
+        let garbage = parts(&[("x-forwarded-for", "nonsense")], Some("10.0.0.2:5000"));
+        assert_eq!(client_ip(&garbage, true), Some("10.0.0.2".parse().unwrap()));
+        assert_eq!(client_ip(&parts(&[], None), true), None);
+    }
+
+    #[test]
+    fn gpc_is_exactly_one() {
+        assert!(gpc_requested(&parts(&[("sec-gpc", "1")], None).headers));
+        assert!(gpc_requested(&parts(&[("sec-gpc", " 1 ")], None).headers));
+        assert!(!gpc_requested(&parts(&[("sec-gpc", "0")], None).headers));
+        assert!(!gpc_requested(&parts(&[], None).headers));
+    }
+}

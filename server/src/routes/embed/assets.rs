@@ -1,0 +1,125 @@
+//! `/embed.js` and `/embed/style.HASH.css`.
+
+use crate::embed_assets::EmbedAssets;
+use crate::error::ApiError;
+use crate::http::PublicBase;
+use crate::policies::PolicyRegistry;
+use app::ErrorCode;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use leptos::config::LeptosOptions;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// What the loader needs to decide alone whether a returning visitor's cookie still holds.
+#[derive(Debug, Serialize)]
+struct LoaderConfig<'a> {
+    base: &'a str,
+    current: &'a str,
+    /// Versions a choice may have been made on without being asked again: the latest material
+    /// version and every one published after it.
+    versions: Vec<&'a str>,
+    /// The optional categories: one missing from the cookie means "ask".
+    categories: Vec<&'a str>,
+}
+
+/// `GET /embed.js`: short cache and an ETag, since it carries the current policy version.
+pub async fn loader(
+    State(policies): State<Arc<PolicyRegistry>>,
+    State(assets): State<Arc<EmbedAssets>>,
+    PublicBase(base): PublicBase,
+    headers: HeaderMap,
+) -> Response {
+    let snapshot = policies.current().await;
+    let history = snapshot.history();
+    let since_material = history
+        .iter()
+        .rposition(|published| published.material)
+        .unwrap_or(0);
+    let current = snapshot.current();
+    let config = LoaderConfig {
+        base: &base,
+        current: current.record.version.as_str(),
+        versions: history[since_material..]
+            .iter()
+            .map(|published| published.version.as_str())
+            .collect(),
+        categories: current
+            .policy
+            .categories
+            .iter()
+            .filter(|category| !category.required())
+            .map(|category| category.id.as_str())
+            .collect(),
+    };
+    let config = serde_json::to_string(&config).expect("loader config serialises");
+    let loader = assets.loader(config);
+
+    let mut response = if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == loader.etag.as_bytes())
+    {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let accepts = headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let (body, encoding) = if accepts.contains("br") {
+            (loader.brotli.clone(), Some("br"))
+        } else if accepts.contains("gzip") {
+            (loader.gzip.clone(), Some("gzip"))
+        } else {
+            (loader.plain.clone(), None)
+        };
+        let mut response = Response::new(Body::from(body));
+        if let Some(encoding) = encoding {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+        }
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/javascript; charset=utf-8"),
+        );
+        response
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(&loader.etag).expect("hex etag"),
+    );
+    response
+}
+
+/// `GET /embed/style.HASH.css`: immutable, so browsers keep it for a year.
+pub async fn stylesheet(
+    State(assets): State<Arc<EmbedAssets>>,
+    State(options): State<LeptosOptions>,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    let css = assets
+        .css(std::path::Path::new(&*options.site_root))
+        .map_err(ApiError::internal)?;
+    if file != format!("style.{}.css", css.hash) {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            "no such embed asset (the loader names the current one)",
+        ));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        css.css.clone(),
+    )
+        .into_response())
+}

@@ -1,0 +1,46 @@
+//! The embed for other ZecCloud sites: `/embed.js` and its stylesheet ([`assets`]), the banner
+//! and preference center as fragments of the same Leptos components ([`fragments`]), and the
+//! endpoint the loader records decisions with ([`decisions`]). Cross-origin calls are answered
+//! (CORS with credentials) only for the allowed origins.
+
+mod assets;
+mod decisions;
+mod fragments;
+
+use crate::http::ensure_ssaid;
+use crate::state::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+use std::sync::Arc;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+/// CORS for the service's routes that other ZecCloud sites call with the visitor's cookies.
+pub fn cors(state: &AppState) -> CorsLayer {
+    let edge = Arc::clone(&state.edge);
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origin
+                .to_str()
+                .is_ok_and(|origin| edge.embed_origins.allows(origin))
+        }))
+        .allow_credentials(true)
+        .allow_methods([http::Method::GET, http::Method::POST])
+        .allow_headers([http::header::CONTENT_TYPE])
+}
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    // The fragments and decisions know the visitor; the assets are the same for everyone.
+    let for_visitors = Router::new()
+        .route("/embed/banner", get(fragments::banner))
+        .route("/embed/preferences", get(fragments::preferences))
+        .route("/embed/consent", post(decisions::record))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ensure_ssaid,
+        ));
+    Router::new()
+        .route("/embed.js", get(assets::loader))
+        .route("/embed/{file}", get(assets::stylesheet))
+        .merge(for_visitors)
+        .layer(cors(state))
+}

@@ -1,0 +1,61 @@
+//! The application state every handler shares. Each part is held once; handlers take the
+//! parts they need (`State<Arc<PolicyRegistry>>`, …) through `FromRef`.
+
+use crate::domain::origin::OriginAllowlist;
+use crate::embed_assets::EmbedAssets;
+use crate::matomo::MatomoGate;
+use crate::metrics::Metrics;
+use crate::policies::PolicyRegistry;
+use crate::service::ConsentService;
+use crate::storage::Storage;
+use crate::tokens::TokenSigner;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use secrecy::SecretString;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    /// The consent core, which owns storage, signing, the cookie policy and the policies.
+    pub consent: Arc<ConsentService>,
+    pub edge: Arc<Edge>,
+    pub embed: Arc<EmbedAssets>,
+    /// The gate in front of Matomo; `None` when no upstream is configured.
+    pub matomo: Option<Arc<MatomoGate>>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// How this deployment's requests are read and who may call it: settings of the HTTP edge.
+pub struct Edge {
+    /// Take the visitor's address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// The service's public base URL, when configured; otherwise the request's Host.
+    pub public_url: Option<String>,
+    /// Sites allowed to embed the banner and call the service with the visitor's cookies.
+    pub embed_origins: OriginAllowlist,
+    /// The admin API's bearer token; the admin API is off without one.
+    pub admin_token: Option<SecretString>,
+}
+
+/// `FromRef` for each part a handler may ask for, without cloning the whole state.
+macro_rules! state_parts {
+    ($($part:ty => |$state:ident| $get:expr;)*) => {
+        $(impl FromRef<AppState> for $part {
+            fn from_ref($state: &AppState) -> Self {
+                $get
+            }
+        })*
+    };
+}
+
+state_parts! {
+    LeptosOptions => |state| state.leptos_options.clone();
+    Arc<ConsentService> => |state| Arc::clone(&state.consent);
+    Arc<PolicyRegistry> => |state| Arc::clone(&state.consent.policies);
+    Arc<dyn Storage> => |state| Arc::clone(&state.consent.storage);
+    Arc<TokenSigner> => |state| Arc::clone(&state.consent.tokens);
+    Arc<Edge> => |state| Arc::clone(&state.edge);
+    Arc<EmbedAssets> => |state| Arc::clone(&state.embed);
+    Arc<Metrics> => |state| Arc::clone(&state.metrics);
+}

@@ -1,0 +1,10 @@
+//! The black-box suite: the application spawned on port 0 and driven over HTTP, every
+//! scenario against SQLite and PostgreSQL alike (`on_both_engines!`). One binary, so the
+//! shared helpers compile once.
+
+mod common;
+
+mod audit;
+mod consent;
+mod embed;
+mod matomo;
