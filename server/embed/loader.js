@@ -1,8 +1,7 @@
 /* ZecCloud Consent embed loader, served as /embed.js with __CONFIG__ filled in: {base, current,
    versions (still valid: none superseded by a material version), categories (optional ones)}.
    A returning visitor with a valid choice costs this file alone: it reads the consent cookie,
-   applies the choice and fetches nothing else. Whole-line comments and indentation are
-   stripped when served. */
+   applies the choice and fetches nothing else. Minified at build time (server/build.rs). */
 ((w, d) => {
   const C = __CONFIG__, tag = d.currentScript, subs = [],
     gcmOn = !!tag && tag.hasAttribute('data-google-consent-mode'),

@@ -8,47 +8,12 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-const LOADER_SOURCE: &str = include_str!("../embed/loader.js");
+/// `embed/loader.js`, minified at build time (`build.rs`).
+const LOADER: &str = include_str!(concat!(env!("OUT_DIR"), "/loader.min.js"));
 /// Cuts the host page's inherited styles off at the shadow root and sets ours. Important
 /// declarations inside a shadow tree beat the host page's important ones, so even
 /// `* { font-family: … !important }` on the host page stops at the shadow host.
 const SHADOW_RESET: &str = ":host{all:initial!important;font-family:var(--zc-font)!important;line-height:1.55!important;color:var(--zc-fg)!important}";
-
-/// Whitespace and comments out of the hand-written loader, so it stays within 2 KB brotli.
-/// Only whole-line comments and spacing around operators outside the config go; string
-/// literals in the loader contain none of the replaced sequences (the unit test runs it).
-pub fn minify_loader(source: &str) -> String {
-    let body = source
-        .strip_prefix("/*")
-        .and_then(|rest| rest.split_once("*/"))
-        .map_or(source, |(_, rest)| rest);
-    let mut out = body
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with("//"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    for (from, to) in [
-        (" => ", "=>"),
-        (" = ", "="),
-        (" == ", "=="),
-        (" != ", "!="),
-        (" || ", "||"),
-        (" && ", "&&"),
-        (" ? ", "?"),
-        (" : ", ":"),
-        (", ", ","),
-        (" + ", "+"),
-        ("{ ", "{"),
-        (" }", "}"),
-        (") {", "){"),
-        (" * ", "*"),
-        (" < ", "<"),
-    ] {
-        out = out.replace(from, to);
-    }
-    out
-}
 
 /// A rendered loader and its compressed forms, rebuilt when its config changes.
 pub struct Loader {
@@ -101,7 +66,7 @@ impl EmbedAssets {
         if let Some(loader) = cached.as_ref().filter(|l| l.config == config) {
             return Arc::clone(loader);
         }
-        let js = minify_loader(LOADER_SOURCE).replace("__CONFIG__", &config);
+        let js = LOADER.replace("__CONFIG__", &config);
         let (brotli, gzip) = compress(js.as_bytes());
         let loader = Arc::new(Loader {
             etag: format!("\"{}\"", short_hash(js.as_bytes())),
@@ -140,11 +105,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn minified_loader_is_the_same_program_in_fewer_bytes() {
-        let minified = minify_loader(LOADER_SOURCE);
-        assert!(minified.len() < LOADER_SOURCE.len() * 3 / 4);
-        assert!(minified.contains("__CONFIG__"));
-        // The one regex with "; " in it survives.
-        assert!(minified.contains("(?:^|; )zc_consent="));
+    fn the_loader_is_minified_and_keeps_its_placeholder() {
+        let source = include_str!("../embed/loader.js");
+        assert!(
+            LOADER.len() < source.len() * 2 / 3,
+            "{} bytes",
+            LOADER.len()
+        );
+        assert_eq!(LOADER.matches("__CONFIG__").count(), 1);
+        assert!(!LOADER.contains("/*"), "comments are gone");
+        // The regular expression that reads the consent cookie survives as written.
+        assert!(LOADER.contains("/(?:^|; )zc_consent=([^;]*)/"));
+    }
+
+    #[test]
+    fn a_loader_is_built_once_per_config() {
+        let assets = EmbedAssets::default();
+        let first = assets.loader(r#"{"base":"https://a"}"#.to_owned());
+        let again = assets.loader(r#"{"base":"https://a"}"#.to_owned());
+        assert!(Arc::ptr_eq(&first, &again));
+        assert!(
+            std::str::from_utf8(&first.plain)
+                .unwrap()
+                .contains(r#"{"base":"https://a"}"#)
+        );
+        let other = assets.loader(r#"{"base":"https://b"}"#.to_owned());
+        assert_ne!(first.etag, other.etag);
     }
 }

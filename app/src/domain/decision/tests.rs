@@ -1,0 +1,262 @@
+use super::*;
+use crate::domain::policy::tests::sample_policy;
+
+fn request(action: ConsentAction, categories: Option<&[(&str, bool)]>) -> ConsentRequest {
+    ConsentRequest {
+        policy_version: "2026-03-25".into(),
+        action,
+        categories: categories.map(|list| list.iter().map(|&(k, v)| (k.to_owned(), v)).collect()),
+        language: None,
+    }
+}
+
+fn states(decision: &Decision) -> Vec<(&str, bool)> {
+    decision
+        .categories
+        .iter()
+        .map(|(k, &v)| (k.as_str(), v))
+        .collect()
+}
+
+#[test]
+fn accept_all_grants_everything() {
+    let decision =
+        Decision::validate(&sample_policy(), request(ConsentAction::AcceptAll, None)).unwrap();
+    assert_eq!(
+        states(&decision),
+        [
+            ("analytics", true),
+            ("necessary", true),
+            ("preferences", true)
+        ]
+    );
+}
+
+#[test]
+fn reject_all_keeps_only_necessary() {
+    let decision =
+        Decision::validate(&sample_policy(), request(ConsentAction::RejectAll, None)).unwrap();
+    assert_eq!(
+        states(&decision),
+        [
+            ("analytics", false),
+            ("necessary", true),
+            ("preferences", false)
+        ]
+    );
+}
+
+#[test]
+fn custom_takes_exactly_the_given_states() {
+    let decision = Decision::validate(
+        &sample_policy(),
+        request(
+            ConsentAction::Custom,
+            Some(&[("preferences", false), ("analytics", true)]),
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        states(&decision),
+        [
+            ("analytics", true),
+            ("necessary", true),
+            ("preferences", false)
+        ]
+    );
+}
+
+#[test]
+fn custom_may_confirm_necessary() {
+    let given = [
+        ("necessary", true),
+        ("preferences", true),
+        ("analytics", false),
+    ];
+    assert!(
+        Decision::validate(
+            &sample_policy(),
+            request(ConsentAction::Custom, Some(&given))
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn custom_without_every_optional_category_is_refused() {
+    let err = Decision::validate(
+        &sample_policy(),
+        request(ConsentAction::Custom, Some(&[("analytics", true)])),
+    )
+    .unwrap_err();
+    assert_eq!(err, DecisionError::MissingCategory("preferences".into()));
+    assert_eq!(err.code().as_str(), "missing_category");
+    let err =
+        Decision::validate(&sample_policy(), request(ConsentAction::Custom, None)).unwrap_err();
+    assert_eq!(err.code().as_str(), "missing_category");
+}
+
+#[test]
+fn unknown_category_is_refused() {
+    let err = Decision::validate(
+        &sample_policy(),
+        request(
+            ConsentAction::Custom,
+            Some(&[("preferences", true), ("analytics", true), ("ads", true)]),
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(err, DecisionError::UnknownCategory("ads".into()));
+}
+
+#[test]
+fn necessary_cannot_be_refused() {
+    let err = Decision::validate(
+        &sample_policy(),
+        request(ConsentAction::RejectAll, Some(&[("necessary", false)])),
+    )
+    .unwrap_err();
+    assert_eq!(err.code().as_str(), "necessary_refused");
+}
+
+#[test]
+fn categories_contradicting_the_action_are_refused() {
+    let err = Decision::validate(
+        &sample_policy(),
+        request(ConsentAction::RejectAll, Some(&[("analytics", true)])),
+    )
+    .unwrap_err();
+    assert_eq!(err.code().as_str(), "contradicts_action");
+    let ok = Decision::validate(
+        &sample_policy(),
+        request(ConsentAction::AcceptAll, Some(&[("analytics", true)])),
+    );
+    assert!(ok.is_ok());
+}
+
+#[test]
+fn stale_version_is_refused() {
+    let mut old = request(ConsentAction::AcceptAll, None);
+    old.policy_version = "2025-01-01".into();
+    let err = Decision::validate(&sample_policy(), old).unwrap_err();
+    assert_eq!(err.code().as_str(), "stale_policy_version");
+}
+
+#[test]
+fn form_refuses_unticked_optional_categories() {
+    let policy = sample_policy();
+    let ticked = BTreeSet::from(["analytics".to_owned()]);
+    let request =
+        ConsentRequest::from_form(&policy, "2026-03-25".into(), ConsentAction::Custom, ticked);
+    let decision = Decision::validate(&policy, request).unwrap();
+    assert_eq!(
+        states(&decision),
+        [
+            ("analytics", true),
+            ("necessary", true),
+            ("preferences", false)
+        ]
+    );
+
+    let nothing = ConsentRequest::from_form(
+        &policy,
+        "2026-03-25".into(),
+        ConsentAction::Custom,
+        BTreeSet::new(),
+    );
+    let decision = Decision::validate(&policy, nothing).unwrap();
+    assert_eq!(
+        states(&decision),
+        [
+            ("analytics", false),
+            ("necessary", true),
+            ("preferences", false)
+        ]
+    );
+}
+
+#[test]
+fn form_keeps_unknown_ticks_for_validation() {
+    let policy = sample_policy();
+    let ticked = BTreeSet::from(["ads".to_owned()]);
+    let request =
+        ConsentRequest::from_form(&policy, "2026-03-25".into(), ConsentAction::Custom, ticked);
+    assert_eq!(
+        Decision::validate(&policy, request)
+            .unwrap_err()
+            .code()
+            .as_str(),
+        "unknown_category"
+    );
+    let accept = ConsentRequest::from_form(
+        &policy,
+        "2026-03-25".into(),
+        ConsentAction::AcceptAll,
+        BTreeSet::new(),
+    );
+    assert_eq!(accept.categories, None);
+}
+
+#[test]
+fn names_round_trip() {
+    for action in ConsentAction::ALL {
+        assert_eq!(ConsentAction::parse(action.as_str()), Some(action));
+        assert_eq!(
+            serde_json::to_string(&action).unwrap(),
+            format!("\"{}\"", action.as_str())
+        );
+    }
+    for source in ConsentSource::ALL {
+        assert_eq!(ConsentSource::parse(source.as_str()), Some(source));
+        assert_eq!(
+            serde_json::to_string(&source).unwrap(),
+            format!("\"{}\"", source.as_str())
+        );
+    }
+    assert_eq!(ConsentAction::parse("maybe"), None);
+    assert_eq!(ConsentSource::parse("fax"), None);
+}
+
+#[test]
+fn request_rejects_unknown_fields() {
+    let json = r#"{"policy_version":"v","action":"custom","categories":{},"extra":1}"#;
+    assert!(serde_json::from_str::<ConsentRequest>(json).is_err());
+    let json = r#"{"policy_version":"v","action":"maybe"}"#;
+    assert!(serde_json::from_str::<ConsentRequest>(json).is_err());
+}
+
+#[test]
+fn withdraw_refuses_every_optional_category() {
+    let decision =
+        Decision::validate(&sample_policy(), request(ConsentAction::Withdraw, None)).unwrap();
+    assert_eq!(
+        states(&decision),
+        [
+            ("analytics", false),
+            ("necessary", true),
+            ("preferences", false)
+        ]
+    );
+    assert_eq!(
+        decision.refused().collect::<Vec<_>>(),
+        ["analytics", "preferences"]
+    );
+}
+
+#[test]
+fn gpc_refuses_its_categories_and_leaves_the_rest_unset() {
+    let decision = Decision::validate(&sample_policy(), request(ConsentAction::Gpc, None)).unwrap();
+    assert_eq!(
+        states(&decision),
+        [("analytics", false), ("necessary", true)],
+        "preferences stays unset: GPC is not a choice about it"
+    );
+    let err = Decision::validate(
+        &sample_policy(),
+        request(ConsentAction::Gpc, Some(&[("analytics", true)])),
+    )
+    .unwrap_err();
+    assert_eq!(err.code().as_str(), "gpc_with_categories");
+    assert!(!ConsentAction::Gpc.is_explicit());
+    assert!(ConsentAction::Withdraw.is_explicit());
+}

@@ -1,0 +1,215 @@
+use super::*;
+
+/// A small valid policy for tests of the pure rules.
+pub(crate) fn sample_policy() -> Policy {
+    let text = |t: &str| {
+        BTreeMap::from([(
+            "en".to_owned(),
+            CategoryText {
+                title: t.to_owned(),
+                description: format!("{t} purpose"),
+            },
+        )])
+    };
+    Policy {
+        version: PolicyVersion::parse("2026-03-25").unwrap(),
+        notice_url: "/notice".to_owned(),
+        default_language: "en".to_owned(),
+        banner: BTreeMap::from([(
+            "en".to_owned(),
+            BannerText {
+                title: "Cookies".into(),
+                body: "We ask.".into(),
+                notice_link: "Notice".into(),
+                accept_all: "Accept all".into(),
+                reject_all: "Reject all".into(),
+                customize: "Customize".into(),
+                save: "Save".into(),
+                always_on: "Always on".into(),
+                notice_changed: "Our notice changed.".into(),
+                gpc_honoured: "Your browser's privacy signal was honoured.".into(),
+                identifiers: "Cookies and identifiers".into(),
+            },
+        )]),
+        categories: ["necessary", "preferences", "analytics"]
+            .into_iter()
+            .map(|id| Category {
+                id: CategoryId::parse(id).unwrap(),
+                text: text(id),
+                refused_by_gpc: id == "analytics",
+                identifiers: vec![Identifier {
+                    name: format!("{id}_cookie*"),
+                    kind: IdentifierKind::Cookie,
+                    provider: "ZecCloud".into(),
+                    duration: super::super::identifier::Lifetime::Days(30),
+                    domain: PARENT_DOMAIN.into(),
+                    path: "/".into(),
+                    third_party_access: false,
+                    purpose: BTreeMap::from([("en".into(), format!("{id} identifier"))]),
+                }],
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn version_parse() {
+    assert!(PolicyVersion::parse("2026-03-25").is_ok());
+    assert!(PolicyVersion::parse("v1.2_rc-1").is_ok());
+    for bad in ["", "a b", "v1;", "é", &"x".repeat(65)] {
+        assert!(PolicyVersion::parse(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn sample_is_valid() {
+    sample_policy().check().unwrap();
+}
+
+#[test]
+fn necessary_is_the_only_required_category() {
+    let policy = sample_policy();
+    let required: Vec<_> = policy
+        .categories
+        .iter()
+        .filter(|c| c.required())
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(required, ["necessary"]);
+}
+
+#[test]
+fn check_rejects_broken_policies() {
+    let mut duplicate = sample_policy();
+    duplicate.categories.push(duplicate.categories[1].clone());
+    assert!(matches!(
+        duplicate.check(),
+        Err(PolicyError::DuplicateCategory(_))
+    ));
+
+    let mut no_necessary = sample_policy();
+    no_necessary.categories.remove(0);
+    assert_eq!(no_necessary.check(), Err(PolicyError::MissingNecessary));
+
+    let mut only_necessary = sample_policy();
+    only_necessary.categories.truncate(1);
+    assert_eq!(only_necessary.check(), Err(PolicyError::NoOptionalCategory));
+
+    let mut no_default_text = sample_policy();
+    no_default_text.default_language = "ja".into();
+    assert!(matches!(
+        no_default_text.check(),
+        Err(PolicyError::MissingDefaultText(..))
+    ));
+}
+
+#[test]
+fn view_falls_back_to_default_language() {
+    let view = sample_policy().view("ko", Some("zeccloud.com"));
+    assert_eq!(view.language, "en");
+    assert_eq!(view.banner.accept_all, "Accept all");
+    assert_eq!(view.categories.len(), 3);
+    assert!(view.categories[0].required);
+    assert!(!view.categories[2].required);
+    let identifier = &view.categories[2].identifiers[0];
+    assert_eq!(identifier.domain, ".zeccloud.com");
+    assert_eq!(identifier.duration, "30 days");
+    assert_eq!(identifier.purpose, "analytics identifier");
+}
+
+#[test]
+fn check_rejects_broken_registries() {
+    let mut twice = sample_policy();
+    let copy = twice.categories[1].identifiers[0].clone();
+    twice.categories[2].identifiers.push(copy);
+    assert!(matches!(
+        twice.check(),
+        Err(PolicyError::DuplicateIdentifier(_))
+    ));
+
+    let mut bad_name = sample_policy();
+    bad_name.categories[1].identifiers[0].name = "a b".into();
+    assert!(matches!(
+        bad_name.check(),
+        Err(PolicyError::InvalidIdentifier(_))
+    ));
+
+    let mut untranslated = sample_policy();
+    untranslated.categories[1].identifiers[0].purpose.clear();
+    assert!(matches!(
+        untranslated.check(),
+        Err(PolicyError::MissingDefaultText(..))
+    ));
+
+    let mut empty = sample_policy();
+    let mut korean = empty.banner["en"].clone();
+    korean.accept_all = " ".into();
+    empty.banner.insert("ko".into(), korean);
+    assert!(matches!(empty.check(), Err(PolicyError::EmptyText(_))));
+
+    let mut gpc_necessary = sample_policy();
+    gpc_necessary.categories[0].refused_by_gpc = true;
+    assert_eq!(
+        gpc_necessary.check(),
+        Err(PolicyError::NecessaryRefusedByGpc)
+    );
+}
+
+#[test]
+fn identifiers_of_lists_the_given_categories() {
+    let policy = sample_policy();
+    let names: Vec<_> = policy
+        .identifiers_of(["analytics", "preferences"])
+        .into_iter()
+        .map(|i| i.name.as_str())
+        .collect();
+    assert_eq!(names, ["preferences_cookie*", "analytics_cookie*"]);
+}
+
+#[cfg(feature = "ssr")]
+#[test]
+fn embedded_default_policy_parses() {
+    let policy = Policy::from_toml(crate::DEFAULT_POLICY_TOML).unwrap();
+    let ids: Vec<_> = policy.categories.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["necessary", "preferences", "analytics"]);
+    // Every supported language has its own banner, category and identifier texts.
+    for language in crate::domain::language::SUPPORTED_LANGUAGES {
+        assert!(policy.banner.contains_key(language), "banner.{language}");
+        for category in &policy.categories {
+            assert!(category.text.contains_key(language), "{language}");
+            for identifier in &category.identifiers {
+                assert!(identifier.purpose.contains_key(language), "{language}");
+            }
+        }
+    }
+    // Notice §06 names these; the registry must list each with Matomo's real durations.
+    let names: Vec<_> = policy
+        .categories
+        .iter()
+        .flat_map(|c| &c.identifiers)
+        .map(|i| (i.name.as_str(), i.duration.to_string()))
+        .collect();
+    for expected in [
+        ("_pk_id.*", "13mo"),
+        ("_pk_ses.*", "30min"),
+        ("_pk_ref.*", "6mo"),
+        ("mtm_consent", "30y"),
+        ("mtm_consent_removed", "30y"),
+        ("zc_ssaid", "365d"),
+        ("zc_consent", "12mo"),
+    ] {
+        assert!(
+            names.contains(&(expected.0, expected.1.to_owned())),
+            "{expected:?} missing from {names:?}"
+        );
+    }
+}
+
+#[cfg(feature = "ssr")]
+#[test]
+fn toml_errors_are_reported() {
+    assert!(matches!(
+        Policy::from_toml("version = 3"),
+        Err(PolicyError::Syntax(_))
+    ));
+}

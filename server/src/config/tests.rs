@@ -1,0 +1,159 @@
+use super::*;
+use std::os::unix::fs::PermissionsExt;
+
+#[test]
+fn key_file_is_generated_once_with_0600() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        signing_key_file: dir.path().join("keys/signing.key"),
+        ..Settings::default()
+    };
+    let first = settings.load_signing_key().unwrap();
+    let mode = fs::metadata(&settings.signing_key_file)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let second = settings.load_signing_key().unwrap();
+    assert_eq!(first.expose_secret(), second.expose_secret());
+    assert_eq!(first.expose_secret().len(), 32);
+}
+
+#[test]
+fn configured_key_must_be_long_base64() {
+    let with = |key: &str| Settings {
+        signing_key: Some(SecretString::from(key.to_owned())),
+        ..Settings::default()
+    };
+    assert!(with("not base64!").load_signing_key().is_err());
+    assert!(with("c2hvcnQ=").load_signing_key().is_err());
+    assert!(with(&"QUFB".repeat(11)).load_signing_key().is_ok());
+}
+
+#[test]
+fn debug_output_hides_the_key() {
+    let settings = Settings {
+        signing_key: Some(SecretString::from(
+            "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==".to_owned(),
+        )),
+        admin_token: Some(SecretString::from("admin-token-do-not-log".to_owned())),
+        matomo: MatomoSettings {
+            token_auth: Some(SecretString::from("matomo-token-do-not-log".to_owned())),
+            ..MatomoSettings::default()
+        },
+        ..Settings::default()
+    };
+    let shown = format!("{settings:?}");
+    assert!(!shown.contains("c2VjcmV0"), "{shown}");
+    assert!(!shown.contains("do-not-log"), "{shown}");
+    let serialised = serde_json::to_string(&settings).unwrap();
+    assert!(!serialised.contains("do-not-log"), "{serialised}");
+}
+
+#[test]
+fn matomo_settings_nest_in_file_and_environment() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file(
+            "consent.toml",
+            "[matomo]\nupstream_url = \"https://matomo.internal/matomo.php\"\nwithout_consent = \"anonymous\"\n",
+        )?;
+        jail.set_env("ZC_MATOMO__TIMEOUT_MS", "500");
+        let settings = Settings::load().map_err(|e| e.to_string())?;
+        assert_eq!(settings.matomo.without_consent, WithoutConsent::Anonymous);
+        assert_eq!(settings.matomo.timeout_ms, 500);
+        assert_eq!(settings.matomo.category, "analytics");
+        Ok(())
+    });
+    for bad in [
+        "[matomo]\nupstream_url = \"ftp://matomo/\"\n",
+        "[matomo]\nupstream_url = \"https://m/matomo.php?idsite=1\"\n",
+        "[matomo]\ncip_mask_bytes = 5\n",
+        "[matomo]\nwithout_consent = \"keep\"\n",
+        "[matomo]\nmax_in_flight = 0\n",
+        "[matomo]\nno_such = 1\n",
+    ] {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("consent.toml", bad)?;
+            let err = Settings::load().unwrap_err().to_string();
+            assert!(
+                err.contains("matomo") || err.contains("no_such") || err.contains("keep"),
+                "{bad}: {err}"
+            );
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn expiry_periods_are_checked() {
+    let refusal_longer = Settings {
+        refusal_expiry_days: 400,
+        ..Settings::default()
+    };
+    assert!(refusal_longer.check().is_err());
+    let short_token = Settings {
+        admin_token: Some(SecretString::from("short".to_owned())),
+        ..Settings::default()
+    };
+    assert!(short_token.check().is_err());
+    assert!(Settings::default().check().is_ok());
+}
+
+#[test]
+fn file_then_environment_override_defaults() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file(
+            "consent.toml",
+            "listen = \"0.0.0.0:8080\"\ncookie_secure = false\nconsent_expiry_days = 180\n",
+        )?;
+        jail.set_env("ZC_CONSENT_EXPIRY_DAYS", "190");
+        jail.set_env("DATABASE_URL", "postgres://consent@db/consent");
+        let settings = Settings::load().map_err(|e| e.to_string())?;
+        assert_eq!(settings.listen, "0.0.0.0:8080".parse().unwrap());
+        assert!(!settings.cookie_secure);
+        assert_eq!(settings.consent_expiry_days, 190);
+        assert_eq!(settings.database_url, "postgres://consent@db/consent");
+        assert_eq!(
+            settings.ssaid_lifetime_days, 365,
+            "untouched settings keep their default"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn bad_settings_are_refused_with_a_reason() {
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("DATABASE_URL", "mysql://nope");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(err.contains("database_url"), "{err}");
+        Ok(())
+    });
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("ZC_COOKIE_SECUR", "false");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(
+            err.contains("cookie_secur"),
+            "a misspelt variable is named: {err}"
+        );
+        Ok(())
+    });
+    figment::Jail::expect_with(|jail| {
+        jail.create_file("consent.toml", "no_such_setting = 1\n")?;
+        assert!(Settings::load().is_err());
+        jail.set_env("ZC_CONFIG", "missing.toml");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(err.contains("missing.toml"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn sample_config_file_matches_the_settings() {
+    let sample = include_str!("../../../consent.sample.toml");
+    let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+        .merge(Toml::string(sample))
+        .extract()
+        .expect("consent.sample.toml must parse into Settings");
+    settings.check().unwrap();
+}
