@@ -1,5 +1,4 @@
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// The name of a consent category (`necessary`, `preferences`, `analytics`, …).
 ///
@@ -33,33 +32,12 @@ impl CategoryId {
         }
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     pub fn is_necessary(&self) -> bool {
         self.0 == NECESSARY
     }
 }
 
-impl TryFrom<String> for CategoryId {
-    type Error = InvalidCategoryId;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<CategoryId> for String {
-    fn from(value: CategoryId) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for CategoryId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::text_newtype!(CategoryId, InvalidCategoryId, display);
 
 #[cfg(test)]
 mod tests {

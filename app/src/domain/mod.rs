@@ -1,5 +1,41 @@
 //! Pure consent rules shared by the server and the WASM bundle: no I/O here.
 
+/// The conversions of a validated text newtype (`struct T(String)` with
+/// `fn parse(&str) -> Result<T, E>`): `as_str`, `TryFrom<String>` through `parse` (serde's
+/// `try_from = "String"`), `From<T> for String`, and with `display` also `Display`.
+#[macro_export]
+macro_rules! text_newtype {
+    ($type:ident, $error:ty) => {
+        impl $type {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $type {
+            type Error = $error;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$type> for String {
+            fn from(value: $type) -> Self {
+                value.0
+            }
+        }
+    };
+    ($type:ident, $error:ty, display) => {
+        $crate::text_newtype!($type, $error);
+
+        impl std::fmt::Display for $type {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
 pub mod category;
 pub mod decision;
 pub mod form;

@@ -4,7 +4,6 @@ use super::identifier::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 /// The identifier of a published policy version, e.g. `2026-03-25`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -25,30 +24,9 @@ impl PolicyVersion {
             Err(PolicyError::InvalidVersion(raw.to_owned()))
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for PolicyVersion {
-    type Error = PolicyError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<PolicyVersion> for String {
-    fn from(value: PolicyVersion) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for PolicyVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::text_newtype!(PolicyVersion, PolicyError, display);
 
 /// The texts of the first layer of the banner, in one language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -31,29 +31,14 @@ impl Ssaid {
             _ => Err(InvalidSsaid),
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
+
+app::text_newtype!(Ssaid, InvalidSsaid);
 
 // Pseudonymous, but still personal data: keep it out of logs by default.
 impl fmt::Debug for Ssaid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Ssaid({}…)", &self.0[..4])
-    }
-}
-
-impl TryFrom<String> for Ssaid {
-    type Error = InvalidSsaid;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<Ssaid> for String {
-    fn from(value: Ssaid) -> Self {
-        value.0
     }
 }
 

@@ -1,13 +1,12 @@
 //! Who may use the admin API: the bearer `admin_token`, compared without timing leaks.
 
 use crate::error::ApiError;
-use crate::state::Edge;
+use crate::state::AppState;
 use app::ErrorCode;
-use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
 
 /// Proof that the request carried the admin token.
 #[derive(Debug, Clone, Copy)]
@@ -27,16 +26,11 @@ fn token_matches(presented: &str, expected: &str) -> bool {
     Sha256::digest(presented.as_bytes()) == Sha256::digest(expected.as_bytes())
 }
 
-impl<S> FromRequestParts<S> for AdminAuth
-where
-    S: Send + Sync,
-    Arc<Edge>: FromRef<S>,
-{
+impl FromRequestParts<AppState> for AdminAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let edge = Arc::<Edge>::from_ref(state);
-        let Some(expected) = &edge.admin_token else {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(expected) = &state.edge.admin_token else {
             return Err(ApiError::new(
                 ErrorCode::AdminDisabled,
                 "the admin API is off: set admin_token to enable it",
@@ -61,18 +55,17 @@ where
 
 /// For endpoints open to visitors that admins may use more widely: no `Authorization`
 /// header means "not an admin"; a wrong token is still refused.
-impl<S> OptionalFromRequestParts<S> for AdminAuth
-where
-    S: Send + Sync,
-    Arc<Edge>: FromRef<S>,
-{
+impl OptionalFromRequestParts<AppState> for AdminAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
         if presented_token(parts).is_none() {
             return Ok(None);
         }
-        <Self as FromRequestParts<S>>::from_request_parts(parts, state)
+        <Self as FromRequestParts<AppState>>::from_request_parts(parts, state)
             .await
             .map(Some)
     }

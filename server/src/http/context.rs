@@ -7,16 +7,15 @@ use crate::domain::claims::CONSENT_AUDIENCE;
 use crate::http::Visitor;
 use crate::matomo::VisitorHeaders;
 use crate::service::RequestContext;
-use crate::state::Edge;
+use crate::state::{AppState, Edge};
 use crate::tokens::TokenSigner;
 use app::domain::CurrentConsent;
 use app::domain::language::LANGUAGE_COOKIE;
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts};
 use http::HeaderMap;
 use http::request::Parts;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
 impl RequestContext {
     /// Everything the consent core may need, read from the request as the edge settings say.
@@ -40,20 +39,27 @@ impl RequestContext {
     }
 }
 
-impl<S> FromRequestParts<S> for RequestContext
-where
-    S: Send + Sync,
-    Arc<Edge>: FromRef<S>,
-    Arc<TokenSigner>: FromRef<S>,
-{
-    type Rejection = Infallible;
+/// An extractor that cannot fail: `$read` builds it from the request parts and the state.
+macro_rules! read_from_parts {
+    ($type:ty, |$parts:ident, $state:ident| $read:expr) => {
+        impl FromRequestParts<AppState> for $type {
+            type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
-        let edge = Arc::<Edge>::from_ref(state);
-        let tokens = Arc::<TokenSigner>::from_ref(state);
-        Ok(Self::read(parts, &edge, &tokens))
-    }
+            async fn from_request_parts(
+                $parts: &mut Parts,
+                $state: &AppState,
+            ) -> Result<Self, Infallible> {
+                Ok($read)
+            }
+        }
+    };
 }
+
+read_from_parts!(RequestContext, |parts, state| Self::read(
+    parts,
+    &state.edge,
+    &state.consent.tokens
+));
 
 /// The standing decision of a consent cookie we signed; any other cookie is ignored (and
 /// logged), so the visitor is asked again.
@@ -101,46 +107,35 @@ pub struct HitSender {
     pub headers: VisitorHeaders,
 }
 
-impl<S> FromRequestParts<S> for HitSender
-where
-    S: Send + Sync,
-    Arc<Edge>: FromRef<S>,
-    Arc<TokenSigner>: FromRef<S>,
-{
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
-        let edge = Arc::<Edge>::from_ref(state);
-        let tokens = Arc::<TokenSigner>::from_ref(state);
+impl HitSender {
+    fn read(parts: &Parts, edge: &Edge, tokens: &TokenSigner) -> Self {
         let text = |name| header_text(&parts.headers, name).map(str::to_owned);
-        Ok(Self {
-            consent: trusted_consent(&parts.headers, &tokens),
+        Self {
+            consent: trusted_consent(&parts.headers, tokens),
             gpc: gpc_requested(&parts.headers),
             headers: VisitorHeaders {
                 user_agent: text(http::header::USER_AGENT),
                 accept_language: text(http::header::ACCEPT_LANGUAGE),
                 ip: client_ip(parts, edge.trust_forwarded_for),
             },
-        })
+        }
     }
 }
+
+read_from_parts!(HitSender, |parts, state| Self::read(
+    parts,
+    &state.edge,
+    &state.consent.tokens
+));
 
 /// The service's public base URL for this request (see [`public_base_url`]).
 #[derive(Debug, Clone)]
 pub struct PublicBase(pub String);
 
-impl<S> FromRequestParts<S> for PublicBase
-where
-    S: Send + Sync,
-    Arc<Edge>: FromRef<S>,
-{
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
-        let edge = Arc::<Edge>::from_ref(state);
-        Ok(Self(public_base_url(&edge, &parts.headers)))
-    }
-}
+read_from_parts!(PublicBase, |parts, state| Self(public_base_url(
+    &state.edge,
+    &parts.headers
+)));
 
 #[cfg(test)]
 mod tests {

@@ -3,12 +3,11 @@
 
 use super::public_base_url;
 use crate::error::ApiError;
-use crate::state::Edge;
+use crate::state::{AppState, Edge};
 use app::ErrorCode;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::FromRequestParts;
 use http::HeaderMap;
 use http::request::Parts;
-use std::sync::Arc;
 
 /// Cross-origin calls must come from an allowed site. `required`: the request must name its
 /// origin at all (decisions do; a same-origin GET or an image request may not).
@@ -37,15 +36,11 @@ pub fn check_origin(edge: &Edge, headers: &HeaderMap, required: bool) -> Result<
 /// As an extractor it runs before the body is read.
 pub struct AllowedOrigin;
 
-impl<S> FromRequestParts<S> for AllowedOrigin
-where
-    S: Send + Sync,
-    Arc<Edge>: FromRef<S>,
-{
+impl FromRequestParts<AppState> for AllowedOrigin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        check_origin(&Arc::<Edge>::from_ref(state), &parts.headers, true).map(|()| Self)
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        check_origin(&state.edge, &parts.headers, true).map(|()| Self)
     }
 }
 

@@ -1,6 +1,23 @@
 use super::*;
 use crate::domain::policy::tests::sample_policy;
 
+/// The category states of the sample policy, sorted by category.
+const ALL_GRANTED: [(&str, bool); 3] = [
+    ("analytics", true),
+    ("necessary", true),
+    ("preferences", true),
+];
+const ONLY_NECESSARY: [(&str, bool); 3] = [
+    ("analytics", false),
+    ("necessary", true),
+    ("preferences", false),
+];
+const ANALYTICS_ONLY: [(&str, bool); 3] = [
+    ("analytics", true),
+    ("necessary", true),
+    ("preferences", false),
+];
+
 fn request(action: ConsentAction, categories: Option<&[(&str, bool)]>) -> ConsentRequest {
     ConsentRequest {
         policy_version: "2026-03-25".into(),
@@ -22,28 +39,14 @@ fn states(decision: &Decision) -> Vec<(&str, bool)> {
 fn accept_all_grants_everything() {
     let decision =
         Decision::validate(&sample_policy(), request(ConsentAction::AcceptAll, None)).unwrap();
-    assert_eq!(
-        states(&decision),
-        [
-            ("analytics", true),
-            ("necessary", true),
-            ("preferences", true)
-        ]
-    );
+    assert_eq!(states(&decision), ALL_GRANTED);
 }
 
 #[test]
 fn reject_all_keeps_only_necessary() {
     let decision =
         Decision::validate(&sample_policy(), request(ConsentAction::RejectAll, None)).unwrap();
-    assert_eq!(
-        states(&decision),
-        [
-            ("analytics", false),
-            ("necessary", true),
-            ("preferences", false)
-        ]
-    );
+    assert_eq!(states(&decision), ONLY_NECESSARY);
 }
 
 #[test]
@@ -56,14 +59,7 @@ fn custom_takes_exactly_the_given_states() {
         ),
     )
     .unwrap();
-    assert_eq!(
-        states(&decision),
-        [
-            ("analytics", true),
-            ("necessary", true),
-            ("preferences", false)
-        ]
-    );
+    assert_eq!(states(&decision), ANALYTICS_ONLY);
 }
 
 #[test]
@@ -149,14 +145,7 @@ fn form_refuses_unticked_optional_categories() {
     let request =
         ConsentRequest::from_form(&policy, "2026-03-25".into(), ConsentAction::Custom, ticked);
     let decision = Decision::validate(&policy, request).unwrap();
-    assert_eq!(
-        states(&decision),
-        [
-            ("analytics", true),
-            ("necessary", true),
-            ("preferences", false)
-        ]
-    );
+    assert_eq!(states(&decision), ANALYTICS_ONLY);
 
     let nothing = ConsentRequest::from_form(
         &policy,
@@ -165,14 +154,7 @@ fn form_refuses_unticked_optional_categories() {
         BTreeSet::new(),
     );
     let decision = Decision::validate(&policy, nothing).unwrap();
-    assert_eq!(
-        states(&decision),
-        [
-            ("analytics", false),
-            ("necessary", true),
-            ("preferences", false)
-        ]
-    );
+    assert_eq!(states(&decision), ONLY_NECESSARY);
 }
 
 #[test]
@@ -229,14 +211,7 @@ fn request_rejects_unknown_fields() {
 fn withdraw_refuses_every_optional_category() {
     let decision =
         Decision::validate(&sample_policy(), request(ConsentAction::Withdraw, None)).unwrap();
-    assert_eq!(
-        states(&decision),
-        [
-            ("analytics", false),
-            ("necessary", true),
-            ("preferences", false)
-        ]
-    );
+    assert_eq!(states(&decision), ONLY_NECESSARY);
     assert_eq!(
         decision.refused().collect::<Vec<_>>(),
         ["analytics", "preferences"]

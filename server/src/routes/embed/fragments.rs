@@ -23,32 +23,31 @@ pub struct Fragment {
     css: String,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Layer {
-    /// The first layer, only while the visitor must be asked.
-    Banner,
-    /// The preference center as a dialog, always.
-    Preferences,
-}
+/// Which layer a route serves: the first layer (only while the visitor must be asked), or
+/// the preference center as a dialog (always).
+pub const BANNER: bool = false;
+pub const PREFERENCES: bool = true;
 
-async fn fragment(
-    state: &AppState,
-    context: &RequestContext,
-    base: &str,
-    headers: &HeaderMap,
-    layer: Layer,
+/// `GET /embed/banner[?lang=]` ([`BANNER`]) and `GET /embed/preferences[?lang=]`
+/// ([`PREFERENCES`]).
+pub async fn fragment<const LAYER: bool>(
+    State(state): State<AppState>,
+    context: RequestContext,
+    PublicBase(base): PublicBase,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    check_origin(&state.edge, headers, false)?;
+    check_origin(&state.edge, &headers, false)?;
     let consent: &ConsentService = &state.consent;
-    let status = consent.status(context).await?;
+    let status = consent.status(&context).await?;
     let assets: &EmbedAssets = &state.embed;
     let css = assets
         .css(std::path::Path::new(&*state.leptos_options.site_root))
         .map_err(ApiError::internal)?;
     let needs_prompt = status.value.needs_prompt();
-    let html = match layer {
-        Layer::Preferences => Some(app::embed::preferences_html(status.value.clone(), base)),
-        Layer::Banner => needs_prompt.then(|| app::embed::banner_html(status.value.clone(), base)),
+    let html = if LAYER == PREFERENCES {
+        Some(app::embed::preferences_html(status.value.clone(), &base))
+    } else {
+        needs_prompt.then(|| app::embed::banner_html(status.value.clone(), &base))
     };
     let mut response = Json(Fragment {
         needs_prompt,
@@ -61,24 +60,4 @@ async fn fragment(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(with_cookies(response, status.set_cookies))
-}
-
-/// `GET /embed/banner[?lang=]`: the first layer for a visitor who must be asked.
-pub async fn banner(
-    State(state): State<AppState>,
-    context: RequestContext,
-    PublicBase(base): PublicBase,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    fragment(&state, &context, &base, &headers, Layer::Banner).await
-}
-
-/// `GET /embed/preferences[?lang=]`: the preference center as a dialog.
-pub async fn preferences(
-    State(state): State<AppState>,
-    context: RequestContext,
-    PublicBase(base): PublicBase,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    fragment(&state, &context, &base, &headers, Layer::Preferences).await
 }

@@ -31,8 +31,14 @@ pub fn cors(state: &AppState) -> CorsLayer {
 pub fn router(state: &AppState) -> Router<AppState> {
     // The fragments and decisions know the visitor; the assets are the same for everyone.
     let for_visitors = Router::new()
-        .route("/embed/banner", get(fragments::banner))
-        .route("/embed/preferences", get(fragments::preferences))
+        .route(
+            "/embed/banner",
+            get(fragments::fragment::<{ fragments::BANNER }>),
+        )
+        .route(
+            "/embed/preferences",
+            get(fragments::fragment::<{ fragments::PREFERENCES }>),
+        )
         .route("/embed/consent", post(decisions::record))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
