@@ -112,4 +112,32 @@ mod tests {
             assert!((400..600).contains(&code.status()), "{code}");
         }
     }
+
+    /// The README's table of error codes and statuses is the one in this file.
+    #[test]
+    fn the_readme_lists_every_code_with_its_status() {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("<!-- error-codes")
+            .expect("the README has the error table");
+        let end = readme
+            .find("<!-- /error-codes -->")
+            .expect("the error table ends");
+        let listed: std::collections::BTreeSet<(String, u16)> = readme[start..end]
+            .lines()
+            .filter_map(|line| {
+                let mut cells = line.split('|').map(str::trim).skip(1);
+                let code = cells.next()?.strip_prefix('`')?.strip_suffix('`')?;
+                Some((code.to_owned(), cells.next()?.parse().ok()?))
+            })
+            .collect();
+        let known: std::collections::BTreeSet<(String, u16)> = ErrorCode::ALL
+            .iter()
+            .map(|code| (code.as_str().to_owned(), code.status()))
+            .collect();
+        assert_eq!(
+            listed, known,
+            "README's error table and app::ErrorCode differ"
+        );
+    }
 }
