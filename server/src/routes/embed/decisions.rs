@@ -3,8 +3,8 @@
 use crate::error::ApiError;
 use crate::http::{AllowedOrigin, AppForm};
 use crate::routes::with_cookies;
-use crate::service::RequestContext;
-use crate::state::AppState;
+use crate::service::{ConsentService, RequestContext};
+use std::sync::Arc;
 use app::ErrorCode;
 use app::domain::{ConsentSource, CurrentConsent, DecisionForm, StorageKey, language};
 use axum::Json;
@@ -38,7 +38,7 @@ pub struct Recorded {
 /// Form-encoded like the banner's own forms, so no preflight; recorded with the page's origin.
 pub async fn record(
     _: AllowedOrigin,
-    State(state): State<AppState>,
+    State(consent): State<Arc<ConsentService>>,
     context: RequestContext,
     AppForm(form): AppForm<EmbedDecision>,
 ) -> Result<Response, ApiError> {
@@ -52,7 +52,7 @@ pub async fn record(
             ));
         }
     };
-    let policy = state.consent.policies.cached().current().policy.clone();
+    let policy = consent.policies.cached().current().policy.clone();
     let decision = DecisionForm {
         policy_version: form.policy_version,
         action: form.action,
@@ -63,7 +63,7 @@ pub async fn record(
             .and_then(|l| language::supported(&l).map(str::to_owned)),
     };
     let request = decision.into_request(&policy)?;
-    let recorded = state.consent.record(&context, request, source).await?;
+    let recorded = consent.record(&context, request, source).await?;
     let response = (
         StatusCode::CREATED,
         Json(Recorded {
