@@ -1,6 +1,7 @@
 //! Pure consent rules shared by the server and the WASM bundle: no I/O here.
 
 pub mod category;
+pub mod date;
 pub mod decision;
 pub mod identifier;
 pub mod language;
