@@ -1,7 +1,6 @@
 //! The consent banner: rendered on the server so it is there at first paint, usable as plain
 //! forms without JavaScript, and recording choices without a reload once hydrated.
 
-use crate::ConsentContext;
 use crate::consent_api::{RecordConsent, UiError};
 use crate::domain::language::{SUPPORTED_LANGUAGES, native_name};
 use crate::domain::{
@@ -9,13 +8,14 @@ use crate::domain::{
 };
 use crate::i18n::ui_text;
 use crate::preference_center::{open_dialog, preferences_href};
+use crate::{ConsentContext, WithStatus};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 #[component]
 pub fn ConsentBanner() -> impl IntoView {
-    let ConsentContext { status, record, .. } = expect_context();
+    let ConsentContext { record, .. } = expect_context();
     // GPC is not the visitor's choice: after it the banner still asks about the rest.
     let decided = move || matches!(record.value().get(), Some(Ok(choice)) if choice.consent.action.is_explicit());
     // The preference center is the choice itself: no banner or button on top of it.
@@ -23,30 +23,23 @@ pub fn ConsentBanner() -> impl IntoView {
     let on_preferences = move || location.pathname.get() == crate::PREFERENCES_PATH;
 
     view! {
-            {move || {
-                status
-                    .get()
-                    .map(|result| match result {
-                        Ok(status) => {
-                            let prompt = status.needs_prompt();
-                            let language = status.policy.language.clone();
-                            Either::Left(
-                                view! {
-                                    <Show
-                                        when=move || prompt && !decided() && !on_preferences()
-                                        fallback=move || {
-                                            (!on_preferences())
-                                                .then(|| view! { <PrivacySettingsButton language=language.clone()/> })
-                                        }
-                                    >
-                                        <BannerBody status=status.clone() record/>
-                                    </Show>
-                                },
-                            )
+        <WithStatus let:status>
+            {
+                let prompt = status.needs_prompt();
+                let language = status.policy.language.clone();
+                view! {
+                    <Show
+                        when=move || prompt && !decided() && !on_preferences()
+                        fallback=move || {
+                            (!on_preferences())
+                                .then(|| view! { <PrivacySettingsButton language=language.clone()/> })
                         }
-                        Err(error) => Either::Right(view! { <ErrorNotice error/> }),
-                    })
-            }}
+                    >
+                        <BannerBody status=status.clone() record/>
+                    </Show>
+                }
+            }
+        </WithStatus>
     }
 }
 

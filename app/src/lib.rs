@@ -152,6 +152,23 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Renders `children` with the visitor's consent status once it is known, or the error that
+/// stopped it. Reads the status in a plain closure: the page has one `<Suspense>` (see `App`).
+#[component]
+fn WithStatus<F, V>(children: F) -> impl IntoView
+where
+    F: Fn(ConsentStatus) -> V + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let ConsentContext { status, .. } = expect_context();
+    move || {
+        status.get().map(|result| match result {
+            Ok(status) => children(status).into_any(),
+            Err(error) => view! { <banner::ErrorNotice error/> }.into_any(),
+        })
+    }
+}
+
 /// The language the consent status resolved, once known.
 fn page_language(status: Resource<Result<ConsentStatus, UiError>>) -> Option<String> {
     status.get().map(|result| match result {

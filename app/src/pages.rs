@@ -1,10 +1,8 @@
 //! The service's own pages.
 
-use crate::ConsentContext;
-use crate::banner::ErrorNotice;
+use crate::WithStatus;
 use crate::domain::{IdentifierKind, PolicyView};
 use crate::i18n::ui_text;
-use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -62,16 +60,8 @@ pub fn NoticePage() -> impl IntoView {
 /// Notice §06: every identifier of the current policy, by category.
 #[component]
 fn IdentifierTable() -> impl IntoView {
-    let ConsentContext { status, .. } = expect_context();
     view! {
-            {move || {
-                status
-                    .get()
-                    .map(|result| match result {
-                        Ok(status) => Either::Left(identifier_table(status.policy)),
-                        Err(error) => Either::Right(view! { <ErrorNotice error/> }),
-                    })
-            }}
+        <WithStatus let:status>{identifier_table(status.policy)}</WithStatus>
     }
 }
 

@@ -6,7 +6,7 @@ use crate::consent_api::{FROM_PREFERENCES, RecordConsent};
 use crate::domain::date::format_utc;
 use crate::domain::{ConsentAction, ConsentStatus, CurrentConsent};
 use crate::i18n::{UiText, ui_text};
-use crate::{ConsentContext, PREFERENCES_PATH};
+use crate::{ConsentContext, PREFERENCES_PATH, WithStatus};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,27 +14,20 @@ use leptos_meta::Title;
 /// `/preferences`, reachable from every page and usable with plain forms.
 #[component]
 pub fn PreferencesPage() -> impl IntoView {
-    let ConsentContext { status, record, .. } = expect_context();
+    let ConsentContext { record, .. } = expect_context();
     view! {
-            {move || {
-                status
-                    .get()
-                    .map(|result| match result {
-                        Ok(status) => {
-                            let ui = ui_text(&status.policy.language);
-                            Either::Left(
-                                view! {
-                                    <Title text=format!("{} - ZecCloud", ui.privacy_settings)/>
-                                    <article class="zc-prose zc-preferences">
-                                        <h1 id="zc-pc-title">{ui.privacy_settings}</h1>
-                                        <PreferenceCenter status record place="page"/>
-                                    </article>
-                                },
-                            )
-                        }
-                        Err(error) => Either::Right(view! { <ErrorNotice error/> }),
-                    })
-            }}
+        <WithStatus let:status>
+            {
+                let ui = ui_text(&status.policy.language);
+                view! {
+                    <Title text=format!("{} - ZecCloud", ui.privacy_settings)/>
+                    <article class="zc-prose zc-preferences">
+                        <h1 id="zc-pc-title">{ui.privacy_settings}</h1>
+                        <PreferenceCenter status record place="page"/>
+                    </article>
+                }
+            }
+        </WithStatus>
     }
 }
 
@@ -43,11 +36,7 @@ pub fn PreferencesPage() -> impl IntoView {
 /// in and stays in, Esc closes it and focus returns to the control that opened it.
 #[component]
 pub fn PreferenceDialog() -> impl IntoView {
-    let ConsentContext {
-        status,
-        record,
-        dialog,
-    } = expect_context();
+    let ConsentContext { record, dialog, .. } = expect_context();
     let close = move |_| {
         if let Some(dialog) = dialog.get() {
             dialog.close();
@@ -63,27 +52,20 @@ pub fn PreferenceDialog() -> impl IntoView {
     });
     view! {
         <dialog node_ref=dialog class="zc-dialog" aria-labelledby="zc-pc-title" data-testid="preference-dialog">
-                {move || {
-                    status
-                        .get()
-                        .map(|result| match result {
-                            Ok(status) => {
-                                let ui = ui_text(&status.policy.language);
-                                Either::Left(
-                                    view! {
-                                        <div class="zc-dialog__head">
-                                            <h2 id="zc-pc-title">{ui.privacy_settings}</h2>
-                                            <button type="button" class="zc-btn zc-btn--secondary zc-dialog__close" on:click=close data-action="close">
-                                                {ui.close}
-                                            </button>
-                                        </div>
-                                        <PreferenceCenter status record place="dialog"/>
-                                    },
-                                )
-                            }
-                            Err(error) => Either::Right(view! { <ErrorNotice error/> }),
-                        })
-                }}
+            <WithStatus let:status>
+                {
+                    let ui = ui_text(&status.policy.language);
+                    view! {
+                        <div class="zc-dialog__head">
+                            <h2 id="zc-pc-title">{ui.privacy_settings}</h2>
+                            <button type="button" class="zc-btn zc-btn--secondary zc-dialog__close" on:click=close data-action="close">
+                                {ui.close}
+                            </button>
+                        </div>
+                        <PreferenceCenter status record place="dialog"/>
+                    }
+                }
+            </WithStatus>
         </dialog>
     }
 }
