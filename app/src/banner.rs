@@ -1,13 +1,13 @@
 //! The consent banner: rendered on the server so it is there at first paint, usable as plain
 //! forms without JavaScript, and recording choices without a reload once hydrated.
 
-use crate::consent_api::{RecordConsent, UiError};
+use crate::consent_api::{FROM_PREFERENCES, RecordConsent, UiError};
 use crate::domain::language::{SUPPORTED_LANGUAGES, native_name};
 use crate::domain::{
     CategoryView, ConsentAction, ConsentStatus, CurrentConsent, IdentifierView, PromptReason,
 };
 use crate::i18n::ui_text;
-use crate::preference_center::{open_dialog, preferences_href};
+use crate::preference_center::{Place, open_dialog, preferences_href};
 use crate::{ConsentContext, WithStatus};
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -185,23 +185,35 @@ pub fn OneClickChoice(
     }
 }
 
+/// The category form's own texts, from the policy's banner text.
+#[derive(Debug, Clone)]
+pub struct CategoryFormLabels {
+    /// Shown instead of a checkbox for a required category.
+    pub always_on: String,
+    /// The label of each category's list of identifiers.
+    pub identifiers: String,
+    /// The submit button.
+    pub save: String,
+}
+
 /// Every category with its purpose and identifiers; optional ones as checkboxes showing the
 /// visitor's current state (a category never decided is unticked), submitted as a custom choice.
+/// Only the preference center shows it, so it always says it was sent from there.
 #[component]
-#[allow(clippy::too_many_arguments)]
 pub fn CategoryForm(
     record: ServerAction<RecordConsent>,
     version: StoredValue<String>,
     language: StoredValue<String>,
     categories: Vec<CategoryView>,
     current: Option<CurrentConsent>,
-    always_on: String,
-    identifiers_label: String,
-    save: String,
-    from: Option<&'static str>,
-    /// Keeps element ids unique when the form appears twice.
-    id_prefix: &'static str,
+    labels: CategoryFormLabels,
+    place: Place,
 ) -> impl IntoView {
+    let CategoryFormLabels {
+        always_on,
+        identifiers,
+        save,
+    } = labels;
     let items = categories
         .into_iter()
         .map(|category| {
@@ -213,9 +225,9 @@ pub fn CategoryForm(
                 <CategoryItem
                     category
                     granted
-                    id_prefix
+                    place
                     always_on=always_on.clone()
-                    identifiers_label=identifiers_label.clone()
+                    identifiers_label=identifiers.clone()
                 />
             }
         })
@@ -225,7 +237,7 @@ pub fn CategoryForm(
             <input type="hidden" name="policy_version" value=version.get_value()/>
             <input type="hidden" name="language" value=language.get_value()/>
             <input type="hidden" name="action" value="custom"/>
-            {from.map(|from| view! { <input type="hidden" name="from" value=from/> })}
+            <input type="hidden" name="from" value=FROM_PREFERENCES/>
             <ul class="zc-categories">{items}</ul>
             <button type="submit" class="zc-btn zc-btn--choice" data-action="save">
                 {save}
@@ -240,9 +252,9 @@ fn CategoryItem(
     granted: bool,
     always_on: String,
     identifiers_label: String,
-    id_prefix: &'static str,
+    place: Place,
 ) -> impl IntoView {
-    let input_id = format!("zc-{id_prefix}-category-{}", category.id);
+    let input_id = format!("zc-{}-category-{}", place.id_prefix(), category.id);
     let description_id = format!("{input_id}-purpose");
     let control = if category.required {
         Either::Left(view! {

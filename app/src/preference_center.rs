@@ -1,7 +1,9 @@
 //! The preference center (second layer): the same component as a modal dialog on every page
 //! (hydrated) and as the `/preferences` page (which also works without JavaScript).
 
-use crate::banner::{CategoryForm, ErrorNotice, LanguageSwitcher, OneClickChoice};
+use crate::banner::{
+    CategoryForm, CategoryFormLabels, ErrorNotice, LanguageSwitcher, OneClickChoice,
+};
 use crate::consent_api::{FROM_PREFERENCES, RecordConsent};
 use crate::domain::date::format_utc;
 use crate::domain::{ConsentAction, ConsentStatus, CurrentConsent};
@@ -23,7 +25,7 @@ pub fn PreferencesPage() -> impl IntoView {
                     <Title text=format!("{} - ZecCloud", ui.privacy_settings)/>
                     <article class="zc-prose zc-preferences">
                         <h1 id="zc-pc-title">{ui.privacy_settings}</h1>
-                        <PreferenceCenter status record place="page"/>
+                        <PreferenceCenter status record place=Place::Page/>
                     </article>
                 }
             }
@@ -62,7 +64,7 @@ pub fn PreferenceDialog() -> impl IntoView {
                                 {ui.close}
                             </button>
                         </div>
-                        <PreferenceCenter status record place="dialog"/>
+                        <PreferenceCenter status record place=Place::Dialog/>
                     }
                 }
             </WithStatus>
@@ -96,12 +98,34 @@ pub fn service_base() -> String {
         .unwrap_or_default()
 }
 
+/// Where a preference center is shown. Its element ids carry the place (`zc-page-current`,
+/// `zc-dialog-category-analytics`), so they stay unique where two could be on one page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// The `/preferences` page.
+    Page,
+    /// The dialog on the service's other pages.
+    Dialog,
+    /// The dialog on another site's page.
+    Embed,
+}
+
+impl Place {
+    /// The part of element ids after `zc-`.
+    pub fn id_prefix(self) -> &'static str {
+        match self {
+            Place::Page => "page",
+            Place::Dialog => "dialog",
+            Place::Embed => "embed",
+        }
+    }
+}
+
 #[component]
 pub fn PreferenceCenter(
     status: ConsentStatus,
     record: ServerAction<RecordConsent>,
-    /// `page` or `dialog`: keeps element ids unique when both could exist.
-    place: &'static str,
+    place: Place,
 ) -> impl IntoView {
     let ui = ui_text(&status.policy.language);
     let initial = status.current.clone();
@@ -126,7 +150,7 @@ pub fn PreferenceCenter(
             .map(|c| (c.id.clone(), c.title.clone()))
             .collect::<Vec<_>>(),
     );
-    let heading = |id: &str| format!("zc-{place}-{id}");
+    let heading = |id: &str| format!("zc-{}-{id}", place.id_prefix());
     view! {
         <LanguageSwitcher current=policy.language.clone() id=heading("lang")/>
         <section class="zc-current" aria-labelledby=heading("current") data-testid="current-choice">
@@ -152,11 +176,12 @@ pub fn PreferenceCenter(
                 language
                 categories=policy.categories
                 current=status.current
-                always_on=text.always_on
-                identifiers_label=text.identifiers
-                save=text.save
-                from=Some(FROM_PREFERENCES)
-                id_prefix=place
+                labels=CategoryFormLabels {
+                    always_on: text.always_on,
+                    identifiers: text.identifiers,
+                    save: text.save,
+                }
+                place
             />
         </section>
         <section aria-labelledby=heading("withdraw")>
@@ -218,6 +243,14 @@ fn current_choice(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn element_ids_name_the_place_as_the_browser_tests_expect() {
+        assert_eq!(
+            [Place::Page, Place::Dialog, Place::Embed].map(Place::id_prefix),
+            ["page", "dialog", "embed"]
+        );
+    }
 
     #[test]
     fn preference_links_keep_the_language() {
