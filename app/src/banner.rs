@@ -41,6 +41,7 @@ pub fn ConsentBanner() -> impl IntoView {
             }
         </WithStatus>
     }
+    .into_any()
 }
 
 /// The small, always-present button that reopens the preference center once the banner is gone.
@@ -130,6 +131,7 @@ pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) ->
             </div>
         </section>
     }
+    .into_any()
 }
 
 /// A plain GET form, so switching language works without JavaScript too.

@@ -118,6 +118,9 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // The page's parts (banner, header, pages, footer, dialog, preference center) and
+    // `WithStatus` return `AnyView`: the view types stay within the compiler's default recursion
+    // limit, and a debug build renders a page in under 1 MiB of stack (threads get 2 MiB).
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css")/>
         <Title text="ZecCloud Consent"/>
@@ -197,6 +200,7 @@ fn SiteHeader() -> impl IntoView {
                 }}
         </header>
     }
+    .into_any()
 }
 
 #[component]
@@ -223,6 +227,7 @@ fn SiteFooter() -> impl IntoView {
                 }}
         </footer>
     }
+    .into_any()
 }
 
 /// `/preferences` is the center itself; every other page gets it as a dialog.
@@ -235,4 +240,5 @@ fn DialogUnlessOnPreferences() -> impl IntoView {
             <preference_center::PreferenceDialog/>
         </Show>
     }
+    .into_any()
 }

@@ -29,6 +29,7 @@ pub fn HomePage() -> impl IntoView {
             <p>"Everything works with JavaScript switched off: each button is an ordinary form."</p>
         </article>
     }
+    .into_any()
 }
 
 /// The line of §06 after which the notice promises its identifier table.
@@ -55,6 +56,7 @@ pub fn NoticePage() -> impl IntoView {
                 .collect_view()}
         </article>
     }
+    .into_any()
 }
 
 /// Notice §06: every identifier of the current policy, by category.
@@ -174,6 +176,7 @@ pub fn NotFound() -> impl IntoView {
             <p><a href="/">"Back to the start page"</a></p>
         </article>
     }
+    .into_any()
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ pub fn PreferencesPage() -> impl IntoView {
             }
         </WithStatus>
     }
+    .into_any()
 }
 
 /// The preference center as a modal dialog, opened by Customize and the privacy-settings
@@ -70,6 +71,7 @@ pub fn PreferenceDialog() -> impl IntoView {
             </WithStatus>
         </dialog>
     }
+    .into_any()
 }
 
 /// Opens the dialog if this page has it; otherwise lets the link go to `/preferences`.
@@ -197,6 +199,7 @@ pub fn PreferenceCenter(
             />
         </section>
     }
+    .into_any()
 }
 
 fn current_choice(
