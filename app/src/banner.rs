@@ -1,21 +1,21 @@
 //! The consent banner: rendered on the server so it is there at first paint, usable as plain
 //! forms without JavaScript, and recording choices without a reload once hydrated.
 
-use crate::ConsentContext;
-use crate::consent_api::{RecordConsent, UiError};
+use crate::consent_api::{FROM_PREFERENCES, RecordConsent, UiError};
 use crate::domain::language::{SUPPORTED_LANGUAGES, native_name};
 use crate::domain::{
     CategoryView, ConsentAction, ConsentStatus, CurrentConsent, IdentifierView, PromptReason,
 };
 use crate::i18n::ui_text;
-use crate::preference_center::{open_dialog, preferences_href};
+use crate::preference_center::{Place, open_dialog, preferences_href};
+use crate::{ConsentContext, WithStatus};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 #[component]
 pub fn ConsentBanner() -> impl IntoView {
-    let ConsentContext { status, record, .. } = expect_context();
+    let ConsentContext { record, .. } = expect_context();
     // GPC is not the visitor's choice: after it the banner still asks about the rest.
     let decided = move || matches!(record.value().get(), Some(Ok(choice)) if choice.consent.action.is_explicit());
     // The preference center is the choice itself: no banner or button on top of it.
@@ -23,31 +23,25 @@ pub fn ConsentBanner() -> impl IntoView {
     let on_preferences = move || location.pathname.get() == crate::PREFERENCES_PATH;
 
     view! {
-            {move || {
-                status
-                    .get()
-                    .map(|result| match result {
-                        Ok(status) => {
-                            let prompt = status.needs_prompt();
-                            let language = status.policy.language.clone();
-                            Either::Left(
-                                view! {
-                                    <Show
-                                        when=move || prompt && !decided() && !on_preferences()
-                                        fallback=move || {
-                                            (!on_preferences())
-                                                .then(|| view! { <PrivacySettingsButton language=language.clone()/> })
-                                        }
-                                    >
-                                        <BannerBody status=status.clone() record/>
-                                    </Show>
-                                },
-                            )
+        <WithStatus let:status>
+            {
+                let prompt = status.needs_prompt();
+                let language = status.policy.language.clone();
+                view! {
+                    <Show
+                        when=move || prompt && !decided() && !on_preferences()
+                        fallback=move || {
+                            (!on_preferences())
+                                .then(|| view! { <PrivacySettingsButton language=language.clone()/> })
                         }
-                        Err(error) => Either::Right(view! { <ErrorNotice error/> }),
-                    })
-            }}
+                    >
+                        <BannerBody status=status.clone() record/>
+                    </Show>
+                }
+            }
+        </WithStatus>
     }
+    .into_any()
 }
 
 /// The small, always-present button that reopens the preference center once the banner is gone.
@@ -137,6 +131,7 @@ pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) ->
             </div>
         </section>
     }
+    .into_any()
 }
 
 /// A plain GET form, so switching language works without JavaScript too.
@@ -192,23 +187,35 @@ pub fn OneClickChoice(
     }
 }
 
+/// The category form's own texts, from the policy's banner text.
+#[derive(Debug, Clone)]
+pub struct CategoryFormLabels {
+    /// Shown instead of a checkbox for a required category.
+    pub always_on: String,
+    /// The label of each category's list of identifiers.
+    pub identifiers: String,
+    /// The submit button.
+    pub save: String,
+}
+
 /// Every category with its purpose and identifiers; optional ones as checkboxes showing the
 /// visitor's current state (a category never decided is unticked), submitted as a custom choice.
+/// Only the preference center shows it, so it always says it was sent from there.
 #[component]
-#[allow(clippy::too_many_arguments)]
 pub fn CategoryForm(
     record: ServerAction<RecordConsent>,
     version: StoredValue<String>,
     language: StoredValue<String>,
     categories: Vec<CategoryView>,
     current: Option<CurrentConsent>,
-    always_on: String,
-    identifiers_label: String,
-    save: String,
-    from: Option<&'static str>,
-    /// Keeps element ids unique when the form appears twice.
-    id_prefix: &'static str,
+    labels: CategoryFormLabels,
+    place: Place,
 ) -> impl IntoView {
+    let CategoryFormLabels {
+        always_on,
+        identifiers,
+        save,
+    } = labels;
     let items = categories
         .into_iter()
         .map(|category| {
@@ -220,9 +227,9 @@ pub fn CategoryForm(
                 <CategoryItem
                     category
                     granted
-                    id_prefix
+                    place
                     always_on=always_on.clone()
-                    identifiers_label=identifiers_label.clone()
+                    identifiers_label=identifiers.clone()
                 />
             }
         })
@@ -232,7 +239,7 @@ pub fn CategoryForm(
             <input type="hidden" name="policy_version" value=version.get_value()/>
             <input type="hidden" name="language" value=language.get_value()/>
             <input type="hidden" name="action" value="custom"/>
-            {from.map(|from| view! { <input type="hidden" name="from" value=from/> })}
+            <input type="hidden" name="from" value=FROM_PREFERENCES/>
             <ul class="zc-categories">{items}</ul>
             <button type="submit" class="zc-btn zc-btn--choice" data-action="save">
                 {save}
@@ -247,9 +254,9 @@ fn CategoryItem(
     granted: bool,
     always_on: String,
     identifiers_label: String,
-    id_prefix: &'static str,
+    place: Place,
 ) -> impl IntoView {
-    let input_id = format!("zc-{id_prefix}-category-{}", category.id);
+    let input_id = format!("zc-{}-category-{}", place.id_prefix(), category.id);
     let description_id = format!("{input_id}-purpose");
     let control = if category.required {
         Either::Left(view! {

@@ -7,7 +7,7 @@ use crate::banner::BannerBody;
 use crate::consent_api::RecordConsent;
 use crate::domain::ConsentStatus;
 use crate::i18n::ui_text;
-use crate::preference_center::{PreferenceCenter, ServiceBase};
+use crate::preference_center::{Place, PreferenceCenter, ServiceBase};
 use leptos::prelude::*;
 use std::sync::Arc;
 
@@ -56,7 +56,7 @@ pub fn preferences_html(status: ConsentStatus, base: &str) -> String {
                         {ui.close}
                     </button>
                 </div>
-                <PreferenceCenter status record place="embed"/>
+                <PreferenceCenter status record place=Place::Embed/>
             </dialog>
         }
         .into_any()

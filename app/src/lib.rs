@@ -121,6 +121,9 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // The page's parts (banner, header, pages, footer, dialog, preference center) and
+    // `WithStatus` return `AnyView`: the view types stay within the compiler's default recursion
+    // limit, and a debug build renders a page in under 1 MiB of stack (threads get 2 MiB).
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css")/>
         <Title text="ZecCloud Consent"/>
@@ -155,6 +158,23 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Renders `children` with the visitor's consent status once it is known, or the error that
+/// stopped it. Reads the status in a plain closure: the page has one `<Suspense>` (see `App`).
+#[component]
+fn WithStatus<F, V>(children: F) -> impl IntoView
+where
+    F: Fn(ConsentStatus) -> V + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let ConsentContext { status, .. } = expect_context();
+    move || {
+        status.get().map(|result| match result {
+            Ok(status) => children(status).into_any(),
+            Err(error) => view! { <banner::ErrorNotice error/> }.into_any(),
+        })
+    }
+}
+
 /// The language the consent status resolved, once known.
 fn page_language(status: Resource<Result<ConsentStatus, UiError>>) -> Option<String> {
     status.get().map(|result| match result {
@@ -183,6 +203,7 @@ fn SiteHeader() -> impl IntoView {
                 }}
         </header>
     }
+    .into_any()
 }
 
 #[component]
@@ -209,6 +230,7 @@ fn SiteFooter() -> impl IntoView {
                 }}
         </footer>
     }
+    .into_any()
 }
 
 /// `/preferences` is the center itself; every other page gets it as a dialog.
@@ -221,4 +243,5 @@ fn DialogUnlessOnPreferences() -> impl IntoView {
             <preference_center::PreferenceDialog/>
         </Show>
     }
+    .into_any()
 }

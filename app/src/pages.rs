@@ -1,10 +1,8 @@
 //! The service's own pages.
 
-use crate::ConsentContext;
-use crate::banner::ErrorNotice;
+use crate::WithStatus;
 use crate::domain::{IdentifierKind, PolicyView};
 use crate::i18n::ui_text;
-use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -31,6 +29,7 @@ pub fn HomePage() -> impl IntoView {
             <p>"Everything works with JavaScript switched off: each button is an ordinary form."</p>
         </article>
     }
+    .into_any()
 }
 
 /// The line of §06 after which the notice promises its identifier table.
@@ -57,21 +56,14 @@ pub fn NoticePage() -> impl IntoView {
                 .collect_view()}
         </article>
     }
+    .into_any()
 }
 
 /// Notice §06: every identifier of the current policy, by category.
 #[component]
 fn IdentifierTable() -> impl IntoView {
-    let ConsentContext { status, .. } = expect_context();
     view! {
-            {move || {
-                status
-                    .get()
-                    .map(|result| match result {
-                        Ok(status) => Either::Left(identifier_table(status.policy)),
-                        Err(error) => Either::Right(view! { <ErrorNotice error/> }),
-                    })
-            }}
+        <WithStatus let:status>{identifier_table(status.policy)}</WithStatus>
     }
 }
 
@@ -184,6 +176,7 @@ pub fn NotFound() -> impl IntoView {
             <p><a href="/">"Back to the start page"</a></p>
         </article>
     }
+    .into_any()
 }
 
 #[cfg(test)]

@@ -1,11 +1,14 @@
 //! The preference center (second layer): the same component as a modal dialog on every page
 //! (hydrated) and as the `/preferences` page (which also works without JavaScript).
 
-use crate::banner::{CategoryForm, ErrorNotice, LanguageSwitcher, OneClickChoice};
+use crate::banner::{
+    CategoryForm, CategoryFormLabels, ErrorNotice, LanguageSwitcher, OneClickChoice,
+};
 use crate::consent_api::{FROM_PREFERENCES, RecordConsent};
+use crate::domain::date::format_utc;
 use crate::domain::{ConsentAction, ConsentStatus, CurrentConsent};
 use crate::i18n::{UiText, ui_text};
-use crate::{ConsentContext, PREFERENCES_PATH};
+use crate::{ConsentContext, PREFERENCES_PATH, WithStatus};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,28 +16,22 @@ use leptos_meta::Title;
 /// `/preferences`, reachable from every page and usable with plain forms.
 #[component]
 pub fn PreferencesPage() -> impl IntoView {
-    let ConsentContext { status, record, .. } = expect_context();
+    let ConsentContext { record, .. } = expect_context();
     view! {
-            {move || {
-                status
-                    .get()
-                    .map(|result| match result {
-                        Ok(status) => {
-                            let ui = ui_text(&status.policy.language);
-                            Either::Left(
-                                view! {
-                                    <Title text=format!("{} - ZecCloud", ui.privacy_settings)/>
-                                    <article class="zc-prose zc-preferences">
-                                        <h1 id="zc-pc-title">{ui.privacy_settings}</h1>
-                                        <PreferenceCenter status record place="page"/>
-                                    </article>
-                                },
-                            )
-                        }
-                        Err(error) => Either::Right(view! { <ErrorNotice error/> }),
-                    })
-            }}
+        <WithStatus let:status>
+            {
+                let ui = ui_text(&status.policy.language);
+                view! {
+                    <Title text=format!("{} - ZecCloud", ui.privacy_settings)/>
+                    <article class="zc-prose zc-preferences">
+                        <h1 id="zc-pc-title">{ui.privacy_settings}</h1>
+                        <PreferenceCenter status record place=Place::Page/>
+                    </article>
+                }
+            }
+        </WithStatus>
     }
+    .into_any()
 }
 
 /// The preference center as a modal dialog, opened by Customize and the privacy-settings
@@ -42,11 +39,7 @@ pub fn PreferencesPage() -> impl IntoView {
 /// in and stays in, Esc closes it and focus returns to the control that opened it.
 #[component]
 pub fn PreferenceDialog() -> impl IntoView {
-    let ConsentContext {
-        status,
-        record,
-        dialog,
-    } = expect_context();
+    let ConsentContext { record, dialog, .. } = expect_context();
     let close = move |_| {
         if let Some(dialog) = dialog.get() {
             dialog.close();
@@ -62,29 +55,23 @@ pub fn PreferenceDialog() -> impl IntoView {
     });
     view! {
         <dialog node_ref=dialog class="zc-dialog" aria-labelledby="zc-pc-title" data-testid="preference-dialog">
-                {move || {
-                    status
-                        .get()
-                        .map(|result| match result {
-                            Ok(status) => {
-                                let ui = ui_text(&status.policy.language);
-                                Either::Left(
-                                    view! {
-                                        <div class="zc-dialog__head">
-                                            <h2 id="zc-pc-title">{ui.privacy_settings}</h2>
-                                            <button type="button" class="zc-btn zc-btn--secondary zc-dialog__close" on:click=close data-action="close">
-                                                {ui.close}
-                                            </button>
-                                        </div>
-                                        <PreferenceCenter status record place="dialog"/>
-                                    },
-                                )
-                            }
-                            Err(error) => Either::Right(view! { <ErrorNotice error/> }),
-                        })
-                }}
+            <WithStatus let:status>
+                {
+                    let ui = ui_text(&status.policy.language);
+                    view! {
+                        <div class="zc-dialog__head">
+                            <h2 id="zc-pc-title">{ui.privacy_settings}</h2>
+                            <button type="button" class="zc-btn zc-btn--secondary zc-dialog__close" on:click=close data-action="close">
+                                {ui.close}
+                            </button>
+                        </div>
+                        <PreferenceCenter status record place=Place::Dialog/>
+                    }
+                }
+            </WithStatus>
         </dialog>
     }
+    .into_any()
 }
 
 /// Opens the dialog if this page has it; otherwise lets the link go to `/preferences`.
@@ -113,12 +100,34 @@ pub fn service_base() -> String {
         .unwrap_or_default()
 }
 
+/// Where a preference center is shown. Its element ids carry the place (`zc-page-current`,
+/// `zc-dialog-category-analytics`), so they stay unique where two could be on one page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// The `/preferences` page.
+    Page,
+    /// The dialog on the service's other pages.
+    Dialog,
+    /// The dialog on another site's page.
+    Embed,
+}
+
+impl Place {
+    /// The part of element ids after `zc-`.
+    pub fn id_prefix(self) -> &'static str {
+        match self {
+            Place::Page => "page",
+            Place::Dialog => "dialog",
+            Place::Embed => "embed",
+        }
+    }
+}
+
 #[component]
 pub fn PreferenceCenter(
     status: ConsentStatus,
     record: ServerAction<RecordConsent>,
-    /// `page` or `dialog`: keeps element ids unique when both could exist.
-    place: &'static str,
+    place: Place,
 ) -> impl IntoView {
     let ui = ui_text(&status.policy.language);
     let initial = status.current.clone();
@@ -143,7 +152,7 @@ pub fn PreferenceCenter(
             .map(|c| (c.id.clone(), c.title.clone()))
             .collect::<Vec<_>>(),
     );
-    let heading = |id: &str| format!("zc-{place}-{id}");
+    let heading = |id: &str| format!("zc-{}-{id}", place.id_prefix());
     view! {
         <LanguageSwitcher current=policy.language.clone() id=heading("lang")/>
         <section class="zc-current" aria-labelledby=heading("current") data-testid="current-choice">
@@ -169,11 +178,12 @@ pub fn PreferenceCenter(
                 language
                 categories=policy.categories
                 current=status.current
-                always_on=text.always_on
-                identifiers_label=text.identifiers
-                save=text.save
-                from=Some(FROM_PREFERENCES)
-                id_prefix=place
+                labels=CategoryFormLabels {
+                    always_on: text.always_on,
+                    identifiers: text.identifiers,
+                    save: text.save,
+                }
+                place
             />
         </section>
         <section aria-labelledby=heading("withdraw")>
@@ -189,6 +199,7 @@ pub fn PreferenceCenter(
             />
         </section>
     }
+    .into_any()
 }
 
 fn current_choice(
@@ -232,36 +243,16 @@ fn current_choice(
     }
 }
 
-/// `2026-11-26 13:05 UTC`: the same text on the server and in the browser.
-fn format_utc(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        secs / 3_600,
-        secs % 3_600 / 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn dates_format_in_utc() {
-        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_utc(1_780_000_000), "2026-05-28 20:26 UTC");
-        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00 UTC");
+    fn element_ids_name_the_place_as_the_browser_tests_expect() {
+        assert_eq!(
+            [Place::Page, Place::Dialog, Place::Embed].map(Place::id_prefix),
+            ["page", "dialog", "embed"]
+        );
     }
 
     #[test]

@@ -1,5 +1,4 @@
 //! The WASM entry: hydrates the server-rendered page.
-#![recursion_limit = "256"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

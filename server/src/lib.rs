@@ -1,5 +1,4 @@
 #![forbid(unsafe_code)]
-#![recursion_limit = "256"]
 //! The ZecCloud Consent server: axum, Leptos SSR, SSAIDs, consent records on SQLite or PostgreSQL.
 
 pub mod clock;

@@ -39,14 +39,9 @@ enum PolicyCommand {
     },
 }
 
-/// Rendering pages recurses deeply; unoptimised (development) builds need more stack than
-/// tokio's default 2 MiB per worker.
-const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
-
 fn main() -> ExitCode {
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_stack_size(WORKER_STACK_BYTES)
         .build()
     {
         Ok(runtime) => runtime.block_on(run()),

@@ -37,6 +37,7 @@ macro_rules! text_newtype {
 }
 
 pub mod category;
+pub mod date;
 pub mod decision;
 pub mod form;
 pub mod identifier;
