@@ -14,6 +14,9 @@
 //!
 //! Clients, gate and stub share one process and its CPUs: the numbers are for comparing
 //! changes on one machine, not a capacity figure.
+//!
+//! Over 400 lines: one file per benchmark, as `cargo bench` runs it; each section above is one
+//! function with its own report.
 
 // A benchmark's report is what it prints.
 #![allow(clippy::print_stdout)]

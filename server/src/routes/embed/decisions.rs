@@ -4,7 +4,6 @@ use crate::error::ApiError;
 use crate::http::{AllowedOrigin, AppForm};
 use crate::routes::with_cookies;
 use crate::service::{ConsentService, RequestContext};
-use std::sync::Arc;
 use app::ErrorCode;
 use app::domain::{ConsentSource, CurrentConsent, DecisionForm, StorageKey, language};
 use axum::Json;
@@ -13,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The banner's form fields, plus where on the page the decision was made.
 #[derive(Debug, Deserialize)]
