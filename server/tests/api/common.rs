@@ -120,20 +120,33 @@ pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) -> T
     }
 }
 
+/// Evaluates `$run` with `$conn` bound to a new connection to the test's own database,
+/// whichever engine it is on. `$run` may use `?`; the whole is a `Result<_, sqlx::Error>`.
+macro_rules! with_connection {
+    ($app:expr, |$conn:ident| $run:expr) => {
+        async {
+            Ok::<_, sqlx::Error>(match $app.engine {
+                Engine::Sqlite => {
+                    let mut $conn = sqlx::SqliteConnection::connect(&$app.database_url).await?;
+                    $run
+                }
+                Engine::Postgres => {
+                    let mut $conn = sqlx::PgConnection::connect(&$app.database_url).await?;
+                    $run
+                }
+            })
+        }
+        .await
+    };
+}
+
 impl TestApp {
     /// Runs one statement on the database directly, bypassing the service.
     pub async fn execute_raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
-        match self.engine {
-            Engine::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.database_url).await?;
-                Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
-            }
-            Engine::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.database_url).await?;
-                Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
-            }
-        }
+        with_connection!(self, |conn| {
+            sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected()
+        })
     }
 
     pub fn site_root(&self) -> std::path::PathBuf {
@@ -218,28 +231,13 @@ impl TestApp {
         ssaid: &Ssaid,
     ) -> Option<(chrono::DateTime<chrono::Utc>, TerminalType)> {
         let sql = "SELECT issued_at, terminal_type FROM ssaids WHERE ssaid = $1";
-        let row: Option<(chrono::DateTime<chrono::Utc>, String)> = match self.engine {
-            Engine::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.database_url)
-                    .await
-                    .unwrap();
-                sqlx::query_as(sql)
-                    .bind(ssaid.as_str())
-                    .fetch_optional(&mut conn)
-                    .await
-                    .unwrap()
-            }
-            Engine::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.database_url)
-                    .await
-                    .unwrap();
-                sqlx::query_as(sql)
-                    .bind(ssaid.as_str())
-                    .fetch_optional(&mut conn)
-                    .await
-                    .unwrap()
-            }
-        };
+        let row: Option<(chrono::DateTime<chrono::Utc>, String)> = with_connection!(self, |conn| {
+            sqlx::query_as(sql)
+                .bind(ssaid.as_str())
+                .fetch_optional(&mut conn)
+                .await?
+        })
+        .unwrap();
         row.map(|(issued_at, terminal)| (issued_at, TerminalType::parse(&terminal).unwrap()))
     }
 
