@@ -36,10 +36,6 @@ fn accept_all(version: &str) -> String {
     format!(r#"{{"policy_version":"{version}","action":"accept_all"}}"#)
 }
 
-fn error_code(json: &serde_json::Value) -> &str {
-    json["error"]["code"].as_str().unwrap_or_default()
-}
-
 async fn admin_api_needs_the_token(engine: Engine) {
     let app = spawn(engine).await;
     let source = policy_version_of_default("2026-12-01");
@@ -50,8 +46,7 @@ async fn admin_api_needs_the_token(engine: Engine) {
         .send()
         .await
         .unwrap();
-    assert_eq!(anonymous.status(), 401);
-    assert_eq!(error_code(&anonymous.json().await.unwrap()), "unauthorized");
+    assert_error(anonymous, 401, "unauthorized").await;
     let wrong = app
         .http
         .get(app.url("/api/v1/admin/policies"))
@@ -59,16 +54,11 @@ async fn admin_api_needs_the_token(engine: Engine) {
         .send()
         .await
         .unwrap();
-    assert_eq!(wrong.status(), 401);
-    assert_eq!(error_code(&wrong.json().await.unwrap()), "invalid_token");
+    assert_error(wrong, 401, "invalid_token").await;
 
     let disabled = spawn_with(engine, |s| s.admin_token = None).await;
     let response = disabled.publish(&source, false).await;
-    assert_eq!(response.status(), 404);
-    assert_eq!(
-        error_code(&response.json().await.unwrap()),
-        "admin_disabled"
-    );
+    assert_error(response, 404, "admin_disabled").await;
 }
 
 async fn publish_stores_versions_immutably(engine: Engine) {
@@ -92,9 +82,7 @@ async fn publish_stores_versions_immutably(engine: Engine) {
     // Changed content under a published version id is refused with the reason.
     let changed = source.replace("Your privacy choices", "Your privacy, your choice");
     let conflict = app.publish(&changed, false).await;
-    assert_eq!(conflict.status(), 409);
-    let conflict: serde_json::Value = conflict.json().await.unwrap();
-    assert_eq!(error_code(&conflict), "version_already_published");
+    let conflict = assert_error(conflict, 409, "version_already_published").await;
     let message = conflict["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("2026-12-01") && message.contains(&hash),
@@ -169,9 +157,7 @@ async fn bad_policy_files_are_refused_and_change_nothing(engine: Engine) {
     ];
     for (source, status, code, named) in cases {
         let response = app.publish(source, false).await;
-        assert_eq!(response.status(), status, "{named}");
-        let json: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(error_code(&json), code);
+        let json = assert_error_for(response, status, code, named).await;
         let message = json["error"]["message"].as_str().unwrap();
         assert!(message.contains(named), "{message} should name {named}");
     }
@@ -202,11 +188,7 @@ async fn bad_policy_files_are_refused_and_change_nothing(engine: Engine) {
     );
     // An unpublished version cannot be decided on.
     let unpublished = decide(&app, &cookies, &accept_all("2026-12-02")).await;
-    assert_eq!(unpublished.status(), 409);
-    assert_eq!(
-        error_code(&unpublished.json().await.unwrap()),
-        "stale_policy_version"
-    );
+    assert_error(unpublished, 409, "stale_policy_version").await;
 }
 
 async fn policy_api_serves_the_identifier_registry(engine: Engine) {
@@ -244,11 +226,7 @@ async fn policy_api_serves_the_identifier_registry(engine: Engine) {
         .await;
     assert_eq!(by_version.status(), 200);
     let missing = app.get("/api/v1/policy/1999-01-01", "").await;
-    assert_eq!(missing.status(), 404);
-    assert_eq!(
-        error_code(&missing.json().await.unwrap()),
-        "policy_version_not_found"
-    );
+    assert_error(missing, 404, "policy_version_not_found").await;
 }
 
 async fn material_change_asks_again_non_material_does_not(engine: Engine) {
@@ -448,11 +426,7 @@ async fn receipts_are_signed_and_only_for_their_owner(engine: Engine) {
     // Someone else's receipt is not found, as if it did not exist; admins may read it.
     let stranger = app.new_visitor().await;
     let response = app.get(&path, &format!("zc_ssaid={stranger}")).await;
-    assert_eq!(response.status(), 404);
-    assert_eq!(
-        error_code(&response.json().await.unwrap()),
-        "consent_not_found"
-    );
+    assert_error(response, 404, "consent_not_found").await;
     let as_admin = app
         .http
         .get(app.url(&path))
@@ -464,8 +438,7 @@ async fn receipts_are_signed_and_only_for_their_owner(engine: Engine) {
     let bad = app
         .get("/api/v1/consent/not-a-uuid/receipt", &cookies)
         .await;
-    assert_eq!(bad.status(), 400);
-    assert_eq!(error_code(&bad.json().await.unwrap()), "invalid_consent_id");
+    assert_error(bad, 400, "invalid_consent_id").await;
     let unknown = app
         .get(
             &format!("/api/v1/consent/{}/receipt", uuid::Uuid::now_v7()),

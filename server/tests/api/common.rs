@@ -255,6 +255,29 @@ pub fn policy_version_of_default(version: &str) -> String {
     source.replace(&line, &format!("version = \"{version}\""))
 }
 
+/// Asserts an error answer: its status and the `error.code` of its JSON body, which it returns
+/// for further checks.
+pub async fn assert_error(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    assert_error_for(response, status, code, "").await
+}
+
+/// [`assert_error`] for one case of a table, named in the failure message.
+pub async fn assert_error_for(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+    case: &str,
+) -> serde_json::Value {
+    assert_eq!(response.status(), status, "{case}");
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(json["error"]["code"], code, "{case}: {json}");
+    json
+}
+
 /// Every `Set-Cookie` header of a response.
 pub fn set_cookie_headers(response: &reqwest::Response) -> Vec<String> {
     response

@@ -2,7 +2,8 @@
 //! forwarded for each request shape, and that nothing leaves without consent.
 
 use crate::common::{
-    ADMIN_TOKEN, CHROME_DESKTOP, Engine, POLICY_VERSION, TestApp, set_cookie, spawn_with,
+    ADMIN_TOKEN, CHROME_DESKTOP, Engine, POLICY_VERSION, TestApp, assert_error, set_cookie,
+    spawn_with,
 };
 use crate::on_both_engines;
 use secrecy::SecretString;
@@ -614,9 +615,7 @@ async fn malformed_requests_get_clear_errors_and_forward_nothing(engine: Engine)
     let gate = gate(engine, |_| {}).await;
     let cookies = gate.visitor(true).await;
     let check = |response: reqwest::Response, status: u16, code: &'static str| async move {
-        assert_eq!(response.status(), status);
-        let json: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(json["error"]["code"], code, "{json}");
+        let json = assert_error(response, status, code).await;
         assert!(
             json["error"]["message"]
                 .as_str()
@@ -707,15 +706,13 @@ async fn foreign_origins_are_refused(engine: Engine) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 403);
     assert!(
         response
             .headers()
             .get("access-control-allow-origin")
             .is_none()
     );
-    let json: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(json["error"]["code"], "origin_not_allowed");
+    assert_error(response, 403, "origin_not_allowed").await;
     // A CORS preflight from the foreign origin gets no permission either.
     let preflight = gate
         .app
@@ -738,9 +735,7 @@ async fn foreign_origins_are_refused(engine: Engine) {
 async fn gate_is_off_without_an_upstream(engine: Engine) {
     let app = spawn_with(engine, |_| {}).await;
     let response = app.get("/matomo.php?idsite=1&rec=1", "").await;
-    assert_eq!(response.status(), 404);
-    let json: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(json["error"]["code"], "matomo_gate_disabled");
+    assert_error(response, 404, "matomo_gate_disabled").await;
     let metrics = app.http.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(metrics.status(), 401, "counters need the admin token");
 }
