@@ -43,17 +43,15 @@ async fn admin_api_needs_the_token(engine: Engine) {
         .http
         .post(app.url("/api/v1/admin/policies"))
         .body(source.clone())
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_error(anonymous, 401, "unauthorized").await;
     let wrong = app
         .http
         .get(app.url("/api/v1/admin/policies"))
         .bearer_auth("not-the-admin-token")
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_error(wrong, 401, "invalid_token").await;
 
     let disabled = spawn_with(engine, |s| s.admin_token = None).await;
@@ -93,12 +91,8 @@ async fn publish_stores_versions_immutably(engine: Engine) {
         .http
         .get(app.url("/api/v1/admin/policies"))
         .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let versions: Vec<_> = listed
         .as_array()
         .unwrap()
@@ -166,18 +160,16 @@ async fn bad_policy_files_are_refused_and_change_nothing(engine: Engine) {
         .post(app.url("/api/v1/admin/policies"))
         .bearer_auth(ADMIN_TOKEN)
         .body(vec![0xff, 0xfe, 0x00])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(not_utf8.status(), 400);
     let bad_flag = app
         .http
         .post(app.url("/api/v1/admin/policies?material=maybe"))
         .bearer_auth(ADMIN_TOKEN)
         .body(policy_version_of_default("2026-12-04"))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(bad_flag.status(), 400);
 
     assert_eq!(app.storage.policy_versions().await.unwrap().len(), 1);
@@ -294,9 +286,8 @@ async fn events_carry_the_proof(engine: Engine) {
         .body(format!(
             r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all","language":"ko"}}"#
         ))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 201);
     let event = &app.events_of(&ssaid).await[0];
     let published = &app.storage.policy_versions().await.unwrap()[0];
@@ -431,9 +422,8 @@ async fn receipts_are_signed_and_only_for_their_owner(engine: Engine) {
         .http
         .get(app.url(&path))
         .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(as_admin.status(), 200);
     let bad = app
         .get("/api/v1/consent/not-a-uuid/receipt", &cookies)
@@ -528,9 +518,8 @@ async fn gpc_refuses_analytics_until_the_visitor_opts_in(engine: Engine) {
         .get(app.url("/api/v1/consent"))
         .header("cookie", format!("zc_ssaid={ssaid}"))
         .header("sec-gpc", "1")
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let consent = set_cookie(&status, "zc_consent").expect("the GPC default is recorded");
     let json: serde_json::Value = status.json().await.unwrap();
     assert_eq!(json["consent"]["action"], "gpc");
@@ -554,12 +543,8 @@ async fn gpc_refuses_analytics_until_the_visitor_opts_in(engine: Engine) {
         .get(app.url("/"))
         .header("cookie", &cookies)
         .header("sec-gpc", "1")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     assert!(page.contains(r#"data-testid="gpc-honoured""#));
     assert_eq!(app.events_of(&ssaid).await.len(), 1);
 
@@ -571,9 +556,8 @@ async fn gpc_refuses_analytics_until_the_visitor_opts_in(engine: Engine) {
         .header("sec-gpc", "1")
         .header("content-type", "application/json")
         .body(accept_all(POLICY_VERSION))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(opted_in.status(), 201);
     let consent = set_cookie(&opted_in, "zc_consent").unwrap();
     let after = app
@@ -581,12 +565,8 @@ async fn gpc_refuses_analytics_until_the_visitor_opts_in(engine: Engine) {
         .get(app.url("/api/v1/consent"))
         .header("cookie", format!("zc_ssaid={ssaid}; zc_consent={consent}"))
         .header("sec-gpc", "1")
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(after["consent"]["categories"]["analytics"], true);
     assert_eq!(after["needs_prompt"], false);
     assert_eq!(app.events_of(&ssaid).await.len(), 2);
@@ -724,12 +704,8 @@ async fn pages_speak_the_visitors_language(engine: Engine) {
             app.http
                 .get(app.url(path))
                 .header("accept-language", accept_language)
-                .send()
+                .fetch_text()
                 .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
         }
     };
     for (accept, lang, accept_all) in [

@@ -159,17 +159,12 @@ impl TestApp {
 
     /// A first visit: returns the SSAID cookie the service set.
     pub async fn new_visitor(&self) -> String {
-        let response = self.http.get(self.url("/healthz")).send().await.unwrap();
+        let response = self.http.get(self.url("/healthz")).fetch().await;
         assert!(
             set_cookie(&response, "zc_ssaid").is_none(),
             "healthz must not issue SSAIDs"
         );
-        let response = self
-            .http
-            .get(self.url("/api/v1/consent"))
-            .send()
-            .await
-            .unwrap();
+        let response = self.http.get(self.url("/api/v1/consent")).fetch().await;
         set_cookie(&response, "zc_ssaid").expect("first response sets zc_ssaid")
     }
 
@@ -177,9 +172,8 @@ impl TestApp {
         self.http
             .get(self.url(path))
             .header("cookie", cookies)
-            .send()
+            .fetch()
             .await
-            .unwrap()
     }
 
     /// `GET /api/v1/consent` as JSON.
@@ -207,9 +201,8 @@ impl TestApp {
             .header("cookie", cookies)
             .header("content-type", "application/json")
             .body(body.to_owned())
-            .send()
+            .fetch()
             .await
-            .unwrap()
     }
 
     /// Publishes a policy file through the admin API.
@@ -219,9 +212,8 @@ impl TestApp {
             .bearer_auth(ADMIN_TOKEN)
             .header("content-type", "application/toml")
             .body(source.to_owned())
-            .send()
+            .fetch()
             .await
-            .unwrap()
     }
 
     /// The stored SSAID record (issue time and terminal type), read from the database
@@ -253,6 +245,29 @@ pub fn policy_version_of_default(version: &str) -> String {
     let line = format!("version = \"{POLICY_VERSION}\"");
     assert!(source.contains(&line));
     source.replace(&line, &format!("version = \"{version}\""))
+}
+
+/// Sending a test's request: one that cannot be sent fails the test.
+pub trait Fetch {
+    fn fetch(self) -> impl Future<Output = reqwest::Response>;
+    /// The answer's body as JSON.
+    fn fetch_json(self) -> impl Future<Output = serde_json::Value>;
+    /// The answer's body as text.
+    fn fetch_text(self) -> impl Future<Output = String>;
+}
+
+impl Fetch for reqwest::RequestBuilder {
+    async fn fetch(self) -> reqwest::Response {
+        self.send().await.unwrap()
+    }
+
+    async fn fetch_json(self) -> serde_json::Value {
+        self.fetch().await.json().await.unwrap()
+    }
+
+    async fn fetch_text(self) -> String {
+        self.fetch().await.text().await.unwrap()
+    }
 }
 
 /// Asserts an error answer: its status and the `error.code` of its JSON body, which it returns

@@ -30,7 +30,7 @@ on_both_engines![
 
 async fn health_check_reports_storage(engine: Engine) {
     let app = spawn(engine).await;
-    let response = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let response = app.http.get(app.url("/healthz")).fetch().await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), r#"{"status":"ok"}"#);
 }
@@ -41,9 +41,8 @@ async fn ssaid_is_issued_once_and_stored_with_terminal_type(engine: Engine) {
         .http
         .get(app.url("/"))
         .header("user-agent", IPHONE)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
     let header = set_cookie_header(&response, "zc_ssaid").expect("zc_ssaid set on first response");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=31536000"] {
@@ -68,9 +67,8 @@ async fn valid_ssaid_is_reused(engine: Engine) {
             .http
             .get(app.url(path))
             .header("cookie", format!("zc_ssaid={token}"))
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(
             set_cookie(&response, "zc_ssaid"),
@@ -85,9 +83,8 @@ async fn assert_replaced(app: &TestApp, presented: &str) {
         .http
         .get(app.url("/api/v1/consent"))
         .header("cookie", format!("zc_ssaid={presented}"))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let fresh = set_cookie(&response, "zc_ssaid").expect("an untrusted SSAID is replaced");
     assert_ne!(fresh, presented);
     let ssaid = ssaid_of(&app.tokens, &fresh);
@@ -224,9 +221,8 @@ async fn tampered_consent_cookie_is_not_trusted(engine: Engine) {
             .http
             .get(app.url("/"))
             .header("cookie", &cookies)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert!(
             html.text()
                 .await
@@ -238,7 +234,7 @@ async fn tampered_consent_cookie_is_not_trusted(engine: Engine) {
 
 async fn banner_is_in_the_html_until_decided(engine: Engine) {
     let app = spawn(engine).await;
-    let response = app.http.get(app.url("/")).send().await.unwrap();
+    let response = app.http.get(app.url("/")).fetch().await;
     let ssaid = set_cookie(&response, "zc_ssaid").unwrap();
     let html = response.text().await.unwrap();
     let banner = html
@@ -269,12 +265,8 @@ async fn banner_is_in_the_html_until_decided(engine: Engine) {
         .http
         .get(app.url("/"))
         .header("cookie", format!("zc_ssaid={ssaid}; zc_consent={consent}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     assert!(
         !html.contains(r#"data-testid="consent-banner""#),
         "a decided visitor sees no banner"
@@ -291,9 +283,8 @@ async fn no_js_form_records_and_redirects_back(engine: Engine) {
             &format!("policy_version={POLICY_VERSION}&action=custom&categories%5Banalytics%5D=on"),
         )
         .header("referer", app.url("/notice"))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 302);
     assert!(
         response.headers()["location"]
@@ -315,9 +306,8 @@ async fn no_js_form_records_and_redirects_back(engine: Engine) {
             "text/html",
             &format!("policy_version={POLICY_VERSION}&action=reject_all"),
         )
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], "/");
     assert_eq!(app.events_of(&ssaid).await.len(), 2);
@@ -332,9 +322,8 @@ async fn hydrated_banner_call_records_without_redirect(engine: Engine) {
             "application/json",
             &format!("policy_version={POLICY_VERSION}&action=accept_all"),
         )
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
     assert!(set_cookie(&response, "zc_consent").is_some());
     let json: serde_json::Value = response.json().await.unwrap();
@@ -368,9 +357,8 @@ async fn server_function_rejects_bad_input_and_writes_nothing(engine: Engine) {
     ] {
         let response = app
             .post_form(&format!("zc_ssaid={ssaid}"), "application/json", &body)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.status(), status, "{body}");
         assert!(set_cookie(&response, "zc_consent").is_none());
         let json: serde_json::Value = response.json().await.unwrap();
@@ -465,9 +453,8 @@ async fn bad_json_inputs_get_clear_errors_and_write_nothing(engine: Engine) {
             .header("cookie", &cookies)
             .header("content-type", content_type)
             .body(body.clone())
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         let shown = &body[..body.len().min(80)];
         assert!(set_cookie(&response, "zc_consent").is_none(), "{shown}");
         let json = assert_error_for(response, status, code, shown).await;
@@ -481,28 +468,18 @@ async fn bad_json_inputs_get_clear_errors_and_write_nothing(engine: Engine) {
 
 async fn secure_cookies_by_default(engine: Engine) {
     let app = spawn_with(engine, |settings| settings.cookie_secure = true).await;
-    let response = app.http.get(app.url("/")).send().await.unwrap();
+    let response = app.http.get(app.url("/")).fetch().await;
     let header = set_cookie_header(&response, "zc_ssaid").unwrap();
     assert!(header.contains("Secure"), "{header}");
 }
 
 async fn unknown_api_paths_answer_json(engine: Engine) {
     let app = spawn(engine).await;
-    let response = app
-        .http
-        .get(app.url("/api/v1/nothing"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.http.get(app.url("/api/v1/nothing")).fetch().await;
     assert_error(response, 404, "not_found").await;
-    let response = app
-        .http
-        .delete(app.url("/api/v1/consent"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.http.delete(app.url("/api/v1/consent")).fetch().await;
     assert_error(response, 405, "method_not_allowed").await;
-    let page = app.http.get(app.url("/no-such-page")).send().await.unwrap();
+    let page = app.http.get(app.url("/no-such-page")).fetch().await;
     assert_eq!(page.status(), 404);
 }
 
@@ -519,9 +496,8 @@ async fn static_assets_are_served_compressed(engine: Engine) {
         .http
         .get(app.url("/pkg/zeccloud-consent.js"))
         .header("accept-encoding", "br")
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-encoding"], "br");
     assert!(

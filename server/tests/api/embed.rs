@@ -38,9 +38,8 @@ async fn loader_is_small_cached_and_carries_the_policy(engine: Engine) {
         .http
         .get(app.url("/embed.js"))
         .header("accept-encoding", "br, gzip")
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-encoding"], "br");
     assert_eq!(response.headers()["cache-control"], "public, max-age=300");
@@ -68,9 +67,8 @@ async fn loader_is_small_cached_and_carries_the_policy(engine: Engine) {
         .http
         .get(app.url("/embed.js"))
         .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(not_modified.status(), 304);
 
     // A material version makes every earlier choice stale: the loader stops accepting them.
@@ -105,15 +103,15 @@ async fn only_allowed_origins_get_cors_and_answers(engine: Engine) {
             .request(reqwest::Method::OPTIONS, app.url("/embed/consent"))
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .send()
+            .fetch()
     };
-    let allowed = preflight(HOST).await.unwrap();
+    let allowed = preflight(HOST).await;
     assert_eq!(allowed.headers()["access-control-allow-origin"], HOST);
     assert_eq!(
         allowed.headers()["access-control-allow-credentials"],
         "true"
     );
-    let refused = preflight(STRANGER).await.unwrap();
+    let refused = preflight(STRANGER).await;
     assert!(
         refused
             .headers()
@@ -125,9 +123,8 @@ async fn only_allowed_origins_get_cors_and_answers(engine: Engine) {
         .http
         .get(app.url("/embed/banner"))
         .header("origin", HOST)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(banner.status(), 200);
     assert_eq!(banner.headers()["access-control-allow-origin"], HOST);
 
@@ -135,9 +132,8 @@ async fn only_allowed_origins_get_cors_and_answers(engine: Engine) {
         .http
         .get(app.url("/embed/banner"))
         .header("origin", STRANGER)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert!(
         stranger
             .headers()
@@ -153,12 +149,8 @@ async fn banner_fragment_is_the_service_component_with_absolute_links(engine: En
         .http
         .get(app.url("/embed/banner?lang=ja"))
         .header("origin", HOST)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(fragment["needs_prompt"], true);
     let html = fragment["html"].as_str().unwrap();
     assert!(html.contains(r#"data-testid="consent-banner""#));
@@ -171,7 +163,7 @@ async fn banner_fragment_is_the_service_component_with_absolute_links(engine: En
     let css_url = fragment["css"].as_str().unwrap();
     assert!(css_url.starts_with(&format!("{}/embed/style.", app.base)));
 
-    let css = app.http.get(css_url).send().await.unwrap();
+    let css = app.http.get(css_url).fetch().await;
     assert_eq!(css.status(), 200);
     assert_eq!(
         css.headers()["cache-control"],
@@ -189,12 +181,8 @@ async fn banner_fragment_is_the_service_component_with_absolute_links(engine: En
         .http
         .get(app.url("/embed/preferences?lang=ko"))
         .header("origin", HOST)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let html = preferences["html"].as_str().unwrap();
     assert!(html.starts_with("<dialog"), "{html}");
     assert!(html.contains("개인정보 설정"));
@@ -211,13 +199,12 @@ async fn decisions_from_other_sites_record_source_and_origin(engine: Engine) {
             .header("cookie", format!("zc_ssaid={ssaid}"))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body.replace("VERSION", POLICY_VERSION))
-            .send()
+            .fetch()
     };
     let banner = post(
         "policy_version=VERSION&action=custom&categories%5Banalytics%5D=on&language=ja&via=banner",
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(banner.status(), 201);
     assert_eq!(banner.headers()["access-control-allow-origin"], HOST);
     let cookie = set_cookie_header(&banner, "zc_consent").unwrap();
@@ -229,9 +216,7 @@ async fn decisions_from_other_sites_record_source_and_origin(engine: Engine) {
     assert_eq!(json["consent"]["categories"]["analytics"], true);
     assert_eq!(json["consent"]["categories"]["preferences"], false);
 
-    let api = post("policy_version=VERSION&action=reject_all&via=api")
-        .await
-        .unwrap();
+    let api = post("policy_version=VERSION&action=reject_all&via=api").await;
     assert_eq!(api.status(), 201);
     let events = app.events_of(&ssaid).await;
     assert_eq!(
@@ -297,7 +282,7 @@ async fn bad_embed_decisions_are_refused_and_write_nothing(engine: Engine) {
         if let Some(origin) = origin {
             request = request.header("origin", origin);
         }
-        let response = request.send().await.unwrap();
+        let response = request.fetch().await;
         assert_error_for(response, status, code, &body).await;
     }
     assert!(app.events_of(&ssaid).await.is_empty());
