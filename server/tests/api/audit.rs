@@ -120,7 +120,7 @@ async fn bad_policy_files_are_refused_and_change_nothing(engine: Engine) {
     let ssaid = app.new_visitor().await;
     let cookies = format!("zc_ssaid={ssaid}");
     assert_eq!(
-        decide(&app, &cookies, &accept_all(POLICY_VERSION))
+        decide(&app, &cookies, &decision("accept_all"))
             .await
             .status(),
         201
@@ -224,14 +224,8 @@ async fn policy_api_serves_the_identifier_registry(engine: Engine) {
 async fn material_change_asks_again_non_material_does_not(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
-    let decided = decide(
-        &app,
-        &format!("zc_ssaid={ssaid}"),
-        &accept_all(POLICY_VERSION),
-    )
-    .await;
-    let consent = set_cookie(&decided, "zc_consent").unwrap();
-    let cookies = format!("zc_ssaid={ssaid}; zc_consent={consent}");
+    let decided = decide(&app, &format!("zc_ssaid={ssaid}"), &decision("accept_all")).await;
+    let cookies = cookies_after(&ssaid, &decided);
 
     assert_eq!(
         app.publish(&policy_version_of_default("2026-06-01"), false)
@@ -263,14 +257,11 @@ async fn material_change_asks_again_non_material_does_not(engine: Engine) {
     assert!(page.contains(r#"name="policy_version" value="2026-07-01""#));
 
     // Deciding on the new version settles it; the old version is refused as stale.
-    let stale = decide(&app, &cookies, &accept_all(POLICY_VERSION)).await;
+    let stale = decide(&app, &cookies, &decision("accept_all")).await;
     assert_eq!(stale.status(), 409);
     let fresh = decide(&app, &cookies, &accept_all("2026-07-01")).await;
     assert_eq!(fresh.status(), 201);
-    let consent = set_cookie(&fresh, "zc_consent").unwrap();
-    let status = app
-        .consent_status(&format!("zc_ssaid={ssaid}; zc_consent={consent}"))
-        .await;
+    let status = app.consent_status(&cookies_after(&ssaid, &fresh)).await;
     assert_eq!(status["needs_prompt"], false);
 }
 
@@ -438,7 +429,7 @@ async fn receipts_are_signed_and_only_for_their_owner(engine: Engine) {
     assert_eq!(unknown.status(), 404);
 
     // A later decision supersedes it.
-    decide(&app, &cookies, &accept_all(POLICY_VERSION)).await;
+    decide(&app, &cookies, &decision("accept_all")).await;
     let later: serde_json::Value = app.get(&path, &cookies).await.json().await.unwrap();
     assert_eq!(later["receipt"]["state"], "superseded");
 }
@@ -446,24 +437,14 @@ async fn receipts_are_signed_and_only_for_their_owner(engine: Engine) {
 async fn withdrawal_expires_refused_identifiers_on_every_domain(engine: Engine) {
     let app = spawn_with(engine, |s| s.cookie_domain = Some("zeccloud.test".into())).await;
     let ssaid = app.new_visitor().await;
-    let accepted = decide(
-        &app,
-        &format!("zc_ssaid={ssaid}"),
-        &accept_all(POLICY_VERSION),
-    )
-    .await;
-    let consent = set_cookie(&accepted, "zc_consent").unwrap();
+    let accepted = decide(&app, &format!("zc_ssaid={ssaid}"), &decision("accept_all")).await;
     // Matomo's cookies as a page on the parent domain set them.
     let cookies = format!(
-        "zc_ssaid={ssaid}; zc_consent={consent}; _pk_id.1.a4f2=abc; _pk_ses.1.a4f2=1; \
-         _pk_ref.1.a4f2=ref; mtm_consent=1700000000000; zc_lang=ja; other=keep"
+        "{}; _pk_id.1.a4f2=abc; _pk_ses.1.a4f2=1; _pk_ref.1.a4f2=ref; \
+         mtm_consent=1700000000000; zc_lang=ja; other=keep",
+        cookies_after(&ssaid, &accepted)
     );
-    let withdrawn = decide(
-        &app,
-        &cookies,
-        &format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"withdraw"}}"#),
-    )
-    .await;
+    let withdrawn = decide(&app, &cookies, &decision("withdraw")).await;
     assert_eq!(withdrawn.status(), 201);
     let headers = set_cookie_headers(&withdrawn);
     for name in [
@@ -555,15 +536,14 @@ async fn gpc_refuses_analytics_until_the_visitor_opts_in(engine: Engine) {
         .header("cookie", &cookies)
         .header("sec-gpc", "1")
         .header("content-type", "application/json")
-        .body(accept_all(POLICY_VERSION))
+        .body(decision("accept_all"))
         .fetch()
         .await;
     assert_eq!(opted_in.status(), 201);
-    let consent = set_cookie(&opted_in, "zc_consent").unwrap();
     let after = app
         .http
         .get(app.url("/api/v1/consent"))
-        .header("cookie", format!("zc_ssaid={ssaid}; zc_consent={consent}"))
+        .header("cookie", cookies_after(&ssaid, &opted_in))
         .header("sec-gpc", "1")
         .fetch_json()
         .await;
@@ -612,12 +592,7 @@ async fn old_choices_expire(engine: Engine) {
     );
 
     // The cookie itself lives as long as the choice holds.
-    let refused = decide(
-        &app,
-        &format!("zc_ssaid={ssaid}"),
-        &format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all"}}"#),
-    )
-    .await;
+    let refused = decide(&app, &format!("zc_ssaid={ssaid}"), &decision("reject_all")).await;
     let header = set_cookie_header(&refused, "zc_consent").unwrap();
     assert!(
         header.contains(&format!("Max-Age={}", 182 * DAY)),
@@ -742,19 +717,8 @@ async fn pages_speak_the_visitors_language(engine: Engine) {
 async fn language_choice_is_remembered_only_with_consent_to_preferences(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
-    let refused = decide(
-        &app,
-        &format!("zc_ssaid={ssaid}"),
-        &format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all"}}"#),
-    )
-    .await;
-    let consent = set_cookie(&refused, "zc_consent").unwrap();
-    let response = app
-        .get(
-            "/?lang=ja",
-            &format!("zc_ssaid={ssaid}; zc_consent={consent}"),
-        )
-        .await;
+    let refused = decide(&app, &format!("zc_ssaid={ssaid}"), &decision("reject_all")).await;
+    let response = app.get("/?lang=ja", &cookies_after(&ssaid, &refused)).await;
     assert!(
         set_cookie(&response, "zc_lang").is_none(),
         "no consent, no cookie"
@@ -767,14 +731,8 @@ async fn language_choice_is_remembered_only_with_consent_to_preferences(engine: 
             .contains(r#"<html lang="ja""#)
     );
 
-    let accepted = decide(
-        &app,
-        &format!("zc_ssaid={ssaid}"),
-        &accept_all(POLICY_VERSION),
-    )
-    .await;
-    let consent = set_cookie(&accepted, "zc_consent").unwrap();
-    let cookies = format!("zc_ssaid={ssaid}; zc_consent={consent}");
+    let accepted = decide(&app, &format!("zc_ssaid={ssaid}"), &decision("accept_all")).await;
+    let cookies = cookies_after(&ssaid, &accepted);
     let response = app.get("/?lang=ja", &cookies).await;
     assert_eq!(set_cookie(&response, "zc_lang").as_deref(), Some("ja"));
     let remembered = app.get("/", &format!("{cookies}; zc_lang=ja")).await;

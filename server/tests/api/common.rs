@@ -270,6 +270,17 @@ impl Fetch for reqwest::RequestBuilder {
     }
 }
 
+/// A JSON decision body: `action` on the current policy version.
+pub fn decision(action: &str) -> String {
+    format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"{action}"}}"#)
+}
+
+/// The cookies the visitor holding SSAID `ssaid` sends once `answer` set its consent cookie.
+pub fn cookies_after(ssaid: &str, answer: &reqwest::Response) -> String {
+    let consent = set_cookie(answer, "zc_consent").unwrap();
+    format!("zc_ssaid={ssaid}; zc_consent={consent}")
+}
+
 /// Asserts an error answer: its status and the `error.code` of its JSON body, which it returns
 /// for further checks.
 pub async fn assert_error(

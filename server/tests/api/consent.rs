@@ -185,12 +185,8 @@ async fn consent_cookie_is_read_back(engine: Engine) {
     assert_eq!(before["consent"], serde_json::Value::Null);
     assert_eq!(before["needs_prompt"], true);
 
-    let body = format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all"}}"#);
-    let response = app.post_json(&cookies, &body).await;
-    let consent = set_cookie(&response, "zc_consent").unwrap();
-    let after = app
-        .consent_status(&format!("{cookies}; zc_consent={consent}"))
-        .await;
+    let response = app.post_json(&cookies, &decision("reject_all")).await;
+    let after = app.consent_status(&cookies_after(&ssaid, &response)).await;
     assert_eq!(after["needs_prompt"], false);
     assert_eq!(after["consent"]["categories"]["analytics"], false);
     assert_eq!(after["consent"]["categories"]["necessary"], true);
@@ -258,13 +254,13 @@ async fn banner_is_in_the_html_until_decided(engine: Engine) {
         "no optional category may be pre-ticked"
     );
 
-    let body = format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"accept_all"}}"#);
-    let response = app.post_json(&format!("zc_ssaid={ssaid}"), &body).await;
-    let consent = set_cookie(&response, "zc_consent").unwrap();
+    let response = app
+        .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
+        .await;
     let html = app
         .http
         .get(app.url("/"))
-        .header("cookie", format!("zc_ssaid={ssaid}; zc_consent={consent}"))
+        .header("cookie", cookies_after(&ssaid, &response))
         .fetch_text()
         .await;
     assert!(
@@ -511,9 +507,8 @@ async fn static_assets_are_served_compressed(engine: Engine) {
 async fn consent_events_cannot_be_rewritten(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
-    let body = format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all"}}"#);
     assert_eq!(
-        app.post_json(&format!("zc_ssaid={ssaid}"), &body)
+        app.post_json(&format!("zc_ssaid={ssaid}"), &decision("reject_all"))
             .await
             .status(),
         201

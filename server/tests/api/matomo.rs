@@ -2,8 +2,8 @@
 //! forwarded for each request shape, and that nothing leaves without consent.
 
 use crate::common::{
-    ADMIN_TOKEN, CHROME_DESKTOP, Engine, Fetch, POLICY_VERSION, TestApp, assert_error,
-    assert_error_for, set_cookie, spawn_with,
+    ADMIN_TOKEN, CHROME_DESKTOP, Engine, Fetch, TestApp, assert_error, assert_error_for,
+    cookies_after, decision, spawn_with,
 };
 use crate::on_both_engines;
 use secrecy::SecretString;
@@ -150,14 +150,10 @@ impl Gate {
         let action = if accept { "accept_all" } else { "reject_all" };
         let response = self
             .app
-            .post_json(
-                &format!("zc_ssaid={ssaid}"),
-                &format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"{action}"}}"#),
-            )
+            .post_json(&format!("zc_ssaid={ssaid}"), &decision(action))
             .await;
         assert_eq!(response.status(), 201);
-        let consent = set_cookie(&response, "zc_consent").unwrap();
-        format!("zc_ssaid={ssaid}; zc_consent={consent}")
+        cookies_after(&ssaid, &response)
     }
 
     fn track_get(&self, query: &str, cookies: &str) -> reqwest::RequestBuilder {
