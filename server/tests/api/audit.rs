@@ -227,12 +227,7 @@ async fn material_change_asks_again_non_material_does_not(engine: Engine) {
     let decided = decide(&app, &format!("zc_ssaid={ssaid}"), &decision("accept_all")).await;
     let cookies = cookies_after(&ssaid, &decided);
 
-    assert_eq!(
-        app.publish(&policy_version_of_default("2026-06-01"), false)
-            .await
-            .status(),
-        201
-    );
+    app.publish_default_as("2026-06-01", false).await;
     let status = app.consent_status(&cookies).await;
     assert_eq!(status["policy_version"], "2026-06-01");
     assert_eq!(
@@ -242,12 +237,7 @@ async fn material_change_asks_again_non_material_does_not(engine: Engine) {
     let page = app.get("/", &cookies).await.text().await.unwrap();
     assert!(!page.contains(r#"data-testid="consent-banner""#));
 
-    assert_eq!(
-        app.publish(&policy_version_of_default("2026-07-01"), true)
-            .await
-            .status(),
-        201
-    );
+    app.publish_default_as("2026-07-01", true).await;
     let status = app.consent_status(&cookies).await;
     assert_eq!(status["needs_prompt"], true);
     assert_eq!(status["prompt"]["reason"], "notice_changed");

@@ -157,6 +157,29 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// Fetches `path` from a browser accepting `accept_encoding`: it must come brotli-compressed.
+    pub async fn get_compressed(&self, path: &str, accept_encoding: &str) -> reqwest::Response {
+        let response = self
+            .http
+            .get(self.url(path))
+            .header("accept-encoding", accept_encoding)
+            .fetch()
+            .await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-encoding"], "br", "{path}");
+        response
+    }
+
+    /// A CORS preflight for a POST to `path` from a page on `origin`.
+    pub async fn preflight(&self, path: &str, origin: &str) -> reqwest::Response {
+        self.http
+            .request(reqwest::Method::OPTIONS, self.url(path))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .fetch()
+            .await
+    }
+
     /// A first visit: returns the SSAID cookie the service set.
     pub async fn new_visitor(&self) -> String {
         let response = self.http.get(self.url("/healthz")).fetch().await;
@@ -203,6 +226,14 @@ impl TestApp {
             .body(body.to_owned())
             .fetch()
             .await
+    }
+
+    /// Publishes the embedded default policy as a new `version`.
+    pub async fn publish_default_as(&self, version: &str, material: bool) {
+        let response = self
+            .publish(&policy_version_of_default(version), material)
+            .await;
+        assert_eq!(response.status(), 201, "{version} published");
     }
 
     /// Publishes a policy file through the admin API.
@@ -268,6 +299,16 @@ impl Fetch for reqwest::RequestBuilder {
     async fn fetch_text(self) -> String {
         self.fetch().await.text().await.unwrap()
     }
+}
+
+/// Asserts that a response grants no cross-origin access.
+pub fn assert_no_cors(response: &reqwest::Response) {
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
 }
 
 /// A JSON decision body: `action` on the current policy version.

@@ -488,14 +488,7 @@ async fn static_assets_are_served_compressed(engine: Engine) {
         "export const banner = 1;\n".repeat(500),
     )
     .unwrap();
-    let response = app
-        .http
-        .get(app.url("/pkg/zeccloud-consent.js"))
-        .header("accept-encoding", "br")
-        .fetch()
-        .await;
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-encoding"], "br");
+    let response = app.get_compressed("/pkg/zeccloud-consent.js", "br").await;
     assert!(
         set_cookie(&response, "zc_ssaid").is_none(),
         "assets must not issue SSAIDs"

@@ -32,16 +32,14 @@ async fn spawn_embed(engine: Engine) -> TestApp {
     app
 }
 
+/// A GET from a page on `origin`, as the embed's script sends it.
+fn get_from(app: &TestApp, path: &str, origin: &str) -> reqwest::RequestBuilder {
+    app.http.get(app.url(path)).header("origin", origin)
+}
+
 async fn loader_is_small_cached_and_carries_the_policy(engine: Engine) {
     let app = spawn_embed(engine).await;
-    let response = app
-        .http
-        .get(app.url("/embed.js"))
-        .header("accept-encoding", "br, gzip")
-        .fetch()
-        .await;
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-encoding"], "br");
+    let response = app.get_compressed("/embed.js", "br, gzip").await;
     assert_eq!(response.headers()["cache-control"], "public, max-age=300");
     assert!(
         response.headers()["content-type"]
@@ -72,23 +70,13 @@ async fn loader_is_small_cached_and_carries_the_policy(engine: Engine) {
     assert_eq!(not_modified.status(), 304);
 
     // A material version makes every earlier choice stale: the loader stops accepting them.
-    assert_eq!(
-        app.publish(&policy_version_of_default("2026-12-24"), true)
-            .await
-            .status(),
-        201
-    );
+    app.publish_default_as("2026-12-24", true).await;
     let after = app.get("/embed.js", "").await;
     assert_ne!(after.headers()["etag"].to_str().unwrap(), etag);
     let js = after.text().await.unwrap();
     assert!(js.contains(r#""versions":["2026-12-24"]"#), "{js}");
     // A non-material one keeps them.
-    assert_eq!(
-        app.publish(&policy_version_of_default("2026-12-25"), false)
-            .await
-            .status(),
-        201
-    );
+    app.publish_default_as("2026-12-25", false).await;
     let js = app.get("/embed.js", "").await.text().await.unwrap();
     assert!(
         js.contains(r#""versions":["2026-12-24","2026-12-25"]"#),
@@ -98,57 +86,27 @@ async fn loader_is_small_cached_and_carries_the_policy(engine: Engine) {
 
 async fn only_allowed_origins_get_cors_and_answers(engine: Engine) {
     let app = spawn_embed(engine).await;
-    let preflight = |origin: &'static str| {
-        app.http
-            .request(reqwest::Method::OPTIONS, app.url("/embed/consent"))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .fetch()
-    };
-    let allowed = preflight(HOST).await;
+    let allowed = app.preflight("/embed/consent", HOST).await;
     assert_eq!(allowed.headers()["access-control-allow-origin"], HOST);
     assert_eq!(
         allowed.headers()["access-control-allow-credentials"],
         "true"
     );
-    let refused = preflight(STRANGER).await;
-    assert!(
-        refused
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
+    let refused = app.preflight("/embed/consent", STRANGER).await;
+    assert_no_cors(&refused);
 
-    let banner = app
-        .http
-        .get(app.url("/embed/banner"))
-        .header("origin", HOST)
-        .fetch()
-        .await;
+    let banner = get_from(&app, "/embed/banner", HOST).fetch().await;
     assert_eq!(banner.status(), 200);
     assert_eq!(banner.headers()["access-control-allow-origin"], HOST);
 
-    let stranger = app
-        .http
-        .get(app.url("/embed/banner"))
-        .header("origin", STRANGER)
-        .fetch()
-        .await;
-    assert!(
-        stranger
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
+    let stranger = get_from(&app, "/embed/banner", STRANGER).fetch().await;
+    assert_no_cors(&stranger);
     assert_error(stranger, 403, "origin_not_allowed").await;
 }
 
 async fn banner_fragment_is_the_service_component_with_absolute_links(engine: Engine) {
     let app = spawn_embed(engine).await;
-    let fragment: serde_json::Value = app
-        .http
-        .get(app.url("/embed/banner?lang=ja"))
-        .header("origin", HOST)
+    let fragment = get_from(&app, "/embed/banner?lang=ja", HOST)
         .fetch_json()
         .await;
     assert_eq!(fragment["needs_prompt"], true);
@@ -177,10 +135,7 @@ async fn banner_fragment_is_the_service_component_with_absolute_links(engine: En
     );
     assert_eq!(app.get("/embed/style.0000.css", "").await.status(), 404);
 
-    let preferences: serde_json::Value = app
-        .http
-        .get(app.url("/embed/preferences?lang=ko"))
-        .header("origin", HOST)
+    let preferences = get_from(&app, "/embed/preferences?lang=ko", HOST)
         .fetch_json()
         .await;
     let html = preferences["html"].as_str().unwrap();

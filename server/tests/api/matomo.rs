@@ -3,7 +3,7 @@
 
 use crate::common::{
     ADMIN_TOKEN, CHROME_DESKTOP, Engine, Fetch, TestApp, assert_error, assert_error_for,
-    cookies_after, decision, spawn_with,
+    assert_no_cors, cookies_after, decision, spawn_with,
 };
 use crate::on_both_engines;
 use secrecy::SecretString;
@@ -453,14 +453,7 @@ async fn nothing_leaves_without_consent(engine: Engine) {
 async fn consent_before_a_material_change_no_longer_counts(engine: Engine) {
     let gate = gate(engine, |_| {}).await;
     let cookies = gate.visitor(true).await;
-    let response = gate
-        .app
-        .publish(
-            &crate::common::policy_version_of_default("2026-12-01"),
-            true,
-        )
-        .await;
-    assert_eq!(response.status(), 201);
+    gate.app.publish_default_as("2026-12-01", true).await;
     gate.track_get("idsite=1&rec=1", &cookies).fetch().await;
     assert_eq!(
         gate.counter(r#"zeccloud_matomo_hits_total{outcome="dropped",reason="no_consent"}"#)
@@ -656,28 +649,11 @@ async fn foreign_origins_are_refused(engine: Engine) {
         .body("idsite=1&rec=1")
         .fetch()
         .await;
-    assert!(
-        response
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
+    assert_no_cors(&response);
     assert_error(response, 403, "origin_not_allowed").await;
     // A CORS preflight from the foreign origin gets no permission either.
-    let preflight = gate
-        .app
-        .http
-        .request(http::Method::OPTIONS, gate.app.url("/matomo.php"))
-        .header("origin", "https://evil.test")
-        .header("access-control-request-method", "POST")
-        .fetch()
-        .await;
-    assert!(
-        preflight
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
+    let preflight = gate.app.preflight("/matomo.php", "https://evil.test").await;
+    assert_no_cors(&preflight);
     gate.assert_nothing_forwarded_before().await;
 }
 
