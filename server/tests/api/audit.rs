@@ -87,12 +87,8 @@ async fn publish_stores_versions_immutably(engine: Engine) {
         "{message}"
     );
 
-    let listed: serde_json::Value = app
-        .http
-        .get(app.url("/api/v1/admin/policies"))
-        .bearer_auth(ADMIN_TOKEN)
-        .fetch_json()
-        .await;
+    let listed = app.get_as_admin("/api/v1/admin/policies").await;
+    let listed: serde_json::Value = listed.json().await.unwrap();
     let versions: Vec<_> = listed
         .as_array()
         .unwrap()
@@ -399,12 +395,7 @@ async fn receipts_are_signed_and_only_for_their_owner(engine: Engine) {
     let stranger = app.new_visitor().await;
     let response = app.get(&path, &format!("zc_ssaid={stranger}")).await;
     assert_error(response, 404, "consent_not_found").await;
-    let as_admin = app
-        .http
-        .get(app.url(&path))
-        .bearer_auth(ADMIN_TOKEN)
-        .fetch()
-        .await;
+    let as_admin = app.get_as_admin(&path).await;
     assert_eq!(as_admin.status(), 200);
     let bad = app
         .get("/api/v1/consent/not-a-uuid/receipt", &cookies)
@@ -484,12 +475,12 @@ async fn withdrawal_expires_refused_identifiers_on_every_domain(engine: Engine) 
 async fn gpc_refuses_analytics_until_the_visitor_opts_in(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
+    let gpc = ("sec-gpc", "1");
     let status = app
-        .http
-        .get(app.url("/api/v1/consent"))
-        .header("cookie", format!("zc_ssaid={ssaid}"))
-        .header("sec-gpc", "1")
-        .fetch()
+        .get_with(
+            "/api/v1/consent",
+            &[("cookie", &format!("zc_ssaid={ssaid}")), gpc],
+        )
         .await;
     let consent = set_cookie(&status, "zc_consent").expect("the GPC default is recorded");
     let json: serde_json::Value = status.json().await.unwrap();
@@ -509,13 +500,8 @@ async fn gpc_refuses_analytics_until_the_visitor_opts_in(engine: Engine) {
 
     // The banner says so; the signal is not recorded twice.
     let cookies = format!("zc_ssaid={ssaid}; zc_consent={consent}");
-    let page = app
-        .http
-        .get(app.url("/"))
-        .header("cookie", &cookies)
-        .header("sec-gpc", "1")
-        .fetch_text()
-        .await;
+    let page = app.get_with("/", &[("cookie", &cookies), gpc]).await;
+    let page = page.text().await.unwrap();
     assert!(page.contains(r#"data-testid="gpc-honoured""#));
     assert_eq!(app.events_of(&ssaid).await.len(), 1);
 
@@ -530,13 +516,11 @@ async fn gpc_refuses_analytics_until_the_visitor_opts_in(engine: Engine) {
         .fetch()
         .await;
     assert_eq!(opted_in.status(), 201);
+    let cookies = cookies_after(&ssaid, &opted_in);
     let after = app
-        .http
-        .get(app.url("/api/v1/consent"))
-        .header("cookie", cookies_after(&ssaid, &opted_in))
-        .header("sec-gpc", "1")
-        .fetch_json()
+        .get_with("/api/v1/consent", &[("cookie", &cookies), gpc])
         .await;
+    let after: serde_json::Value = after.json().await.unwrap();
     assert_eq!(after["consent"]["categories"]["analytics"], true);
     assert_eq!(after["needs_prompt"], false);
     assert_eq!(app.events_of(&ssaid).await.len(), 2);
@@ -666,11 +650,10 @@ async fn pages_speak_the_visitors_language(engine: Engine) {
     let page = |accept_language: &'static str, path: &'static str| {
         let app = &app;
         async move {
-            app.http
-                .get(app.url(path))
-                .header("accept-language", accept_language)
-                .fetch_text()
-                .await
+            let response = app
+                .get_with(path, &[("accept-language", accept_language)])
+                .await;
+            response.text().await.unwrap()
         }
     };
     for (accept, lang, accept_all) in [

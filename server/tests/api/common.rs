@@ -160,10 +160,7 @@ impl TestApp {
     /// Fetches `path` from a browser accepting `accept_encoding`: it must come brotli-compressed.
     pub async fn get_compressed(&self, path: &str, accept_encoding: &str) -> reqwest::Response {
         let response = self
-            .http
-            .get(self.url(path))
-            .header("accept-encoding", accept_encoding)
-            .fetch()
+            .get_with(path, &[("accept-encoding", accept_encoding)])
             .await;
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(response.headers()["content-encoding"], "br", "{path}");
@@ -192,9 +189,23 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, cookies: &str) -> reqwest::Response {
+        self.get_with(path, &[("cookie", cookies)]).await
+    }
+
+    /// `GET path` with these request headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.http.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.fetch().await
+    }
+
+    /// `GET path` with the admin token.
+    pub async fn get_as_admin(&self, path: &str) -> reqwest::Response {
         self.http
             .get(self.url(path))
-            .header("cookie", cookies)
+            .bearer_auth(ADMIN_TOKEN)
             .fetch()
             .await
     }

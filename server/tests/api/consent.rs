@@ -37,12 +37,7 @@ async fn health_check_reports_storage(engine: Engine) {
 
 async fn ssaid_is_issued_once_and_stored_with_terminal_type(engine: Engine) {
     let app = spawn(engine).await;
-    let response = app
-        .http
-        .get(app.url("/"))
-        .header("user-agent", IPHONE)
-        .fetch()
-        .await;
+    let response = app.get_with("/", &[("user-agent", IPHONE)]).await;
     assert_eq!(response.status(), 200);
     let header = set_cookie_header(&response, "zc_ssaid").expect("zc_ssaid set on first response");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=31536000"] {
@@ -63,12 +58,7 @@ async fn valid_ssaid_is_reused(engine: Engine) {
     let app = spawn(engine).await;
     let token = app.new_visitor().await;
     for path in ["/", "/api/v1/consent", "/notice"] {
-        let response = app
-            .http
-            .get(app.url(path))
-            .header("cookie", format!("zc_ssaid={token}"))
-            .fetch()
-            .await;
+        let response = app.get(path, &format!("zc_ssaid={token}")).await;
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(
             set_cookie(&response, "zc_ssaid"),
@@ -80,10 +70,7 @@ async fn valid_ssaid_is_reused(engine: Engine) {
 
 async fn assert_replaced(app: &TestApp, presented: &str) {
     let response = app
-        .http
-        .get(app.url("/api/v1/consent"))
-        .header("cookie", format!("zc_ssaid={presented}"))
-        .fetch()
+        .get("/api/v1/consent", &format!("zc_ssaid={presented}"))
         .await;
     let fresh = set_cookie(&response, "zc_ssaid").expect("an untrusted SSAID is replaced");
     assert_ne!(fresh, presented);
@@ -213,12 +200,7 @@ async fn tampered_consent_cookie_is_not_trusted(engine: Engine) {
         let cookies = format!("zc_ssaid={ssaid}; zc_consent={consent}");
         let json = app.consent_status(&cookies).await;
         assert_eq!(json["consent"], serde_json::Value::Null);
-        let html = app
-            .http
-            .get(app.url("/"))
-            .header("cookie", &cookies)
-            .fetch()
-            .await;
+        let html = app.get("/", &cookies).await;
         assert!(
             html.text()
                 .await
@@ -257,12 +239,8 @@ async fn banner_is_in_the_html_until_decided(engine: Engine) {
     let response = app
         .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
         .await;
-    let html = app
-        .http
-        .get(app.url("/"))
-        .header("cookie", cookies_after(&ssaid, &response))
-        .fetch_text()
-        .await;
+    let html = app.get("/", &cookies_after(&ssaid, &response)).await;
+    let html = html.text().await.unwrap();
     assert!(
         !html.contains(r#"data-testid="consent-banner""#),
         "a decided visitor sees no banner"

@@ -61,12 +61,7 @@ async fn loader_is_small_cached_and_carries_the_policy(engine: Engine) {
     assert!(plain.contains(r#""categories":["preferences","analytics"]"#));
     assert!(!plain.contains("__CONFIG__"));
 
-    let not_modified = app
-        .http
-        .get(app.url("/embed.js"))
-        .header("if-none-match", &etag)
-        .fetch()
-        .await;
+    let not_modified = app.get_with("/embed.js", &[("if-none-match", &etag)]).await;
     assert_eq!(not_modified.status(), 304);
 
     // A material version makes every earlier choice stale: the loader stops accepting them.

@@ -2,8 +2,8 @@
 //! forwarded for each request shape, and that nothing leaves without consent.
 
 use crate::common::{
-    ADMIN_TOKEN, CHROME_DESKTOP, Engine, Fetch, TestApp, assert_error, assert_error_for,
-    assert_no_cors, cookies_after, decision, spawn_with,
+    CHROME_DESKTOP, Engine, Fetch, TestApp, assert_error, assert_error_for, assert_no_cors,
+    cookies_after, decision, spawn_with,
 };
 use crate::on_both_engines;
 use secrecy::SecretString;
@@ -202,13 +202,7 @@ impl Gate {
     }
 
     async fn metrics(&self) -> String {
-        let response = self
-            .app
-            .http
-            .get(self.app.url("/metrics"))
-            .bearer_auth(ADMIN_TOKEN)
-            .fetch()
-            .await;
+        let response = self.app.get_as_admin("/metrics").await;
         assert_eq!(response.status(), 200);
         response.text().await.unwrap()
     }
@@ -296,10 +290,7 @@ async fn image_hit_with_consent_is_forwarded_exactly(engine: Engine) {
     // Older integrations still name the endpoint piwik.php; Matomo's own URL is kept upstream.
     let legacy = gate
         .app
-        .http
-        .get(gate.app.url("/piwik.php?idsite=1&rec=1&action_name=legacy"))
-        .header("cookie", &cookies)
-        .fetch()
+        .get("/piwik.php?idsite=1&rec=1&action_name=legacy", &cookies)
         .await;
     assert_eq!(legacy.status(), 200);
     let received = gate.upstream.wait_for(2).await;
