@@ -92,6 +92,16 @@ pub fn settings(database_url: String, dir: &TempDir) -> Settings {
     }
 }
 
+/// Starts the application in the background; returns its base URL.
+pub async fn serve(settings: Settings) -> String {
+    let app = Application::build(settings)
+        .await
+        .expect("application starts");
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    base
+}
+
 pub async fn spawn(engine: Engine) -> TestApp {
     spawn_with(engine, |_| {}).await
 }
@@ -101,13 +111,8 @@ pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) -> T
     let url = database_url(engine, &dir).await;
     let mut settings = settings(url.clone(), &dir);
     adjust(&mut settings);
-    let app = Application::build(settings)
-        .await
-        .expect("application starts");
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
     TestApp {
-        base,
+        base: serve(settings).await,
         engine,
         database_url: url.clone(),
         http: reqwest::Client::builder()
