@@ -179,6 +179,13 @@ async fn bad_policy_files_are_refused_and_change_nothing(engine: Engine) {
     assert_error(unpublished, 409, "stale_policy_version").await;
 }
 
+/// The entry of a JSON array whose `key` is `value`.
+fn entry<'a>(list: &'a serde_json::Value, key: &str, value: &str) -> &'a serde_json::Value {
+    let entries = list.as_array().unwrap();
+    let found = entries.iter().find(|e| e[key] == value);
+    found.unwrap_or_else(|| panic!("no {key} {value} in {list}"))
+}
+
 async fn policy_api_serves_the_identifier_registry(engine: Engine) {
     let app = spawn_with(engine, |s| s.cookie_domain = Some("zeccloud.com".into())).await;
     let response = app.get("/api/v1/policy", "").await;
@@ -191,18 +198,8 @@ async fn policy_api_serves_the_identifier_registry(engine: Engine) {
     assert_eq!(policy["version"], POLICY_VERSION);
     assert_eq!(policy["material"], true, "the first version is material");
     assert!(policy["hash"].as_str().unwrap().starts_with("sha256:"));
-    let analytics = policy["categories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "analytics")
-        .unwrap();
-    let pk_id = analytics["identifiers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == "_pk_id.*")
-        .unwrap();
+    let analytics = entry(&policy["categories"], "id", "analytics");
+    let pk_id = entry(&analytics["identifiers"], "name", "_pk_id.*");
     assert_eq!(pk_id["duration"], "13 months");
     assert_eq!(pk_id["domain"], ".zeccloud.com");
     assert_eq!(pk_id["kind"], "cookie");
@@ -547,23 +544,19 @@ async fn old_choices_expire(engine: Engine) {
         };
         format!("zc_ssaid={ssaid}; zc_consent={}", app.tokens.sign(&claims))
     };
-    let reason = |status: serde_json::Value| status["prompt"]["reason"].clone();
-    assert_eq!(
-        reason(app.consent_status(&cookie_for(300, true)).await),
-        serde_json::Value::Null
-    );
-    assert_eq!(
-        reason(app.consent_status(&cookie_for(366, true)).await),
-        "expired"
-    );
-    assert_eq!(
-        reason(app.consent_status(&cookie_for(170, false)).await),
-        serde_json::Value::Null
-    );
-    assert_eq!(
-        reason(app.consent_status(&cookie_for(183, false)).await),
-        "expired"
-    );
+    // A consent holds a year, a refusal half a year.
+    for (age_days, granted, reason) in [
+        (300, true, serde_json::Value::Null),
+        (366, true, "expired".into()),
+        (170, false, serde_json::Value::Null),
+        (183, false, "expired".into()),
+    ] {
+        let status = app.consent_status(&cookie_for(age_days, granted)).await;
+        assert_eq!(
+            status["prompt"]["reason"], reason,
+            "{age_days} days old, granted: {granted}"
+        );
+    }
 
     // The cookie itself lives as long as the choice holds.
     let refused = decide(&app, &format!("zc_ssaid={ssaid}"), &decision("reject_all")).await;
@@ -696,24 +689,14 @@ async fn language_choice_is_remembered_only_with_consent_to_preferences(engine: 
         set_cookie(&response, "zc_lang").is_none(),
         "no consent, no cookie"
     );
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains(r#"<html lang="ja""#)
-    );
+    let page = response.text().await.unwrap();
+    assert!(page.contains(r#"<html lang="ja""#));
 
     let accepted = decide(&app, &format!("zc_ssaid={ssaid}"), &decision("accept_all")).await;
     let cookies = cookies_after(&ssaid, &accepted);
     let response = app.get("/?lang=ja", &cookies).await;
     assert_eq!(set_cookie(&response, "zc_lang").as_deref(), Some("ja"));
     let remembered = app.get("/", &format!("{cookies}; zc_lang=ja")).await;
-    assert!(
-        remembered
-            .text()
-            .await
-            .unwrap()
-            .contains(r#"<html lang="ja""#)
-    );
+    let page = remembered.text().await.unwrap();
+    assert!(page.contains(r#"<html lang="ja""#));
 }

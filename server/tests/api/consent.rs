@@ -250,12 +250,11 @@ async fn banner_is_in_the_html_until_decided(engine: Engine) {
 async fn no_js_form_records_and_redirects_back(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
+    let cookies = format!("zc_ssaid={ssaid}");
+    let body =
+        format!("policy_version={POLICY_VERSION}&action=custom&categories%5Banalytics%5D=on");
     let response = app
-        .post_form(
-            &format!("zc_ssaid={ssaid}"),
-            "text/html,application/xhtml+xml",
-            &format!("policy_version={POLICY_VERSION}&action=custom&categories%5Banalytics%5D=on"),
-        )
+        .post_form(&cookies, "text/html,application/xhtml+xml", &body)
         .header("referer", app.url("/notice"))
         .fetch()
         .await;
@@ -274,14 +273,8 @@ async fn no_js_form_records_and_redirects_back(engine: Engine) {
     assert!(!events[0].categories["preferences"]);
 
     // Without a Referer the visitor lands on the start page rather than on raw JSON.
-    let response = app
-        .post_form(
-            &format!("zc_ssaid={ssaid}"),
-            "text/html",
-            &format!("policy_version={POLICY_VERSION}&action=reject_all"),
-        )
-        .fetch()
-        .await;
+    let body = format!("policy_version={POLICY_VERSION}&action=reject_all");
+    let response = app.post_form(&cookies, "text/html", &body).fetch().await;
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], "/");
     assert_eq!(app.events_of(&ssaid).await.len(), 2);
@@ -290,12 +283,9 @@ async fn no_js_form_records_and_redirects_back(engine: Engine) {
 async fn hydrated_banner_call_records_without_redirect(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
+    let body = format!("policy_version={POLICY_VERSION}&action=accept_all");
     let response = app
-        .post_form(
-            &format!("zc_ssaid={ssaid}"),
-            "application/json",
-            &format!("policy_version={POLICY_VERSION}&action=accept_all"),
-        )
+        .post_form(&format!("zc_ssaid={ssaid}"), "application/json", &body)
         .fetch()
         .await;
     assert_eq!(response.status(), 200);
