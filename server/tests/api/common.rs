@@ -299,8 +299,6 @@ pub trait Fetch {
     fn fetch(self) -> impl Future<Output = reqwest::Response>;
     /// The answer's body as JSON.
     fn fetch_json(self) -> impl Future<Output = serde_json::Value>;
-    /// The answer's body as text.
-    fn fetch_text(self) -> impl Future<Output = String>;
 }
 
 impl Fetch for reqwest::RequestBuilder {
@@ -310,10 +308,6 @@ impl Fetch for reqwest::RequestBuilder {
 
     async fn fetch_json(self) -> serde_json::Value {
         self.fetch().await.json().await.unwrap()
-    }
-
-    async fn fetch_text(self) -> String {
-        self.fetch().await.text().await.unwrap()
     }
 }
 
