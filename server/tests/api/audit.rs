@@ -36,10 +36,6 @@ fn accept_all(version: &str) -> String {
     format!(r#"{{"policy_version":"{version}","action":"accept_all"}}"#)
 }
 
-fn error_code(json: &serde_json::Value) -> &str {
-    json["error"]["code"].as_str().unwrap_or_default()
-}
-
 async fn admin_api_needs_the_token(engine: Engine) {
     let app = spawn(engine).await;
     let source = policy_version_of_default("2026-12-01");
@@ -47,28 +43,20 @@ async fn admin_api_needs_the_token(engine: Engine) {
         .http
         .post(app.url("/api/v1/admin/policies"))
         .body(source.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(anonymous.status(), 401);
-    assert_eq!(error_code(&anonymous.json().await.unwrap()), "unauthorized");
+        .fetch()
+        .await;
+    assert_error(anonymous, 401, "unauthorized").await;
     let wrong = app
         .http
         .get(app.url("/api/v1/admin/policies"))
         .bearer_auth("not-the-admin-token")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), 401);
-    assert_eq!(error_code(&wrong.json().await.unwrap()), "invalid_token");
+        .fetch()
+        .await;
+    assert_error(wrong, 401, "invalid_token").await;
 
     let disabled = spawn_with(engine, |s| s.admin_token = None).await;
     let response = disabled.publish(&source, false).await;
-    assert_eq!(response.status(), 404);
-    assert_eq!(
-        error_code(&response.json().await.unwrap()),
-        "admin_disabled"
-    );
+    assert_error(response, 404, "admin_disabled").await;
 }
 
 async fn publish_stores_versions_immutably(engine: Engine) {
@@ -92,25 +80,15 @@ async fn publish_stores_versions_immutably(engine: Engine) {
     // Changed content under a published version id is refused with the reason.
     let changed = source.replace("Your privacy choices", "Your privacy, your choice");
     let conflict = app.publish(&changed, false).await;
-    assert_eq!(conflict.status(), 409);
-    let conflict: serde_json::Value = conflict.json().await.unwrap();
-    assert_eq!(error_code(&conflict), "version_already_published");
+    let conflict = assert_error(conflict, 409, "version_already_published").await;
     let message = conflict["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("2026-12-01") && message.contains(&hash),
         "{message}"
     );
 
-    let listed: serde_json::Value = app
-        .http
-        .get(app.url("/api/v1/admin/policies"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = app.get_as_admin("/api/v1/admin/policies").await;
+    let listed: serde_json::Value = listed.json().await.unwrap();
     let versions: Vec<_> = listed
         .as_array()
         .unwrap()
@@ -138,7 +116,7 @@ async fn bad_policy_files_are_refused_and_change_nothing(engine: Engine) {
     let ssaid = app.new_visitor().await;
     let cookies = format!("zc_ssaid={ssaid}");
     assert_eq!(
-        decide(&app, &cookies, &accept_all(POLICY_VERSION))
+        decide(&app, &cookies, &decision("accept_all"))
             .await
             .status(),
         201
@@ -169,9 +147,7 @@ async fn bad_policy_files_are_refused_and_change_nothing(engine: Engine) {
     ];
     for (source, status, code, named) in cases {
         let response = app.publish(source, false).await;
-        assert_eq!(response.status(), status, "{named}");
-        let json: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(error_code(&json), code);
+        let json = assert_error_for(response, status, code, named).await;
         let message = json["error"]["message"].as_str().unwrap();
         assert!(message.contains(named), "{message} should name {named}");
     }
@@ -180,18 +156,16 @@ async fn bad_policy_files_are_refused_and_change_nothing(engine: Engine) {
         .post(app.url("/api/v1/admin/policies"))
         .bearer_auth(ADMIN_TOKEN)
         .body(vec![0xff, 0xfe, 0x00])
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(not_utf8.status(), 400);
     let bad_flag = app
         .http
         .post(app.url("/api/v1/admin/policies?material=maybe"))
         .bearer_auth(ADMIN_TOKEN)
         .body(policy_version_of_default("2026-12-04"))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(bad_flag.status(), 400);
 
     assert_eq!(app.storage.policy_versions().await.unwrap().len(), 1);
@@ -202,11 +176,14 @@ async fn bad_policy_files_are_refused_and_change_nothing(engine: Engine) {
     );
     // An unpublished version cannot be decided on.
     let unpublished = decide(&app, &cookies, &accept_all("2026-12-02")).await;
-    assert_eq!(unpublished.status(), 409);
-    assert_eq!(
-        error_code(&unpublished.json().await.unwrap()),
-        "stale_policy_version"
-    );
+    assert_error(unpublished, 409, "stale_policy_version").await;
+}
+
+/// The entry of a JSON array whose `key` is `value`.
+fn entry<'a>(list: &'a serde_json::Value, key: &str, value: &str) -> &'a serde_json::Value {
+    let entries = list.as_array().unwrap();
+    let found = entries.iter().find(|e| e[key] == value);
+    found.unwrap_or_else(|| panic!("no {key} {value} in {list}"))
 }
 
 async fn policy_api_serves_the_identifier_registry(engine: Engine) {
@@ -221,18 +198,8 @@ async fn policy_api_serves_the_identifier_registry(engine: Engine) {
     assert_eq!(policy["version"], POLICY_VERSION);
     assert_eq!(policy["material"], true, "the first version is material");
     assert!(policy["hash"].as_str().unwrap().starts_with("sha256:"));
-    let analytics = policy["categories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "analytics")
-        .unwrap();
-    let pk_id = analytics["identifiers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == "_pk_id.*")
-        .unwrap();
+    let analytics = entry(&policy["categories"], "id", "analytics");
+    let pk_id = entry(&analytics["identifiers"], "name", "_pk_id.*");
     assert_eq!(pk_id["duration"], "13 months");
     assert_eq!(pk_id["domain"], ".zeccloud.com");
     assert_eq!(pk_id["kind"], "cookie");
@@ -244,31 +211,16 @@ async fn policy_api_serves_the_identifier_registry(engine: Engine) {
         .await;
     assert_eq!(by_version.status(), 200);
     let missing = app.get("/api/v1/policy/1999-01-01", "").await;
-    assert_eq!(missing.status(), 404);
-    assert_eq!(
-        error_code(&missing.json().await.unwrap()),
-        "policy_version_not_found"
-    );
+    assert_error(missing, 404, "policy_version_not_found").await;
 }
 
 async fn material_change_asks_again_non_material_does_not(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
-    let decided = decide(
-        &app,
-        &format!("zc_ssaid={ssaid}"),
-        &accept_all(POLICY_VERSION),
-    )
-    .await;
-    let consent = set_cookie(&decided, "zc_consent").unwrap();
-    let cookies = format!("zc_ssaid={ssaid}; zc_consent={consent}");
+    let decided = decide(&app, &format!("zc_ssaid={ssaid}"), &decision("accept_all")).await;
+    let cookies = cookies_after(&ssaid, &decided);
 
-    assert_eq!(
-        app.publish(&policy_version_of_default("2026-06-01"), false)
-            .await
-            .status(),
-        201
-    );
+    app.publish_default_as("2026-06-01", false).await;
     let status = app.consent_status(&cookies).await;
     assert_eq!(status["policy_version"], "2026-06-01");
     assert_eq!(
@@ -278,12 +230,7 @@ async fn material_change_asks_again_non_material_does_not(engine: Engine) {
     let page = app.get("/", &cookies).await.text().await.unwrap();
     assert!(!page.contains(r#"data-testid="consent-banner""#));
 
-    assert_eq!(
-        app.publish(&policy_version_of_default("2026-07-01"), true)
-            .await
-            .status(),
-        201
-    );
+    app.publish_default_as("2026-07-01", true).await;
     let status = app.consent_status(&cookies).await;
     assert_eq!(status["needs_prompt"], true);
     assert_eq!(status["prompt"]["reason"], "notice_changed");
@@ -293,14 +240,11 @@ async fn material_change_asks_again_non_material_does_not(engine: Engine) {
     assert!(page.contains(r#"name="policy_version" value="2026-07-01""#));
 
     // Deciding on the new version settles it; the old version is refused as stale.
-    let stale = decide(&app, &cookies, &accept_all(POLICY_VERSION)).await;
+    let stale = decide(&app, &cookies, &decision("accept_all")).await;
     assert_eq!(stale.status(), 409);
     let fresh = decide(&app, &cookies, &accept_all("2026-07-01")).await;
     assert_eq!(fresh.status(), 201);
-    let consent = set_cookie(&fresh, "zc_consent").unwrap();
-    let status = app
-        .consent_status(&format!("zc_ssaid={ssaid}; zc_consent={consent}"))
-        .await;
+    let status = app.consent_status(&cookies_after(&ssaid, &fresh)).await;
     assert_eq!(status["needs_prompt"], false);
 }
 
@@ -316,9 +260,8 @@ async fn events_carry_the_proof(engine: Engine) {
         .body(format!(
             r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all","language":"ko"}}"#
         ))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 201);
     let event = &app.events_of(&ssaid).await[0];
     let published = &app.storage.policy_versions().await.unwrap()[0];
@@ -448,24 +391,13 @@ async fn receipts_are_signed_and_only_for_their_owner(engine: Engine) {
     // Someone else's receipt is not found, as if it did not exist; admins may read it.
     let stranger = app.new_visitor().await;
     let response = app.get(&path, &format!("zc_ssaid={stranger}")).await;
-    assert_eq!(response.status(), 404);
-    assert_eq!(
-        error_code(&response.json().await.unwrap()),
-        "consent_not_found"
-    );
-    let as_admin = app
-        .http
-        .get(app.url(&path))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    assert_error(response, 404, "consent_not_found").await;
+    let as_admin = app.get_as_admin(&path).await;
     assert_eq!(as_admin.status(), 200);
     let bad = app
         .get("/api/v1/consent/not-a-uuid/receipt", &cookies)
         .await;
-    assert_eq!(bad.status(), 400);
-    assert_eq!(error_code(&bad.json().await.unwrap()), "invalid_consent_id");
+    assert_error(bad, 400, "invalid_consent_id").await;
     let unknown = app
         .get(
             &format!("/api/v1/consent/{}/receipt", uuid::Uuid::now_v7()),
@@ -475,7 +407,7 @@ async fn receipts_are_signed_and_only_for_their_owner(engine: Engine) {
     assert_eq!(unknown.status(), 404);
 
     // A later decision supersedes it.
-    decide(&app, &cookies, &accept_all(POLICY_VERSION)).await;
+    decide(&app, &cookies, &decision("accept_all")).await;
     let later: serde_json::Value = app.get(&path, &cookies).await.json().await.unwrap();
     assert_eq!(later["receipt"]["state"], "superseded");
 }
@@ -483,24 +415,14 @@ async fn receipts_are_signed_and_only_for_their_owner(engine: Engine) {
 async fn withdrawal_expires_refused_identifiers_on_every_domain(engine: Engine) {
     let app = spawn_with(engine, |s| s.cookie_domain = Some("zeccloud.test".into())).await;
     let ssaid = app.new_visitor().await;
-    let accepted = decide(
-        &app,
-        &format!("zc_ssaid={ssaid}"),
-        &accept_all(POLICY_VERSION),
-    )
-    .await;
-    let consent = set_cookie(&accepted, "zc_consent").unwrap();
+    let accepted = decide(&app, &format!("zc_ssaid={ssaid}"), &decision("accept_all")).await;
     // Matomo's cookies as a page on the parent domain set them.
     let cookies = format!(
-        "zc_ssaid={ssaid}; zc_consent={consent}; _pk_id.1.a4f2=abc; _pk_ses.1.a4f2=1; \
-         _pk_ref.1.a4f2=ref; mtm_consent=1700000000000; zc_lang=ja; other=keep"
+        "{}; _pk_id.1.a4f2=abc; _pk_ses.1.a4f2=1; _pk_ref.1.a4f2=ref; \
+         mtm_consent=1700000000000; zc_lang=ja; other=keep",
+        cookies_after(&ssaid, &accepted)
     );
-    let withdrawn = decide(
-        &app,
-        &cookies,
-        &format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"withdraw"}}"#),
-    )
-    .await;
+    let withdrawn = decide(&app, &cookies, &decision("withdraw")).await;
     assert_eq!(withdrawn.status(), 201);
     let headers = set_cookie_headers(&withdrawn);
     for name in [
@@ -550,14 +472,13 @@ async fn withdrawal_expires_refused_identifiers_on_every_domain(engine: Engine) 
 async fn gpc_refuses_analytics_until_the_visitor_opts_in(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
+    let gpc = ("sec-gpc", "1");
     let status = app
-        .http
-        .get(app.url("/api/v1/consent"))
-        .header("cookie", format!("zc_ssaid={ssaid}"))
-        .header("sec-gpc", "1")
-        .send()
-        .await
-        .unwrap();
+        .get_with(
+            "/api/v1/consent",
+            &[("cookie", &format!("zc_ssaid={ssaid}")), gpc],
+        )
+        .await;
     let consent = set_cookie(&status, "zc_consent").expect("the GPC default is recorded");
     let json: serde_json::Value = status.json().await.unwrap();
     assert_eq!(json["consent"]["action"], "gpc");
@@ -576,17 +497,8 @@ async fn gpc_refuses_analytics_until_the_visitor_opts_in(engine: Engine) {
 
     // The banner says so; the signal is not recorded twice.
     let cookies = format!("zc_ssaid={ssaid}; zc_consent={consent}");
-    let page = app
-        .http
-        .get(app.url("/"))
-        .header("cookie", &cookies)
-        .header("sec-gpc", "1")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.get_with("/", &[("cookie", &cookies), gpc]).await;
+    let page = page.text().await.unwrap();
     assert!(page.contains(r#"data-testid="gpc-honoured""#));
     assert_eq!(app.events_of(&ssaid).await.len(), 1);
 
@@ -597,23 +509,15 @@ async fn gpc_refuses_analytics_until_the_visitor_opts_in(engine: Engine) {
         .header("cookie", &cookies)
         .header("sec-gpc", "1")
         .header("content-type", "application/json")
-        .body(accept_all(POLICY_VERSION))
-        .send()
-        .await
-        .unwrap();
+        .body(decision("accept_all"))
+        .fetch()
+        .await;
     assert_eq!(opted_in.status(), 201);
-    let consent = set_cookie(&opted_in, "zc_consent").unwrap();
+    let cookies = cookies_after(&ssaid, &opted_in);
     let after = app
-        .http
-        .get(app.url("/api/v1/consent"))
-        .header("cookie", format!("zc_ssaid={ssaid}; zc_consent={consent}"))
-        .header("sec-gpc", "1")
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
+        .get_with("/api/v1/consent", &[("cookie", &cookies), gpc])
+        .await;
+    let after: serde_json::Value = after.json().await.unwrap();
     assert_eq!(after["consent"]["categories"]["analytics"], true);
     assert_eq!(after["needs_prompt"], false);
     assert_eq!(app.events_of(&ssaid).await.len(), 2);
@@ -640,31 +544,22 @@ async fn old_choices_expire(engine: Engine) {
         };
         format!("zc_ssaid={ssaid}; zc_consent={}", app.tokens.sign(&claims))
     };
-    let reason = |status: serde_json::Value| status["prompt"]["reason"].clone();
-    assert_eq!(
-        reason(app.consent_status(&cookie_for(300, true)).await),
-        serde_json::Value::Null
-    );
-    assert_eq!(
-        reason(app.consent_status(&cookie_for(366, true)).await),
-        "expired"
-    );
-    assert_eq!(
-        reason(app.consent_status(&cookie_for(170, false)).await),
-        serde_json::Value::Null
-    );
-    assert_eq!(
-        reason(app.consent_status(&cookie_for(183, false)).await),
-        "expired"
-    );
+    // A consent holds a year, a refusal half a year.
+    for (age_days, granted, reason) in [
+        (300, true, serde_json::Value::Null),
+        (366, true, "expired".into()),
+        (170, false, serde_json::Value::Null),
+        (183, false, "expired".into()),
+    ] {
+        let status = app.consent_status(&cookie_for(age_days, granted)).await;
+        assert_eq!(
+            status["prompt"]["reason"], reason,
+            "{age_days} days old, granted: {granted}"
+        );
+    }
 
     // The cookie itself lives as long as the choice holds.
-    let refused = decide(
-        &app,
-        &format!("zc_ssaid={ssaid}"),
-        &format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all"}}"#),
-    )
-    .await;
+    let refused = decide(&app, &format!("zc_ssaid={ssaid}"), &decision("reject_all")).await;
     let header = set_cookie_header(&refused, "zc_consent").unwrap();
     assert!(
         header.contains(&format!("Max-Age={}", 182 * DAY)),
@@ -748,15 +643,10 @@ async fn pages_speak_the_visitors_language(engine: Engine) {
     let page = |accept_language: &'static str, path: &'static str| {
         let app = &app;
         async move {
-            app.http
-                .get(app.url(path))
-                .header("accept-language", accept_language)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
+            let response = app
+                .get_with(path, &[("accept-language", accept_language)])
+                .await;
+            response.text().await.unwrap()
         }
     };
     for (accept, lang, accept_all) in [
@@ -793,47 +683,20 @@ async fn pages_speak_the_visitors_language(engine: Engine) {
 async fn language_choice_is_remembered_only_with_consent_to_preferences(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
-    let refused = decide(
-        &app,
-        &format!("zc_ssaid={ssaid}"),
-        &format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all"}}"#),
-    )
-    .await;
-    let consent = set_cookie(&refused, "zc_consent").unwrap();
-    let response = app
-        .get(
-            "/?lang=ja",
-            &format!("zc_ssaid={ssaid}; zc_consent={consent}"),
-        )
-        .await;
+    let refused = decide(&app, &format!("zc_ssaid={ssaid}"), &decision("reject_all")).await;
+    let response = app.get("/?lang=ja", &cookies_after(&ssaid, &refused)).await;
     assert!(
         set_cookie(&response, "zc_lang").is_none(),
         "no consent, no cookie"
     );
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains(r#"<html lang="ja""#)
-    );
+    let page = response.text().await.unwrap();
+    assert!(page.contains(r#"<html lang="ja""#));
 
-    let accepted = decide(
-        &app,
-        &format!("zc_ssaid={ssaid}"),
-        &accept_all(POLICY_VERSION),
-    )
-    .await;
-    let consent = set_cookie(&accepted, "zc_consent").unwrap();
-    let cookies = format!("zc_ssaid={ssaid}; zc_consent={consent}");
+    let accepted = decide(&app, &format!("zc_ssaid={ssaid}"), &decision("accept_all")).await;
+    let cookies = cookies_after(&ssaid, &accepted);
     let response = app.get("/?lang=ja", &cookies).await;
     assert_eq!(set_cookie(&response, "zc_lang").as_deref(), Some("ja"));
     let remembered = app.get("/", &format!("{cookies}; zc_lang=ja")).await;
-    assert!(
-        remembered
-            .text()
-            .await
-            .unwrap()
-            .contains(r#"<html lang="ja""#)
-    );
+    let page = remembered.text().await.unwrap();
+    assert!(page.contains(r#"<html lang="ja""#));
 }

@@ -92,6 +92,16 @@ pub fn settings(database_url: String, dir: &TempDir) -> Settings {
     }
 }
 
+/// Starts the application in the background; returns its base URL.
+pub async fn serve(settings: Settings) -> String {
+    let app = Application::build(settings)
+        .await
+        .expect("application starts");
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    base
+}
+
 pub async fn spawn(engine: Engine) -> TestApp {
     spawn_with(engine, |_| {}).await
 }
@@ -101,13 +111,8 @@ pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) -> T
     let url = database_url(engine, &dir).await;
     let mut settings = settings(url.clone(), &dir);
     adjust(&mut settings);
-    let app = Application::build(settings)
-        .await
-        .expect("application starts");
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
     TestApp {
-        base,
+        base: serve(settings).await,
         engine,
         database_url: url.clone(),
         http: reqwest::Client::builder()
@@ -120,20 +125,33 @@ pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) -> T
     }
 }
 
+/// Evaluates `$run` with `$conn` bound to a new connection to the test's own database,
+/// whichever engine it is on. `$run` may use `?`; the whole is a `Result<_, sqlx::Error>`.
+macro_rules! with_connection {
+    ($app:expr, |$conn:ident| $run:expr) => {
+        async {
+            Ok::<_, sqlx::Error>(match $app.engine {
+                Engine::Sqlite => {
+                    let mut $conn = sqlx::SqliteConnection::connect(&$app.database_url).await?;
+                    $run
+                }
+                Engine::Postgres => {
+                    let mut $conn = sqlx::PgConnection::connect(&$app.database_url).await?;
+                    $run
+                }
+            })
+        }
+        .await
+    };
+}
+
 impl TestApp {
     /// Runs one statement on the database directly, bypassing the service.
     pub async fn execute_raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
-        match self.engine {
-            Engine::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.database_url).await?;
-                Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
-            }
-            Engine::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.database_url).await?;
-                Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
-            }
-        }
+        with_connection!(self, |conn| {
+            sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected()
+        })
     }
 
     pub fn site_root(&self) -> std::path::PathBuf {
@@ -144,29 +162,57 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// Fetches `path` from a browser accepting `accept_encoding`: it must come brotli-compressed.
+    pub async fn get_compressed(&self, path: &str, accept_encoding: &str) -> reqwest::Response {
+        let response = self
+            .get_with(path, &[("accept-encoding", accept_encoding)])
+            .await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-encoding"], "br", "{path}");
+        response
+    }
+
+    /// A CORS preflight for a POST to `path` from a page on `origin`.
+    pub async fn preflight(&self, path: &str, origin: &str) -> reqwest::Response {
+        self.http
+            .request(reqwest::Method::OPTIONS, self.url(path))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .fetch()
+            .await
+    }
+
     /// A first visit: returns the SSAID cookie the service set.
     pub async fn new_visitor(&self) -> String {
-        let response = self.http.get(self.url("/healthz")).send().await.unwrap();
+        let response = self.http.get(self.url("/healthz")).fetch().await;
         assert!(
             set_cookie(&response, "zc_ssaid").is_none(),
             "healthz must not issue SSAIDs"
         );
-        let response = self
-            .http
-            .get(self.url("/api/v1/consent"))
-            .send()
-            .await
-            .unwrap();
+        let response = self.http.get(self.url("/api/v1/consent")).fetch().await;
         set_cookie(&response, "zc_ssaid").expect("first response sets zc_ssaid")
     }
 
     pub async fn get(&self, path: &str, cookies: &str) -> reqwest::Response {
+        self.get_with(path, &[("cookie", cookies)]).await
+    }
+
+    /// `GET path` with these request headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.http.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.fetch().await
+    }
+
+    /// `GET path` with the admin token.
+    pub async fn get_as_admin(&self, path: &str) -> reqwest::Response {
         self.http
             .get(self.url(path))
-            .header("cookie", cookies)
-            .send()
+            .bearer_auth(ADMIN_TOKEN)
+            .fetch()
             .await
-            .unwrap()
     }
 
     /// `GET /api/v1/consent` as JSON.
@@ -194,9 +240,16 @@ impl TestApp {
             .header("cookie", cookies)
             .header("content-type", "application/json")
             .body(body.to_owned())
-            .send()
+            .fetch()
             .await
-            .unwrap()
+    }
+
+    /// Publishes the embedded default policy as a new `version`.
+    pub async fn publish_default_as(&self, version: &str, material: bool) {
+        let response = self
+            .publish(&policy_version_of_default(version), material)
+            .await;
+        assert_eq!(response.status(), 201, "{version} published");
     }
 
     /// Publishes a policy file through the admin API.
@@ -206,9 +259,8 @@ impl TestApp {
             .bearer_auth(ADMIN_TOKEN)
             .header("content-type", "application/toml")
             .body(source.to_owned())
-            .send()
+            .fetch()
             .await
-            .unwrap()
     }
 
     /// The stored SSAID record (issue time and terminal type), read from the database
@@ -218,28 +270,13 @@ impl TestApp {
         ssaid: &Ssaid,
     ) -> Option<(chrono::DateTime<chrono::Utc>, TerminalType)> {
         let sql = "SELECT issued_at, terminal_type FROM ssaids WHERE ssaid = $1";
-        let row: Option<(chrono::DateTime<chrono::Utc>, String)> = match self.engine {
-            Engine::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.database_url)
-                    .await
-                    .unwrap();
-                sqlx::query_as(sql)
-                    .bind(ssaid.as_str())
-                    .fetch_optional(&mut conn)
-                    .await
-                    .unwrap()
-            }
-            Engine::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.database_url)
-                    .await
-                    .unwrap();
-                sqlx::query_as(sql)
-                    .bind(ssaid.as_str())
-                    .fetch_optional(&mut conn)
-                    .await
-                    .unwrap()
-            }
-        };
+        let row: Option<(chrono::DateTime<chrono::Utc>, String)> = with_connection!(self, |conn| {
+            sqlx::query_as(sql)
+                .bind(ssaid.as_str())
+                .fetch_optional(&mut conn)
+                .await?
+        })
+        .unwrap();
         row.map(|(issued_at, terminal)| (issued_at, TerminalType::parse(&terminal).unwrap()))
     }
 
@@ -255,6 +292,67 @@ pub fn policy_version_of_default(version: &str) -> String {
     let line = format!("version = \"{POLICY_VERSION}\"");
     assert!(source.contains(&line));
     source.replace(&line, &format!("version = \"{version}\""))
+}
+
+/// Sending a test's request: one that cannot be sent fails the test.
+pub trait Fetch {
+    fn fetch(self) -> impl Future<Output = reqwest::Response>;
+    /// The answer's body as JSON.
+    fn fetch_json(self) -> impl Future<Output = serde_json::Value>;
+}
+
+impl Fetch for reqwest::RequestBuilder {
+    async fn fetch(self) -> reqwest::Response {
+        self.send().await.unwrap()
+    }
+
+    async fn fetch_json(self) -> serde_json::Value {
+        self.fetch().await.json().await.unwrap()
+    }
+}
+
+/// Asserts that a response grants no cross-origin access.
+pub fn assert_no_cors(response: &reqwest::Response) {
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+/// A JSON decision body: `action` on the current policy version.
+pub fn decision(action: &str) -> String {
+    format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"{action}"}}"#)
+}
+
+/// The cookies the visitor holding SSAID `ssaid` sends once `answer` set its consent cookie.
+pub fn cookies_after(ssaid: &str, answer: &reqwest::Response) -> String {
+    let consent = set_cookie(answer, "zc_consent").unwrap();
+    format!("zc_ssaid={ssaid}; zc_consent={consent}")
+}
+
+/// Asserts an error answer: its status and the `error.code` of its JSON body, which it returns
+/// for further checks.
+pub async fn assert_error(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    assert_error_for(response, status, code, "").await
+}
+
+/// [`assert_error`] for one case of a table, named in the failure message.
+pub async fn assert_error_for(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+    case: &str,
+) -> serde_json::Value {
+    assert_eq!(response.status(), status, "{case}");
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(json["error"]["code"], code, "{case}: {json}");
+    json
 }
 
 /// Every `Set-Cookie` header of a response.

@@ -30,20 +30,14 @@ on_both_engines![
 
 async fn health_check_reports_storage(engine: Engine) {
     let app = spawn(engine).await;
-    let response = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let response = app.http.get(app.url("/healthz")).fetch().await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), r#"{"status":"ok"}"#);
 }
 
 async fn ssaid_is_issued_once_and_stored_with_terminal_type(engine: Engine) {
     let app = spawn(engine).await;
-    let response = app
-        .http
-        .get(app.url("/"))
-        .header("user-agent", IPHONE)
-        .send()
-        .await
-        .unwrap();
+    let response = app.get_with("/", &[("user-agent", IPHONE)]).await;
     assert_eq!(response.status(), 200);
     let header = set_cookie_header(&response, "zc_ssaid").expect("zc_ssaid set on first response");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=31536000"] {
@@ -64,13 +58,7 @@ async fn valid_ssaid_is_reused(engine: Engine) {
     let app = spawn(engine).await;
     let token = app.new_visitor().await;
     for path in ["/", "/api/v1/consent", "/notice"] {
-        let response = app
-            .http
-            .get(app.url(path))
-            .header("cookie", format!("zc_ssaid={token}"))
-            .send()
-            .await
-            .unwrap();
+        let response = app.get(path, &format!("zc_ssaid={token}")).await;
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(
             set_cookie(&response, "zc_ssaid"),
@@ -82,12 +70,8 @@ async fn valid_ssaid_is_reused(engine: Engine) {
 
 async fn assert_replaced(app: &TestApp, presented: &str) {
     let response = app
-        .http
-        .get(app.url("/api/v1/consent"))
-        .header("cookie", format!("zc_ssaid={presented}"))
-        .send()
-        .await
-        .unwrap();
+        .get("/api/v1/consent", &format!("zc_ssaid={presented}"))
+        .await;
     let fresh = set_cookie(&response, "zc_ssaid").expect("an untrusted SSAID is replaced");
     assert_ne!(fresh, presented);
     let ssaid = ssaid_of(&app.tokens, &fresh);
@@ -188,12 +172,8 @@ async fn consent_cookie_is_read_back(engine: Engine) {
     assert_eq!(before["consent"], serde_json::Value::Null);
     assert_eq!(before["needs_prompt"], true);
 
-    let body = format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all"}}"#);
-    let response = app.post_json(&cookies, &body).await;
-    let consent = set_cookie(&response, "zc_consent").unwrap();
-    let after = app
-        .consent_status(&format!("{cookies}; zc_consent={consent}"))
-        .await;
+    let response = app.post_json(&cookies, &decision("reject_all")).await;
+    let after = app.consent_status(&cookies_after(&ssaid, &response)).await;
     assert_eq!(after["needs_prompt"], false);
     assert_eq!(after["consent"]["categories"]["analytics"], false);
     assert_eq!(after["consent"]["categories"]["necessary"], true);
@@ -220,13 +200,7 @@ async fn tampered_consent_cookie_is_not_trusted(engine: Engine) {
         let cookies = format!("zc_ssaid={ssaid}; zc_consent={consent}");
         let json = app.consent_status(&cookies).await;
         assert_eq!(json["consent"], serde_json::Value::Null);
-        let html = app
-            .http
-            .get(app.url("/"))
-            .header("cookie", &cookies)
-            .send()
-            .await
-            .unwrap();
+        let html = app.get("/", &cookies).await;
         assert!(
             html.text()
                 .await
@@ -238,7 +212,7 @@ async fn tampered_consent_cookie_is_not_trusted(engine: Engine) {
 
 async fn banner_is_in_the_html_until_decided(engine: Engine) {
     let app = spawn(engine).await;
-    let response = app.http.get(app.url("/")).send().await.unwrap();
+    let response = app.http.get(app.url("/")).fetch().await;
     let ssaid = set_cookie(&response, "zc_ssaid").unwrap();
     let html = response.text().await.unwrap();
     let banner = html
@@ -262,19 +236,11 @@ async fn banner_is_in_the_html_until_decided(engine: Engine) {
         "no optional category may be pre-ticked"
     );
 
-    let body = format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"accept_all"}}"#);
-    let response = app.post_json(&format!("zc_ssaid={ssaid}"), &body).await;
-    let consent = set_cookie(&response, "zc_consent").unwrap();
-    let html = app
-        .http
-        .get(app.url("/"))
-        .header("cookie", format!("zc_ssaid={ssaid}; zc_consent={consent}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let response = app
+        .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
+        .await;
+    let html = app.get("/", &cookies_after(&ssaid, &response)).await;
+    let html = html.text().await.unwrap();
     assert!(
         !html.contains(r#"data-testid="consent-banner""#),
         "a decided visitor sees no banner"
@@ -284,16 +250,14 @@ async fn banner_is_in_the_html_until_decided(engine: Engine) {
 async fn no_js_form_records_and_redirects_back(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
+    let cookies = format!("zc_ssaid={ssaid}");
+    let body =
+        format!("policy_version={POLICY_VERSION}&action=custom&categories%5Banalytics%5D=on");
     let response = app
-        .post_form(
-            &format!("zc_ssaid={ssaid}"),
-            "text/html,application/xhtml+xml",
-            &format!("policy_version={POLICY_VERSION}&action=custom&categories%5Banalytics%5D=on"),
-        )
+        .post_form(&cookies, "text/html,application/xhtml+xml", &body)
         .header("referer", app.url("/notice"))
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 302);
     assert!(
         response.headers()["location"]
@@ -309,15 +273,8 @@ async fn no_js_form_records_and_redirects_back(engine: Engine) {
     assert!(!events[0].categories["preferences"]);
 
     // Without a Referer the visitor lands on the start page rather than on raw JSON.
-    let response = app
-        .post_form(
-            &format!("zc_ssaid={ssaid}"),
-            "text/html",
-            &format!("policy_version={POLICY_VERSION}&action=reject_all"),
-        )
-        .send()
-        .await
-        .unwrap();
+    let body = format!("policy_version={POLICY_VERSION}&action=reject_all");
+    let response = app.post_form(&cookies, "text/html", &body).fetch().await;
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], "/");
     assert_eq!(app.events_of(&ssaid).await.len(), 2);
@@ -326,15 +283,11 @@ async fn no_js_form_records_and_redirects_back(engine: Engine) {
 async fn hydrated_banner_call_records_without_redirect(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
+    let body = format!("policy_version={POLICY_VERSION}&action=accept_all");
     let response = app
-        .post_form(
-            &format!("zc_ssaid={ssaid}"),
-            "application/json",
-            &format!("policy_version={POLICY_VERSION}&action=accept_all"),
-        )
-        .send()
-        .await
-        .unwrap();
+        .post_form(&format!("zc_ssaid={ssaid}"), "application/json", &body)
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
     assert!(set_cookie(&response, "zc_consent").is_some());
     let json: serde_json::Value = response.json().await.unwrap();
@@ -368,9 +321,8 @@ async fn server_function_rejects_bad_input_and_writes_nothing(engine: Engine) {
     ] {
         let response = app
             .post_form(&format!("zc_ssaid={ssaid}"), "application/json", &body)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.status(), status, "{body}");
         assert!(set_cookie(&response, "zc_consent").is_none());
         let json: serde_json::Value = response.json().await.unwrap();
@@ -465,14 +417,11 @@ async fn bad_json_inputs_get_clear_errors_and_write_nothing(engine: Engine) {
             .header("cookie", &cookies)
             .header("content-type", content_type)
             .body(body.clone())
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         let shown = &body[..body.len().min(80)];
-        assert_eq!(response.status(), status, "{shown}");
-        assert!(set_cookie(&response, "zc_consent").is_none());
-        let json: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(json["error"]["code"], code, "{shown}: {json}");
+        assert!(set_cookie(&response, "zc_consent").is_none(), "{shown}");
+        let json = assert_error_for(response, status, code, shown).await;
         assert!(!json["error"]["message"].as_str().unwrap().is_empty());
     }
     assert!(
@@ -483,32 +432,18 @@ async fn bad_json_inputs_get_clear_errors_and_write_nothing(engine: Engine) {
 
 async fn secure_cookies_by_default(engine: Engine) {
     let app = spawn_with(engine, |settings| settings.cookie_secure = true).await;
-    let response = app.http.get(app.url("/")).send().await.unwrap();
+    let response = app.http.get(app.url("/")).fetch().await;
     let header = set_cookie_header(&response, "zc_ssaid").unwrap();
     assert!(header.contains("Secure"), "{header}");
 }
 
 async fn unknown_api_paths_answer_json(engine: Engine) {
     let app = spawn(engine).await;
-    let response = app
-        .http
-        .get(app.url("/api/v1/nothing"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 404);
-    let json: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(json["error"]["code"], "not_found");
-    let response = app
-        .http
-        .delete(app.url("/api/v1/consent"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 405);
-    let json: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(json["error"]["code"], "method_not_allowed");
-    let page = app.http.get(app.url("/no-such-page")).send().await.unwrap();
+    let response = app.http.get(app.url("/api/v1/nothing")).fetch().await;
+    assert_error(response, 404, "not_found").await;
+    let response = app.http.delete(app.url("/api/v1/consent")).fetch().await;
+    assert_error(response, 405, "method_not_allowed").await;
+    let page = app.http.get(app.url("/no-such-page")).fetch().await;
     assert_eq!(page.status(), 404);
 }
 
@@ -521,15 +456,7 @@ async fn static_assets_are_served_compressed(engine: Engine) {
         "export const banner = 1;\n".repeat(500),
     )
     .unwrap();
-    let response = app
-        .http
-        .get(app.url("/pkg/zeccloud-consent.js"))
-        .header("accept-encoding", "br")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-encoding"], "br");
+    let response = app.get_compressed("/pkg/zeccloud-consent.js", "br").await;
     assert!(
         set_cookie(&response, "zc_ssaid").is_none(),
         "assets must not issue SSAIDs"
@@ -541,9 +468,8 @@ async fn static_assets_are_served_compressed(engine: Engine) {
 async fn consent_events_cannot_be_rewritten(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
-    let body = format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all"}}"#);
     assert_eq!(
-        app.post_json(&format!("zc_ssaid={ssaid}"), &body)
+        app.post_json(&format!("zc_ssaid={ssaid}"), &decision("reject_all"))
             .await
             .status(),
         201

@@ -32,21 +32,14 @@ async fn spawn_embed(engine: Engine) -> TestApp {
     app
 }
 
-fn error_code(json: &serde_json::Value) -> &str {
-    json["error"]["code"].as_str().unwrap_or_default()
+/// A GET from a page on `origin`, as the embed's script sends it.
+fn get_from(app: &TestApp, path: &str, origin: &str) -> reqwest::RequestBuilder {
+    app.http.get(app.url(path)).header("origin", origin)
 }
 
 async fn loader_is_small_cached_and_carries_the_policy(engine: Engine) {
     let app = spawn_embed(engine).await;
-    let response = app
-        .http
-        .get(app.url("/embed.js"))
-        .header("accept-encoding", "br, gzip")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-encoding"], "br");
+    let response = app.get_compressed("/embed.js", "br, gzip").await;
     assert_eq!(response.headers()["cache-control"], "public, max-age=300");
     assert!(
         response.headers()["content-type"]
@@ -68,33 +61,17 @@ async fn loader_is_small_cached_and_carries_the_policy(engine: Engine) {
     assert!(plain.contains(r#""categories":["preferences","analytics"]"#));
     assert!(!plain.contains("__CONFIG__"));
 
-    let not_modified = app
-        .http
-        .get(app.url("/embed.js"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let not_modified = app.get_with("/embed.js", &[("if-none-match", &etag)]).await;
     assert_eq!(not_modified.status(), 304);
 
     // A material version makes every earlier choice stale: the loader stops accepting them.
-    assert_eq!(
-        app.publish(&policy_version_of_default("2026-12-24"), true)
-            .await
-            .status(),
-        201
-    );
+    app.publish_default_as("2026-12-24", true).await;
     let after = app.get("/embed.js", "").await;
     assert_ne!(after.headers()["etag"].to_str().unwrap(), etag);
     let js = after.text().await.unwrap();
     assert!(js.contains(r#""versions":["2026-12-24"]"#), "{js}");
     // A non-material one keeps them.
-    assert_eq!(
-        app.publish(&policy_version_of_default("2026-12-25"), false)
-            .await
-            .status(),
-        201
-    );
+    app.publish_default_as("2026-12-25", false).await;
     let js = app.get("/embed.js", "").await.text().await.unwrap();
     assert!(
         js.contains(r#""versions":["2026-12-24","2026-12-25"]"#),
@@ -104,69 +81,29 @@ async fn loader_is_small_cached_and_carries_the_policy(engine: Engine) {
 
 async fn only_allowed_origins_get_cors_and_answers(engine: Engine) {
     let app = spawn_embed(engine).await;
-    let preflight = |origin: &'static str| {
-        app.http
-            .request(reqwest::Method::OPTIONS, app.url("/embed/consent"))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .send()
-    };
-    let allowed = preflight(HOST).await.unwrap();
+    let allowed = app.preflight("/embed/consent", HOST).await;
     assert_eq!(allowed.headers()["access-control-allow-origin"], HOST);
     assert_eq!(
         allowed.headers()["access-control-allow-credentials"],
         "true"
     );
-    let refused = preflight(STRANGER).await.unwrap();
-    assert!(
-        refused
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
+    let refused = app.preflight("/embed/consent", STRANGER).await;
+    assert_no_cors(&refused);
 
-    let banner = app
-        .http
-        .get(app.url("/embed/banner"))
-        .header("origin", HOST)
-        .send()
-        .await
-        .unwrap();
+    let banner = get_from(&app, "/embed/banner", HOST).fetch().await;
     assert_eq!(banner.status(), 200);
     assert_eq!(banner.headers()["access-control-allow-origin"], HOST);
 
-    let stranger = app
-        .http
-        .get(app.url("/embed/banner"))
-        .header("origin", STRANGER)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stranger.status(), 403);
-    assert!(
-        stranger
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
-    assert_eq!(
-        error_code(&stranger.json().await.unwrap()),
-        "origin_not_allowed"
-    );
+    let stranger = get_from(&app, "/embed/banner", STRANGER).fetch().await;
+    assert_no_cors(&stranger);
+    assert_error(stranger, 403, "origin_not_allowed").await;
 }
 
 async fn banner_fragment_is_the_service_component_with_absolute_links(engine: Engine) {
     let app = spawn_embed(engine).await;
-    let fragment: serde_json::Value = app
-        .http
-        .get(app.url("/embed/banner?lang=ja"))
-        .header("origin", HOST)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fragment = get_from(&app, "/embed/banner?lang=ja", HOST)
+        .fetch_json()
+        .await;
     assert_eq!(fragment["needs_prompt"], true);
     let html = fragment["html"].as_str().unwrap();
     assert!(html.contains(r#"data-testid="consent-banner""#));
@@ -179,7 +116,7 @@ async fn banner_fragment_is_the_service_component_with_absolute_links(engine: En
     let css_url = fragment["css"].as_str().unwrap();
     assert!(css_url.starts_with(&format!("{}/embed/style.", app.base)));
 
-    let css = app.http.get(css_url).send().await.unwrap();
+    let css = app.http.get(css_url).fetch().await;
     assert_eq!(css.status(), 200);
     assert_eq!(
         css.headers()["cache-control"],
@@ -193,16 +130,9 @@ async fn banner_fragment_is_the_service_component_with_absolute_links(engine: En
     );
     assert_eq!(app.get("/embed/style.0000.css", "").await.status(), 404);
 
-    let preferences: serde_json::Value = app
-        .http
-        .get(app.url("/embed/preferences?lang=ko"))
-        .header("origin", HOST)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let preferences = get_from(&app, "/embed/preferences?lang=ko", HOST)
+        .fetch_json()
+        .await;
     let html = preferences["html"].as_str().unwrap();
     assert!(html.starts_with("<dialog"), "{html}");
     assert!(html.contains("개인정보 설정"));
@@ -219,13 +149,12 @@ async fn decisions_from_other_sites_record_source_and_origin(engine: Engine) {
             .header("cookie", format!("zc_ssaid={ssaid}"))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body.replace("VERSION", POLICY_VERSION))
-            .send()
+            .fetch()
     };
     let banner = post(
         "policy_version=VERSION&action=custom&categories%5Banalytics%5D=on&language=ja&via=banner",
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(banner.status(), 201);
     assert_eq!(banner.headers()["access-control-allow-origin"], HOST);
     let cookie = set_cookie_header(&banner, "zc_consent").unwrap();
@@ -237,9 +166,7 @@ async fn decisions_from_other_sites_record_source_and_origin(engine: Engine) {
     assert_eq!(json["consent"]["categories"]["analytics"], true);
     assert_eq!(json["consent"]["categories"]["preferences"], false);
 
-    let api = post("policy_version=VERSION&action=reject_all&via=api")
-        .await
-        .unwrap();
+    let api = post("policy_version=VERSION&action=reject_all&via=api").await;
     assert_eq!(api.status(), 201);
     let events = app.events_of(&ssaid).await;
     assert_eq!(
@@ -305,9 +232,8 @@ async fn bad_embed_decisions_are_refused_and_write_nothing(engine: Engine) {
         if let Some(origin) = origin {
             request = request.header("origin", origin);
         }
-        let response = request.send().await.unwrap();
-        assert_eq!(response.status(), status, "{body}");
-        assert_eq!(error_code(&response.json().await.unwrap()), code, "{body}");
+        let response = request.fetch().await;
+        assert_error_for(response, status, code, &body).await;
     }
     assert!(app.events_of(&ssaid).await.is_empty());
 }

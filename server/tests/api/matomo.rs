@@ -2,7 +2,8 @@
 //! forwarded for each request shape, and that nothing leaves without consent.
 
 use crate::common::{
-    ADMIN_TOKEN, CHROME_DESKTOP, Engine, POLICY_VERSION, TestApp, set_cookie, spawn_with,
+    CHROME_DESKTOP, Engine, Fetch, TestApp, assert_error, assert_error_for, assert_no_cors,
+    cookies_after, decision, spawn_with,
 };
 use crate::on_both_engines;
 use secrecy::SecretString;
@@ -149,14 +150,10 @@ impl Gate {
         let action = if accept { "accept_all" } else { "reject_all" };
         let response = self
             .app
-            .post_json(
-                &format!("zc_ssaid={ssaid}"),
-                &format!(r#"{{"policy_version":"{POLICY_VERSION}","action":"{action}"}}"#),
-            )
+            .post_json(&format!("zc_ssaid={ssaid}"), &decision(action))
             .await;
         assert_eq!(response.status(), 201);
-        let consent = set_cookie(&response, "zc_consent").unwrap();
-        format!("zc_ssaid={ssaid}; zc_consent={consent}")
+        cookies_after(&ssaid, &response)
     }
 
     fn track_get(&self, query: &str, cookies: &str) -> reqwest::RequestBuilder {
@@ -191,9 +188,8 @@ impl Gate {
         assert_eq!(before, 0, "{:?}", self.upstream.received());
         let response = self
             .track_get("idsite=99&rec=1&action_name=sentinel", &consented)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(response.status(), 200);
         let received = self.upstream.wait_for(1).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -206,14 +202,7 @@ impl Gate {
     }
 
     async fn metrics(&self) -> String {
-        let response = self
-            .app
-            .http
-            .get(self.app.url("/metrics"))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap();
+        let response = self.app.get_as_admin("/metrics").await;
         assert_eq!(response.status(), 200);
         response.text().await.unwrap()
     }
@@ -263,7 +252,7 @@ fn expected_forward(query: &str, cip: Option<&str>) -> Vec<(String, String)> {
 async fn image_hit_with_consent_is_forwarded_exactly(engine: Engine) {
     let gate = gate(engine, |_| {}).await;
     let cookies = gate.visitor(true).await;
-    let response = gate.track_get(PAGE_VIEW, &cookies).send().await.unwrap();
+    let response = gate.track_get(PAGE_VIEW, &cookies).fetch().await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "image/gif");
     assert!(
@@ -301,12 +290,8 @@ async fn image_hit_with_consent_is_forwarded_exactly(engine: Engine) {
     // Older integrations still name the endpoint piwik.php; Matomo's own URL is kept upstream.
     let legacy = gate
         .app
-        .http
-        .get(gate.app.url("/piwik.php?idsite=1&rec=1&action_name=legacy"))
-        .header("cookie", &cookies)
-        .send()
-        .await
-        .unwrap();
+        .get("/piwik.php?idsite=1&rec=1&action_name=legacy", &cookies)
+        .await;
     assert_eq!(legacy.status(), 200);
     let received = gate.upstream.wait_for(2).await;
     assert_eq!(received[1].path, "/matomo.php");
@@ -321,7 +306,7 @@ async fn xhr_and_beacon_posts_are_forwarded_as_form_posts(engine: Engine) {
     let cookies = gate.visitor(true).await;
     // XMLHttpRequest with withCredentials: Matomo's tracker asks for no image.
     let xhr = format!("{PAGE_VIEW}&send_image=0");
-    let response = gate.track_post(&xhr, &cookies).send().await.unwrap();
+    let response = gate.track_post(&xhr, &cookies).fetch().await;
     assert_eq!(response.status(), 204);
     assert_eq!(
         response.headers()["access-control-allow-origin"],
@@ -336,9 +321,8 @@ async fn xhr_and_beacon_posts_are_forwarded_as_form_posts(engine: Engine) {
     let response = gate
         .track_post(beacon, &cookies)
         .header("sec-fetch-mode", "no-cors")
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
 
     let received = gate.upstream.wait_for(2).await;
@@ -373,7 +357,7 @@ async fn bulk_entries_are_forwarded_in_one_request_with_token_and_ip(engine: Eng
         "?idsite=2&rec=1&e_c=cta&e_a=click&_id=0123456789abcdef",
     ];
     let body = serde_json::json!({ "requests": entries, "send_image": 0 }).to_string();
-    let response = gate.track_post(&body, &cookies).send().await.unwrap();
+    let response = gate.track_post(&body, &cookies).fetch().await;
     assert_eq!(response.status(), 204);
 
     let received = gate.upstream.wait_for(1).await;
@@ -408,9 +392,8 @@ async fn bulk_entries_are_forwarded_in_one_request_with_token_and_ip(engine: Eng
 
     // A single GET carries the token in its own parameters.
     gate.track_get("idsite=1&rec=1&action_name=Solo", &cookies)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let received = gate.upstream.wait_for(2).await;
     let solo = received[1].query_params();
     assert_eq!(param(&solo, "token_auth"), Some(MATOMO_TOKEN));
@@ -439,16 +422,15 @@ async fn nothing_leaves_without_consent(engine: Engine) {
         refused.clone(),
         tampered,
     ] {
-        let get = gate.track_get(PAGE_VIEW, &cookies).send().await.unwrap();
+        let get = gate.track_get(PAGE_VIEW, &cookies).fetch().await;
         assert_eq!(get.status(), 200, "answered as Matomo would");
         assert_eq!(get.bytes().await.unwrap().len(), 43);
         let post = gate
             .track_post("idsite=1&rec=1&send_image=0", &cookies)
-            .send()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         assert_eq!(post.status(), 204);
-        let bulk = gate.track_post(bulk, &cookies).send().await.unwrap();
+        let bulk = gate.track_post(bulk, &cookies).fetch().await;
         assert_eq!(bulk.status(), 204);
     }
     assert_eq!(
@@ -462,18 +444,8 @@ async fn nothing_leaves_without_consent(engine: Engine) {
 async fn consent_before_a_material_change_no_longer_counts(engine: Engine) {
     let gate = gate(engine, |_| {}).await;
     let cookies = gate.visitor(true).await;
-    let response = gate
-        .app
-        .publish(
-            &crate::common::policy_version_of_default("2026-12-01"),
-            true,
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    gate.track_get("idsite=1&rec=1", &cookies)
-        .send()
-        .await
-        .unwrap();
+    gate.app.publish_default_as("2026-12-01", true).await;
+    gate.track_get("idsite=1&rec=1", &cookies).fetch().await;
     assert_eq!(
         gate.counter(r#"zeccloud_matomo_hits_total{outcome="dropped",reason="no_consent"}"#)
             .await,
@@ -490,7 +462,7 @@ async fn anonymous_mode_strips_every_identifier(engine: Engine) {
     })
     .await;
     let refused = gate.visitor(false).await;
-    let response = gate.track_get(PAGE_VIEW, &refused).send().await.unwrap();
+    let response = gate.track_get(PAGE_VIEW, &refused).fetch().await;
     assert_eq!(response.status(), 200);
     let received = gate.upstream.wait_for(1).await;
     let params = received[0].query_params();
@@ -522,9 +494,8 @@ async fn gpc_without_opt_in_is_always_dropped(engine: Engine) {
     let response = gate
         .track_get(PAGE_VIEW, &format!("zc_ssaid={ssaid}"))
         .header("sec-gpc", "1")
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         gate.counter(r#"zeccloud_matomo_hits_total{outcome="dropped",reason="gpc"}"#)
@@ -537,9 +508,8 @@ async fn gpc_without_opt_in_is_always_dropped(engine: Engine) {
     let accepted = gate.visitor(true).await;
     gate.track_get("idsite=1&rec=1&action_name=opted-in", &accepted)
         .header("sec-gpc", "1")
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let received = gate.upstream.wait_for(1).await;
     assert_eq!(
         param(&received[0].query_params(), "action_name"),
@@ -559,17 +529,15 @@ async fn slow_or_absent_upstream_is_counted_and_never_waited_for(engine: Engine)
     let cookies = gate.visitor(true).await;
     let first = gate
         .track_get("idsite=1&rec=1&action_name=slow", &cookies)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(first.status(), 200, "answered before Matomo does");
     // The only permit is taken by the slow forward: the next hit is shed, not queued.
     gate.upstream.wait_for(1).await;
     let second = gate
         .track_get("idsite=1&rec=1&action_name=shed", &cookies)
-        .send()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(second.status(), 200);
     gate.wait_for_counter(
         r#"zeccloud_matomo_upstream_errors_total{kind="overloaded"}"#,
@@ -596,11 +564,7 @@ async fn slow_or_absent_upstream_is_counted_and_never_waited_for(engine: Engine)
     })
     .await;
     let cookies = refused.visitor(true).await;
-    let response = refused
-        .track_get("idsite=1&rec=1", &cookies)
-        .send()
-        .await
-        .unwrap();
+    let response = refused.track_get("idsite=1&rec=1", &cookies).fetch().await;
     assert_eq!(response.status(), 200);
     refused
         .wait_for_counter(
@@ -613,75 +577,45 @@ async fn slow_or_absent_upstream_is_counted_and_never_waited_for(engine: Engine)
 async fn malformed_requests_get_clear_errors_and_forward_nothing(engine: Engine) {
     let gate = gate(engine, |_| {}).await;
     let cookies = gate.visitor(true).await;
-    let check = |response: reqwest::Response, status: u16, code: &'static str| async move {
-        assert_eq!(response.status(), status);
-        let json: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(json["error"]["code"], code, "{json}");
+    // Every malformed shape is refused with a code and a message saying why.
+    let check = |response: reqwest::Response,
+                 status: u16,
+                 code: &'static str,
+                 case: &'static str| async move {
+        let json = assert_error_for(response, status, code, case).await;
         assert!(
             json["error"]["message"]
                 .as_str()
                 .is_some_and(|m| !m.is_empty())
         );
     };
-    let get = |query: &str| gate.track_get(query, &cookies).send();
-    check(get("").await.unwrap(), 400, "invalid_tracking_request").await;
-    check(
-        get("idsite=abc&rec=1").await.unwrap(),
-        400,
-        "invalid_tracking_request",
-    )
-    .await;
-    check(
-        get("idsite=1").await.unwrap(),
-        400,
-        "invalid_tracking_request",
-    )
-    .await;
-    check(
-        get("idsite=1&rec=1&url=%FF").await.unwrap(),
-        400,
-        "invalid_tracking_request",
-    )
-    .await;
-    let post = |body: &str| gate.track_post(body, &cookies).send();
-    check(
-        post("{\"requests\": [").await.unwrap(),
-        400,
-        "invalid_bulk_json",
-    )
-    .await;
-    check(
-        post(r#"{"requests":"?idsite=1&rec=1"}"#).await.unwrap(),
-        400,
-        "invalid_bulk_request",
-    )
-    .await;
-    check(
-        post(r#"{"send_image":0}"#).await.unwrap(),
-        400,
-        "invalid_bulk_request",
-    )
-    .await;
-    check(
-        post(r#"{"requests":["?idsite=1&rec=1","?idsite=1&rec=1&url=%FF"]}"#)
-            .await
-            .unwrap(),
-        400,
-        "invalid_bulk_request",
-    )
-    .await;
+    for query in ["", "idsite=abc&rec=1", "idsite=1", "idsite=1&rec=1&url=%FF"] {
+        let response = gate.track_get(query, &cookies).fetch().await;
+        check(response, 400, "invalid_tracking_request", query).await;
+    }
+    let post = |body: &str| gate.track_post(body, &cookies).fetch();
+    for (body, code) in [
+        ("{\"requests\": [", "invalid_bulk_json"),
+        (r#"{"requests":"?idsite=1&rec=1"}"#, "invalid_bulk_request"),
+        (r#"{"send_image":0}"#, "invalid_bulk_request"),
+        (
+            r#"{"requests":["?idsite=1&rec=1","?idsite=1&rec=1&url=%FF"]}"#,
+            "invalid_bulk_request",
+        ),
+    ] {
+        check(post(body).await, 400, code, body).await;
+    }
     let huge = format!(
         r#"{{"requests":["?idsite=1&rec=1&action_name={}"]}}"#,
         "a".repeat(10 * 1024 * 1024)
     );
-    check(post(&huge).await.unwrap(), 413, "payload_too_large").await;
+    check(post(&huge).await, 413, "payload_too_large", "10 MiB").await;
     let not_utf8 = gate
         .track_post("", &cookies)
         .body(vec![b'i', b'd', 0xff, 0xfe])
-        .send()
-        .await
-        .unwrap();
-    check(not_utf8, 400, "invalid_tracking_request").await;
+        .fetch()
+        .await;
+    check(not_utf8, 400, "invalid_tracking_request", "not UTF-8").await;
     assert!(
         gate.counter(r#"zeccloud_matomo_rejected_requests_total{code="invalid_bulk_request"}"#)
             .await
@@ -704,44 +638,21 @@ async fn foreign_origins_are_refused(engine: Engine) {
             "application/x-www-form-urlencoded; charset=UTF-8",
         )
         .body("idsite=1&rec=1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 403);
-    assert!(
-        response
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
-    let json: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(json["error"]["code"], "origin_not_allowed");
+        .fetch()
+        .await;
+    assert_no_cors(&response);
+    assert_error(response, 403, "origin_not_allowed").await;
     // A CORS preflight from the foreign origin gets no permission either.
-    let preflight = gate
-        .app
-        .http
-        .request(http::Method::OPTIONS, gate.app.url("/matomo.php"))
-        .header("origin", "https://evil.test")
-        .header("access-control-request-method", "POST")
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        preflight
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
+    let preflight = gate.app.preflight("/matomo.php", "https://evil.test").await;
+    assert_no_cors(&preflight);
     gate.assert_nothing_forwarded_before().await;
 }
 
 async fn gate_is_off_without_an_upstream(engine: Engine) {
     let app = spawn_with(engine, |_| {}).await;
     let response = app.get("/matomo.php?idsite=1&rec=1", "").await;
-    assert_eq!(response.status(), 404);
-    let json: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(json["error"]["code"], "matomo_gate_disabled");
-    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_error(response, 404, "matomo_gate_disabled").await;
+    let metrics = app.http.get(app.url("/metrics")).fetch().await;
     assert_eq!(metrics.status(), 401, "counters need the admin token");
 }
 
