@@ -4,6 +4,7 @@
 
 use base64::Engine as _;
 use secrecy::SecretString;
+use server::clock::Clock;
 use server::config::Settings;
 use server::domain::{Ssaid, TerminalType};
 use server::startup::Application;
@@ -93,8 +94,8 @@ pub fn settings(database_url: String, dir: &TempDir) -> Settings {
 }
 
 /// Starts the application in the background; returns its base URL.
-pub async fn serve(settings: Settings) -> String {
-    let app = Application::build(settings)
+pub async fn serve(settings: Settings, clock: Clock) -> String {
+    let app = Application::build_with_clock(settings, clock)
         .await
         .expect("application starts");
     let base = format!("http://{}", app.local_addr());
@@ -107,12 +108,21 @@ pub async fn spawn(engine: Engine) -> TestApp {
 }
 
 pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_as_of(engine, Clock::system(), adjust).await
+}
+
+/// The application with its clock: a fixed one runs it "as of" a date.
+pub async fn spawn_as_of(
+    engine: Engine,
+    clock: Clock,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let url = database_url(engine, &dir).await;
     let mut settings = settings(url.clone(), &dir);
     adjust(&mut settings);
     TestApp {
-        base: serve(settings).await,
+        base: serve(settings, clock).await,
         engine,
         database_url: url.clone(),
         http: reqwest::Client::builder()

@@ -5,6 +5,7 @@
 mod common;
 
 mod audit;
+mod clock;
 mod consent;
 mod embed;
 mod matomo;
