@@ -13,7 +13,7 @@ pub fn bound_consent(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'sta
     let state = state.clone();
     move || {
         let Some(parts) = use_context::<Parts>() else {
-            // Route discovery at start-up renders without a request.
+            // leptos_axum provides the request first; without one there is nothing to bind.
             return;
         };
         let request = RequestContext::read(&parts, &state.edge, &state.consent.tokens);
