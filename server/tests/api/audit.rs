@@ -1,5 +1,8 @@
 //! Consent that stands up in an audit: published policy versions, proof in every event,
 //! receipts, withdrawal, GPC and expiry. Run against SQLite and PostgreSQL alike.
+//!
+//! Over 400 lines: one scenario per function, each a readable story from request to stored
+//! row; the shared steps live in `common.rs`.
 
 use crate::common::*;
 use crate::on_both_engines;

@@ -1,4 +1,7 @@
 //! The HTTP surface, run against SQLite and PostgreSQL alike.
+//!
+//! Over 400 lines: one scenario per function, each a readable story from request to stored
+//! row; the shared steps live in `common.rs`.
 
 use crate::common::*;
 use crate::on_both_engines;
