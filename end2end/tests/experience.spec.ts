@@ -136,6 +136,8 @@ test('the privacy-settings button reopens the center on every page', async ({ pa
   await page.goto('/');
   await waitForHydration(page);
   await page.locator(`${banner} [data-action="accept_all"]`).click();
+  // Wait for the answer (and its cookie) before navigating away, or the navigation may cancel it.
+  await expect(page.locator(banner)).toHaveCount(0);
   for (const path of ['/', '/notice', '/no-such-page']) {
     await page.goto(path);
     await waitForHydration(page);

@@ -5,9 +5,10 @@ use super::public_base_url;
 use crate::error::ApiError;
 use crate::state::{AppState, Edge};
 use app::ErrorCode;
-use axum::extract::FromRequestParts;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
-use http::request::Parts;
 
 /// Cross-origin calls must come from an allowed site. `required`: the request must name its
 /// origin at all (decisions do; a same-origin GET or an image request may not).
@@ -32,16 +33,81 @@ pub fn check_origin(edge: &Edge, headers: &HeaderMap, required: bool) -> Result<
     }
 }
 
-/// A request that must name an allowed origin (its own or an embedding site's): decisions.
-/// As an extractor it runs before the body is read.
-pub struct AllowedOrigin;
+/// Who may send a state-changing request without naming its page at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unnamed {
+    /// Only browsers post here (forms, the loader): a request that names no page is refused.
+    Refuse,
+    /// Other clients may call too (the JSON API, which already requires `application/json`).
+    Accept,
+}
 
-impl FromRequestParts<AppState> for AllowedOrigin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        check_origin(&state.edge, &parts.headers, true).map(|()| Self)
+/// Whether a state-changing request comes from the service's own pages or an allowed
+/// embedding site, as the browser tells it: `Sec-Fetch-Site: same-origin`, else the `Origin`
+/// (or, without one, the `Referer`) must be the service's own or allowed. A page on any other
+/// site (or a sibling subdomain not in `embed_origins`) is refused, so it cannot decide for the
+/// visitor by submitting a form or firing a no-cors request.
+pub fn check_source(edge: &Edge, headers: &HeaderMap, unnamed: Unnamed) -> Result<(), ApiError> {
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if text("sec-fetch-site") == Some("same-origin") {
+        return Ok(());
     }
+    let page = text(http::header::ORIGIN.as_str())
+        .filter(|origin| *origin != "null")
+        .map(str::to_owned)
+        .or_else(|| text(http::header::REFERER.as_str()).and_then(origin_of));
+    let refused = |named: &str| {
+        ApiError::new(
+            ErrorCode::OriginNotAllowed,
+            format!(
+                "{named} may not make decisions for the visitor: only the service's own pages and embed_origins may"
+            ),
+        )
+    };
+    match page {
+        Some(page)
+            if page == public_base_url(edge, headers) || edge.embed_origins.allows(&page) =>
+        {
+            Ok(())
+        }
+        Some(page) => Err(refused(&page)),
+        // A browser always names the page of a cross-site request; only other clients do not.
+        None if unnamed == Unnamed::Accept && text("sec-fetch-site").is_none() => Ok(()),
+        None => Err(refused("a request that names no page")),
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    (!authority.is_empty()).then(|| format!("{scheme}://{authority}"))
+}
+
+/// Middleware for routes that change state: safe methods pass, the rest must pass
+/// [`check_source`] before anything else runs (no SSAID is minted for a refused request).
+async fn guard(state: &AppState, request: Request, next: Next, unnamed: Unnamed) -> Response {
+    if request.method().is_safe() {
+        return next.run(request).await;
+    }
+    match check_source(&state.edge, request.headers(), unnamed) {
+        Ok(()) => next.run(request).await,
+        Err(refused) => refused.into_response(),
+    }
+}
+
+/// [`guard`] for routes only browsers post to: server functions, plain forms, the embed.
+pub async fn pages_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    guard(&state, request, next, Unnamed::Refuse).await
+}
+
+/// [`guard`] for the JSON API, which other clients may call too.
+pub async fn pages_or_clients(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    guard(&state, request, next, Unnamed::Accept).await
 }
 
 #[cfg(test)]
@@ -80,5 +146,63 @@ mod tests {
             let err = check_origin(&edge, request, required).unwrap_err();
             assert_eq!(err.code(), ErrorCode::OriginNotAllowed);
         }
+    }
+
+    #[test]
+    fn decisions_come_only_from_own_or_allowed_pages() {
+        let edge = Edge {
+            trust_forwarded_for: false,
+            public_url: Some("https://consent.zeccloud.com".to_owned()),
+            embed_origins: OriginAllowlist::parse(["https://*.zeccloud.com"]).unwrap(),
+            admin_token: None,
+        };
+        let accepted = [
+            headers(&[("sec-fetch-site", "same-origin")]),
+            headers(&[("origin", "https://consent.zeccloud.com")]),
+            headers(&[
+                ("sec-fetch-site", "same-site"),
+                ("origin", "https://docs.zeccloud.com"),
+            ]),
+            headers(&[(
+                "referer",
+                "https://consent.zeccloud.com/preferences?lang=ja",
+            )]),
+        ];
+        for request in &accepted {
+            for unnamed in [Unnamed::Refuse, Unnamed::Accept] {
+                assert!(check_source(&edge, request, unnamed).is_ok(), "{request:?}");
+            }
+        }
+        let refused = [
+            headers(&[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://evil.test"),
+            ]),
+            headers(&[("origin", "https://zeccloud.com.evil.test")]),
+            headers(&[("referer", "https://evil.test/consent.zeccloud.com")]),
+            headers(&[("sec-fetch-site", "cross-site")]),
+            headers(&[("sec-fetch-site", "cross-site"), ("origin", "null")]),
+        ];
+        for request in &refused {
+            for unnamed in [Unnamed::Refuse, Unnamed::Accept] {
+                let err = check_source(&edge, request, unnamed).unwrap_err();
+                assert_eq!(err.code(), ErrorCode::OriginNotAllowed, "{request:?}");
+            }
+        }
+        // A client that is not a browser names no page: only the JSON API takes it.
+        let client = headers(&[]);
+        assert!(check_source(&edge, &client, Unnamed::Accept).is_ok());
+        assert!(check_source(&edge, &client, Unnamed::Refuse).is_err());
+    }
+
+    #[test]
+    fn the_origin_of_a_referer() {
+        assert_eq!(
+            origin_of("https://a.b:8443/x?y#z").as_deref(),
+            Some("https://a.b:8443")
+        );
+        assert_eq!(origin_of("http://a.b").as_deref(), Some("http://a.b"));
+        assert_eq!(origin_of("not a url"), None);
+        assert_eq!(origin_of("https:///path"), None);
     }
 }

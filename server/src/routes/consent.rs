@@ -1,7 +1,7 @@
 //! `/api/v1/consent`: the visitor's decision as JSON for other clients, and its receipt.
 
 use crate::error::{ApiError, AppJson};
-use crate::http::{AdminAuth, PublicBase, Visitor, ensure_ssaid};
+use crate::http::{AdminAuth, PublicBase, Visitor, ensure_ssaid, pages_or_clients};
 use crate::routes::with_cookies;
 use crate::service::{ConsentService, RequestContext};
 use crate::state::AppState;
@@ -32,6 +32,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ensure_ssaid,
+        ))
+        // Outside the SSAID middleware: a refused decision mints nothing.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages_or_clients,
         ))
 }
 

@@ -1,8 +1,8 @@
 //! The service's own pages and the banner's server functions, rendered by Leptos with the
 //! consent service bound to each request.
 
-use crate::http::ensure_ssaid;
 use crate::http::pages::bound_consent;
+use crate::http::{ensure_ssaid, pages_only};
 use crate::state::AppState;
 use app::shell;
 use axum::Router;
@@ -34,6 +34,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ensure_ssaid,
+        ))
+        // Server functions change state: only the service's own pages may call them. Outside
+        // the SSAID middleware, so a refused call mints nothing.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages_only,
         ))
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,

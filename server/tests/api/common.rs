@@ -234,10 +234,13 @@ impl TestApp {
             .unwrap()
     }
 
-    /// A form POST to the banner's server function, as a browser sends it.
+    /// A form POST to the banner's server function, as a browser sends it from the service's
+    /// own page.
     pub fn post_form(&self, cookies: &str, accept: &str, body: &str) -> reqwest::RequestBuilder {
         self.http
             .post(self.url("/_sf/record_consent"))
+            .header("sec-fetch-site", "same-origin")
+            .header("origin", &self.base)
             .header("cookie", cookies)
             .header("accept", accept)
             .header("content-type", "application/x-www-form-urlencoded")

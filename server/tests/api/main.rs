@@ -8,4 +8,5 @@ mod audit;
 mod clock;
 mod consent;
 mod embed;
+mod forgery;
 mod matomo;

@@ -1,7 +1,7 @@
 //! `POST /embed/consent`: decisions made on other ZecCloud sites' pages.
 
 use crate::error::ApiError;
-use crate::http::{AllowedOrigin, AppForm};
+use crate::http::AppForm;
 use crate::routes::with_cookies;
 use crate::service::{ConsentService, RequestContext};
 use app::ErrorCode;
@@ -36,8 +36,8 @@ pub struct Recorded {
 }
 
 /// Form-encoded like the banner's own forms, so no preflight; recorded with the page's origin.
+/// Only allowed sites get here (`http::pages_only`, in the router).
 pub async fn record(
-    _: AllowedOrigin,
     State(consent): State<Arc<ConsentService>>,
     context: RequestContext,
     AppForm(form): AppForm<EmbedDecision>,

@@ -7,7 +7,7 @@ mod assets;
 mod decisions;
 mod fragments;
 
-use crate::http::ensure_ssaid;
+use crate::http::{ensure_ssaid, pages_only};
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
@@ -43,6 +43,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ensure_ssaid,
+        ))
+        // Outside the SSAID middleware: a refused decision mints nothing.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages_only,
         ));
     Router::new()
         .route("/embed.js", get(assets::loader))

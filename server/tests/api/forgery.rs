@@ -1,0 +1,128 @@
+//! Nobody but the visitor decides: a page on another site (or a sibling subdomain that is not
+//! an allowed embedding site) cannot record a decision in the visitor's name.
+
+use crate::common::*;
+use crate::on_both_engines;
+
+on_both_engines![
+    forged_decisions_from_other_pages_are_refused_and_write_nothing,
+    the_services_own_pages_and_other_clients_still_decide,
+];
+
+const EVIL: &str = "https://evil.test";
+/// A ZecCloud sibling that is not in `embed_origins`.
+const SIBLING: &str = "http://blog.zeccloud.test:3101";
+
+async fn forged_decisions_from_other_pages_are_refused_and_write_nothing(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let rejected = app
+        .post_json(&format!("zc_ssaid={ssaid}"), &decision("reject_all"))
+        .await;
+    assert_eq!(rejected.status(), 201);
+    let cookies = cookies_after(&ssaid, &rejected);
+    let accept_all = format!("policy_version={POLICY_VERSION}&action=accept_all");
+
+    // The ways a page elsewhere could try it: an auto-submitted form (with or without the
+    // visitor's cookies), a no-cors fetch from a sibling, a Referer-only request, a JSON post.
+    let forgeries = [
+        app.http
+            .post(app.url("/_sf/record_consent"))
+            .header("sec-fetch-site", "cross-site")
+            .header("origin", EVIL)
+            .header("accept", "text/html")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(accept_all.clone()),
+        app.http
+            .post(app.url("/_sf/record_consent"))
+            .header("sec-fetch-site", "same-site")
+            .header("origin", SIBLING)
+            .header("cookie", &cookies)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(accept_all.clone()),
+        app.http
+            .post(app.url("/_sf/record_consent"))
+            .header("referer", format!("{EVIL}/{}", app.base))
+            .header("cookie", &cookies)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(accept_all.clone()),
+        app.http
+            .post(app.url("/_sf/record_consent"))
+            .header("sec-fetch-site", "cross-site")
+            .header("cookie", &cookies)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(accept_all.clone()),
+        app.http
+            .post(app.url("/embed/consent"))
+            .header("origin", SIBLING)
+            .header("cookie", &cookies)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("{accept_all}&via=api")),
+        app.http
+            .post(app.url("/api/v1/consent"))
+            .header("sec-fetch-site", "cross-site")
+            .header("origin", EVIL)
+            .header("cookie", &cookies)
+            .header("content-type", "application/json")
+            .body(decision("accept_all")),
+    ];
+    for (case, forgery) in forgeries.into_iter().enumerate() {
+        let answer = forgery.fetch().await;
+        assert!(
+            set_cookie_headers(&answer).is_empty(),
+            "case {case}: a refused request sets no cookie"
+        );
+        assert_error_for(answer, 403, "origin_not_allowed", &format!("case {case}")).await;
+    }
+    let events = app.events_of(&ssaid).await;
+    assert_eq!(
+        events.len(),
+        1,
+        "only the visitor's own rejection is recorded"
+    );
+    let status = app.consent_status(&cookies).await;
+    assert_eq!(status["consent"]["action"], "reject_all");
+}
+
+async fn the_services_own_pages_and_other_clients_still_decide(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let cookie = format!("zc_ssaid={ssaid}");
+    let accept_all = format!("policy_version={POLICY_VERSION}&action=accept_all");
+
+    // A plain form from the service's own page, in a browser that sends only a Referer.
+    let own_page = app
+        .http
+        .post(app.url("/_sf/record_consent"))
+        .header("referer", app.url("/preferences"))
+        .header("cookie", &cookie)
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(accept_all.clone())
+        .fetch()
+        .await;
+    assert_eq!(own_page.status(), 302, "sent back to the page it came from");
+    assert!(set_cookie(&own_page, "zc_consent").is_some());
+
+    // The JSON API from a client that is not a browser names no page and is answered.
+    let client = app.post_json(&cookie, &decision("reject_all")).await;
+    assert_eq!(client.status(), 201);
+
+    // The same form post naming no page at all is not a browser's: refused.
+    let nameless = app
+        .http
+        .post(app.url("/_sf/record_consent"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(accept_all)
+        .fetch()
+        .await;
+    assert_error_for(nameless, 403, "origin_not_allowed", "no page named").await;
+    let actions: Vec<_> = app
+        .events_of(&ssaid)
+        .await
+        .iter()
+        .map(|event| event.action.as_str())
+        .collect();
+    assert_eq!(actions, ["accept_all", "reject_all"]);
+}
