@@ -70,12 +70,9 @@ pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) ->
     let dialog = use_context::<ConsentContext>()
         .map(|context| context.dialog)
         .unwrap_or_default();
+    // Recorded by the server from the browser's Sec-GPC header, before the page was sent.
     let gpc_from_server = status.gpc_applied();
-    // A client-side GPC signal (navigator.globalPrivacyControl) is recorded after hydration.
-    let gpc_applied = move || {
-        gpc_from_server
-            || matches!(record.value().get(), Some(Ok(choice)) if choice.consent.action == ConsentAction::Gpc)
-    };
+    let gpc_applied = move || gpc_from_server;
     let notice_changed = matches!(status.prompt, Some(PromptReason::NoticeChanged));
     let policy = status.policy;
     let text = policy.banner;

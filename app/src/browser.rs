@@ -1,4 +1,4 @@
-//! The few things the hydrated page does in the browser itself. Without the `hydrate` feature
+//! What the hydrated page does in the browser itself. Without the `hydrate` feature
 //! (on the server) they do nothing: the server has no browser storage.
 
 use crate::domain::StorageKey;
@@ -40,19 +40,4 @@ pub fn clear_storage(keys: &[StorageKey]) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = keys;
-}
-
-/// `navigator.globalPrivacyControl === true`: the browser asks sites not to share or sell.
-pub fn global_privacy_control() -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window()
-            .and_then(|window| {
-                js_sys::Reflect::get(&window.navigator(), &"globalPrivacyControl".into()).ok()
-            })
-            .and_then(|value| value.as_bool())
-            .unwrap_or(false)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    false
 }

@@ -61,6 +61,8 @@ error_codes! {
     NecessaryRefused = "necessary_refused", 422;
     ContradictsAction = "contradicts_action", 422;
     GpcWithCategories = "gpc_with_categories", 422;
+    /// A `gpc` decision from a browser that did not send `Sec-GPC: 1`.
+    GpcWithoutSignal = "gpc_without_signal", 422;
     /// The decision was made on a version that is no longer current (or never was).
     StalePolicyVersion = "stale_policy_version", 409;
 

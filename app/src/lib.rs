@@ -18,7 +18,7 @@ pub mod preference_center;
 pub use error_code::ErrorCode;
 
 use consent_api::{RecordConsent, UiError, get_consent_status};
-use domain::{ConsentAction, ConsentStatus};
+use domain::ConsentStatus;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -103,23 +103,8 @@ pub fn App() -> impl IntoView {
             browser::clear_storage(&choice.clear_storage);
         }
     });
-    // Browsers that expose GPC only to scripts (no Sec-GPC header) get the same default.
-    Effect::new(move || {
-        let Some(Ok(status)) = status.get() else {
-            return;
-        };
-        let untouched =
-            record.value().get_untracked().is_none() && !record.pending().get_untracked();
-        if status.current.is_none() && untouched && browser::global_privacy_control() {
-            record.dispatch(RecordConsent {
-                policy_version: Some(status.policy.version.clone()),
-                action: Some(ConsentAction::Gpc.as_str().to_owned()),
-                categories: None,
-                language: Some(status.policy.language.clone()),
-                from: None,
-            });
-        }
-    });
+    // GPC is recorded by the server from the browser's `Sec-GPC` header, which every browser
+    // that exposes `navigator.globalPrivacyControl` also sends; a page cannot claim it.
 
     // The page's parts (banner, header, pages, footer, dialog, preference center) and
     // `WithStatus` return `AnyView`: the view types stay within the compiler's default recursion

@@ -112,17 +112,25 @@ test.describe('with the Sec-GPC header', () => {
   });
 });
 
-test('navigator.globalPrivacyControl alone refuses analytics too', async ({ page, context }) => {
+test('GPC is the browser\'s signal: a page that only claims it records nothing', async ({ page, context }) => {
   await context.addInitScript(() =>
     Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }),
   );
   await page.goto('/');
   await waitForHydration(page);
-  await expect(page.locator(`${banner} [data-testid="gpc-honoured"]`)).toBeVisible();
   await expect(page.locator(banner)).toBeVisible();
-  const events = storedEvents(await ssaidOf(context));
-  expect(events).toHaveLength(1);
-  expect(events[0]).toMatchObject({ action: 'gpc', source: 'gpc', categories: { analytics: false } });
+  await expect(page.locator(`${banner} [data-testid="gpc-honoured"]`)).toHaveCount(0);
+  // A script posting a GPC decision without the browser's Sec-GPC header is refused.
+  const answer = await page.evaluate(async (version) => {
+    const response = await fetch('/_sf/record_consent', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ policy_version: version, action: 'gpc' }),
+    });
+    return { status: response.status, body: await response.json() };
+  }, await currentPolicyVersion());
+  expect(answer).toMatchObject({ status: 422, body: { code: 'gpc_without_signal' } });
+  expect(storedEvents(await ssaidOf(context))).toHaveLength(0);
 });
 
 test('the receipt downloads from the preference center and verifies with the published key', async ({ page, context }) => {

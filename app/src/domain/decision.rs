@@ -64,8 +64,7 @@ pub enum ConsentSource {
     Embed,
     /// `POST /api/v1/consent` from another client.
     Api,
-    /// The browser's Global Privacy Control signal (`Sec-GPC: 1` or
-    /// `navigator.globalPrivacyControl`).
+    /// The browser's Global Privacy Control signal (`Sec-GPC: 1`).
     Gpc,
 }
 
@@ -175,6 +174,10 @@ pub enum DecisionError {
     },
     #[error("a Global Privacy Control decision takes no categories: the policy decides them")]
     GpcWithCategories,
+    #[error(
+        "a Global Privacy Control decision needs the browser's signal (Sec-GPC: 1); without it the visitor decides"
+    )]
+    GpcWithoutSignal,
 }
 
 impl DecisionError {
@@ -187,6 +190,7 @@ impl DecisionError {
             Self::NecessaryRefused => ErrorCode::NecessaryRefused,
             Self::ContradictsAction { .. } => ErrorCode::ContradictsAction,
             Self::GpcWithCategories => ErrorCode::GpcWithCategories,
+            Self::GpcWithoutSignal => ErrorCode::GpcWithoutSignal,
         }
     }
 }

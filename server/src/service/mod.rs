@@ -20,7 +20,7 @@ use crate::tokens::{ReceiptSigner, TokenSigner};
 use app::backend::{BackendError, WithCookies};
 use app::domain::{
     ConsentAction, ConsentRequest, ConsentSource, ConsentStatus, CurrentConsent, Decision,
-    ExpiryRules, RecordedChoice, consent_grants, expiries, prompt_reason,
+    DecisionError, ExpiryRules, RecordedChoice, consent_grants, expiries, prompt_reason,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -146,6 +146,10 @@ impl ConsentService {
         consent: ConsentRequest,
         source: ConsentSource,
     ) -> Result<WithCookies<RecordedChoice>, BackendError> {
+        if consent.action == ConsentAction::Gpc && !request.gpc {
+            // GPC is the browser's signal, not something a page may claim for the visitor.
+            return Err(DecisionError::GpcWithoutSignal.into());
+        }
         if consent.action == ConsentAction::Gpc
             && let Some(current) = &request.consent
         {

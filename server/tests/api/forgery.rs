@@ -7,6 +7,7 @@ use crate::on_both_engines;
 on_both_engines![
     forged_decisions_from_other_pages_are_refused_and_write_nothing,
     the_services_own_pages_and_other_clients_still_decide,
+    gpc_is_the_browsers_signal_not_a_claim,
 ];
 
 const EVIL: &str = "https://evil.test";
@@ -125,4 +126,46 @@ async fn the_services_own_pages_and_other_clients_still_decide(engine: Engine) {
         .map(|event| event.action.as_str())
         .collect();
     assert_eq!(actions, ["accept_all", "reject_all"]);
+}
+
+async fn gpc_is_the_browsers_signal_not_a_claim(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let cookie = format!("zc_ssaid={ssaid}");
+
+    // Claimed without the header, through the JSON API or the banner's form: refused.
+    let claimed = app.post_json(&cookie, &decision("gpc")).await;
+    assert_error(claimed, 422, "gpc_without_signal").await;
+    let form = app
+        .post_form(
+            &cookie,
+            "application/json",
+            &format!("policy_version={POLICY_VERSION}&action=gpc"),
+        )
+        .fetch()
+        .await;
+    assert!(set_cookie(&form, "zc_consent").is_none());
+    assert_eq!(form.status(), 422);
+    let body: serde_json::Value = form.json().await.unwrap();
+    assert_eq!(body["code"], "gpc_without_signal");
+    assert!(app.events_of(&ssaid).await.is_empty());
+
+    // Sent by the browser itself: recorded as GPC.
+    let signalled = app
+        .http
+        .post(app.url("/api/v1/consent"))
+        .header("cookie", &cookie)
+        .header("sec-gpc", "1")
+        .header("content-type", "application/json")
+        .body(decision("gpc"))
+        .fetch()
+        .await;
+    assert_eq!(signalled.status(), 201);
+    let actions: Vec<_> = app
+        .events_of(&ssaid)
+        .await
+        .iter()
+        .map(|event| event.action.as_str())
+        .collect();
+    assert_eq!(actions, ["gpc"]);
 }
