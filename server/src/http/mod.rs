@@ -15,7 +15,7 @@ pub mod visitor;
 pub use admin::AdminAuth;
 pub use context::{HitSender, PublicBase};
 pub use form::AppForm;
-pub use origin::{check_origin, pages_only, pages_or_clients};
+pub use origin::{Unnamed, check_origin, for_visitors};
 pub use visitor::{Visitor, ensure_ssaid};
 
 use crate::state::Edge;

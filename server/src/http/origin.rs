@@ -1,13 +1,15 @@
 //! Which pages may call the service with the visitor's cookies: its own, and the sites in
 //! `embed_origins`.
 
+use super::ensure_ssaid;
 use super::public_base_url;
 use crate::error::ApiError;
 use crate::state::{AppState, Edge};
 use app::ErrorCode;
+use axum::Router;
 use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::IntoResponse;
 use http::HeaderMap;
 
 /// Cross-origin calls must come from an allowed site. `required`: the request must name its
@@ -84,30 +86,26 @@ fn origin_of(url: &str) -> Option<String> {
     (!authority.is_empty()).then(|| format!("{scheme}://{authority}"))
 }
 
-/// Middleware for routes that change state: safe methods pass, the rest must pass
-/// [`check_source`] before anything else runs (no SSAID is minted for a refused request).
-async fn guard(state: &AppState, request: Request, next: Next, unnamed: Unnamed) -> Response {
-    if request.method().is_safe() {
-        return next.run(request).await;
-    }
-    match check_source(&state.edge, request.headers(), unnamed) {
-        Ok(()) => next.run(request).await,
-        Err(refused) => refused.into_response(),
-    }
-}
-
-/// [`guard`] for routes only browsers post to: server functions, plain forms, the embed.
-pub async fn pages_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    guard(&state, request, next, Unnamed::Refuse).await
-}
-
-/// [`guard`] for the JSON API, which other clients may call too.
-pub async fn pages_or_clients(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    guard(&state, request, next, Unnamed::Accept).await
+/// The visitor's identity (the SSAID middleware) for a router's routes, behind the guard for
+/// state-changing requests: safe methods pass, the rest must pass [`check_source`] first, so a
+/// refused request mints no SSAID and writes nothing.
+pub fn for_visitors(
+    router: Router<AppState>,
+    state: &AppState,
+    unnamed: Unnamed,
+) -> Router<AppState> {
+    let guard = move |State(state): State<AppState>, request: Request, next: Next| async move {
+        if request.method().is_safe() {
+            return next.run(request).await;
+        }
+        match check_source(&state.edge, request.headers(), unnamed) {
+            Ok(()) => next.run(request).await,
+            Err(refused) => refused.into_response(),
+        }
+    };
+    router
+        .layer(from_fn_with_state(state.clone(), ensure_ssaid))
+        .layer(from_fn_with_state(state.clone(), guard))
 }
 
 #[cfg(test)]

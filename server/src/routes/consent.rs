@@ -1,7 +1,7 @@
 //! `/api/v1/consent`: the visitor's decision as JSON for other clients, and its receipt.
 
 use crate::error::{ApiError, AppJson};
-use crate::http::{AdminAuth, PublicBase, Visitor, ensure_ssaid, pages_or_clients};
+use crate::http::{AdminAuth, PublicBase, Unnamed, Visitor, for_visitors};
 use crate::routes::with_cookies;
 use crate::service::{ConsentService, RequestContext};
 use crate::state::AppState;
@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 /// The JSON API. It knows the visitor by SSAID, like the pages.
 pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
+    let api = Router::new()
         .route("/api/v1/consent", get(get_consent).post(post_consent))
         .route("/api/v1/consent/{id}/receipt", get(get_receipt))
         .route("/api/{*rest}", any(api_not_found))
@@ -28,16 +28,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 ErrorCode::MethodNotAllowed,
                 "this endpoint does not accept that method",
             )
-        })
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            ensure_ssaid,
-        ))
-        // Outside the SSAID middleware: a refused decision mints nothing.
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            pages_or_clients,
-        ))
+        });
+    // Other clients may call the JSON API too: it requires `application/json`.
+    for_visitors(api, state, Unnamed::Accept)
 }
 
 #[derive(Debug, Serialize)]

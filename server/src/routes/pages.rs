@@ -2,7 +2,7 @@
 //! consent service bound to each request.
 
 use crate::http::pages::bound_consent;
-use crate::http::{ensure_ssaid, pages_only};
+use crate::http::{Unnamed, for_visitors};
 use crate::state::AppState;
 use app::shell;
 use axum::Router;
@@ -29,18 +29,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let context = bound_consent(state);
     let options = state.leptos_options.clone();
     let app_shell = move || shell(options.clone());
-    Router::new()
-        .leptos_routes_with_context(state, page_routes(), context.clone(), app_shell)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            ensure_ssaid,
-        ))
-        // Server functions change state: only the service's own pages may call them. Outside
-        // the SSAID middleware, so a refused call mints nothing.
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            pages_only,
-        ))
+    let pages =
+        Router::new().leptos_routes_with_context(state, page_routes(), context.clone(), app_shell);
+    // Server functions change state: only the service's own pages may call them.
+    for_visitors(pages, state, Unnamed::Refuse)
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))

@@ -14,6 +14,24 @@ const EVIL: &str = "https://evil.test";
 /// A ZecCloud sibling that is not in `embed_origins`.
 const SIBLING: &str = "http://blog.zeccloud.test:3101";
 
+/// A form post to `path` with these headers, as a browser sends it.
+fn form_post(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> reqwest::RequestBuilder {
+    let mut request = app
+        .http
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request
+}
+
 async fn forged_decisions_from_other_pages_are_refused_and_write_nothing(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
@@ -25,48 +43,49 @@ async fn forged_decisions_from_other_pages_are_refused_and_write_nothing(engine:
     let accept_all = format!("policy_version={POLICY_VERSION}&action=accept_all");
 
     // The ways a page elsewhere could try it: an auto-submitted form (with or without the
-    // visitor's cookies), a no-cors fetch from a sibling, a Referer-only request, a JSON post.
+    // visitor's cookies), a no-cors fetch from a sibling, a Referer-only request, a nameless
+    // cross-site request, a post to the embed endpoint, a JSON post.
+    let evil_page = format!("{EVIL}/{}", app.base);
+    let with_cookies = ("cookie", cookies.as_str());
+    let cross_site = ("sec-fetch-site", "cross-site");
+    let embed_decision = format!("{accept_all}&via=api");
     let forgeries = [
-        app.http
-            .post(app.url("/_sf/record_consent"))
-            .header("sec-fetch-site", "cross-site")
-            .header("origin", EVIL)
-            .header("accept", "text/html")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(accept_all.clone()),
-        app.http
-            .post(app.url("/_sf/record_consent"))
-            .header("sec-fetch-site", "same-site")
-            .header("origin", SIBLING)
-            .header("cookie", &cookies)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(accept_all.clone()),
-        app.http
-            .post(app.url("/_sf/record_consent"))
-            .header("referer", format!("{EVIL}/{}", app.base))
-            .header("cookie", &cookies)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(accept_all.clone()),
-        app.http
-            .post(app.url("/_sf/record_consent"))
-            .header("sec-fetch-site", "cross-site")
-            .header("cookie", &cookies)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(accept_all.clone()),
-        app.http
-            .post(app.url("/embed/consent"))
-            .header("origin", SIBLING)
-            .header("cookie", &cookies)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("{accept_all}&via=api")),
-        app.http
-            .post(app.url("/api/v1/consent"))
-            .header("sec-fetch-site", "cross-site")
-            .header("origin", EVIL)
-            .header("cookie", &cookies)
-            .header("content-type", "application/json")
-            .body(decision("accept_all")),
-    ];
+        (
+            "/_sf/record_consent",
+            vec![cross_site, ("origin", EVIL), ("accept", "text/html")],
+        ),
+        (
+            "/_sf/record_consent",
+            vec![
+                ("sec-fetch-site", "same-site"),
+                ("origin", SIBLING),
+                with_cookies,
+            ],
+        ),
+        (
+            "/_sf/record_consent",
+            vec![("referer", evil_page.as_str()), with_cookies],
+        ),
+        ("/_sf/record_consent", vec![cross_site, with_cookies]),
+        ("/embed/consent", vec![("origin", SIBLING), with_cookies]),
+    ]
+    .map(|(path, headers)| {
+        let body = if path == "/embed/consent" {
+            &embed_decision
+        } else {
+            &accept_all
+        };
+        form_post(&app, path, &headers, body)
+    })
+    .into_iter()
+    .chain([app
+        .http
+        .post(app.url("/api/v1/consent"))
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", EVIL)
+        .header("cookie", &cookies)
+        .header("content-type", "application/json")
+        .body(decision("accept_all"))]);
     for (case, forgery) in forgeries.into_iter().enumerate() {
         let answer = forgery.fetch().await;
         assert!(
@@ -92,14 +111,13 @@ async fn the_services_own_pages_and_other_clients_still_decide(engine: Engine) {
     let accept_all = format!("policy_version={POLICY_VERSION}&action=accept_all");
 
     // A plain form from the service's own page, in a browser that sends only a Referer.
-    let own_page = app
-        .http
-        .post(app.url("/_sf/record_consent"))
-        .header("referer", app.url("/preferences"))
-        .header("cookie", &cookie)
-        .header("accept", "text/html")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(accept_all.clone())
+    let own = app.url("/preferences");
+    let headers = [
+        ("referer", own.as_str()),
+        ("cookie", &cookie),
+        ("accept", "text/html"),
+    ];
+    let own_page = form_post(&app, "/_sf/record_consent", &headers, &accept_all)
         .fetch()
         .await;
     assert_eq!(own_page.status(), 302, "sent back to the page it came from");
@@ -110,14 +128,14 @@ async fn the_services_own_pages_and_other_clients_still_decide(engine: Engine) {
     assert_eq!(client.status(), 201);
 
     // The same form post naming no page at all is not a browser's: refused.
-    let nameless = app
-        .http
-        .post(app.url("/_sf/record_consent"))
-        .header("cookie", &cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(accept_all)
-        .fetch()
-        .await;
+    let nameless = form_post(
+        &app,
+        "/_sf/record_consent",
+        &[("cookie", &cookie)],
+        &accept_all,
+    )
+    .fetch()
+    .await;
     assert_error_for(nameless, 403, "origin_not_allowed", "no page named").await;
     let actions: Vec<_> = app
         .events_of(&ssaid)

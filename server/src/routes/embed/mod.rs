@@ -7,7 +7,7 @@ mod assets;
 mod decisions;
 mod fragments;
 
-use crate::http::{ensure_ssaid, pages_only};
+use crate::http::{Unnamed, for_visitors};
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
@@ -30,7 +30,7 @@ pub fn cors(state: &AppState) -> CorsLayer {
 
 pub fn router(state: &AppState) -> Router<AppState> {
     // The fragments and decisions know the visitor; the assets are the same for everyone.
-    let for_visitors = Router::new()
+    let per_visitor = Router::new()
         .route(
             "/embed/banner",
             get(fragments::fragment::<{ fragments::BANNER }>),
@@ -39,19 +39,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/embed/preferences",
             get(fragments::fragment::<{ fragments::PREFERENCES }>),
         )
-        .route("/embed/consent", post(decisions::record))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            ensure_ssaid,
-        ))
-        // Outside the SSAID middleware: a refused decision mints nothing.
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            pages_only,
-        ));
+        .route("/embed/consent", post(decisions::record));
     Router::new()
         .route("/embed.js", get(assets::loader))
         .route("/embed/{file}", get(assets::stylesheet))
-        .merge(for_visitors)
+        // Only browsers on allowed sites post decisions here.
+        .merge(for_visitors(per_visitor, state, Unnamed::Refuse))
         .layer(cors(state))
 }
