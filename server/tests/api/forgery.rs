@@ -14,6 +14,12 @@ const EVIL: &str = "https://evil.test";
 /// A ZecCloud sibling that is not in `embed_origins`.
 const SIBLING: &str = "http://blog.zeccloud.test:3101";
 
+/// The actions recorded for a visitor, oldest first.
+async fn actions_of(app: &TestApp, ssaid: &str) -> Vec<&'static str> {
+    let events = app.events_of(ssaid).await;
+    events.iter().map(|event| event.action.as_str()).collect()
+}
+
 /// A form post to `path` with these headers, as a browser sends it.
 fn form_post(
     app: &TestApp,
@@ -137,13 +143,7 @@ async fn the_services_own_pages_and_other_clients_still_decide(engine: Engine) {
     .fetch()
     .await;
     assert_error_for(nameless, 403, "origin_not_allowed", "no page named").await;
-    let actions: Vec<_> = app
-        .events_of(&ssaid)
-        .await
-        .iter()
-        .map(|event| event.action.as_str())
-        .collect();
-    assert_eq!(actions, ["accept_all", "reject_all"]);
+    assert_eq!(actions_of(&app, &ssaid).await, ["accept_all", "reject_all"]);
 }
 
 async fn gpc_is_the_browsers_signal_not_a_claim(engine: Engine) {
@@ -179,11 +179,5 @@ async fn gpc_is_the_browsers_signal_not_a_claim(engine: Engine) {
         .fetch()
         .await;
     assert_eq!(signalled.status(), 201);
-    let actions: Vec<_> = app
-        .events_of(&ssaid)
-        .await
-        .iter()
-        .map(|event| event.action.as_str())
-        .collect();
-    assert_eq!(actions, ["gpc"]);
+    assert_eq!(actions_of(&app, &ssaid).await, ["gpc"]);
 }
