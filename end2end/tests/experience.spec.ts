@@ -31,7 +31,9 @@ async function axeViolations(page: Page, include?: string) {
 
 for (const { lang, locale, acceptAll, rejectAll, settings } of languages) {
   test.describe(`in ${lang}`, () => {
-    test.use({ locale });
+    // axe-core is injected as a script tag, which the pages' CSP rightly refuses; the CSP
+    // itself is tested in forgery.spec.ts.
+    test.use({ locale, bypassCSP: true });
 
     test('the banner and the preference center speak the language, with zero axe violations', async ({ page }) => {
       const errors = watchErrors(page);
@@ -156,7 +158,8 @@ test('the privacy-settings button reopens the center on every page', async ({ pa
 });
 
 test.describe('in the dark theme', () => {
-  test.use({ colorScheme: 'dark' });
+  // For the injected axe-core, as above.
+  test.use({ colorScheme: 'dark', bypassCSP: true });
 
   test('the banner and the center are dark, with zero axe violations', async ({ page }) => {
     await page.goto('/');

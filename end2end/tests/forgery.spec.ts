@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { hostPort } from '../playwright.config';
-import { currentPolicyVersion, ssaidOf, storedEvents } from './helpers';
+import { currentPolicyVersion, ssaidOf, storedEvents, waitForHydration, watchErrors } from './helpers';
 
 const banner = '[data-testid="consent-banner"]';
 
@@ -27,4 +27,26 @@ test("a page on another site cannot turn the visitor's rejection into consent", 
     'data-state',
     'refused',
   );
+});
+
+test('every page hydrates under its Content-Security-Policy with no violation', async ({ page, context }) => {
+  await context.addInitScript(() => {
+    (window as any).__violations = [];
+    document.addEventListener('securitypolicyviolation', (event) =>
+      (window as any).__violations.push(`${event.violatedDirective} ${event.blockedURI}`),
+    );
+  });
+  const errors = watchErrors(page);
+  for (const path of ['/', '/notice', '/preferences']) {
+    const response = await page.goto(path);
+    expect(response!.headers()['content-security-policy']).toContain("frame-ancestors 'self'");
+    await waitForHydration(page);
+    expect(await page.evaluate(() => (window as any).__violations)).toEqual([]);
+  }
+  // The hydrated banner still records a choice under the policy.
+  await page.goto('/');
+  await waitForHydration(page);
+  await page.locator(`${banner} button[data-action="accept_all"]`).click();
+  await expect(page.locator(banner)).toHaveCount(0);
+  expect(errors).toEqual([]);
 });

@@ -14,9 +14,11 @@ use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::Response;
+use http::{HeaderValue, header};
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -30,10 +32,30 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .merge(consent::router(&state))
         .merge(embed::router(&state))
         .merge(pages::router(&state));
-    Router::new()
+    let router = Router::new()
         .merge(admin::router())
         .merge(matomo::router(&state, settings.matomo.max_body_bytes))
         .merge(limit_body(visitor_facing, settings.max_body_bytes))
+        // For every answer: no content sniffing, no full URLs in other sites' Referer, and
+        // browsers keep to https once they have seen it (only where cookies are Secure, so a
+        // plain-http development setup is not locked out).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ));
+    let router = if settings.cookie_secure {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ))
+    } else {
+        router
+    };
+    router
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             http::StatusCode::REQUEST_TIMEOUT,

@@ -9,4 +9,5 @@ mod clock;
 mod consent;
 mod embed;
 mod forgery;
+mod headers;
 mod matomo;

@@ -1,0 +1,84 @@
+//! Not framed, not sniffed: the security headers of pages and API answers.
+
+use crate::common::*;
+use crate::on_both_engines;
+
+on_both_engines![
+    pages_carry_a_nonced_content_security_policy,
+    every_answer_is_nosniff_and_hsts_follows_secure_cookies,
+];
+
+async fn pages_carry_a_nonced_content_security_policy(engine: Engine) {
+    let app = spawn(engine).await;
+    let mut nonces = Vec::new();
+    for path in ["/", "/notice", "/preferences", "/no-such-page"] {
+        let page = app.get(path, "").await;
+        let policy = page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("{path}: no nonce in {policy}"))
+            .to_owned();
+        assert_eq!(
+            policy,
+            format!(
+                "script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; object-src 'none'; \
+                 base-uri 'none'; frame-ancestors 'self'"
+            ),
+            "{path}"
+        );
+        let html = page.text().await.unwrap();
+        let scripts = html.matches("<script").count();
+        assert!(scripts > 0, "{path} hydrates with scripts");
+        assert_eq!(
+            html.matches(&format!("<script nonce=\"{nonce}\"")).count()
+                + html
+                    .matches(&format!("<script type=\"module\" nonce=\"{nonce}\""))
+                    .count(),
+            scripts,
+            "{path}: every inline script carries the page's nonce"
+        );
+        nonces.push(nonce);
+    }
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 4, "a new nonce for every page");
+}
+
+async fn every_answer_is_nosniff_and_hsts_follows_secure_cookies(engine: Engine) {
+    let app = spawn(engine).await;
+    for path in [
+        "/",
+        "/api/v1/consent",
+        "/api/v1/policy",
+        "/healthz",
+        "/embed.js",
+    ] {
+        let answer = app.get(path, "").await;
+        assert_eq!(
+            answer.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
+        assert_eq!(
+            answer.headers()["referrer-policy"],
+            "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        // The tests serve plain http without Secure cookies: no HSTS.
+        assert!(
+            answer.headers().get("strict-transport-security").is_none(),
+            "{path}"
+        );
+    }
+    let secure = spawn_with(engine, |settings| settings.cookie_secure = true).await;
+    let page = secure.get("/", "").await;
+    assert_eq!(
+        page.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+}
