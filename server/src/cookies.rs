@@ -6,6 +6,9 @@ use http::HeaderValue;
 use std::time::Duration;
 
 pub const SSAID_COOKIE: &str = "zc_ssaid";
+/// The SSAID's name when cookies are `Secure`: browsers accept a `__Host-` cookie only from
+/// the host itself (Secure, `Path=/`, no Domain), so a sibling subdomain cannot plant one.
+pub const SSAID_HOST_COOKIE: &str = "__Host-zc_ssaid";
 pub const CONSENT_COOKIE: &str = "zc_consent";
 
 #[derive(Debug, Clone)]
@@ -17,9 +20,19 @@ pub struct CookiePolicy {
 }
 
 impl CookiePolicy {
+    /// The SSAID cookie's name: `__Host-zc_ssaid` when cookies are `Secure` (plain-http
+    /// development cannot use the prefix).
+    pub fn ssaid_name(&self) -> &'static str {
+        if self.secure {
+            SSAID_HOST_COOKIE
+        } else {
+            SSAID_COOKIE
+        }
+    }
+
     /// The SSAID: never readable by scripts, never sent cross-site except top-level navigation.
     pub fn ssaid(&self, token: String) -> HeaderValue {
-        let cookie = Cookie::build((SSAID_COOKIE, token))
+        let cookie = Cookie::build((self.ssaid_name(), token))
             .http_only(true)
             .secure(self.secure)
             .same_site(SameSite::Lax)
@@ -129,7 +142,7 @@ mod tests {
         let value = policy(true, Some("zeccloud.com")).ssaid("tok".into());
         let text = value.to_str().unwrap();
         for part in [
-            "zc_ssaid=tok",
+            "__Host-zc_ssaid=tok",
             "HttpOnly",
             "SameSite=Lax",
             "Secure",
@@ -142,6 +155,8 @@ mod tests {
             !text.contains("Domain"),
             "the SSAID stays host-only: {text}"
         );
+        let plain = policy(false, Some("zeccloud.com")).ssaid("tok".into());
+        assert!(plain.to_str().unwrap().starts_with("zc_ssaid=tok;"));
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! Which pages may call the service with the visitor's cookies: its own, and the sites in
 //! `embed_origins`.
 
-use super::ensure_ssaid;
 use super::public_base_url;
+use super::visitor::{ensure_ssaid, private_to_the_visitor};
 use crate::error::ApiError;
 use crate::state::{AppState, Edge};
 use app::ErrorCode;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::middleware::{Next, from_fn_with_state};
+use axum::middleware::{Next, from_fn_with_state, map_response};
 use axum::response::IntoResponse;
 use http::HeaderMap;
 
@@ -88,7 +88,7 @@ fn origin_of(url: &str) -> Option<String> {
 
 /// The visitor's identity (the SSAID middleware) for a router's routes, behind the guard for
 /// state-changing requests: safe methods pass, the rest must pass [`check_source`] first, so a
-/// refused request mints no SSAID and writes nothing.
+/// refused request mints no SSAID and writes nothing. Their answers are private to the visitor.
 pub fn for_visitors(
     router: Router<AppState>,
     state: &AppState,
@@ -106,6 +106,7 @@ pub fn for_visitors(
     router
         .layer(from_fn_with_state(state.clone(), ensure_ssaid))
         .layer(from_fn_with_state(state.clone(), guard))
+        .layer(map_response(private_to_the_visitor))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The SSAID middleware: every visitor gets a signed, server-issued identifier (notice §01).
 
-use crate::cookies::{self, SSAID_COOKIE};
+use crate::cookies;
 use crate::domain::claims::SSAID_AUDIENCE;
 use crate::domain::{Ssaid, SsaidClaims, TerminalType};
 use crate::error::ApiError;
@@ -9,6 +9,7 @@ use crate::storage::SsaidRecord;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use http::HeaderValue;
 use http::request::Parts;
 
 /// The visitor behind a request, as established by [`ensure_ssaid`].
@@ -29,14 +30,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
     }
 }
 
-/// Trusts a valid `zc_ssaid`; otherwise (none, tampered, expired, foreign-signed) issues a new
-/// one, stores its issue time and terminal type, and sets the cookie on the response.
+/// Trusts a valid `zc_ssaid` (`__Host-zc_ssaid` when cookies are `Secure`: a plain `zc_ssaid`
+/// is then ignored, as a sibling subdomain may have planted it); otherwise (none, tampered,
+/// expired, foreign-signed) issues a new one, stores its issue time and terminal type, and sets
+/// the cookie on the response.
 pub async fn ensure_ssaid(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let presented = cookies::read(request.headers(), SSAID_COOKIE);
+    let presented = cookies::read(request.headers(), state.consent.cookies.ssaid_name());
     if let Some(token) = &presented {
         match state
             .consent
@@ -83,5 +86,40 @@ pub async fn ensure_ssaid(
     response
         .headers_mut()
         .append(http::header::SET_COOKIE, consent.cookies.ssaid(token));
+    response
+}
+
+/// Answers that depend on the visitor's identifiers (pages, the consent API, anything that sets
+/// a cookie) must never be served from a shared cache to someone else: `Cache-Control:
+/// no-store` unless the route chose its own, and `Vary: Cookie` for any cache that keys on it.
+/// Static files (CSS, JS, WASM, images) are left alone.
+pub async fn private_to_the_visitor(mut response: Response) -> Response {
+    let headers = response.headers();
+    let personal = headers.contains_key(http::header::SET_COOKIE)
+        || headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|kind| {
+                kind.starts_with("text/html") || kind.starts_with("application/json")
+            });
+    if !personal {
+        return response;
+    }
+    let headers = response.headers_mut();
+    if !headers.contains_key(http::header::CACHE_CONTROL) {
+        headers.insert(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+    }
+    let varies_on_cookie = headers
+        .get_all(http::header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|name| name.trim().eq_ignore_ascii_case("cookie"));
+    if !varies_on_cookie {
+        headers.append(http::header::VARY, HeaderValue::from_static("Cookie"));
+    }
     response
 }

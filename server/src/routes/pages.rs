@@ -2,6 +2,7 @@
 //! consent service bound to each request.
 
 use crate::http::pages::bound_consent;
+use crate::http::visitor::private_to_the_visitor;
 use crate::http::{Unnamed, for_visitors};
 use crate::state::AppState;
 use app::shell;
@@ -36,4 +37,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
+        // The not-found page shows the banner too; static files pass unchanged.
+        .layer(axum::middleware::map_response(private_to_the_visitor))
 }

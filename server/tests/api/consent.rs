@@ -436,8 +436,28 @@ async fn bad_json_inputs_get_clear_errors_and_write_nothing(engine: Engine) {
 async fn secure_cookies_by_default(engine: Engine) {
     let app = spawn_with(engine, |settings| settings.cookie_secure = true).await;
     let response = app.http.get(app.url("/")).fetch().await;
-    let header = set_cookie_header(&response, "zc_ssaid").unwrap();
-    assert!(header.contains("Secure"), "{header}");
+    // Secure, host-only and `__Host-`: a sibling subdomain cannot plant an SSAID.
+    let header = set_cookie_header(&response, "__Host-zc_ssaid").unwrap();
+    for attribute in ["Secure", "HttpOnly", "Path=/"] {
+        assert!(header.contains(attribute), "{header}");
+    }
+    assert!(!header.contains("Domain"), "{header}");
+    assert!(set_cookie(&response, "zc_ssaid").is_none());
+    let token = set_cookie(&response, "__Host-zc_ssaid").unwrap();
+
+    let own = app
+        .get("/api/v1/consent", &format!("__Host-zc_ssaid={token}"))
+        .await;
+    assert!(
+        set_cookie(&own, "__Host-zc_ssaid").is_none(),
+        "the host's own SSAID holds"
+    );
+    // The same valid token without the prefix is what a sibling could set: not trusted.
+    let planted = app
+        .get("/api/v1/consent", &format!("zc_ssaid={token}"))
+        .await;
+    let fresh = set_cookie(&planted, "__Host-zc_ssaid").expect("a new SSAID is issued");
+    assert_ne!(fresh, token);
 }
 
 async fn unknown_api_paths_answer_json(engine: Engine) {

@@ -6,6 +6,7 @@ use crate::on_both_engines;
 on_both_engines![
     pages_carry_a_nonced_content_security_policy,
     every_answer_is_nosniff_and_hsts_follows_secure_cookies,
+    answers_that_depend_on_identifiers_are_never_cached,
 ];
 
 async fn pages_carry_a_nonced_content_security_policy(engine: Engine) {
@@ -80,5 +81,47 @@ async fn every_answer_is_nosniff_and_hsts_follows_secure_cookies(engine: Engine)
     assert_eq!(
         page.headers()["strict-transport-security"],
         "max-age=31536000"
+    );
+}
+
+async fn answers_that_depend_on_identifiers_are_never_cached(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let cookie = format!("zc_ssaid={ssaid}");
+    for path in [
+        "/",
+        "/notice",
+        "/preferences",
+        "/no-such-page",
+        "/api/v1/consent",
+    ] {
+        for cookies in ["", cookie.as_str()] {
+            let answer = app.get(path, cookies).await;
+            assert_eq!(answer.headers()["cache-control"], "no-store", "{path}");
+            let vary: Vec<_> = answer
+                .headers()
+                .get_all("vary")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect();
+            assert!(
+                vary.iter().any(|v| v.contains("Cookie")),
+                "{path}: {vary:?}"
+            );
+        }
+    }
+    // What is the same for everyone keeps its own caching.
+    let loader = app.get("/embed.js", "").await;
+    assert_eq!(loader.headers()["cache-control"], "public, max-age=300");
+    let pkg = app.site_root().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("zeccloud-consent.css"), "body{}").unwrap();
+    let css = app.get("/pkg/zeccloud-consent.css", &cookie).await;
+    assert_eq!(css.status(), 200);
+    assert_ne!(
+        css.headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap()),
+        Some("no-store")
     );
 }
