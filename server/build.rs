@@ -1,5 +1,6 @@
 //! Minifies the embed loader (`embed/loader.js`) with oxc, a kept JavaScript minifier, into
-//! `$OUT_DIR/loader.min.js`, which the server embeds and serves as `/embed.js`.
+//! `$OUT_DIR/loader.min.js`, which the server embeds and serves as `/embed.js`. Also rebuilds
+//! the server when a migration is added: `sqlx::migrate!` embeds the folder at compile time.
 
 use oxc_allocator::Allocator;
 use oxc_codegen::{Codegen, CodegenOptions};
@@ -14,6 +15,7 @@ const PLACEHOLDER: &str = "__CONFIG__";
 
 fn main() {
     println!("cargo::rerun-if-changed={LOADER}");
+    println!("cargo::rerun-if-changed=migrations");
     let source = std::fs::read_to_string(LOADER).expect("the embed loader is readable");
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, &source, SourceType::script()).parse();

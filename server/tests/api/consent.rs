@@ -497,13 +497,29 @@ async fn consent_events_cannot_be_rewritten(engine: Engine) {
             .status(),
         201
     );
-    let err = app
-        .execute_raw("UPDATE consent_events SET action = 'accept_all'")
-        .await
-        .expect_err("proof of consent is append-only");
-    assert!(err.to_string().contains("append-only"), "{err}");
-    assert_eq!(
-        app.events_of(&ssaid).await[0].action,
-        ConsentAction::RejectAll
-    );
+    let mut attempts = vec![
+        "UPDATE consent_events SET action = 'accept_all'",
+        "DELETE FROM consent_events WHERE action = 'reject_all'",
+        "DELETE FROM consent_events",
+    ];
+    if matches!(engine, Engine::Postgres) {
+        attempts.push("TRUNCATE consent_events CASCADE");
+    }
+    for sql in attempts {
+        let err = app
+            .execute_raw(sql)
+            .await
+            .expect_err("proof of consent is append-only");
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    let events = app.events_of(&ssaid).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].action, ConsentAction::RejectAll);
+    if matches!(engine, Engine::Postgres) {
+        let err = app
+            .execute_raw("TRUNCATE policy_versions CASCADE")
+            .await
+            .expect_err("published policies are immutable");
+        assert!(err.to_string().contains("immutable"), "{err}");
+    }
 }
