@@ -203,12 +203,14 @@ impl MatomoGate {
             query
         };
         match (shape, hits) {
-            (Shape::Query, [hit]) => {
+            // With a token every hit goes as a POST: the token never sits in a URL that
+            // Matomo's access log would keep.
+            (Shape::Query, [hit]) if token.is_none() => {
                 let mut url = self.upstream.clone();
                 url.set_query(Some(&with_token(hit)));
                 self.client.get(url)
             }
-            (Shape::Form, [hit]) => self
+            (Shape::Query | Shape::Form, [hit]) => self
                 .client
                 .post(self.upstream.clone())
                 .header(

@@ -16,7 +16,8 @@ pub const IDENTIFIER_PARAMS: &[&str] = &[
 ];
 
 /// Parameters Matomo only honours with a `token_auth`: the gate sets `cip` itself and never
-/// lets a visitor's request borrow its token for the others.
+/// lets a visitor's request borrow its token for the others. `cdt` (a custom time) older than
+/// a day needs the token too: with it, a visitor could back-date hits, so it never passes.
 const PRIVILEGED_PARAMS: &[&str] = &[
     "token_auth",
     "cip",
@@ -25,6 +26,7 @@ const PRIVILEGED_PARAMS: &[&str] = &[
     "city",
     "lat",
     "long",
+    "cdt",
 ];
 
 /// Longest single hit accepted (Matomo's own tracker stays far below this).

@@ -91,7 +91,7 @@ fn unreadable_or_wholly_personal_custom_variables_are_removed() {
 #[test]
 fn upstream_fields_replace_the_visitors_own() {
     let original =
-        hit("idsite=1&rec=1&ua=spoofed&lang=xx&cip=1.2.3.4&token_auth=stolen&country=fr");
+        hit("idsite=1&rec=1&ua=spoofed&lang=xx&cip=1.2.3.4&token_auth=stolen&country=fr&cdt=1");
     let sent = original.for_upstream(&UpstreamFields {
         user_agent: Some("Mozilla/5.0 Test"),
         accept_language: Some("ja,en;q=0.8"),
@@ -102,6 +102,7 @@ fn upstream_fields_replace_the_visitors_own() {
     assert_eq!(sent.get("cip"), None);
     assert_eq!(sent.get("token_auth"), None);
     assert_eq!(sent.get("country"), None);
+    assert_eq!(sent.get("cdt"), None, "a visitor cannot back-date a hit");
     let with_ip = original.for_upstream(&UpstreamFields {
         cip: Some("203.0.0.0"),
         ..UpstreamFields::default()
