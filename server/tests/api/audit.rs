@@ -507,13 +507,7 @@ async fn gpc_refuses_analytics_until_the_visitor_opts_in(engine: Engine) {
 
     // A later explicit opt-in wins over the signal.
     let opted_in = app
-        .http
-        .post(app.url("/api/v1/consent"))
-        .header("cookie", &cookies)
-        .header("sec-gpc", "1")
-        .header("content-type", "application/json")
-        .body(decision("accept_all"))
-        .fetch()
+        .post_json_with(&cookies, &decision("accept_all"), &[gpc])
         .await;
     assert_eq!(opted_in.status(), 201);
     let cookies = cookies_after(&ssaid, &opted_in);

@@ -248,13 +248,26 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, cookies: &str, body: &str) -> reqwest::Response {
-        self.http
+        self.post_json_with(cookies, body, &[]).await
+    }
+
+    /// `POST /api/v1/consent` with extra headers (`sec-gpc`, …).
+    pub async fn post_json_with(
+        &self,
+        cookies: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
             .post(self.url("/api/v1/consent"))
             .header("cookie", cookies)
             .header("content-type", "application/json")
-            .body(body.to_owned())
-            .fetch()
-            .await
+            .body(body.to_owned());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.fetch().await
     }
 
     /// Publishes the embedded default policy as a new `version`.

@@ -170,13 +170,7 @@ async fn gpc_is_the_browsers_signal_not_a_claim(engine: Engine) {
 
     // Sent by the browser itself: recorded as GPC.
     let signalled = app
-        .http
-        .post(app.url("/api/v1/consent"))
-        .header("cookie", &cookie)
-        .header("sec-gpc", "1")
-        .header("content-type", "application/json")
-        .body(decision("gpc"))
-        .fetch()
+        .post_json_with(&cookie, &decision("gpc"), &[("sec-gpc", "1")])
         .await;
     assert_eq!(signalled.status(), 201);
     assert_eq!(actions_of(&app, &ssaid).await, ["gpc"]);
