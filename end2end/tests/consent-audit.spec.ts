@@ -97,6 +97,13 @@ test.describe('with the Sec-GPC header', () => {
     await waitForHydration(page);
     await expect(page.locator(`${banner} [data-testid="gpc-honoured"]`)).toBeVisible();
     const ssaid = await ssaidOf(context);
+    // Honoured at once, recorded when the browser comes back with its SSAID, and only once.
+    expect(storedEvents(ssaid)).toHaveLength(0);
+    for (let view = 0; view < 2; view++) {
+      await page.reload();
+      await waitForHydration(page);
+      await expect(page.locator(`${banner} [data-testid="gpc-honoured"]`)).toBeVisible();
+    }
     let events = storedEvents(ssaid);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ action: 'gpc', source: 'gpc', categories: { necessary: true, analytics: false } });

@@ -174,6 +174,7 @@ fn key_id(secret: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::TerminalType;
     use crate::domain::claims::{SSAID_AUDIENCE, Ssaid, SsaidClaims};
 
     fn signer(byte: u8) -> TokenSigner {
@@ -185,7 +186,12 @@ mod tests {
     }
 
     fn claims(exp_offset: i64) -> SsaidClaims {
-        let mut claims = SsaidClaims::new(Ssaid::from_random_bytes([3; 16]), now(), 3600);
+        let mut claims = SsaidClaims::new(
+            Ssaid::from_random_bytes([3; 16]),
+            TerminalType::Mobile,
+            now(),
+            3600,
+        );
         claims.exp = now() + exp_offset;
         claims
     }
@@ -237,6 +243,7 @@ mod tests {
         let token = signer.sign(&claims(60));
         let other = signer.sign(&SsaidClaims::new(
             Ssaid::from_random_bytes([4; 16]),
+            TerminalType::Mobile,
             now(),
             60,
         ));

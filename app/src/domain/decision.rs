@@ -325,6 +325,9 @@ pub struct ConsentStatus {
     pub current: Option<CurrentConsent>,
     /// Why the banner must ask, or `None` when the standing decision holds.
     pub prompt: Option<PromptReason>,
+    /// The browser sent `Sec-GPC: 1`; honoured before it is recorded.
+    #[serde(default)]
+    pub gpc_signal: bool,
 }
 
 impl ConsentStatus {
@@ -332,11 +335,13 @@ impl ConsentStatus {
         self.prompt.is_some()
     }
 
-    /// Whether the standing decision came from the browser's GPC signal, not from the visitor.
+    /// Whether GPC decides for now: the standing decision came from the browser's signal, not
+    /// from the visitor, or there is no decision yet and the browser sends it.
     pub fn gpc_applied(&self) -> bool {
-        self.current
-            .as_ref()
-            .is_some_and(|current| current.action == ConsentAction::Gpc)
+        match &self.current {
+            Some(current) => current.action == ConsentAction::Gpc,
+            None => self.gpc_signal,
+        }
     }
 }
 

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::TerminalType;
+
 /// Who issues our tokens; checked on every verification.
 pub const ISSUER: &str = "zeccloud-consent";
 /// Audience of the SSAID token, so a consent token can never pass as an SSAID and back.
@@ -42,7 +44,8 @@ impl fmt::Debug for Ssaid {
     }
 }
 
-/// The claims inside the `zc_ssaid` cookie.
+/// The claims inside the `zc_ssaid` cookie. They carry everything stored with an SSAID (its
+/// issue time and terminal type), so the row is written only when a decision needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SsaidClaims {
     pub iss: String,
@@ -50,16 +53,20 @@ pub struct SsaidClaims {
     pub sub: Ssaid,
     pub iat: i64,
     pub exp: i64,
+    /// Tokens issued before this claim existed were stored with their type at issue.
+    #[serde(default)]
+    pub tt: TerminalType,
 }
 
 impl SsaidClaims {
-    pub fn new(ssaid: Ssaid, now: i64, lifetime_secs: i64) -> Self {
+    pub fn new(ssaid: Ssaid, terminal_type: TerminalType, now: i64, lifetime_secs: i64) -> Self {
         Self {
             iss: ISSUER.to_owned(),
             aud: SSAID_AUDIENCE.to_owned(),
             sub: ssaid,
             iat: now,
             exp: now + lifetime_secs,
+            tt: terminal_type,
         }
     }
 }
@@ -146,7 +153,12 @@ mod tests {
 
     #[test]
     fn ssaid_claims_carry_lifetime() {
-        let claims = SsaidClaims::new(Ssaid::from_random_bytes([1; 16]), 1_000, 60);
+        let claims = SsaidClaims::new(
+            Ssaid::from_random_bytes([1; 16]),
+            TerminalType::Desktop,
+            1_000,
+            60,
+        );
         assert_eq!((claims.iat, claims.exp), (1_000, 1_060));
         assert_eq!(claims.aud, SSAID_AUDIENCE);
         assert_eq!(claims.iss, ISSUER);

@@ -4,9 +4,8 @@ use super::{header_text, language, public_base_url};
 use crate::cookies::{self, CONSENT_COOKIE};
 use crate::domain::ConsentClaims;
 use crate::domain::claims::CONSENT_AUDIENCE;
-use crate::http::Visitor;
 use crate::matomo::VisitorHeaders;
-use crate::service::RequestContext;
+use crate::service::{RequestContext, Visitor};
 use crate::state::{AppState, Edge};
 use crate::tokens::TokenSigner;
 use app::domain::CurrentConsent;
@@ -22,10 +21,7 @@ impl RequestContext {
     pub fn read(parts: &Parts, edge: &Edge, tokens: &TokenSigner) -> Self {
         let headers = &parts.headers;
         Self {
-            visitor: parts
-                .extensions
-                .get::<Visitor>()
-                .map(|visitor| visitor.ssaid.clone()),
+            visitor: parts.extensions.get::<Visitor>().cloned(),
             consent: trusted_consent(headers, tokens),
             language: language::of_request(&parts.uri, headers),
             chosen_language: language::explicit_choice(&parts.uri),

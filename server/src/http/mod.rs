@@ -16,7 +16,8 @@ pub use admin::AdminAuth;
 pub use context::{HitSender, PublicBase};
 pub use form::AppForm;
 pub use origin::{Unnamed, check_origin, for_visitors};
-pub use visitor::{Visitor, ensure_ssaid};
+pub use crate::service::Visitor;
+pub use visitor::ensure_ssaid;
 
 use crate::state::Edge;
 use http::HeaderMap;

@@ -4,20 +4,17 @@ use crate::cookies;
 use crate::domain::claims::SSAID_AUDIENCE;
 use crate::domain::{Ssaid, SsaidClaims, TerminalType};
 use crate::error::ApiError;
+use chrono::DateTime;
+use crate::service::Visitor;
 use crate::state::AppState;
 use crate::storage::SsaidRecord;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http::HeaderValue;
 use http::request::Parts;
 
-/// The visitor behind a request, as established by [`ensure_ssaid`].
-#[derive(Debug, Clone)]
-pub struct Visitor {
-    pub ssaid: Ssaid,
-}
-
+// The visitor behind a request, as established by [`ensure_ssaid`].
 impl<S: Send + Sync> FromRequestParts<S> for Visitor {
     type Rejection = ApiError;
 
@@ -32,24 +29,28 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
 
 /// Trusts a valid `zc_ssaid` (`__Host-zc_ssaid` when cookies are `Secure`: a plain `zc_ssaid`
 /// is then ignored, as a sibling subdomain may have planted it); otherwise (none, tampered,
-/// expired, foreign-signed) issues a new one, stores its issue time and terminal type, and sets
-/// the cookie on the response.
+/// expired, foreign-signed) issues a new one and sets the cookie on the response. Nothing is
+/// written here: the token carries the issue time and terminal type, and the SSAID is stored
+/// with the visitor's first decision, so a crawler that never keeps cookies costs no rows.
 pub async fn ensure_ssaid(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let presented = cookies::read(request.headers(), state.consent.cookies.ssaid_name());
+    let consent = &state.consent;
+    let presented = cookies::read(request.headers(), consent.cookies.ssaid_name());
     if let Some(token) = &presented {
-        match state
-            .consent
-            .tokens
-            .verify::<SsaidClaims>(token, SSAID_AUDIENCE)
-        {
+        match consent.tokens.verify::<SsaidClaims>(token, SSAID_AUDIENCE) {
             Ok(claims) => {
-                request
-                    .extensions_mut()
-                    .insert(Visitor { ssaid: claims.sub });
+                let visitor = Visitor {
+                    issued: SsaidRecord {
+                        ssaid: claims.sub,
+                        issued_at: DateTime::from_timestamp(claims.iat, 0).unwrap_or_default(),
+                        terminal_type: claims.tt,
+                    },
+                    returning: true,
+                };
+                request.extensions_mut().insert(visitor);
                 return next.run(request).await;
             }
             Err(reason) => {
@@ -62,26 +63,28 @@ pub async fn ensure_ssaid(
         .headers()
         .get(http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    let consent = &state.consent;
-    let now = consent.clock.now();
-    let ssaid = Ssaid::from_random_bytes(rand::random());
-    let record = SsaidRecord {
-        ssaid: ssaid.clone(),
+    // Whole seconds, as the token holds them: the stored issue time equals the signed one.
+    let now = DateTime::from_timestamp(consent.clock.now().timestamp(), 0).unwrap_or_default();
+    let issued = SsaidRecord {
+        ssaid: Ssaid::from_random_bytes(rand::random()),
         issued_at: now,
         terminal_type: TerminalType::from_user_agent(user_agent),
     };
-    if let Err(err) = consent.storage.insert_ssaid(&record).await {
-        return ApiError::internal(err).into_response();
-    }
     tracing::debug!(
         event = "ssaid_issued",
-        terminal_type = record.terminal_type.as_str()
+        terminal_type = issued.terminal_type.as_str()
     );
     let lifetime = i64::try_from(consent.cookies.ssaid_lifetime.as_secs()).unwrap_or(i64::MAX);
-    let token = consent
-        .tokens
-        .sign(&SsaidClaims::new(ssaid.clone(), now.timestamp(), lifetime));
-    request.extensions_mut().insert(Visitor { ssaid });
+    let token = consent.tokens.sign(&SsaidClaims::new(
+        issued.ssaid.clone(),
+        issued.terminal_type,
+        now.timestamp(),
+        lifetime,
+    ));
+    request.extensions_mut().insert(Visitor {
+        issued,
+        returning: false,
+    });
     let mut response = next.run(request).await;
     response
         .headers_mut()

@@ -101,7 +101,7 @@ pub async fn get_receipt(
             format!("{id:?} is not a consent id (a UUID)"),
         )
     })?;
-    let requester = admin.is_none().then_some(&visitor.ssaid);
+    let requester = admin.is_none().then_some(&visitor.issued.ssaid);
     let receipt = consent
         .receipt(id, requester, &base)
         .await?

@@ -13,9 +13,9 @@ use crate::clock::Clock;
 use crate::cookies::CookiePolicy;
 use crate::domain::network::truncate_ip;
 use crate::domain::receipt::Controller;
-use crate::domain::{ConsentClaims, Ssaid, TerminalType, banner_text_hash};
+use crate::domain::{ConsentClaims, TerminalType, banner_text_hash};
 use crate::policies::{PolicyRegistry, PolicySnapshot};
-use crate::storage::{ConsentEvent, Storage};
+use crate::storage::{ConsentEvent, SsaidRecord, Storage};
 use crate::tokens::{ReceiptSigner, TokenSigner};
 use app::backend::{BackendError, WithCookies};
 use app::domain::{
@@ -27,11 +27,21 @@ use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
+/// The visitor behind a request, as their SSAID token says (notice §01).
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    /// The SSAID with its issue time and terminal type, stored with the first decision.
+    pub issued: SsaidRecord,
+    /// The browser presented this SSAID, rather than being issued it with this answer: only a
+    /// returning visitor's GPC signal is recorded, so cookieless crawlers write nothing.
+    pub returning: bool,
+}
+
 /// What the consent core needs to know about one request, read once by the HTTP layer.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     /// The visitor's SSAID; absent outside the SSAID middleware (error pages).
-    pub visitor: Option<Ssaid>,
+    pub visitor: Option<Visitor>,
     /// The standing decision carried by a consent cookie this service signed.
     pub consent: Option<CurrentConsent>,
     /// The language to answer in: `?lang=`, the remembered choice, `Accept-Language`, English.
@@ -90,9 +100,10 @@ impl ConsentService {
         self.cookies.consent_domain.as_deref()
     }
 
-    /// The status for a request. With `Sec-GPC: 1` and no decision yet, records the GPC
-    /// default first (when the visitor is known); an explicit language choice is remembered
-    /// when the visitor consented to preferences.
+    /// The status for a request. With `Sec-GPC: 1` and no decision yet, the GPC default
+    /// applies; it is recorded (and its cookie set) once the browser comes back with its SSAID,
+    /// so a visitor's GPC is recorded once and a cookieless crawler's never. An explicit
+    /// language choice is remembered when the visitor consented to preferences.
     pub async fn status(
         &self,
         request: &RequestContext,
@@ -101,7 +112,11 @@ impl ConsentService {
         let policy = &snapshot.current().policy;
         let mut current = request.consent.clone();
         let mut set_cookies = Vec::new();
-        if current.is_none() && request.gpc && request.visitor.is_some() {
+        let returning = request
+            .visitor
+            .as_ref()
+            .is_some_and(|visitor| visitor.returning);
+        if current.is_none() && request.gpc && returning {
             let gpc = ConsentRequest {
                 policy_version: policy.version.to_string(),
                 action: ConsentAction::Gpc,
@@ -133,6 +148,7 @@ impl ConsentService {
         Ok(WithCookies {
             value: ConsentStatus {
                 policy: policy.view(request.language, self.parent_domain()),
+                gpc_signal: request.gpc,
                 current,
                 prompt,
             },
@@ -173,7 +189,7 @@ impl ConsentService {
         consent: ConsentRequest,
         source: ConsentSource,
     ) -> Result<WithCookies<RecordedChoice>, BackendError> {
-        let ssaid = request.visitor.clone().ok_or_else(|| {
+        let visitor = request.visitor.as_ref().ok_or_else(|| {
             BackendError::internal("a decision reached the service without a visitor")
         })?;
         let published = snapshot.current();
@@ -188,7 +204,7 @@ impl ConsentService {
         let now = self.clock.now();
         let event = ConsentEvent {
             id: Uuid::now_v7(),
-            ssaid,
+            ssaid: visitor.issued.ssaid.clone(),
             policy_version: policy.version.clone(),
             categories: decision.category_states(),
             action: decision.action,
@@ -205,7 +221,7 @@ impl ConsentService {
                 .flatten(),
         };
         self.storage
-            .insert_consent_event(&event)
+            .insert_consent_event(&visitor.issued, &event)
             .await
             .map_err(BackendError::internal)?;
         tracing::info!(

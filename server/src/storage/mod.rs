@@ -63,8 +63,14 @@ pub trait Storage: Send + Sync + 'static {
     /// Applies the embedded migrations for this engine.
     async fn migrate(&self) -> Result<(), StorageError>;
     async fn ping(&self) -> Result<(), StorageError>;
-    async fn insert_ssaid(&self, record: &SsaidRecord) -> Result<(), StorageError>;
-    async fn insert_consent_event(&self, event: &ConsentEvent) -> Result<(), StorageError>;
+    /// Records a decision, storing the decider's SSAID first unless it is already stored, in
+    /// one transaction: SSAIDs are written only when a decision needs them, and a valid token
+    /// whose row is missing (after a restore) is stored again rather than failing.
+    async fn insert_consent_event(
+        &self,
+        visitor: &SsaidRecord,
+        event: &ConsentEvent,
+    ) -> Result<(), StorageError>;
     async fn find_consent_event(&self, id: Uuid) -> Result<Option<ConsentEvent>, StorageError>;
     /// All decisions of one SSAID, oldest first.
     async fn consent_events_for(&self, ssaid: &Ssaid) -> Result<Vec<ConsentEvent>, StorageError>;

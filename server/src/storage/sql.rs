@@ -101,6 +101,7 @@ where
 impl<DB: Engine> Storage for SqlStorage<DB>
 where
     for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Connection: sqlx::migrate::Migrate,
     DB::Arguments: IntoArguments<DB>,
     for<'r> &'r str: ColumnIndex<DB::Row>,
@@ -122,19 +123,22 @@ where
         Ok(())
     }
 
-    async fn insert_ssaid(&self, record: &SsaidRecord) -> Result<(), StorageError> {
+    async fn insert_consent_event(
+        &self,
+        visitor: &SsaidRecord,
+        event: &ConsentEvent,
+    ) -> Result<(), StorageError> {
+        debug_assert_eq!(visitor.ssaid, event.ssaid);
+        let mut transaction = self.pool.begin().await?;
         sqlx::query::<DB>(
-            "INSERT INTO ssaids (ssaid, issued_at, terminal_type) VALUES ($1, $2, $3)",
+            "INSERT INTO ssaids (ssaid, issued_at, terminal_type) VALUES ($1, $2, $3) \
+             ON CONFLICT (ssaid) DO NOTHING",
         )
-        .bind(record.ssaid.as_str().to_owned())
-        .bind(record.issued_at)
-        .bind(record.terminal_type.as_str())
-        .execute(&self.pool)
+        .bind(visitor.ssaid.as_str().to_owned())
+        .bind(visitor.issued_at)
+        .bind(visitor.terminal_type.as_str())
+        .execute(&mut *transaction)
         .await?;
-        Ok(())
-    }
-
-    async fn insert_consent_event(&self, event: &ConsentEvent) -> Result<(), StorageError> {
         sqlx::query::<DB>(concat!(
             "INSERT INTO consent_events (",
             event_columns!(),
@@ -153,8 +157,9 @@ where
         .bind(event.ip_prefix.clone())
         .bind(event.ua_class.as_str())
         .bind(event.origin.clone())
-        .execute(&self.pool)
+        .execute(&mut *transaction)
         .await?;
+        transaction.commit().await?;
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 
 use crate::common::*;
 use crate::on_both_engines;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use server::clock::Clock;
 
 on_both_engines![a_fixed_clock_dates_every_record_and_expires_choices];
@@ -14,8 +14,9 @@ fn parse_time(value: &serde_json::Value) -> DateTime<Utc> {
 }
 
 async fn a_fixed_clock_dates_every_record_and_expires_choices(engine: Engine) {
-    // Signed cookies are checked against the real time, so the clock starts from it.
-    let clock = Clock::fixed(Utc::now() - TimeDelta::minutes(5));
+    // Signed cookies are checked against the real time, so the clock starts from it; on a
+    // whole second, as tokens hold their issue time.
+    let clock = Clock::fixed(Utc::now().trunc_subsecs(0) - TimeDelta::minutes(5));
     let app = spawn_as_of(engine, clock.clone(), |_| {}).await;
     let at = clock.now();
 
@@ -24,16 +25,15 @@ async fn a_fixed_clock_dates_every_record_and_expires_choices(engine: Engine) {
     assert_eq!(parse_time(&versions[0]["published_at"]), at);
 
     let ssaid = app.new_visitor().await;
-    let (issued_at, _) = app
-        .ssaid_record(&ssaid_of(&app.tokens, &ssaid))
-        .await
-        .expect("SSAID stored");
-    assert_eq!(issued_at, at);
-
     let answer = app
         .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
         .await;
     assert_eq!(answer.status(), 201);
+    let (issued_at, _) = app
+        .ssaid_record(&ssaid_of(&app.tokens, &ssaid))
+        .await
+        .expect("SSAID stored with the decision");
+    assert_eq!(issued_at, at);
     let cookies = cookies_after(&ssaid, &answer);
     let events = app.events_of(&ssaid).await;
     assert_eq!(events.len(), 1);

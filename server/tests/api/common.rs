@@ -164,6 +164,15 @@ impl TestApp {
         })
     }
 
+    /// How many rows a table holds (`table` is one of ours, never input).
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+        with_connection!(self, |conn| {
+            sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut conn).await?
+        })
+        .unwrap()
+    }
+
     pub fn site_root(&self) -> std::path::PathBuf {
         self._dir.path().join("site")
     }

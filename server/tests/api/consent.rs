@@ -7,12 +7,12 @@ use crate::common::*;
 use crate::on_both_engines;
 use app::domain::{ConsentAction, ConsentSource};
 use server::domain::claims::{CONSENT_AUDIENCE, ISSUER};
-use server::domain::{ConsentClaims, Ssaid, SsaidClaims};
+use server::domain::{ConsentClaims, Ssaid, SsaidClaims, TerminalType};
 use std::collections::BTreeMap;
 
 on_both_engines![
     health_check_reports_storage,
-    ssaid_is_issued_once_and_stored_with_terminal_type,
+    ssaid_is_issued_once_and_stored_with_its_first_decision,
     valid_ssaid_is_reused,
     tampered_ssaid_is_replaced,
     expired_ssaid_is_replaced,
@@ -38,7 +38,7 @@ async fn health_check_reports_storage(engine: Engine) {
     assert_eq!(response.text().await.unwrap(), r#"{"status":"ok"}"#);
 }
 
-async fn ssaid_is_issued_once_and_stored_with_terminal_type(engine: Engine) {
+async fn ssaid_is_issued_once_and_stored_with_its_first_decision(engine: Engine) {
     let app = spawn(engine).await;
     let response = app.get_with("/", &[("user-agent", IPHONE)]).await;
     assert_eq!(response.status(), 200);
@@ -47,14 +47,30 @@ async fn ssaid_is_issued_once_and_stored_with_terminal_type(engine: Engine) {
         assert!(header.contains(attribute), "{header} lacks {attribute}");
     }
     let token = set_cookie(&response, "zc_ssaid").unwrap();
-    let ssaid = ssaid_of(&app.tokens, &token);
-    let (issued_at, terminal_type) = app.ssaid_record(&ssaid).await.expect("SSAID stored");
-    assert_eq!(terminal_type.as_str(), "mobile");
-    let age = chrono::Utc::now() - issued_at;
-    assert!(age.num_seconds() < 60, "issue time recorded: {issued_at:?}");
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!(header.alg, jsonwebtoken::Algorithm::HS256);
     assert_eq!(header.kid.as_deref(), Some(app.tokens.kid()));
+    let claims: SsaidClaims = app.tokens.verify(&token, "zc_ssaid").unwrap();
+    assert_eq!(claims.tt.as_str(), "mobile");
+
+    // A page view writes nothing; the first decision stores the SSAID as the token says,
+    // even when made later from another device class.
+    let ssaid = ssaid_of(&app.tokens, &token);
+    assert_eq!(app.ssaid_record(&ssaid).await, None);
+    assert_eq!(app.count_rows("ssaids").await, 0);
+    let answer = app
+        .post_json(&format!("zc_ssaid={token}"), &decision("reject_all"))
+        .await;
+    assert_eq!(answer.status(), 201);
+    let (issued_at, terminal_type) = app.ssaid_record(&ssaid).await.expect("SSAID stored");
+    assert_eq!(terminal_type.as_str(), "mobile");
+    assert_eq!(issued_at.timestamp(), claims.iat);
+    let again = app
+        .post_json(&format!("zc_ssaid={token}"), &decision("accept_all"))
+        .await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(app.count_rows("ssaids").await, 1);
+    assert_eq!(app.events_of(&token).await.len(), 2);
 }
 
 async fn valid_ssaid_is_reused(engine: Engine) {
@@ -78,7 +94,7 @@ async fn assert_replaced(app: &TestApp, presented: &str) {
     let fresh = set_cookie(&response, "zc_ssaid").expect("an untrusted SSAID is replaced");
     assert_ne!(fresh, presented);
     let ssaid = ssaid_of(&app.tokens, &fresh);
-    assert!(app.ssaid_record(&ssaid).await.is_some());
+    assert_eq!(app.ssaid_record(&ssaid).await, None, "stored only with a decision");
 }
 
 async fn tampered_ssaid_is_replaced(engine: Engine) {
@@ -86,6 +102,7 @@ async fn tampered_ssaid_is_replaced(engine: Engine) {
     let token = app.new_visitor().await;
     let forged_claims = SsaidClaims::new(
         Ssaid::from_random_bytes([9; 16]),
+        TerminalType::Desktop,
         chrono::Utc::now().timestamp(),
         3600,
     );
@@ -100,7 +117,12 @@ async fn tampered_ssaid_is_replaced(engine: Engine) {
 async fn expired_ssaid_is_replaced(engine: Engine) {
     let app = spawn(engine).await;
     let now = chrono::Utc::now().timestamp();
-    let mut claims = SsaidClaims::new(Ssaid::from_random_bytes([5; 16]), now - 7200, 3600);
+    let mut claims = SsaidClaims::new(
+        Ssaid::from_random_bytes([5; 16]),
+        TerminalType::Desktop,
+        now - 7200,
+        3600,
+    );
     claims.exp = now - 10;
     assert_replaced(&app, &app.tokens.sign(&claims)).await;
 }
@@ -110,6 +132,7 @@ async fn foreign_signed_ssaid_is_replaced(engine: Engine) {
     let foreign = server::tokens::TokenSigner::new(&secrecy::SecretSlice::from(vec![8u8; 32]));
     let claims = SsaidClaims::new(
         Ssaid::from_random_bytes([6; 16]),
+        TerminalType::Desktop,
         chrono::Utc::now().timestamp(),
         3600,
     );

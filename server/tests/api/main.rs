@@ -8,6 +8,7 @@ mod audit;
 mod clock;
 mod consent;
 mod embed;
+mod floods;
 mod forgery;
 mod headers;
 mod matomo;
