@@ -45,8 +45,10 @@ pub struct Settings {
     /// Bearer token for the admin API (`/api/v1/admin/…`); the admin API is off when unset.
     #[serde(serialize_with = "never_serialize_secret")]
     pub admin_token: Option<SecretString>,
-    /// Take the visitor's address from `X-Forwarded-For` (only behind a trusted proxy).
-    pub trust_forwarded_for: bool,
+    /// The reverse proxies in front of the service (addresses or CIDR networks): only a
+    /// connection from one of them has its `X-Forwarded-For` read, right to left. Empty: the
+    /// connection's peer is the visitor.
+    pub trusted_proxies: Vec<String>,
     /// The controller named on consent receipts.
     pub controller_name: String,
     pub controller_contact: String,
@@ -162,7 +164,7 @@ impl Default for Settings {
             refusal_expiry_days: 182,
             policy_refresh_secs: 30,
             admin_token: None,
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
             controller_name: "ZecCloud".to_owned(),
             controller_contact:
                 "Submit a ticket in the ZecCloud console (Data Protection Notice §07)".to_owned(),
@@ -239,6 +241,10 @@ impl Settings {
                 "lifetimes and expiry periods must be at least one day".to_owned(),
             ));
         }
+        crate::domain::network::TrustedProxies::parse(
+            self.trusted_proxies.iter().map(String::as_str),
+        )
+        .map_err(|err| ConfigError::Invalid(err.to_string()))?;
         crate::domain::origin::OriginAllowlist::parse(
             self.embed_origins.iter().map(String::as_str),
         )

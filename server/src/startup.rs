@@ -3,6 +3,7 @@
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
 use crate::cookies::CookiePolicy;
+use crate::domain::network::TrustedProxies;
 use crate::domain::origin::OriginAllowlist;
 use crate::domain::receipt::Controller;
 use crate::matomo::MatomoGate;
@@ -109,7 +110,10 @@ impl Application {
             clock,
         });
         let edge = Arc::new(Edge {
-            trust_forwarded_for: settings.trust_forwarded_for,
+            trusted_proxies: TrustedProxies::parse(
+                settings.trusted_proxies.iter().map(String::as_str),
+            )
+            .map_err(|err| ConfigError::Invalid(err.to_string()))?,
             public_url: settings.public_url.clone(),
             embed_origins: OriginAllowlist::parse(
                 settings.embed_origins.iter().map(String::as_str),

@@ -1,6 +1,7 @@
 //! The application state every handler shares. Each part is held once; handlers take the
 //! parts they need (`State<Arc<PolicyRegistry>>`, …) through `FromRef`.
 
+use crate::domain::network::TrustedProxies;
 use crate::domain::origin::OriginAllowlist;
 use crate::embed_assets::EmbedAssets;
 use crate::matomo::MatomoGate;
@@ -28,8 +29,8 @@ pub struct AppState {
 
 /// How this deployment's requests are read and who may call it: settings of the HTTP edge.
 pub struct Edge {
-    /// Take the visitor's address from `X-Forwarded-For` (only behind a trusted proxy).
-    pub trust_forwarded_for: bool,
+    /// The proxies whose `X-Forwarded-For` is read; nobody's when empty.
+    pub trusted_proxies: TrustedProxies,
     /// The service's public base URL, when configured; otherwise the request's Host.
     pub public_url: Option<String>,
     /// Sites allowed to embed the banner and call the service with the visitor's cookies.

@@ -1,6 +1,84 @@
 //! What the proof of consent keeps of the network: a truncated address, never the full one.
 
-use std::net::IpAddr;
+use ipnet::IpNet;
+use std::net::{IpAddr, SocketAddr};
+
+/// The proxies whose `X-Forwarded-For` is believed (`trusted_proxies`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+#[derive(Debug, thiserror::Error)]
+#[error("trusted_proxies: {0:?} is not an address or a CIDR network (e.g. 10.0.0.0/8)")]
+pub struct InvalidProxy(String);
+
+impl TrustedProxies {
+    /// Each entry an address (`10.0.0.7`) or a network (`10.0.0.0/8`, `fd00::/8`).
+    pub fn parse<'a>(entries: impl IntoIterator<Item = &'a str>) -> Result<Self, InvalidProxy> {
+        entries
+            .into_iter()
+            .map(|entry| {
+                let entry = entry.trim();
+                entry
+                    .parse::<IpNet>()
+                    .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| InvalidProxy(entry.to_owned()))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.0.iter().any(|network| network.contains(&ip))
+    }
+
+    /// The visitor's address. Behind a trusted proxy, `X-Forwarded-For` (every header, in
+    /// order) is read right to left, each hop appended by the proxy before it: the first
+    /// address that is not a trusted proxy is the visitor. Entries left of it were written by
+    /// the client and prove nothing. An entry that is not an address stops the walk at the
+    /// last hop known; a connection from anyone else ignores the header.
+    pub fn visitor_address<'a>(
+        &self,
+        peer: IpAddr,
+        forwarded_for: impl IntoIterator<Item = &'a str>,
+    ) -> IpAddr {
+        let mut visitor = canonical(peer);
+        if !self.trusts(visitor) {
+            return visitor;
+        }
+        let hops: Vec<&str> = forwarded_for
+            .into_iter()
+            .flat_map(|header| header.split(','))
+            .collect();
+        for hop in hops.into_iter().rev() {
+            let Some(address) = parse_hop(hop) else {
+                return visitor;
+            };
+            visitor = address;
+            if !self.trusts(address) {
+                return address;
+            }
+        }
+        visitor
+    }
+}
+
+/// One `X-Forwarded-For` entry: an address, possibly with a port (`[2001:db8::1]:443`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    hop.parse::<IpAddr>()
+        .or_else(|_| hop.parse::<SocketAddr>().map(|socket| socket.ip()))
+        .ok()
+        .map(canonical)
+}
+
+/// IPv4 addresses mapped into IPv6 (a dual-stack listener's peers) as the IPv4 they are.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    }
+}
 
 /// The /24 network of an IPv4 address or the /48 of an IPv6 one, e.g. `203.0.113.0/24`.
 /// IPv4 addresses mapped into IPv6 are treated as IPv4.
@@ -52,6 +130,73 @@ pub fn mask_ip(ip: IpAddr, bytes: u8) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn proxies() -> TrustedProxies {
+        TrustedProxies::parse(["10.0.0.0/8", "192.0.2.7", "fd00::/8"]).unwrap()
+    }
+
+    #[test]
+    fn proxies_parse_addresses_and_networks_and_refuse_the_rest() {
+        assert!(TrustedProxies::parse(["10.0.0.0/8", " 192.0.2.7 ", "::1"]).is_ok());
+        for bad in ["10.0.0.0/33", "proxy.internal", "", "10.0.0"] {
+            assert!(TrustedProxies::parse([bad]).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_first_untrusted_hop_from_the_right_is_the_visitor() {
+        let proxies = proxies();
+        // The client wrote 1.1.1.1 itself; the edge proxy appended the real peer.
+        let chain = ["1.1.1.1, 203.0.113.9, 10.0.0.3"];
+        assert_eq!(
+            proxies.visitor_address(ip("10.0.0.2"), chain),
+            ip("203.0.113.9")
+        );
+        // Several headers count as one list, in order.
+        assert_eq!(
+            proxies.visitor_address(ip("10.0.0.2"), ["1.1.1.1", "203.0.113.9"]),
+            ip("203.0.113.9")
+        );
+        // Ports and IPv6 brackets are taken off; mapped IPv4 peers are IPv4.
+        assert_eq!(
+            proxies.visitor_address(ip("::ffff:10.0.0.2"), ["[2001:db8::5]:443, fd00::1"]),
+            ip("2001:db8::5")
+        );
+    }
+
+    #[test]
+    fn an_untrusted_peer_is_the_visitor_whatever_it_forwards() {
+        let proxies = proxies();
+        assert_eq!(
+            proxies.visitor_address(ip("203.0.113.50"), ["1.1.1.1"]),
+            ip("203.0.113.50")
+        );
+        assert_eq!(
+            TrustedProxies::default().visitor_address(ip("10.0.0.2"), ["1.1.1.1"]),
+            ip("10.0.0.2")
+        );
+    }
+
+    #[test]
+    fn garbage_or_an_all_trusted_chain_stops_at_the_last_known_hop() {
+        let proxies = proxies();
+        assert_eq!(
+            proxies.visitor_address(ip("10.0.0.2"), ["1.1.1.1, nonsense, 10.0.0.9"]),
+            ip("10.0.0.9")
+        );
+        assert_eq!(
+            proxies.visitor_address(ip("10.0.0.2"), ["192.0.2.7, 10.0.0.9"]),
+            ip("192.0.2.7")
+        );
+        assert_eq!(
+            proxies.visitor_address(ip("10.0.0.2"), Vec::<&str>::new()),
+            ip("10.0.0.2")
+        );
+    }
 
     #[test]
     fn masking_zeroes_the_configured_bytes() {

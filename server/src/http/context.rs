@@ -4,6 +4,7 @@ use super::{header_text, language, public_base_url};
 use crate::cookies::{self, CONSENT_COOKIE};
 use crate::domain::ConsentClaims;
 use crate::domain::claims::CONSENT_AUDIENCE;
+use crate::domain::network::TrustedProxies;
 use crate::matomo::VisitorHeaders;
 use crate::service::{RequestContext, Visitor};
 use crate::state::{AppState, Edge};
@@ -27,7 +28,7 @@ impl RequestContext {
             chosen_language: language::explicit_choice(&parts.uri),
             remembered_language: cookies::read(headers, LANGUAGE_COOKIE),
             gpc: gpc_requested(headers),
-            network: client_ip(parts, edge.trust_forwarded_for),
+            network: client_ip(parts, &edge.trusted_proxies),
             user_agent: header_text(headers, http::header::USER_AGENT).map(str::to_owned),
             cookie_names: cookies::names(headers),
             origin: header_text(headers, http::header::ORIGIN).map(str::to_owned),
@@ -77,22 +78,16 @@ fn gpc_requested(headers: &HeaderMap) -> bool {
         .is_some_and(|value| value.as_bytes().trim_ascii() == b"1")
 }
 
-/// The visitor's address: the first `X-Forwarded-For` entry behind a trusted proxy, else the
-/// connection's peer (when the server was started with connect info).
-fn client_ip(parts: &Parts, trust_forwarded_for: bool) -> Option<IpAddr> {
-    let forwarded = trust_forwarded_for
-        .then(|| {
-            header_text(&parts.headers, "x-forwarded-for")
-                .and_then(|v| v.split(',').next())
-                .and_then(|first| first.trim().parse::<IpAddr>().ok())
-        })
-        .flatten();
-    forwarded.or_else(|| {
-        parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip())
-    })
+/// The visitor's address: the connection's peer (when the server was started with connect
+/// info), or behind a trusted proxy the first untrusted `X-Forwarded-For` hop from the right.
+pub fn client_ip(parts: &Parts, proxies: &TrustedProxies) -> Option<IpAddr> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    let forwarded_for = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok());
+    Some(proxies.visitor_address(peer, forwarded_for))
 }
 
 /// The sender of a tracking hit, as the Matomo gate needs it: the trusted consent, GPC, and
@@ -112,7 +107,7 @@ impl HitSender {
             headers: VisitorHeaders {
                 user_agent: text(http::header::USER_AGENT),
                 accept_language: text(http::header::ACCEPT_LANGUAGE),
-                ip: client_ip(parts, edge.trust_forwarded_for),
+                ip: client_ip(parts, &edge.trusted_proxies),
             },
         }
     }
@@ -152,22 +147,24 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+    fn forwarded_for_counts_only_from_a_trusted_proxy() {
+        let proxies = TrustedProxies::parse(["10.0.0.0/8"]).unwrap();
         let request = parts(
-            &[("x-forwarded-for", "203.0.113.9, 10.0.0.1")],
+            &[
+                ("x-forwarded-for", "198.51.100.1"),
+                ("x-forwarded-for", "203.0.113.9, 10.0.0.1"),
+            ],
             Some("10.0.0.2:5000"),
         );
         assert_eq!(
-            client_ip(&request, true),
+            client_ip(&request, &proxies),
             Some("203.0.113.9".parse().unwrap())
         );
         assert_eq!(
-            client_ip(&request, false),
+            client_ip(&request, &TrustedProxies::default()),
             Some("10.0.0.2".parse().unwrap())
         );
-        let garbage = parts(&[("x-forwarded-for", "nonsense")], Some("10.0.0.2:5000"));
-        assert_eq!(client_ip(&garbage, true), Some("10.0.0.2".parse().unwrap()));
-        assert_eq!(client_ip(&parts(&[], None), true), None);
+        assert_eq!(client_ip(&parts(&[], None), &proxies), None);
     }
 
     #[test]

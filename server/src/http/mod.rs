@@ -12,11 +12,11 @@ pub mod origin;
 pub mod pages;
 pub mod visitor;
 
+pub use crate::service::Visitor;
 pub use admin::AdminAuth;
 pub use context::{HitSender, PublicBase};
 pub use form::AppForm;
 pub use origin::{Unnamed, check_origin, for_visitors};
-pub use crate::service::Visitor;
 pub use visitor::ensure_ssaid;
 
 use crate::state::Edge;
@@ -53,7 +53,7 @@ mod tests {
 
     fn edge(public_url: Option<&str>) -> Edge {
         Edge {
-            trust_forwarded_for: false,
+            trusted_proxies: Default::default(),
             public_url: public_url.map(str::to_owned),
             embed_origins: OriginAllowlist::default(),
             admin_token: None,

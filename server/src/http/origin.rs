@@ -129,7 +129,7 @@ mod tests {
     #[test]
     fn own_and_allowed_origins_pass_others_do_not() {
         let edge = Edge {
-            trust_forwarded_for: false,
+            trusted_proxies: Default::default(),
             public_url: Some("https://consent.zeccloud.com".to_owned()),
             embed_origins: OriginAllowlist::parse(["https://*.zeccloud.com"]).unwrap(),
             admin_token: None,
@@ -150,7 +150,7 @@ mod tests {
     #[test]
     fn decisions_come_only_from_own_or_allowed_pages() {
         let edge = Edge {
-            trust_forwarded_for: false,
+            trusted_proxies: Default::default(),
             public_url: Some("https://consent.zeccloud.com".to_owned()),
             embed_origins: OriginAllowlist::parse(["https://*.zeccloud.com"]).unwrap(),
             admin_token: None,

@@ -4,13 +4,13 @@ use crate::cookies;
 use crate::domain::claims::SSAID_AUDIENCE;
 use crate::domain::{Ssaid, SsaidClaims, TerminalType};
 use crate::error::ApiError;
-use chrono::DateTime;
 use crate::service::Visitor;
 use crate::state::AppState;
 use crate::storage::SsaidRecord;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use chrono::DateTime;
 use http::HeaderValue;
 use http::request::Parts;
 

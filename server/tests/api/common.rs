@@ -168,7 +168,9 @@ impl TestApp {
     pub async fn count_rows(&self, table: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
         with_connection!(self, |conn| {
-            sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut conn).await?
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&mut conn)
+                .await?
         })
         .unwrap()
     }

@@ -94,7 +94,11 @@ async fn assert_replaced(app: &TestApp, presented: &str) {
     let fresh = set_cookie(&response, "zc_ssaid").expect("an untrusted SSAID is replaced");
     assert_ne!(fresh, presented);
     let ssaid = ssaid_of(&app.tokens, &fresh);
-    assert_eq!(app.ssaid_record(&ssaid).await, None, "stored only with a decision");
+    assert_eq!(
+        app.ssaid_record(&ssaid).await,
+        None,
+        "stored only with a decision"
+    );
 }
 
 async fn tampered_ssaid_is_replaced(engine: Engine) {

@@ -12,3 +12,4 @@ mod floods;
 mod forgery;
 mod headers;
 mod matomo;
+mod trust;
