@@ -76,6 +76,8 @@ error_codes! {
     InvalidToken = "invalid_token", 401;
     AdminDisabled = "admin_disabled", 404;
     OriginNotAllowed = "origin_not_allowed", 403;
+    /// Too many decisions or new visitors from one client network; `Retry-After` says when.
+    RateLimited = "rate_limited", 429;
 
     // Publishing policies.
     InvalidPolicy = "invalid_policy", 422;

@@ -63,9 +63,55 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     /// `text` or `json`.
     pub log_format: LogFormat,
+    /// Limits per client network: `[rate_limits]` in the file, `ZC_RATE_LIMITS__<NAME>` in the
+    /// environment.
+    pub rate_limits: RateLimitSettings,
     /// The Matomo gate (`/matomo.php`): `[matomo]` in the file, `ZC_MATOMO__<NAME>` in the
     /// environment.
     pub matomo: MatomoSettings,
+}
+
+/// How many decisions and new visitors one client network (an IPv4 address, an IPv6 /64) may
+/// bring: a steady rate per minute plus a burst. The Matomo gate is never limited.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Decisions (every state-changing request of the banner, the embed and the API).
+    pub decisions_per_minute: u32,
+    pub decisions_burst: u32,
+    /// Requests without a valid SSAID, each of which is issued one.
+    pub new_visitors_per_minute: u32,
+    pub new_visitors_burst: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            decisions_per_minute: 30,
+            decisions_burst: 20,
+            // Generous: many visitors may share one address behind a NAT, and an SSAID costs
+            // no storage until its visitor decides.
+            new_visitors_per_minute: 600,
+            new_visitors_burst: 300,
+        }
+    }
+}
+
+impl RateLimitSettings {
+    fn check(&self) -> Result<(), ConfigError> {
+        let all = [
+            self.decisions_per_minute,
+            self.decisions_burst,
+            self.new_visitors_per_minute,
+            self.new_visitors_burst,
+        ];
+        if all.contains(&0) {
+            return Err(ConfigError::Invalid(
+                "rate_limits: every rate and burst must be above 0".to_owned(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The gate in front of Matomo's tracking endpoint.
@@ -173,6 +219,7 @@ impl Default for Settings {
             max_body_bytes: 16 * 1024,
             request_timeout_secs: 10,
             log_format: LogFormat::Text,
+            rate_limits: RateLimitSettings::default(),
             matomo: MatomoSettings::default(),
         }
     }
@@ -261,6 +308,7 @@ impl Settings {
                 "admin_token must be at least 16 characters".to_owned(),
             ));
         }
+        self.rate_limits.check()?;
         self.matomo.check()
     }
 

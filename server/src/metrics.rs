@@ -13,6 +13,7 @@ use std::time::Duration;
 pub struct Metrics {
     registry: Registry,
     pub matomo: Arc<GateMetrics>,
+    rate_limited: Family<LimitLabels, Counter>,
 }
 
 impl Metrics {
@@ -20,7 +21,24 @@ impl Metrics {
         let mut registry = Registry::with_prefix("zeccloud");
         let matomo = Arc::new(GateMetrics::default());
         matomo.register(registry.sub_registry_with_prefix("matomo"));
-        Self { registry, matomo }
+        let rate_limited = Family::<LimitLabels, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused with 429, by limit",
+            rate_limited.clone(),
+        );
+        Self {
+            registry,
+            matomo,
+            rate_limited,
+        }
+    }
+
+    /// A request refused by the rate limit `limit` (`decisions` or `new_visitors`).
+    pub fn rate_limited(&self, limit: &'static str) {
+        self.rate_limited
+            .get_or_create(&LimitLabels { limit })
+            .inc();
     }
 
     /// The OpenMetrics text exposition of every counter.
@@ -44,6 +62,11 @@ struct HitLabels {
     outcome: &'static str,
     /// `consent`, `no_consent` or `gpc`.
     reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LimitLabels {
+    limit: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

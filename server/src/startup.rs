@@ -6,6 +6,7 @@ use crate::cookies::CookiePolicy;
 use crate::domain::network::TrustedProxies;
 use crate::domain::origin::OriginAllowlist;
 use crate::domain::receipt::Controller;
+use crate::http::rate_limit::RateLimits;
 use crate::matomo::MatomoGate;
 use crate::metrics::Metrics;
 use crate::policies::{PolicyRegistry, PublishError};
@@ -133,6 +134,11 @@ impl Application {
             engine = if settings.database_url.starts_with("sqlite") { "sqlite" } else { "postgres" },
             "consent service ready"
         );
+        let limits = Arc::new(RateLimits::new(
+            &settings.rate_limits,
+            &edge.trusted_proxies,
+        ));
+        limits.spawn_cleanup();
         let state = AppState {
             leptos_options,
             consent,
@@ -140,6 +146,7 @@ impl Application {
             embed: Arc::default(),
             matomo,
             metrics,
+            limits,
         };
         Ok(Self {
             listener,

@@ -4,6 +4,7 @@
 use crate::domain::network::TrustedProxies;
 use crate::domain::origin::OriginAllowlist;
 use crate::embed_assets::EmbedAssets;
+use crate::http::rate_limit::RateLimits;
 use crate::matomo::MatomoGate;
 use crate::metrics::Metrics;
 use crate::policies::PolicyRegistry;
@@ -25,6 +26,8 @@ pub struct AppState {
     /// The gate in front of Matomo; `None` when no upstream is configured.
     pub matomo: Option<Arc<MatomoGate>>,
     pub metrics: Arc<Metrics>,
+    /// Budgets per client network for decisions and new visitors.
+    pub limits: Arc<RateLimits>,
 }
 
 /// How this deployment's requests are read and who may call it: settings of the HTTP edge.

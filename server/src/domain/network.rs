@@ -63,6 +63,18 @@ impl TrustedProxies {
     }
 }
 
+/// The network one client controls, which rate limits count by: an IPv4 address, or the /64
+/// of an IPv6 one (a single host is routinely given a whole /64).
+pub fn client_network(ip: IpAddr) -> IpAddr {
+    match canonical(ip) {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::from([s[0], s[1], s[2], s[3], 0, 0, 0, 0])
+        }
+        v4 => v4,
+    }
+}
+
 /// One `X-Forwarded-For` entry: an address, possibly with a port (`[2001:db8::1]:443`).
 fn parse_hop(hop: &str) -> Option<IpAddr> {
     let hop = hop.trim();
@@ -137,6 +149,16 @@ mod tests {
 
     fn proxies() -> TrustedProxies {
         TrustedProxies::parse(["10.0.0.0/8", "192.0.2.7", "fd00::/8"]).unwrap()
+    }
+
+    #[test]
+    fn a_client_network_is_an_ipv4_address_or_an_ipv6_64() {
+        assert_eq!(client_network(ip("203.0.113.9")), ip("203.0.113.9"));
+        assert_eq!(client_network(ip("::ffff:203.0.113.9")), ip("203.0.113.9"));
+        assert_eq!(
+            client_network(ip("2001:db8:1:2:3:4:5:6")),
+            ip("2001:db8:1:2::")
+        );
     }
 
     #[test]

@@ -12,8 +12,8 @@ use crate::tokens::TokenSigner;
 use app::domain::CurrentConsent;
 use app::domain::language::LANGUAGE_COOKIE;
 use axum::extract::{ConnectInfo, FromRequestParts};
-use http::HeaderMap;
 use http::request::Parts;
+use http::{Extensions, HeaderMap};
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
@@ -81,9 +81,17 @@ fn gpc_requested(headers: &HeaderMap) -> bool {
 /// The visitor's address: the connection's peer (when the server was started with connect
 /// info), or behind a trusted proxy the first untrusted `X-Forwarded-For` hop from the right.
 pub fn client_ip(parts: &Parts, proxies: &TrustedProxies) -> Option<IpAddr> {
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
-    let forwarded_for = parts
-        .headers
+    client_ip_of(&parts.headers, &parts.extensions, proxies)
+}
+
+/// [`client_ip`], for middleware that holds a whole request.
+pub fn client_ip_of(
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    proxies: &TrustedProxies,
+) -> Option<IpAddr> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    let forwarded_for = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|value| value.to_str().ok());

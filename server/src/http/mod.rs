@@ -10,6 +10,7 @@ pub mod form;
 pub mod language;
 pub mod origin;
 pub mod pages;
+pub mod rate_limit;
 pub mod visitor;
 
 pub use crate::service::Visitor;

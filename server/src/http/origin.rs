@@ -11,6 +11,7 @@ use axum::extract::{Request, State};
 use axum::middleware::{Next, from_fn_with_state, map_response};
 use axum::response::IntoResponse;
 use http::HeaderMap;
+use std::sync::Arc;
 
 /// Cross-origin calls must come from an allowed site. `required`: the request must name its
 /// origin at all (decisions do; a same-origin GET or an image request may not).
@@ -86,9 +87,10 @@ fn origin_of(url: &str) -> Option<String> {
     (!authority.is_empty()).then(|| format!("{scheme}://{authority}"))
 }
 
-/// The visitor's identity (the SSAID middleware) for a router's routes, behind the guard for
-/// state-changing requests: safe methods pass, the rest must pass [`check_source`] first, so a
-/// refused request mints no SSAID and writes nothing. Their answers are private to the visitor.
+/// The visitor's identity (the SSAID middleware) for a router's routes, behind the guards for
+/// state-changing requests: safe methods pass, the rest must be within the decision budget of
+/// their client network and pass [`check_source`], so a refused request mints no SSAID and
+/// writes nothing. Their answers are private to the visitor.
 pub fn for_visitors(
     router: Router<AppState>,
     state: &AppState,
@@ -103,9 +105,12 @@ pub fn for_visitors(
             Err(refused) => refused.into_response(),
         }
     };
+    // Outermost first: the decision budget, then the source check, then identity; a request
+    // refused by any of them mints nothing and writes nothing.
     router
         .layer(from_fn_with_state(state.clone(), ensure_ssaid))
         .layer(from_fn_with_state(state.clone(), guard))
+        .layer(state.limits.decisions.layer(Arc::clone(&state.metrics)))
         .layer(map_response(private_to_the_visitor))
 }
 

@@ -29,8 +29,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
 
 /// Trusts a valid `zc_ssaid` (`__Host-zc_ssaid` when cookies are `Secure`: a plain `zc_ssaid`
 /// is then ignored, as a sibling subdomain may have planted it); otherwise (none, tampered,
-/// expired, foreign-signed) issues a new one and sets the cookie on the response. Nothing is
-/// written here: the token carries the issue time and terminal type, and the SSAID is stored
+/// expired, foreign-signed) issues a new one, within the new-visitor budget of the client's
+/// network, and sets the cookie on the response. Nothing is written here: the token carries the issue time and terminal type, and the SSAID is stored
 /// with the visitor's first decision, so a crawler that never keeps cookies costs no rows.
 pub async fn ensure_ssaid(
     State(state): State<AppState>,
@@ -59,6 +59,13 @@ pub async fn ensure_ssaid(
         }
     }
 
+    if let Some(refused) = state
+        .limits
+        .new_visitors
+        .over_budget(&request, &state.metrics)
+    {
+        return refused;
+    }
     let user_agent = request
         .headers()
         .get(http::header::USER_AGENT)

@@ -7,6 +7,8 @@ use crate::on_both_engines;
 on_both_engines![
     cookieless_requests_write_nothing,
     gpc_is_recorded_once_per_returning_visitor,
+    decisions_are_limited_per_client_network,
+    new_visitors_are_limited_per_client_network,
 ];
 
 /// Rows in the tables a request could grow.
@@ -74,4 +76,113 @@ async fn gpc_is_recorded_once_per_returning_visitor(engine: Engine) {
         ["gpc"]
     );
     assert_eq!(stored_rows(&app).await, (1, 1));
+}
+
+/// A decision sent through a trusted proxy on behalf of `network`.
+async fn decide_from(app: &TestApp, cookies: &str, network: &str) -> reqwest::Response {
+    app.post_json_with(
+        cookies,
+        &decision("reject_all"),
+        &[("x-forwarded-for", network)],
+    )
+    .await
+}
+
+/// The `Retry-After` of a 429, which must say to wait at least a second.
+async fn assert_rate_limited(response: reqwest::Response) {
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert!(set_cookie(&response, "zc_consent").is_none());
+    assert!(set_cookie(&response, "zc_ssaid").is_none());
+    assert_error(response, 429, "rate_limited").await;
+}
+
+async fn decisions_are_limited_per_client_network(engine: Engine) {
+    let app = spawn_with(engine, |settings| {
+        settings.trusted_proxies = vec!["127.0.0.1".to_owned()];
+        settings.rate_limits.decisions_burst = 3;
+        settings.rate_limits.decisions_per_minute = 1;
+    })
+    .await;
+    let ssaid = app.new_visitor().await;
+    let cookies = format!("zc_ssaid={ssaid}");
+    for _ in 0..3 {
+        assert_eq!(
+            decide_from(&app, &cookies, "203.0.113.9").await.status(),
+            201
+        );
+    }
+    assert_rate_limited(decide_from(&app, &cookies, "203.0.113.9").await).await;
+    // Every way of deciding draws on the same budget: the banner's form too.
+    let form = app
+        .post_form(
+            &cookies,
+            "application/json",
+            &format!("policy_version={POLICY_VERSION}&action=accept_all"),
+        )
+        .header("x-forwarded-for", "203.0.113.9")
+        .fetch()
+        .await;
+    assert_rate_limited(form).await;
+    assert_eq!(
+        app.events_of(&ssaid).await.len(),
+        3,
+        "nothing over budget is written"
+    );
+
+    // Reading is never limited, and another network has its own budget.
+    let status = app
+        .get_with(
+            "/api/v1/consent",
+            &[("cookie", &cookies), ("x-forwarded-for", "203.0.113.9")],
+        )
+        .await;
+    assert_eq!(status.status(), 200);
+    assert_eq!(
+        decide_from(&app, &cookies, "198.51.100.7").await.status(),
+        201
+    );
+    assert_eq!(app.events_of(&ssaid).await.len(), 4);
+
+    let metrics = app.get_as_admin("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"zeccloud_rate_limited_total{limit="decisions"} 2"#),
+        "{metrics}"
+    );
+}
+
+async fn new_visitors_are_limited_per_client_network(engine: Engine) {
+    let app = spawn_with(engine, |settings| {
+        settings.trusted_proxies = vec!["127.0.0.1".to_owned()];
+        settings.rate_limits.new_visitors_burst = 2;
+        settings.rate_limits.new_visitors_per_minute = 1;
+    })
+    .await;
+    let from = |network| [("x-forwarded-for", network)];
+    let first = app.get_with("/", &from("203.0.113.9")).await;
+    let ssaid = set_cookie(&first, "zc_ssaid").expect("issued");
+    assert_eq!(app.get_with("/", &from("203.0.113.9")).await.status(), 200);
+    assert_rate_limited(app.get_with("/", &from("203.0.113.9")).await).await;
+    // A visitor who kept the SSAID is not new; static files and other networks are unaffected.
+    let returning = app
+        .get_with(
+            "/",
+            &[
+                ("cookie", &format!("zc_ssaid={ssaid}")),
+                ("x-forwarded-for", "203.0.113.9"),
+            ],
+        )
+        .await;
+    assert_eq!(returning.status(), 200);
+    assert_eq!(
+        app.get_with("/healthz", &from("203.0.113.9"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.get_with("/", &from("198.51.100.7")).await.status(), 200);
 }

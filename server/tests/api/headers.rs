@@ -7,7 +7,25 @@ on_both_engines![
     pages_carry_a_nonced_content_security_policy,
     every_answer_is_nosniff_and_hsts_follows_secure_cookies,
     answers_that_depend_on_identifiers_are_never_cached,
+    hostile_accept_language_is_answered_normally,
 ];
+
+async fn hostile_accept_language_is_answered_normally(engine: Engine) {
+    let app = spawn(engine).await;
+    let nan = vec!["ko;q=NaN"; 30].join(", ");
+    let odd = [
+        nan.as_str(),
+        "*;q=NaN, ja;q=inf, zh;q=-1, en;q=1e309",
+        "ko;q=0.5, ko;q=0.5, ko;q=0.5",
+        ";;;;,,,,q=",
+    ];
+    for header in odd {
+        for path in ["/", "/api/v1/consent", "/notice"] {
+            let response = app.get_with(path, &[("accept-language", header)]).await;
+            assert_eq!(response.status(), 200, "{path} with {header:?}");
+        }
+    }
+}
 
 async fn pages_carry_a_nonced_content_security_policy(engine: Engine) {
     let app = spawn(engine).await;

@@ -677,8 +677,26 @@ on_both_engines!(
     consent_before_a_material_change_no_longer_counts,
     anonymous_mode_strips_every_identifier,
     gpc_without_opt_in_is_always_dropped,
+    the_gate_is_never_rate_limited,
     slow_or_absent_upstream_is_counted_and_never_waited_for,
     malformed_requests_get_clear_errors_and_forward_nothing,
     foreign_origins_are_refused,
     gate_is_off_without_an_upstream,
 );
+
+async fn the_gate_is_never_rate_limited(engine: Engine) {
+    let gate = gate(engine, |settings| {
+        settings.rate_limits.decisions_burst = 1;
+        settings.rate_limits.new_visitors_burst = 1;
+    })
+    .await;
+    // The visitor used up both budgets of this network.
+    let consented = gate.visitor(true).await;
+    for _ in 0..30 {
+        let forwarded = gate.track_get(PAGE_VIEW, &consented).fetch().await;
+        assert_eq!(forwarded.status(), 200);
+        let dropped = gate.track_get(PAGE_VIEW, "").fetch().await;
+        assert_eq!(dropped.status(), 200);
+    }
+    assert_eq!(gate.upstream.wait_for(30).await.len(), 30);
+}
