@@ -61,6 +61,13 @@ pub struct Settings {
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub request_timeout_secs: u64,
+    /// A client must send its request headers within this many seconds (slow-header clients
+    /// are disconnected).
+    pub header_read_timeout_secs: u64,
+    /// Connections open at once; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// On SIGTERM: how long to wait for requests and Matomo forwards in flight, in seconds.
+    pub shutdown_timeout_secs: u64,
     /// `text` or `json`.
     pub log_format: LogFormat,
     /// Limits per client network: `[rate_limits]` in the file, `ZC_RATE_LIMITS__<NAME>` in the
@@ -167,6 +174,9 @@ impl MatomoSettings {
                 _ => return invalid("upstream_url must be an http(s) URL without a query"),
             }
         }
+        if self.max_in_flight > 65_536 {
+            return invalid("max_in_flight must be at most 65536");
+        }
         if self.cip_mask_bytes > 4 {
             return invalid("cip_mask_bytes must be between 0 and 4");
         }
@@ -218,6 +228,9 @@ impl Default for Settings {
             embed_origins: Vec::new(),
             max_body_bytes: 16 * 1024,
             request_timeout_secs: 10,
+            header_read_timeout_secs: 10,
+            max_connections: 10_000,
+            shutdown_timeout_secs: 10,
             log_format: LogFormat::Text,
             rate_limits: RateLimitSettings::default(),
             matomo: MatomoSettings::default(),
@@ -306,6 +319,15 @@ impl Settings {
         {
             return Err(ConfigError::Invalid(
                 "admin_token must be at least 16 characters".to_owned(),
+            ));
+        }
+        if self.request_timeout_secs == 0
+            || self.header_read_timeout_secs == 0
+            || self.max_connections == 0
+        {
+            return Err(ConfigError::Invalid(
+                "request_timeout_secs, header_read_timeout_secs and max_connections must be above 0"
+                    .to_owned(),
             ));
         }
         self.rate_limits.check()?;

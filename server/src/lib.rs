@@ -12,6 +12,7 @@ pub mod matomo;
 pub mod metrics;
 pub mod policies;
 pub mod routes;
+pub mod serve;
 pub mod service;
 pub mod startup;
 pub mod state;

@@ -43,6 +43,7 @@ pub struct MatomoGate {
     cip_mask_bytes: u8,
     /// Permits for forwards in flight: when none is free the hit is shed, never queued.
     in_flight: Arc<Semaphore>,
+    max_in_flight: u32,
     metrics: Arc<GateMetrics>,
 }
 
@@ -77,8 +78,19 @@ impl MatomoGate {
             token_auth: settings.token_auth.clone(),
             cip_mask_bytes: settings.cip_mask_bytes,
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
+            max_in_flight: u32::try_from(settings.max_in_flight)
+                .expect("the settings check keeps max_in_flight small"),
             metrics,
         }))
+    }
+
+    /// Waits until every forward in flight has arrived or failed (each is bounded by
+    /// `timeout_ms`), taking every slot so that none starts meanwhile: for shutdown.
+    pub async fn drain(&self) {
+        if let Ok(all) = self.in_flight.acquire_many(self.max_in_flight).await {
+            all.forget();
+            self.in_flight.close();
+        }
     }
 
     /// The policy category whose consent lets hits through.

@@ -11,6 +11,7 @@ use crate::matomo::MatomoGate;
 use crate::metrics::Metrics;
 use crate::policies::{PolicyRegistry, PublishError};
 use crate::routes;
+use crate::serve::{ServeLimits, serve};
 use crate::service::ConsentService;
 use crate::state::{AppState, Edge};
 use crate::storage::{self, StorageError};
@@ -46,6 +47,8 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    limits: ServeLimits,
+    matomo: Option<Arc<MatomoGate>>,
 }
 
 impl Application {
@@ -144,13 +147,19 @@ impl Application {
             consent,
             edge,
             embed: Arc::default(),
-            matomo,
+            matomo: matomo.clone(),
             metrics,
             limits,
         };
         Ok(Self {
             listener,
             router: routes::router(state, &settings),
+            limits: ServeLimits {
+                header_read_timeout: Duration::from_secs(settings.header_read_timeout_secs),
+                max_connections: settings.max_connections,
+                shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_secs),
+            },
+            matomo,
         })
     }
 
@@ -160,17 +169,19 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// Serves until `shutdown` resolves, then drains requests and Matomo forwards in flight
+    /// within `shutdown_timeout_secs`.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        // Peer addresses feed the truncated network kept with each consent event.
-        axum::serve(
+        serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router,
+            self.limits,
+            self.matomo,
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
         .await
     }
 }

@@ -10,12 +10,15 @@ pub mod pages;
 pub mod policy;
 
 use crate::config::Settings;
+use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use http::{HeaderValue, header};
 use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -35,10 +38,22 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     let router = Router::new()
         .merge(admin::router())
         .merge(matomo::router(&state, settings.matomo.max_body_bytes))
-        .merge(limit_body(visitor_facing, settings.max_body_bytes))
-        // For every answer: no content sniffing, no full URLs in other sites' Referer, and
-        // browsers keep to https once they have seen it (only where cookies are Secure, so a
-        // plain-http development setup is not locked out).
+        .merge(limit_body(visitor_facing, settings.max_body_bytes));
+    every_answer(router, settings).with_state(state)
+}
+
+/// What every answer goes through, whatever the route.
+fn every_answer<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    settings: &Settings,
+) -> Router<S> {
+    // No content sniffing, no full URLs in other sites' Referer, and browsers keep to https
+    // once they have seen it (only where cookies are Secure, so a plain-http development setup
+    // is not locked out).
+    let router = router
+        // A bug in one request answers 500 in the API's format (with the headers every answer
+        // has) instead of resetting the connection; the panic is logged with the answer.
+        .layer(CatchPanicLayer::custom(answer_panic))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -70,7 +85,15 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
             }),
         )
-        .with_state(state)
+}
+
+fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    ApiError::internal(format!("panic: {message}")).into_response()
 }
 
 /// Limits request bodies to `bytes`, for extractors (`DefaultBodyLimit`) and streamed bodies
@@ -89,4 +112,34 @@ pub fn with_cookies(mut response: Response, cookies: Vec<http::HeaderValue>) -> 
             .append(http::header::SET_COOKIE, cookie);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panic_is_answered_as_json_500_without_details() {
+        async fn broken() -> &'static str {
+            panic!("secret detail");
+        }
+        let router = every_answer(
+            Router::new().route("/broken", get(broken)),
+            &Settings::default(),
+        );
+        let request = http::Request::get("/broken")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 500);
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "internal");
+        assert!(!body.to_string().contains("secret detail"));
+    }
 }

@@ -33,7 +33,25 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub storage: Arc<dyn Storage>,
     pub tokens: TokenSigner,
+    pub server: Running,
     _dir: TempDir,
+}
+
+/// The application serving in the background, until told to shut down.
+pub struct Running {
+    stop: Arc<tokio::sync::Notify>,
+    task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
+}
+
+impl Running {
+    /// Sends the shutdown signal (as SIGTERM does) and waits until the server has returned.
+    pub async fn shut_down(&self) {
+        self.stop.notify_one();
+        let task = self.task.lock().await.take().expect("shut down once");
+        task.await
+            .expect("server task")
+            .expect("server ends cleanly");
+    }
 }
 
 /// Runs the same test against each engine.
@@ -94,13 +112,19 @@ pub fn settings(database_url: String, dir: &TempDir) -> Settings {
 }
 
 /// Starts the application in the background; returns its base URL.
-pub async fn serve(settings: Settings, clock: Clock) -> String {
+pub async fn serve(settings: Settings, clock: Clock) -> (String, Running) {
     let app = Application::build_with_clock(settings, clock)
         .await
         .expect("application starts");
     let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
-    base
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let signal = Arc::clone(&stop);
+    let task = tokio::spawn(app.run_until_stopped(async move { signal.notified().await }));
+    let running = Running {
+        stop,
+        task: tokio::sync::Mutex::new(Some(task)),
+    };
+    (base, running)
 }
 
 pub async fn spawn(engine: Engine) -> TestApp {
@@ -121,8 +145,10 @@ pub async fn spawn_as_of(
     let url = database_url(engine, &dir).await;
     let mut settings = settings(url.clone(), &dir);
     adjust(&mut settings);
+    let (base, server) = serve(settings, clock).await;
     TestApp {
-        base: serve(settings, clock).await,
+        base,
+        server,
         engine,
         database_url: url.clone(),
         http: reqwest::Client::builder()

@@ -12,4 +12,5 @@ mod floods;
 mod forgery;
 mod headers;
 mod matomo;
+mod serving;
 mod trust;

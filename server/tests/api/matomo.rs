@@ -66,6 +66,8 @@ struct Upstream {
     received: Arc<Mutex<Vec<Recorded>>>,
     arrived: Arc<Notify>,
     delay_ms: Arc<AtomicU64>,
+    /// Requests answered, after the delay.
+    answered: Arc<AtomicU64>,
 }
 
 impl Upstream {
@@ -73,13 +75,20 @@ impl Upstream {
         let received = Arc::new(Mutex::new(Vec::new()));
         let arrived = Arc::new(Notify::new());
         let delay_ms = Arc::new(AtomicU64::new(0));
-        let (r, a, d) = (received.clone(), arrived.clone(), delay_ms.clone());
+        let answered = Arc::new(AtomicU64::new(0));
+        let (r, a, d, done) = (
+            received.clone(),
+            arrived.clone(),
+            delay_ms.clone(),
+            answered.clone(),
+        );
         let router = axum::Router::new().fallback(
             move |method: http::Method,
                   uri: http::Uri,
                   headers: http::HeaderMap,
                   body: axum::body::Bytes| {
-                let (received, arrived, delay_ms) = (r.clone(), a.clone(), d.clone());
+                let (received, arrived, delay_ms, answered) =
+                    (r.clone(), a.clone(), d.clone(), done.clone());
                 async move {
                     received.lock().unwrap().push(Recorded {
                         method: method.to_string(),
@@ -91,6 +100,7 @@ impl Upstream {
                     arrived.notify_waiters();
                     tokio::time::sleep(Duration::from_millis(delay_ms.load(Ordering::SeqCst)))
                         .await;
+                    answered.fetch_add(1, Ordering::SeqCst);
                     http::StatusCode::NO_CONTENT
                 }
             },
@@ -103,6 +113,7 @@ impl Upstream {
             received,
             arrived,
             delay_ms,
+            answered,
         }
     }
 
@@ -678,6 +689,8 @@ on_both_engines!(
     anonymous_mode_strips_every_identifier,
     gpc_without_opt_in_is_always_dropped,
     the_gate_is_never_rate_limited,
+    shutdown_waits_for_forwards_in_flight,
+    shutdown_gives_up_on_forwards_at_its_deadline,
     slow_or_absent_upstream_is_counted_and_never_waited_for,
     malformed_requests_get_clear_errors_and_forward_nothing,
     foreign_origins_are_refused,
@@ -699,4 +712,44 @@ async fn the_gate_is_never_rate_limited(engine: Engine) {
         assert_eq!(dropped.status(), 200);
     }
     assert_eq!(gate.upstream.wait_for(30).await.len(), 30);
+}
+
+async fn shutdown_waits_for_forwards_in_flight(engine: Engine) {
+    let gate = gate(engine, |settings| settings.matomo.timeout_ms = 10_000).await;
+    let consented = gate.visitor(true).await;
+    gate.upstream.delay_ms.store(1_500, Ordering::SeqCst);
+    let response = gate.track_get(PAGE_VIEW, &consented).fetch().await;
+    assert_eq!(
+        response.status(),
+        200,
+        "answered before the forward is done"
+    );
+    gate.upstream.wait_for(1).await;
+    assert_eq!(gate.upstream.answered.load(Ordering::SeqCst), 0);
+    // SIGTERM: the server returns only once the forward has been answered, so the process
+    // that exits next loses no hit.
+    gate.app.server.shut_down().await;
+    assert_eq!(gate.upstream.answered.load(Ordering::SeqCst), 1);
+}
+
+async fn shutdown_gives_up_on_forwards_at_its_deadline(engine: Engine) {
+    let gate = gate(engine, |settings| {
+        settings.matomo.timeout_ms = 60_000;
+        settings.shutdown_timeout_secs = 1;
+    })
+    .await;
+    let consented = gate.visitor(true).await;
+    gate.upstream.delay_ms.store(30_000, Ordering::SeqCst);
+    let response = gate.track_get(PAGE_VIEW, &consented).fetch().await;
+    assert_eq!(response.status(), 200);
+    gate.upstream.wait_for(1).await;
+    let started = std::time::Instant::now();
+    gate.app.server.shut_down().await;
+    // Far below the forward's 30 s: the deadline, not the upstream, ended the wait.
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(gate.upstream.answered.load(Ordering::SeqCst), 0);
 }

@@ -1,0 +1,103 @@
+//! The connection loop, in place of `axum::serve`, for what it does not offer: a cap on open
+//! connections and a header-read timeout (so thousands of slow or half-open sockets cannot pin
+//! the server), and a shutdown that drains in-flight requests and then the Matomo forwards
+//! still on their way, within one deadline.
+
+use crate::matomo::MatomoGate;
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::Service;
+
+/// How connections are served and how long shutdown may take.
+#[derive(Debug, Clone)]
+pub struct ServeLimits {
+    /// A client must send its request headers within this time.
+    pub header_read_timeout: Duration,
+    /// Connections open at once; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// How long shutdown waits for requests and Matomo forwards in flight.
+    pub shutdown_timeout: Duration,
+}
+
+/// Serves `router` until `shutdown` resolves, then stops accepting, lets every open request
+/// finish and every Matomo forward arrive (both within `shutdown_timeout`), and returns.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ServeLimits,
+    matomo: Option<Arc<MatomoGate>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // Peer addresses feed the truncated network kept with each consent event.
+    let mut make_service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&connections).acquire_owned() => {
+                permit.expect("the connection semaphore is never closed")
+            }
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(error = %err, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = match make_service.call(peer).await {
+            Ok(service) => service,
+            Err(never) => match never {},
+        };
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away mid-request is its own business, not the server's.
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let open = graceful.count();
+    let drain = async {
+        graceful.shutdown().await;
+        if let Some(gate) = &matomo {
+            gate.drain().await;
+        }
+    };
+    if tokio::time::timeout(limits.shutdown_timeout, drain)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open_connections_at_shutdown = open,
+            "shutdown deadline passed with requests or Matomo forwards still in flight"
+        );
+    }
+    Ok(())
+}
