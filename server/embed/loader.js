@@ -1,5 +1,6 @@
-/* ZecCloud Consent embed loader, served as /embed.js with __CONFIG__ filled in: {base, current,
-   versions (still valid: none superseded by a material version), categories (optional ones)}.
+/* ZecCloud Consent embed loader, served as /embed.js with __CONFIG__ filled in: {base (the
+   configured public_url, else null: then where this script was loaded from), current, versions
+   (still valid: none superseded by a material version), categories (optional ones)}.
    A returning visitor with a valid choice costs this file alone: it reads the consent cookie,
    applies the choice and fetches nothing else. Minified at build time (server/build.rs). */
 ((w, d) => {
@@ -58,7 +59,8 @@
     d.dispatchEvent(new CustomEvent('zc:consent', { detail: { consent: cur, initial } }));
   };
 
-  const json = (path, init) => fetch(C.base + path, { credentials: 'include', ...init })
+  const base = C.base || (tag ? tag.src.replace(/\/embed\.js([?#].*)?$/, '') : '');
+  const json = (path, init) => fetch(base + path, { credentials: 'include', ...init })
     .then(r => r.json().then(j => { if (!r.ok) throw j.error || j; return j; }));
 
   const language = () => lang || d.documentElement.lang || navigator.language;

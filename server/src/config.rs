@@ -55,8 +55,9 @@ pub struct Settings {
     /// Sites that may embed the banner (`/embed.js`) and call the service with the visitor's
     /// cookies: exact origins or `https://*.zeccloud.com` patterns. Empty: no embedding.
     pub embed_origins: Vec<String>,
-    /// Public base URL of this service (e.g. `https://consent.zeccloud.com`), for absolute links
-    /// in receipts; taken from the request's Host when unset.
+    /// Public base URL of this service (e.g. `https://consent.zeccloud.com`): what receipts,
+    /// links and the embed loader name. Required with `Secure` cookies (production), so that
+    /// no request's `Host` chooses what is signed; plain-http development takes the Host.
     pub public_url: Option<String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
@@ -286,7 +287,8 @@ impl Settings {
         Ok(settings)
     }
 
-    fn check(&self) -> Result<(), ConfigError> {
+    /// Refuses settings the service cannot run with, naming the setting.
+    pub fn check(&self) -> Result<(), ConfigError> {
         if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
         {
             return Err(ConfigError::Invalid(
@@ -321,6 +323,17 @@ impl Settings {
                 "admin_token must be at least 16 characters".to_owned(),
             ));
         }
+        match &self.public_url {
+            Some(url) => check_public_url(url)?,
+            None if self.cookie_secure => {
+                return Err(ConfigError::Invalid(
+                    "public_url is required with Secure cookies (production): receipts and the \
+                     embed loader must name the service, not whatever Host a request sent"
+                        .to_owned(),
+                ));
+            }
+            None => {}
+        }
         if self.request_timeout_secs == 0
             || self.header_read_timeout_secs == 0
             || self.max_connections == 0
@@ -348,6 +361,25 @@ impl Settings {
                 path.display()
             ))),
         }
+    }
+}
+
+/// `scheme://host[:port]`, nothing more: the service answers at the root of its origin.
+fn check_public_url(url: &str) -> Result<(), ConfigError> {
+    let valid = reqwest::Url::parse(url).is_ok_and(|parsed| {
+        matches!(parsed.scheme(), "http" | "https")
+            && parsed.host().is_some()
+            && parsed.path() == "/"
+            && parsed.query().is_none()
+            && parsed.fragment().is_none()
+            && parsed.username().is_empty()
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid(format!(
+            "public_url {url:?} must be an origin such as https://consent.zeccloud.com"
+        )))
     }
 }
 

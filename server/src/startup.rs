@@ -59,6 +59,8 @@ impl Application {
     /// As [`Application::build`], with the clock every part of the service reads (tests run
     /// the service "as of" a date with a fixed one).
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+        // Settings built in code (tests, embedders) are held to the same rules as loaded ones.
+        settings.check()?;
         let bootstrap = bootstrap_policy(&settings)?;
         let signing_key = settings.load_signing_key()?;
         let tokens = Arc::new(TokenSigner::new(&signing_key));

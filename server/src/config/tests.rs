@@ -1,6 +1,48 @@
 use super::*;
 use std::os::unix::fs::PermissionsExt;
 
+/// The defaults, completed as production needs: with its public URL.
+fn production() -> Settings {
+    Settings {
+        public_url: Some("https://consent.zeccloud.com".to_owned()),
+        ..Settings::default()
+    }
+}
+
+#[test]
+fn production_needs_a_public_url_that_is_an_origin() {
+    let err = Settings::default().check().unwrap_err().to_string();
+    assert!(err.contains("public_url is required"), "{err}");
+    let development = Settings {
+        cookie_secure: false,
+        ..Settings::default()
+    };
+    assert!(
+        development.check().is_ok(),
+        "plain-http development takes the Host"
+    );
+    for bad in [
+        "consent.zeccloud.com",
+        "ftp://consent.zeccloud.com",
+        "https://consent.zeccloud.com/consent",
+        "https://consent.zeccloud.com/?x=1",
+        "https://user@consent.zeccloud.com",
+    ] {
+        let settings = Settings {
+            public_url: Some(bad.to_owned()),
+            ..production()
+        };
+        assert!(settings.check().is_err(), "{bad}");
+    }
+    for good in ["https://consent.zeccloud.com", "http://127.0.0.1:3000/"] {
+        let settings = Settings {
+            public_url: Some(good.to_owned()),
+            ..production()
+        };
+        assert!(settings.check().is_ok(), "{good}");
+    }
+}
+
 #[test]
 fn key_file_is_generated_once_with_0600() {
     let dir = tempfile::tempdir().unwrap();
@@ -58,6 +100,7 @@ fn matomo_settings_nest_in_file_and_environment() {
             "[matomo]\nupstream_url = \"https://matomo.internal/matomo.php\"\nwithout_consent = \"anonymous\"\n",
         )?;
         jail.set_env("ZC_MATOMO__TIMEOUT_MS", "500");
+        jail.set_env("ZC_PUBLIC_URL", "https://consent.zeccloud.com");
         let settings = Settings::load().map_err(|e| e.to_string())?;
         assert_eq!(settings.matomo.without_consent, WithoutConsent::Anonymous);
         assert_eq!(settings.matomo.timeout_ms, 500);
@@ -74,6 +117,7 @@ fn matomo_settings_nest_in_file_and_environment() {
     ] {
         figment::Jail::expect_with(|jail| {
             jail.create_file("consent.toml", bad)?;
+            jail.set_env("ZC_PUBLIC_URL", "https://consent.zeccloud.com");
             let err = Settings::load().unwrap_err().to_string();
             assert!(
                 err.contains("matomo") || err.contains("no_such") || err.contains("keep"),
@@ -88,15 +132,15 @@ fn matomo_settings_nest_in_file_and_environment() {
 fn expiry_periods_are_checked() {
     let refusal_longer = Settings {
         refusal_expiry_days: 400,
-        ..Settings::default()
+        ..production()
     };
     assert!(refusal_longer.check().is_err());
     let short_token = Settings {
         admin_token: Some(SecretString::from("short".to_owned())),
-        ..Settings::default()
+        ..production()
     };
     assert!(short_token.check().is_err());
-    assert!(Settings::default().check().is_ok());
+    assert!(production().check().is_ok());
 }
 
 #[test]

@@ -598,6 +598,8 @@ async fn cli_publishes_and_running_instances_pick_it_up(engine: Engine) {
         std::process::Command::new(env!("CARGO_BIN_EXE_server"))
             .args(args)
             .env("DATABASE_URL", &app.database_url)
+            // The command reads the service's settings, which production completes so.
+            .env("ZC_PUBLIC_URL", "https://consent.zeccloud.test")
             .env_remove("ZC_CONFIG")
             .current_dir(dir.path())
             .output()

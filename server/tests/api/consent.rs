@@ -461,7 +461,11 @@ async fn bad_json_inputs_get_clear_errors_and_write_nothing(engine: Engine) {
 }
 
 async fn secure_cookies_by_default(engine: Engine) {
-    let app = spawn_with(engine, |settings| settings.cookie_secure = true).await;
+    let app = spawn_with(engine, |settings| {
+        settings.cookie_secure = true;
+        settings.public_url = Some("https://consent.zeccloud.test".to_owned());
+    })
+    .await;
     let response = app.http.get(app.url("/")).fetch().await;
     // Secure, host-only and `__Host-`: a sibling subdomain cannot plant an SSAID.
     let header = set_cookie_header(&response, "__Host-zc_ssaid").unwrap();

@@ -94,7 +94,11 @@ async fn every_answer_is_nosniff_and_hsts_follows_secure_cookies(engine: Engine)
             "{path}"
         );
     }
-    let secure = spawn_with(engine, |settings| settings.cookie_secure = true).await;
+    let secure = spawn_with(engine, |settings| {
+        settings.cookie_secure = true;
+        settings.public_url = Some("https://consent.zeccloud.test".to_owned());
+    })
+    .await;
     let page = secure.get("/", "").await;
     assert_eq!(
         page.headers()["strict-transport-security"],

@@ -2,8 +2,8 @@
 
 use crate::embed_assets::EmbedAssets;
 use crate::error::ApiError;
-use crate::http::PublicBase;
 use crate::policies::PolicyRegistry;
+use crate::state::Edge;
 use app::ErrorCode;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -16,7 +16,9 @@ use std::sync::Arc;
 /// What the loader needs to decide alone whether a returning visitor's cookie still holds.
 #[derive(Debug, Serialize)]
 struct LoaderConfig<'a> {
-    base: &'a str,
+    /// The configured public URL; without one the loader takes the URL it was loaded from, so
+    /// that no request's `Host` ever reaches the shared, cached loader.
+    base: Option<&'a str>,
     current: &'a str,
     /// Versions a choice may have been made on without being asked again: the latest material
     /// version and every one published after it.
@@ -29,7 +31,7 @@ struct LoaderConfig<'a> {
 pub async fn loader(
     State(policies): State<Arc<PolicyRegistry>>,
     State(assets): State<Arc<EmbedAssets>>,
-    PublicBase(base): PublicBase,
+    State(edge): State<Arc<Edge>>,
     headers: HeaderMap,
 ) -> Response {
     let snapshot = policies.current().await;
@@ -40,7 +42,10 @@ pub async fn loader(
         .unwrap_or(0);
     let current = snapshot.current();
     let config = LoaderConfig {
-        base: &base,
+        base: edge
+            .public_url
+            .as_deref()
+            .map(|url| url.trim_end_matches('/')),
         current: current.record.version.as_str(),
         versions: history[since_material..]
             .iter()
