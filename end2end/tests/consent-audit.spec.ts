@@ -178,7 +178,7 @@ test('the notice lists every identifier of the registry at #identifiers', async 
   await page.goto('/notice#identifiers');
   const table = page.locator('#identifiers table');
   await expect(table).toBeVisible();
-  for (const name of ['_pk_id.*', '_pk_ses.*', '_pk_ref.*', 'mtm_consent', 'mtm_consent_removed', 'zc_ssaid', 'zc_consent']) {
+  for (const name of ['_pk_id.*', '_pk_ses.*', '_pk_ref.*', 'mtm_consent', 'mtm_consent_removed', '__Host-zc_ssaid', 'zc_consent']) {
     await expect(table.locator(`tr[data-identifier="${name}"]`)).toHaveCount(1);
   }
   await expect(table.locator('tr[data-identifier="_pk_id.*"]')).toContainText('13 months');

@@ -574,7 +574,7 @@ async fn notice_renders_the_identifier_table(engine: Engine) {
         "_pk_ref.*",
         "mtm_consent",
         "mtm_consent_removed",
-        "zc_ssaid",
+        "__Host-zc_ssaid",
         "zc_consent",
         "zc_lang",
         "zc.lang",
