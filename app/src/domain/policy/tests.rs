@@ -195,7 +195,7 @@ fn embedded_default_policy_parses() {
         ("_pk_ref.*", "6mo"),
         ("mtm_consent", "30y"),
         ("mtm_consent_removed", "30y"),
-        ("zc_ssaid", "365d"),
+        ("__Host-zc_ssaid", "365d"),
         ("zc_consent", "12mo"),
     ] {
         assert!(
