@@ -2,6 +2,7 @@
 //! Every setting is documented in `consent.sample.toml` at the repository root.
 
 use crate::domain::tracking::WithoutConsent;
+use crate::tokens::KeyRing;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
@@ -30,6 +31,9 @@ pub struct Settings {
     #[serde(serialize_with = "never_serialize_secret")]
     pub signing_key: Option<SecretString>,
     pub signing_key_file: PathBuf,
+    /// A key ring for rotation, instead of `signing_key`: the first key signs, all verify.
+    /// `ZC_SIGNING_KEYS='[{id="2026-11",key="…"}]'`; `server keys generate` prints an entry.
+    pub signing_keys: Vec<KeyEntry>,
     /// Send cookies with `Secure`. Switch off only for plain-http development.
     pub cookie_secure: bool,
     /// Domain attribute of the consent cookie (e.g. `zeccloud.com`); host-only when unset.
@@ -119,6 +123,39 @@ impl RateLimitSettings {
             ));
         }
         Ok(())
+    }
+}
+
+/// One key of the signing key ring.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEntry {
+    /// The `kid` its tokens carry; never reuse one for another key.
+    pub id: String,
+    /// Base64 of at least 32 random bytes.
+    #[serde(skip_serializing)]
+    pub key: SecretString,
+}
+
+impl KeyEntry {
+    /// A new random key as a `signing_keys` entry in TOML: `{ id = "…", key = "…" }`.
+    pub fn generate(id: &str) -> Result<String, ConfigError> {
+        use base64::Engine;
+        let mut bytes = vec![0u8; MIN_KEY_BYTES];
+        rand::fill(&mut bytes[..]);
+        // The id rules are the ring's; checked here so a printed entry always loads.
+        KeyRing::new(vec![(id.to_owned(), SecretSlice::from(bytes.clone()))])
+            .map_err(ConfigError::SigningKey)?;
+        let key = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        Ok(format!("{{ id = \"{id}\", key = \"{key}\" }}"))
+    }
+}
+
+impl std::fmt::Debug for KeyEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyEntry")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -214,6 +251,7 @@ impl Default for Settings {
             policy_file: None,
             signing_key: None,
             signing_key_file: PathBuf::from("data/signing.key"),
+            signing_keys: Vec::new(),
             cookie_secure: true,
             cookie_domain: None,
             ssaid_lifetime_days: 365,
@@ -345,6 +383,28 @@ impl Settings {
         }
         self.rate_limits.check()?;
         self.matomo.check()
+    }
+
+    /// The key ring: `signing_keys`, else a ring of the one `signing_key` (or key file).
+    pub fn load_key_ring(&self) -> Result<KeyRing, ConfigError> {
+        if self.signing_keys.is_empty() {
+            return Ok(KeyRing::single(self.load_signing_key()?));
+        }
+        if self.signing_key.is_some() {
+            return Err(ConfigError::SigningKey(
+                "set signing_keys or signing_key, not both".to_owned(),
+            ));
+        }
+        let keys = self
+            .signing_keys
+            .iter()
+            .map(|entry| {
+                decode_key(entry.key.expose_secret())
+                    .map(|key| (entry.id.clone(), key))
+                    .map_err(|err| ConfigError::SigningKey(format!("key {:?}: {err}", entry.id)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        KeyRing::new(keys).map_err(ConfigError::SigningKey)
     }
 
     /// The signing key: from the settings, else the key file, which is created on first start.

@@ -31,13 +31,14 @@ impl CookiePolicy {
     }
 
     /// The SSAID: never readable by scripts, never sent cross-site except top-level navigation.
-    pub fn ssaid(&self, token: String) -> HeaderValue {
+    /// The SSAID cookie, living as long as its token: `ssaid_lifetime` for a new one.
+    pub fn ssaid(&self, token: String, lifetime: Duration) -> HeaderValue {
         let cookie = Cookie::build((self.ssaid_name(), token))
             .http_only(true)
             .secure(self.secure)
             .same_site(SameSite::Lax)
             .path("/")
-            .max_age(max_age(self.ssaid_lifetime))
+            .max_age(max_age(lifetime))
             .build();
         header_value(&cookie)
     }
@@ -139,7 +140,8 @@ mod tests {
 
     #[test]
     fn ssaid_cookie_attributes() {
-        let value = policy(true, Some("zeccloud.com")).ssaid("tok".into());
+        let value =
+            policy(true, Some("zeccloud.com")).ssaid("tok".into(), Duration::from_secs(3600));
         let text = value.to_str().unwrap();
         for part in [
             "__Host-zc_ssaid=tok",
@@ -155,7 +157,8 @@ mod tests {
             !text.contains("Domain"),
             "the SSAID stays host-only: {text}"
         );
-        let plain = policy(false, Some("zeccloud.com")).ssaid("tok".into());
+        let plain =
+            policy(false, Some("zeccloud.com")).ssaid("tok".into(), Duration::from_secs(3600));
         assert!(plain.to_str().unwrap().starts_with("zc_ssaid=tok;"));
     }
 

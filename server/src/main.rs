@@ -24,6 +24,19 @@ enum Command {
     /// Manage consent policy versions.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Manage the token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Print a new random key as a `signing_keys` entry (TOML); README: "Rotating keys".
+    Generate {
+        /// The key's id (default: this year and month, e.g. 2026-11).
+        #[arg(long)]
+        id: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,6 +67,10 @@ fn main() -> ExitCode {
 
 async fn run() -> ExitCode {
     let cli = Cli::parse();
+    // Needs no settings: it only prints.
+    if let Some(Command::Keys(KeysCommand::Generate { id })) = &cli.command {
+        return generate_key(id.clone());
+    }
     let settings = match Settings::load() {
         Ok(settings) => settings,
         Err(err) => {
@@ -67,6 +84,7 @@ async fn run() -> ExitCode {
         Command::Policy(PolicyCommand::Publish { file, material }) => {
             publish(settings, file, material).await
         }
+        Command::Keys(_) => unreachable!("handled before the settings are loaded"),
     }
 }
 
@@ -127,6 +145,22 @@ async fn publish(settings: Settings, file: PathBuf, material: bool) -> ExitCode 
         }
         Err(err) => {
             eprintln!("error: {}: {err}", file.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+// The command's output is the key entry itself.
+#[allow(clippy::print_stdout)]
+fn generate_key(id: Option<String>) -> ExitCode {
+    let id = id.unwrap_or_else(|| chrono::Utc::now().format("%Y-%m").to_string());
+    match server::config::KeyEntry::generate(&id) {
+        Ok(entry) => {
+            println!("{entry}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
             ExitCode::FAILURE
         }
     }

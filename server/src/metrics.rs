@@ -1,6 +1,7 @@
 //! Counters for the operator, in the Prometheus/OpenMetrics text format (`GET /metrics`,
 //! admin token). The Matomo gate's are the first.
 
+use crate::tokens::RefusalLabels;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -17,8 +18,14 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new() -> Self {
+    /// The registry, with the token signer's counter of refused tokens.
+    pub fn new(tokens_refused: Family<RefusalLabels, Counter>) -> Self {
         let mut registry = Registry::with_prefix("zeccloud");
+        registry.register(
+            "tokens_refused",
+            "Cookies and tokens not trusted, by reason (unknown_key: forged or a retired key)",
+            tokens_refused,
+        );
         let matomo = Arc::new(GateMetrics::default());
         matomo.register(registry.sub_registry_with_prefix("matomo"));
         let rate_limited = Family::<LimitLabels, Counter>::default();
@@ -52,7 +59,7 @@ impl Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
-        Self::new()
+        Self::new(Family::default())
     }
 }
 
@@ -171,7 +178,7 @@ mod tests {
 
     #[test]
     fn counters_appear_in_the_exposition() {
-        let metrics = Metrics::new();
+        let metrics = Metrics::default();
         metrics.matomo.hit("dropped", "gpc");
         metrics.matomo.hit("dropped", "gpc");
         metrics.matomo.upstream_error("timeout");

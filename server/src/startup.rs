@@ -62,8 +62,8 @@ impl Application {
         // Settings built in code (tests, embedders) are held to the same rules as loaded ones.
         settings.check()?;
         let bootstrap = bootstrap_policy(&settings)?;
-        let signing_key = settings.load_signing_key()?;
-        let tokens = Arc::new(TokenSigner::new(&signing_key));
+        let keys = settings.load_key_ring()?;
+        let tokens = Arc::new(TokenSigner::ring(&keys));
         let storage = storage::connect(&settings.database_url).await?;
         let policies = Arc::new(
             PolicyRegistry::open(
@@ -75,7 +75,7 @@ impl Application {
             .await?,
         );
         let current = policies.cached();
-        let metrics = Arc::new(Metrics::new());
+        let metrics = Arc::new(Metrics::new(tokens.refusals()));
         let matomo = MatomoGate::new(&settings.matomo, Arc::clone(&metrics.matomo))
             .map_err(|err| StartupError::Matomo(err.to_string()))?
             .map(Arc::new);
@@ -102,7 +102,7 @@ impl Application {
         let consent = Arc::new(ConsentService {
             storage,
             tokens,
-            receipts: ReceiptSigner::derive(&signing_key),
+            receipts: ReceiptSigner::ring(&keys),
             cookies,
             policies,
             expiry: ExpiryRules::from_days(

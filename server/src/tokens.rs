@@ -1,7 +1,12 @@
-//! Signing and verifying the service's tokens (the SSAID and consent cookies) with one HMAC key.
+//! Signing and verifying the service's tokens (the SSAID and consent cookies) and receipts with
+//! a ring of keys: the first key signs, every key verifies, so keys rotate without logging
+//! anyone out of their choice.
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use secrecy::{ExposeSecret, SecretSlice};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -13,17 +18,102 @@ use crate::domain::claims::ISSUER;
 /// claiming `none` or an asymmetric algorithm is refused.
 const ALGORITHM: Algorithm = Algorithm::HS256;
 
-/// An HMAC key and its id (`kid`), so keys can rotate later.
-pub struct TokenSigner {
+/// The signing keys, in order: the first signs, all verify. A key taken out of the ring is
+/// retired: tokens signed with it are refused.
+pub struct KeyRing {
+    keys: Vec<RingKey>,
+}
+
+struct RingKey {
+    /// The `kid` tokens signed with it carry.
+    id: String,
+    secret: SecretSlice<u8>,
+    /// A single key configured without an id (`signing_key`, `signing_key_file`) keeps the
+    /// ids derived from its bytes that its tokens and receipts have always carried.
+    derived_id: bool,
+}
+
+impl KeyRing {
+    /// A ring of one key whose id is derived from its bytes.
+    pub fn single(secret: SecretSlice<u8>) -> Self {
+        Self {
+            keys: vec![RingKey {
+                id: key_id(secret.expose_secret()),
+                secret,
+                derived_id: true,
+            }],
+        }
+    }
+
+    /// Keys with explicit ids, the signing one first. Ids must be distinct and non-empty.
+    pub fn new(keys: Vec<(String, SecretSlice<u8>)>) -> Result<Self, String> {
+        if keys.is_empty() {
+            return Err("a key ring needs at least one key".to_owned());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (id, _) in &keys {
+            let valid = !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if !valid {
+                return Err(format!(
+                    "key id {id:?} must be 1 to 64 letters, digits, '-', '_' or '.'"
+                ));
+            }
+            if !seen.insert(id.clone()) {
+                return Err(format!("key id {id:?} appears twice"));
+            }
+        }
+        Ok(Self {
+            keys: keys
+                .into_iter()
+                .map(|(id, secret)| RingKey {
+                    id,
+                    secret,
+                    derived_id: false,
+                })
+                .collect(),
+        })
+    }
+
+    /// The ids, the signing one first.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|key| key.id.as_str())
+    }
+}
+
+impl fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyRing")
+            .field("ids", &self.ids().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+struct HmacKey {
     kid: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
 }
 
+/// Signs with the ring's first key and verifies with whichever key a token names (`kid`).
+pub struct TokenSigner {
+    keys: Vec<HmacKey>,
+    /// Tokens refused, by reason: `/metrics` shows them (a retired key still in use, forgeries).
+    refused: Family<RefusalLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusalLabels {
+    reason: &'static str,
+}
+
 impl fmt::Debug for TokenSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenSigner")
-            .field("kid", &self.kid)
+            .field("kid", &self.kid())
             .finish_non_exhaustive()
     }
 }
@@ -45,26 +135,73 @@ pub enum TokenRejection {
     InvalidClaims(String),
 }
 
-impl TokenSigner {
-    /// The key id is derived from the key, so two different keys never share a `kid`.
-    pub fn new(key: &SecretSlice<u8>) -> Self {
-        let secret = key.expose_secret();
-        Self {
-            kid: key_id(secret),
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+impl TokenRejection {
+    /// A label for counters and answers.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::UnknownKey => "unknown_key",
+            Self::BadSignature => "bad_signature",
+            Self::Expired => "expired",
+            Self::WrongAudience => "wrong_audience",
+            Self::InvalidClaims(_) => "invalid_claims",
         }
     }
 
+    /// Made by someone who does not hold our keys (or with a retired one), rather than worn
+    /// out or garbled: what risk control counts as forged.
+    pub fn is_forgery(&self) -> bool {
+        matches!(self, Self::BadSignature | Self::UnknownKey)
+    }
+}
+
+impl TokenSigner {
+    /// A ring of one key, its id derived from the key, so two different keys never share one.
+    pub fn new(key: &SecretSlice<u8>) -> Self {
+        Self::ring(&KeyRing::single(key.clone()))
+    }
+
+    pub fn ring(ring: &KeyRing) -> Self {
+        Self {
+            keys: ring
+                .keys
+                .iter()
+                .map(|key| {
+                    let secret = key.secret.expose_secret();
+                    HmacKey {
+                        kid: key.id.clone(),
+                        encoding: EncodingKey::from_secret(secret),
+                        decoding: DecodingKey::from_secret(secret),
+                    }
+                })
+                .collect(),
+            refused: Family::default(),
+        }
+    }
+
+    /// The counter of refused tokens, for the metrics registry.
+    pub fn refusals(&self) -> Family<RefusalLabels, Counter> {
+        self.refused.clone()
+    }
+
+    /// The id of the signing key.
     pub fn kid(&self) -> &str {
-        &self.kid
+        &self.keys[0].kid
     }
 
     pub fn sign<C: Serialize>(&self, claims: &C) -> String {
+        let signing = &self.keys[0];
         let mut header = Header::new(ALGORITHM);
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding)
+        header.kid = Some(signing.kid.clone());
+        jsonwebtoken::encode(&header, claims, &signing.encoding)
             .expect("HMAC signing of serialisable claims cannot fail")
+    }
+
+    /// Whether a token names the signing key; one signed by another key of the ring is
+    /// re-issued, so that a rotation completes on each visitor's next request.
+    pub fn is_signed_by_current_key(&self, token: &str) -> bool {
+        jsonwebtoken::decode_header(token)
+            .is_ok_and(|header| header.kid.as_deref() == Some(self.kid()))
     }
 
     pub fn verify<C: DeserializeOwned>(
@@ -72,16 +209,28 @@ impl TokenSigner {
         token: &str,
         audience: &str,
     ) -> Result<C, TokenRejection> {
+        self.check(token, audience).inspect_err(|rejection| {
+            self.refused
+                .get_or_create(&RefusalLabels {
+                    reason: rejection.as_str(),
+                })
+                .inc();
+        })
+    }
+
+    fn check<C: DeserializeOwned>(&self, token: &str, audience: &str) -> Result<C, TokenRejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Malformed)?;
-        if header.kid.as_deref() != Some(self.kid.as_str()) {
-            return Err(TokenRejection::UnknownKey);
-        }
+        let key = self
+            .keys
+            .iter()
+            .find(|key| header.kid.as_deref() == Some(key.kid.as_str()))
+            .ok_or(TokenRejection::UnknownKey)?;
         let mut validation = Validation::new(ALGORITHM);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud"]);
         validation.leeway = 0;
-        jsonwebtoken::decode::<C>(token, &self.decoding, &validation)
+        jsonwebtoken::decode::<C>(token, &key.decoding, &validation)
             .map(|data| data.claims)
             .map_err(|err| match err.into_kind() {
                 ErrorKind::InvalidSignature => TokenRejection::BadSignature,
@@ -98,70 +247,97 @@ impl TokenSigner {
     }
 }
 
-/// Signs consent receipts with Ed25519, so anyone holding our public key (published as a JWKS)
-/// can check a receipt without being able to forge one. The key is derived from the token
-/// signing key: one secret to keep, and every instance derives the same key.
-pub struct ReceiptSigner {
+struct Ed25519Key {
     kid: String,
     encoding: EncodingKey,
     public_key: [u8; 32],
 }
 
+/// Signs consent receipts with Ed25519, so anyone holding our public keys (published as a JWKS)
+/// can check a receipt without being able to forge one. Each key is derived from a key of the
+/// ring: one secret to keep, and every instance derives the same keys. The first signs; every
+/// one is published, so receipts signed before a rotation still verify.
+pub struct ReceiptSigner {
+    keys: Vec<Ed25519Key>,
+}
+
 impl fmt::Debug for ReceiptSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReceiptSigner")
-            .field("kid", &self.kid)
+            .field("kid", &self.kid())
             .finish_non_exhaustive()
     }
 }
 
 impl ReceiptSigner {
     pub fn derive(key: &SecretSlice<u8>) -> Self {
+        Self::ring(&KeyRing::single(key.clone()))
+    }
+
+    pub fn ring(ring: &KeyRing) -> Self {
         use ed25519_dalek::pkcs8::EncodePrivateKey;
         use sha2::{Digest, Sha256};
-        let mut hasher = Sha256::new();
-        hasher.update(b"zeccloud-consent receipt signing key v1\0");
-        hasher.update(key.expose_secret());
-        let seed: [u8; 32] = hasher.finalize().into();
-        let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
-        let der = signing
-            .to_pkcs8_der()
-            .expect("an Ed25519 key always encodes as PKCS#8");
-        let public_key = signing.verifying_key().to_bytes();
-        Self {
-            kid: format!("receipt-{}", key_id(&public_key)),
-            encoding: EncodingKey::from_ed_der(der.as_bytes()),
-            public_key,
-        }
+        let keys = ring
+            .keys
+            .iter()
+            .map(|key| {
+                let mut hasher = Sha256::new();
+                hasher.update(b"zeccloud-consent receipt signing key v1\0");
+                hasher.update(key.secret.expose_secret());
+                let seed: [u8; 32] = hasher.finalize().into();
+                let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+                let der = signing
+                    .to_pkcs8_der()
+                    .expect("an Ed25519 key always encodes as PKCS#8");
+                let public_key = signing.verifying_key().to_bytes();
+                let kid = if key.derived_id {
+                    format!("receipt-{}", key_id(&public_key))
+                } else {
+                    format!("receipt-{}", key.id)
+                };
+                Ed25519Key {
+                    kid,
+                    encoding: EncodingKey::from_ed_der(der.as_bytes()),
+                    public_key,
+                }
+            })
+            .collect();
+        Self { keys }
     }
 
     pub fn kid(&self) -> &str {
-        &self.kid
+        &self.keys[0].kid
     }
 
     /// A compact JWS (`alg: EdDSA`) whose payload is the receipt.
     pub fn sign<C: Serialize>(&self, receipt: &C) -> String {
+        let signing = &self.keys[0];
         let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.kid.clone());
+        header.kid = Some(signing.kid.clone());
         header.typ = Some("consent-receipt+jwt".to_owned());
-        jsonwebtoken::encode(&header, receipt, &self.encoding)
+        jsonwebtoken::encode(&header, receipt, &signing.encoding)
             .expect("Ed25519 signing of serialisable claims cannot fail")
     }
 
-    /// The public key as a JSON Web Key Set, served at `/.well-known/jwks.json`.
+    /// Every public key of the ring as a JSON Web Key Set, served at `/.well-known/jwks.json`.
     pub fn jwks(&self) -> serde_json::Value {
         use base64::Engine;
-        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.public_key);
-        serde_json::json!({
-            "keys": [{
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "x": x,
-                "kid": self.kid,
-                "alg": "EdDSA",
-                "use": "sig",
-            }]
-        })
+        let keys: Vec<serde_json::Value> = self
+            .keys
+            .iter()
+            .map(|key| {
+                let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.public_key);
+                serde_json::json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": x,
+                    "kid": key.kid,
+                    "alg": "EdDSA",
+                    "use": "sig",
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": keys })
     }
 }
 
@@ -179,6 +355,101 @@ mod tests {
 
     fn signer(byte: u8) -> TokenSigner {
         TokenSigner::new(&SecretSlice::from(vec![byte; 32]))
+    }
+
+    fn ring(keys: &[(&str, u8)]) -> KeyRing {
+        KeyRing::new(
+            keys.iter()
+                .map(|(id, byte)| ((*id).to_owned(), SecretSlice::from(vec![*byte; 32])))
+                .collect(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_first_key_signs_and_every_key_verifies() {
+        let rotating = TokenSigner::ring(&ring(&[("new", 2), ("old", 1)]));
+        let old = TokenSigner::ring(&ring(&[("old", 1)]));
+        let token = old.sign(&claims(60));
+        assert_eq!(
+            rotating.verify::<SsaidClaims>(&token, SSAID_AUDIENCE),
+            Ok(claims(60))
+        );
+        assert!(!rotating.is_signed_by_current_key(&token));
+        let resigned = rotating.sign(&claims(60));
+        assert_eq!(
+            jsonwebtoken::decode_header(&resigned)
+                .unwrap()
+                .kid
+                .as_deref(),
+            Some("new")
+        );
+        assert!(rotating.is_signed_by_current_key(&resigned));
+        // Once "old" is retired its tokens are refused, and counted.
+        let retired = TokenSigner::ring(&ring(&[("new", 2)]));
+        assert_eq!(
+            retired.verify::<SsaidClaims>(&token, SSAID_AUDIENCE),
+            Err(TokenRejection::UnknownKey)
+        );
+        assert_eq!(
+            retired
+                .refusals()
+                .get_or_create(&RefusalLabels {
+                    reason: "unknown_key"
+                })
+                .get(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_key_id_that_names_another_key_does_not_verify() {
+        // Same id, other bytes: the signature, not the id, decides.
+        let mine = TokenSigner::ring(&ring(&[("2026-11", 1)]));
+        let theirs = TokenSigner::ring(&ring(&[("2026-11", 9)]));
+        assert_eq!(
+            mine.verify::<SsaidClaims>(&theirs.sign(&claims(60)), SSAID_AUDIENCE),
+            Err(TokenRejection::BadSignature)
+        );
+    }
+
+    #[test]
+    fn rings_refuse_duplicate_or_odd_ids() {
+        let key = || SecretSlice::from(vec![1u8; 32]);
+        assert!(KeyRing::new(vec![]).is_err());
+        assert!(KeyRing::new(vec![("a".into(), key()), ("a".into(), key())]).is_err());
+        for bad in ["", "has space", "quote\"", &"x".repeat(65)] {
+            assert!(
+                KeyRing::new(vec![(bad.to_owned(), key())]).is_err(),
+                "{bad:?}"
+            );
+        }
+        let ring = KeyRing::new(vec![
+            ("2026-11".into(), key()),
+            ("2026-05.b_1".into(), key()),
+        ]);
+        assert_eq!(
+            ring.unwrap().ids().collect::<Vec<_>>(),
+            ["2026-11", "2026-05.b_1"]
+        );
+    }
+
+    #[test]
+    fn receipts_are_signed_by_the_first_key_and_every_key_is_published() {
+        let receipts = ReceiptSigner::ring(&ring(&[("new", 2), ("old", 1)]));
+        assert_eq!(receipts.kid(), "receipt-new");
+        let jwks = receipts.jwks();
+        let kids: Vec<&str> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|key| key["kid"].as_str().unwrap())
+            .collect();
+        assert_eq!(kids, ["receipt-new", "receipt-old"]);
+        // A single configured key keeps the ids its tokens and receipts always had.
+        let single = SecretSlice::from(vec![1u8; 32]);
+        assert_eq!(TokenSigner::new(&single).kid(), key_id(&[1u8; 32]));
+        assert!(ReceiptSigner::derive(&single).kid().starts_with("receipt-"));
     }
 
     fn now() -> i64 {

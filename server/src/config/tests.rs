@@ -201,3 +201,67 @@ fn sample_config_file_matches_the_settings() {
         .expect("consent.sample.toml must parse into Settings");
     settings.check().unwrap();
 }
+
+#[test]
+fn a_key_ring_loads_from_the_file_or_the_environment() {
+    let key = |byte: u8| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode([byte; 32])
+    };
+    figment::Jail::expect_with(|jail| {
+        jail.create_file(
+            "consent.toml",
+            &format!(
+                "cookie_secure = false\nsigning_keys = [{{ id = \"2026-11\", key = \"{}\" }}, {{ id = \"2026-05\", key = \"{}\" }}]\n",
+                key(1),
+                key(2)
+            ),
+        )?;
+        let settings = Settings::load().map_err(|e| e.to_string())?;
+        let ring = settings.load_key_ring().map_err(|e| e.to_string())?;
+        assert_eq!(ring.ids().collect::<Vec<_>>(), ["2026-11", "2026-05"]);
+        assert!(
+            !format!("{settings:?}").contains(&key(1)),
+            "keys stay out of Debug"
+        );
+        jail.set_env(
+            "ZC_SIGNING_KEYS",
+            format!("[{{id=\"2026-12\",key=\"{}\"}}]", key(3)),
+        );
+        let settings = Settings::load().map_err(|e| e.to_string())?;
+        let ring = settings.load_key_ring().map_err(|e| e.to_string())?;
+        assert_eq!(ring.ids().collect::<Vec<_>>(), ["2026-12"]);
+        Ok(())
+    });
+    let with = |keys: Vec<(&str, String)>, single: Option<String>| Settings {
+        signing_keys: keys
+            .into_iter()
+            .map(|(id, key)| KeyEntry {
+                id: id.to_owned(),
+                key: SecretString::from(key),
+            })
+            .collect(),
+        signing_key: single.map(SecretString::from),
+        ..Settings::default()
+    };
+    assert!(
+        with(vec![("a", key(1))], Some(key(2)))
+            .load_key_ring()
+            .is_err()
+    );
+    assert!(
+        with(vec![("a", key(1)), ("a", key(2))], None)
+            .load_key_ring()
+            .is_err()
+    );
+    assert!(
+        with(vec![("a", "c2hvcnQ=".to_owned())], None)
+            .load_key_ring()
+            .is_err()
+    );
+    assert!(
+        KeyEntry::generate("2026-11")
+            .unwrap()
+            .starts_with("{ id = \"2026-11\", key = \"")
+    );
+}

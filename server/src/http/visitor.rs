@@ -1,8 +1,8 @@
 //! The SSAID middleware: every visitor gets a signed, server-issued identifier (notice §01).
 
 use crate::cookies;
-use crate::domain::claims::SSAID_AUDIENCE;
-use crate::domain::{Ssaid, SsaidClaims, TerminalType};
+use crate::domain::claims::{CONSENT_AUDIENCE, SSAID_AUDIENCE};
+use crate::domain::{ConsentClaims, Ssaid, SsaidClaims, TerminalType};
 use crate::error::ApiError;
 use crate::service::Visitor;
 use crate::state::AppState;
@@ -13,6 +13,7 @@ use axum::response::Response;
 use chrono::DateTime;
 use http::HeaderValue;
 use http::request::Parts;
+use std::time::Duration;
 
 // The visitor behind a request, as established by [`ensure_ssaid`].
 impl<S: Send + Sync> FromRequestParts<S> for Visitor {
@@ -30,8 +31,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
 /// Trusts a valid `zc_ssaid` (`__Host-zc_ssaid` when cookies are `Secure`: a plain `zc_ssaid`
 /// is then ignored, as a sibling subdomain may have planted it); otherwise (none, tampered,
 /// expired, foreign-signed) issues a new one, within the new-visitor budget of the client's
-/// network, and sets the cookie on the response. Nothing is written here: the token carries the issue time and terminal type, and the SSAID is stored
-/// with the visitor's first decision, so a crawler that never keeps cookies costs no rows.
+/// network, and sets the cookie on the response. Nothing is written here: the token carries
+/// the issue time and terminal type, and the SSAID is stored with the visitor's first
+/// decision, so a crawler that never keeps cookies costs no rows. Cookies signed with a key
+/// other than the signing one are re-issued (key rotation).
 pub async fn ensure_ssaid(
     State(state): State<AppState>,
     mut request: Request,
@@ -51,7 +54,14 @@ pub async fn ensure_ssaid(
                     returning: true,
                 };
                 request.extensions_mut().insert(visitor);
-                return next.run(request).await;
+                let reissued = reissued_with_current_key(&state, request.headers(), token);
+                let mut response = next.run(request).await;
+                for cookie in reissued {
+                    response
+                        .headers_mut()
+                        .append(http::header::SET_COOKIE, cookie);
+                }
+                return response;
             }
             Err(reason) => {
                 tracing::warn!(event = "ssaid_rejected", %reason, "untrusted SSAID token; issuing a new one");
@@ -93,10 +103,40 @@ pub async fn ensure_ssaid(
         returning: false,
     });
     let mut response = next.run(request).await;
+    response.headers_mut().append(
+        http::header::SET_COOKIE,
+        consent.cookies.ssaid(token, consent.cookies.ssaid_lifetime),
+    );
     response
-        .headers_mut()
-        .append(http::header::SET_COOKIE, consent.cookies.ssaid(token));
-    response
+}
+
+/// The visitor's valid SSAID and consent cookies that a key other than the signing one signed
+/// (during a key rotation), signed again with the signing key: same claims, same expiry, so the
+/// rotation completes on each visitor's next request without changing anything they chose.
+fn reissued_with_current_key(
+    state: &AppState,
+    headers: &http::HeaderMap,
+    ssaid_token: &str,
+) -> Vec<HeaderValue> {
+    let consent = &state.consent;
+    let tokens = &consent.tokens;
+    let now = consent.clock.now().timestamp();
+    let remaining = |exp: i64| Duration::from_secs(u64::try_from(exp - now).unwrap_or(0));
+    let mut cookies = Vec::new();
+    if !tokens.is_signed_by_current_key(ssaid_token)
+        && let Ok(claims) = tokens.verify::<SsaidClaims>(ssaid_token, SSAID_AUDIENCE)
+    {
+        let lifetime = remaining(claims.exp);
+        cookies.push(consent.cookies.ssaid(tokens.sign(&claims), lifetime));
+    }
+    if let Some(token) = cookies::read(headers, cookies::CONSENT_COOKIE)
+        && !tokens.is_signed_by_current_key(&token)
+        && let Ok(claims) = tokens.verify::<ConsentClaims>(&token, CONSENT_AUDIENCE)
+    {
+        let lifetime = remaining(claims.exp);
+        cookies.push(consent.cookies.consent(tokens.sign(&claims), lifetime));
+    }
+    cookies
 }
 
 /// Answers that depend on the visitor's identifiers (pages, the consent API, anything that sets

@@ -295,7 +295,7 @@ async fn events_carry_the_proof(engine: Engine) {
     );
 }
 
-fn verify_receipt(jws: &str, jwks: &serde_json::Value) -> serde_json::Value {
+pub fn verify_receipt(jws: &str, jwks: &serde_json::Value) -> serde_json::Value {
     let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks.clone()).unwrap();
     let header = jsonwebtoken::decode_header(jws).unwrap();
     assert_eq!(header.alg, Algorithm::EdDSA);

@@ -11,6 +11,7 @@ mod embed;
 mod floods;
 mod forgery;
 mod headers;
+mod keys;
 mod matomo;
 mod serving;
 mod trust;

@@ -1,0 +1,134 @@
+//! Keys that rotate: two instances mid-rotation, with the same ring in different orders,
+//! accept each other's tokens and re-issue them with their own signing key; a retired key's
+//! tokens are refused and counted.
+
+use crate::audit::verify_receipt;
+use crate::common::*;
+use crate::on_both_engines;
+use secrecy::{SecretSlice, SecretString};
+use server::config::KeyEntry;
+use server::tokens::{KeyRing, TokenSigner};
+
+on_both_engines![
+    instances_mid_rotation_accept_each_others_tokens,
+    a_retired_keys_tokens_are_refused_and_counted,
+];
+
+const OLD: (&str, u8) = ("2026-05", 0x51);
+const NEW: (&str, u8) = ("2026-11", 0x52);
+
+fn entry((id, byte): (&str, u8)) -> KeyEntry {
+    use base64::Engine;
+    KeyEntry {
+        id: id.to_owned(),
+        key: SecretString::from(base64::engine::general_purpose::STANDARD.encode([byte; 32])),
+    }
+}
+
+async fn with_ring(engine: Engine, ring: &[(&str, u8)]) -> TestApp {
+    let keys: Vec<KeyEntry> = ring.iter().copied().map(entry).collect();
+    spawn_with(engine, move |settings| {
+        settings.signing_key = None;
+        settings.signing_keys = keys;
+    })
+    .await
+}
+
+/// Verifies with both keys, whichever signs.
+fn both_keys() -> TokenSigner {
+    TokenSigner::ring(
+        &KeyRing::new(
+            [OLD, NEW]
+                .iter()
+                .map(|(id, byte)| ((*id).to_owned(), SecretSlice::from(vec![*byte; 32])))
+                .collect(),
+        )
+        .unwrap(),
+    )
+}
+
+fn kid_of(token: &str) -> String {
+    jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
+}
+
+async fn instances_mid_rotation_accept_each_others_tokens(engine: Engine) {
+    // Step one of a rotation: NEW is added second everywhere; one instance already moved it
+    // first (step two), the other not yet.
+    let not_yet = with_ring(engine, &[OLD, NEW]).await;
+    let moved = with_ring(engine, &[NEW, OLD]).await;
+    let tokens = both_keys();
+
+    let ssaid = not_yet.new_visitor().await;
+    assert_eq!(kid_of(&ssaid), OLD.0);
+    let decided = not_yet
+        .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
+        .await;
+    assert_eq!(decided.status(), 201);
+    let cookies = cookies_after(&ssaid, &decided);
+    let consent = set_cookie(&decided, "zc_consent").unwrap();
+
+    // The moved instance trusts both cookies and signs them again with NEW: same SSAID, same
+    // choice, same expiry.
+    let answer = moved.get("/api/v1/consent", &cookies).await;
+    assert_eq!(answer.status(), 200);
+    let resigned_ssaid = set_cookie(&answer, "zc_ssaid").expect("SSAID re-issued");
+    let resigned_consent = set_cookie(&answer, "zc_consent").expect("consent re-issued");
+    let status: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(status["needs_prompt"], false, "the choice still holds");
+    assert_eq!(kid_of(&resigned_ssaid), NEW.0);
+    assert_eq!(kid_of(&resigned_consent), NEW.0);
+    assert_eq!(
+        ssaid_of(&tokens, &resigned_ssaid),
+        ssaid_of(&tokens, &ssaid)
+    );
+    let before: server::domain::ConsentClaims = tokens.verify(&consent, "zc_consent").unwrap();
+    let after: server::domain::ConsentClaims =
+        tokens.verify(&resigned_consent, "zc_consent").unwrap();
+    assert_eq!(after, before);
+
+    // A cookie signed with the current key is left alone.
+    let settled = format!("zc_ssaid={resigned_ssaid}; zc_consent={resigned_consent}");
+    let again = moved.get("/api/v1/consent", &settled).await;
+    assert!(set_cookie(&again, "zc_ssaid").is_none());
+    assert!(set_cookie(&again, "zc_consent").is_none());
+    // And the instance that has not moved yet accepts NEW's cookies too.
+    let back = not_yet.get("/api/v1/consent", &settled).await;
+    assert_eq!(back.status(), 200);
+    assert_eq!(kid_of(&set_cookie(&back, "zc_ssaid").unwrap()), OLD.0);
+
+    // Receipts signed by either verify with either instance's published keys.
+    let event_id = before.eid;
+    let receipt = not_yet
+        .get(&format!("/api/v1/consent/{event_id}/receipt"), &cookies)
+        .await;
+    let receipt: serde_json::Value = receipt.json().await.unwrap();
+    let jwks = moved.get("/.well-known/jwks.json", "").await;
+    let jwks: serde_json::Value = jwks.json().await.unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+    verify_receipt(receipt["jws"].as_str().unwrap(), &jwks);
+}
+
+async fn a_retired_keys_tokens_are_refused_and_counted(engine: Engine) {
+    let old = with_ring(engine, &[OLD]).await;
+    let ssaid = old.new_visitor().await;
+    let decided = old
+        .post_json(&format!("zc_ssaid={ssaid}"), &decision("reject_all"))
+        .await;
+    let cookies = cookies_after(&ssaid, &decided);
+
+    let retired = with_ring(engine, &[NEW]).await;
+    let answer = retired.get("/api/v1/consent", &cookies).await;
+    let fresh = set_cookie(&answer, "zc_ssaid").expect("a new SSAID");
+    let tokens = both_keys();
+    assert_ne!(ssaid_of(&tokens, &fresh), ssaid_of(&tokens, &ssaid));
+    let status: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(
+        status["needs_prompt"], true,
+        "a retired key's choice is not trusted"
+    );
+    let metrics = retired.get_as_admin("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"zeccloud_tokens_refused_total{reason="unknown_key"} 2"#),
+        "{metrics}"
+    );
+}
