@@ -66,6 +66,12 @@ error_codes! {
     /// The decision was made on a version that is no longer current (or never was).
     StalePolicyVersion = "stale_policy_version", 409;
 
+    // Assessments.
+    /// `ip` is not an IPv4 or IPv6 address.
+    InvalidAddress = "invalid_address", 422;
+    /// `event` is not a known kind nor short free text.
+    InvalidEvent = "invalid_event", 422;
+
     // What is asked for does not exist, or not for this requester.
     NotFound = "not_found", 404;
     ConsentNotFound = "consent_not_found", 404;
@@ -75,6 +81,8 @@ error_codes! {
     Unauthorized = "unauthorized", 401;
     InvalidToken = "invalid_token", 401;
     AdminDisabled = "admin_disabled", 404;
+    /// `POST /api/v1/ssaid/assess` while no `[[services]]` are configured.
+    AssessmentDisabled = "assessment_disabled", 404;
     OriginNotAllowed = "origin_not_allowed", 403;
     /// Too many decisions or new visitors from one client network; `Retry-After` says when.
     RateLimited = "rate_limited", 429;

@@ -1,6 +1,7 @@
 //! Settings from an optional TOML file and the environment (`ZC_*`, plus `DATABASE_URL`).
 //! Every setting is documented in `consent.sample.toml` at the repository root.
 
+use crate::domain::risk::RiskThresholds;
 use crate::domain::tracking::WithoutConsent;
 use crate::tokens::KeyRing;
 use figment::Figment;
@@ -75,6 +76,14 @@ pub struct Settings {
     pub shutdown_timeout_secs: u64,
     /// `text` or `json`.
     pub log_format: LogFormat,
+    /// ZecCloud back ends that may ask about SSAIDs (`POST /api/v1/ssaid/assess`), each with
+    /// its own bearer token: `[[services]]` in the file, or
+    /// `ZC_SERVICES='[{name="console",token="…"}]'`. None: the assessment API is off.
+    pub services: Vec<ServiceEntry>,
+    /// How long sightings of SSAIDs and the per-network counters are kept, in days (§04).
+    pub sightings_retention_days: u32,
+    /// Where risk signals turn `elevated` and `high`: `[risk]` in the file.
+    pub risk: RiskThresholds,
     /// Limits per client network: `[rate_limits]` in the file, `ZC_RATE_LIMITS__<NAME>` in the
     /// environment.
     pub rate_limits: RateLimitSettings,
@@ -123,6 +132,25 @@ impl RateLimitSettings {
             ));
         }
         Ok(())
+    }
+}
+
+/// A back end allowed to assess SSAIDs, and its bearer token.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceEntry {
+    /// Recorded with each assessment it asks for.
+    pub name: String,
+    /// At least 24 characters; kept in memory as a digest only.
+    #[serde(skip_serializing)]
+    pub token: SecretString,
+}
+
+impl std::fmt::Debug for ServiceEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceEntry")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -271,6 +299,9 @@ impl Default for Settings {
             max_connections: 10_000,
             shutdown_timeout_secs: 10,
             log_format: LogFormat::Text,
+            services: Vec::new(),
+            sightings_retention_days: 90,
+            risk: RiskThresholds::default(),
             rate_limits: RateLimitSettings::default(),
             matomo: MatomoSettings::default(),
         }
@@ -381,8 +412,53 @@ impl Settings {
                     .to_owned(),
             ));
         }
+        self.check_services()?;
+        if self.sightings_retention_days == 0 {
+            return Err(ConfigError::Invalid(
+                "sightings_retention_days must be at least one day".to_owned(),
+            ));
+        }
+        self.risk.check().map_err(ConfigError::Invalid)?;
         self.rate_limits.check()?;
         self.matomo.check()
+    }
+
+    fn check_services(&self) -> Result<(), ConfigError> {
+        let mut names = std::collections::HashSet::new();
+        let mut tokens = std::collections::HashSet::new();
+        for service in &self.services {
+            let name_ok = !service.name.is_empty()
+                && service.name.len() <= 64
+                && service
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if !name_ok {
+                return Err(ConfigError::Invalid(format!(
+                    "services: name {:?} must be 1 to 64 letters, digits, '-', '_' or '.'",
+                    service.name
+                )));
+            }
+            if !names.insert(service.name.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "services: {:?} is listed twice",
+                    service.name
+                )));
+            }
+            let token = service.token.expose_secret();
+            if token.len() < 24 {
+                return Err(ConfigError::Invalid(format!(
+                    "services: the token of {:?} must be at least 24 characters",
+                    service.name
+                )));
+            }
+            if !tokens.insert(token) {
+                return Err(ConfigError::Invalid(
+                    "services: two services share a token".to_owned(),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The key ring: `signing_keys`, else a ring of the one `signing_key` (or key file).

@@ -6,10 +6,12 @@ use crate::cookies::CookiePolicy;
 use crate::domain::network::TrustedProxies;
 use crate::domain::origin::OriginAllowlist;
 use crate::domain::receipt::Controller;
+use crate::http::ServiceCredential;
 use crate::http::rate_limit::RateLimits;
 use crate::matomo::MatomoGate;
 use crate::metrics::Metrics;
 use crate::policies::{PolicyRegistry, PublishError};
+use crate::risk::RiskControl;
 use crate::routes;
 use crate::serve::{ServeLimits, serve};
 use crate::service::ConsentService;
@@ -20,6 +22,7 @@ use app::SITE_NAME;
 use app::domain::{ExpiryRules, Policy};
 use axum::Router;
 use leptos::config::LeptosOptions;
+use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -126,6 +129,13 @@ impl Application {
             )
             .map_err(|err| ConfigError::Invalid(err.to_string()))?,
             admin_token: settings.admin_token.clone(),
+            services: settings
+                .services
+                .iter()
+                .map(|service| {
+                    ServiceCredential::new(service.name.clone(), service.token.expose_secret())
+                })
+                .collect(),
         });
         let leptos_options = LeptosOptions::builder()
             .output_name(SITE_NAME)
@@ -143,6 +153,14 @@ impl Application {
             &settings.rate_limits,
             &edge.trusted_proxies,
         ));
+        let risk = Arc::new(RiskControl::new(
+            Arc::clone(&consent.storage),
+            Arc::clone(&consent.tokens),
+            settings.risk.clone(),
+            settings.sightings_retention_days,
+            consent.clock.clone(),
+        ));
+        risk.spawn_upkeep();
         limits.spawn_cleanup();
         let state = AppState {
             leptos_options,
@@ -152,6 +170,7 @@ impl Application {
             matomo: matomo.clone(),
             metrics,
             limits,
+            risk,
         };
         Ok(Self {
             listener,

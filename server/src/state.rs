@@ -4,10 +4,12 @@
 use crate::domain::network::TrustedProxies;
 use crate::domain::origin::OriginAllowlist;
 use crate::embed_assets::EmbedAssets;
+use crate::http::ServiceCredential;
 use crate::http::rate_limit::RateLimits;
 use crate::matomo::MatomoGate;
 use crate::metrics::Metrics;
 use crate::policies::PolicyRegistry;
+use crate::risk::RiskControl;
 use crate::service::ConsentService;
 use crate::storage::Storage;
 use crate::tokens::TokenSigner;
@@ -28,6 +30,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Budgets per client network for decisions and new visitors.
     pub limits: Arc<RateLimits>,
+    /// SSAID risk control: network counters, sightings, assessments.
+    pub risk: Arc<RiskControl>,
 }
 
 /// How this deployment's requests are read and who may call it: settings of the HTTP edge.
@@ -40,6 +44,8 @@ pub struct Edge {
     pub embed_origins: OriginAllowlist,
     /// The admin API's bearer token; the admin API is off without one.
     pub admin_token: Option<SecretString>,
+    /// The back ends that may assess SSAIDs; the assessment API is off without any.
+    pub services: Vec<ServiceCredential>,
 }
 
 /// `FromRef` for each part a handler may ask for, without cloning the whole state.
@@ -62,4 +68,5 @@ state_parts! {
     Arc<Edge> => |state| Arc::clone(&state.edge);
     Arc<EmbedAssets> => |state| Arc::clone(&state.embed);
     Arc<Metrics> => |state| Arc::clone(&state.metrics);
+    Arc<RiskControl> => |state| Arc::clone(&state.risk);
 }

@@ -1,4 +1,5 @@
-//! Who may use the admin API: the bearer `admin_token`, compared without timing leaks.
+//! Who may use the admin API (the bearer `admin_token`) and the assessment API (a configured
+//! back end's token), compared as digests without timing leaks.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -68,6 +69,66 @@ impl OptionalFromRequestParts<AppState> for AdminAuth {
         <Self as FromRequestParts<AppState>>::from_request_parts(parts, state)
             .await
             .map(Some)
+    }
+}
+
+/// A ZecCloud back end allowed to assess SSAIDs, with the digest of its token: the token
+/// itself is not kept.
+#[derive(Clone)]
+pub struct ServiceCredential {
+    pub name: String,
+    digest: [u8; 32],
+}
+
+impl ServiceCredential {
+    pub fn new(name: String, token: &str) -> Self {
+        Self {
+            name,
+            digest: Sha256::digest(token.as_bytes()).into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ServiceCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceCredential")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The back end that sent the request, by its bearer token.
+#[derive(Debug, Clone)]
+pub struct CallingService(pub String);
+
+impl FromRequestParts<AppState> for CallingService {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let services = &state.edge.services;
+        if services.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::AssessmentDisabled,
+                "the assessment API is off: configure [[services]] to enable it",
+            ));
+        }
+        let Some(token) = presented_token(parts) else {
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "send your service token as Authorization: Bearer TOKEN",
+            ));
+        };
+        let presented: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        match services.iter().find(|service| service.digest == presented) {
+            Some(service) => Ok(Self(service.name.clone())),
+            None => {
+                tracing::warn!(event = "service_token_rejected", "wrong service token");
+                Err(ApiError::new(
+                    ErrorCode::InvalidToken,
+                    "the service token is not valid",
+                ))
+            }
+        }
     }
 }
 

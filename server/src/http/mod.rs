@@ -14,7 +14,7 @@ pub mod rate_limit;
 pub mod visitor;
 
 pub use crate::service::Visitor;
-pub use admin::AdminAuth;
+pub use admin::{AdminAuth, CallingService, ServiceCredential};
 pub use context::{HitSender, PublicBase};
 pub use form::AppForm;
 pub use origin::{Unnamed, check_origin, for_visitors};
@@ -58,6 +58,7 @@ mod tests {
             public_url: public_url.map(str::to_owned),
             embed_origins: OriginAllowlist::default(),
             admin_token: None,
+            services: Vec::new(),
         }
     }
 

@@ -138,6 +138,7 @@ mod tests {
             public_url: Some("https://consent.zeccloud.com".to_owned()),
             embed_origins: OriginAllowlist::parse(["https://*.zeccloud.com"]).unwrap(),
             admin_token: None,
+            services: Vec::new(),
         };
         let own = headers(&[("origin", "https://consent.zeccloud.com")]);
         let sibling = headers(&[("origin", "https://docs.zeccloud.com")]);
@@ -159,6 +160,7 @@ mod tests {
             public_url: Some("https://consent.zeccloud.com".to_owned()),
             embed_origins: OriginAllowlist::parse(["https://*.zeccloud.com"]).unwrap(),
             admin_token: None,
+            services: Vec::new(),
         };
         let accepted = [
             headers(&[("sec-fetch-site", "same-origin")]),

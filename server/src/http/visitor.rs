@@ -1,7 +1,9 @@
 //! The SSAID middleware: every visitor gets a signed, server-issued identifier (notice §01).
 
+use super::context::client_ip_of;
 use crate::cookies;
 use crate::domain::claims::{CONSENT_AUDIENCE, SSAID_AUDIENCE};
+use crate::domain::risk::CounterKind;
 use crate::domain::{ConsentClaims, Ssaid, SsaidClaims, TerminalType};
 use crate::error::ApiError;
 use crate::service::Visitor;
@@ -64,6 +66,11 @@ pub async fn ensure_ssaid(
                 return response;
             }
             Err(reason) => {
+                if reason.is_forgery() {
+                    state
+                        .risk
+                        .count(client_ip(&state, &request), CounterKind::Forged);
+                }
                 tracing::warn!(event = "ssaid_rejected", %reason, "untrusted SSAID token; issuing a new one");
             }
         }
@@ -76,6 +83,9 @@ pub async fn ensure_ssaid(
     {
         return refused;
     }
+    state
+        .risk
+        .count(client_ip(&state, &request), CounterKind::Minted);
     let user_agent = request
         .headers()
         .get(http::header::USER_AGENT)
@@ -108,6 +118,14 @@ pub async fn ensure_ssaid(
         consent.cookies.ssaid(token, consent.cookies.ssaid_lifetime),
     );
     response
+}
+
+fn client_ip(state: &AppState, request: &Request) -> Option<std::net::IpAddr> {
+    client_ip_of(
+        request.headers(),
+        request.extensions(),
+        &state.edge.trusted_proxies,
+    )
 }
 
 /// The visitor's valid SSAID and consent cookies that a key other than the signing one signed

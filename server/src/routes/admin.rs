@@ -4,6 +4,7 @@ use crate::error::ApiError;
 use crate::http::AdminAuth;
 use crate::metrics::Metrics;
 use crate::policies::{PolicyRegistry, Published};
+use crate::risk::RiskControl;
 use crate::routes::limit_body;
 use crate::routes::policy::VersionInfo;
 use crate::state::AppState;
@@ -11,7 +12,7 @@ use app::ErrorCode;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::StatusCode;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/admin/policies",
             get(list_policies).post(publish_policy),
         )
+        .route("/api/v1/admin/retention/purge", post(purge_now))
         .route("/metrics", get(metrics));
     limit_body(routes, MAX_POLICY_BYTES)
 }
@@ -92,6 +94,17 @@ pub async fn list_policies(
 ) -> Json<Vec<VersionInfo>> {
     let snapshot = policies.current().await;
     Json(snapshot.records().map(VersionInfo::from).collect())
+}
+
+/// `POST /api/v1/admin/retention/purge`: runs the retention purge now (it also runs hourly)
+/// and says how many rows went: SSAID sightings and network counters past
+/// `sightings_retention_days`.
+pub async fn purge_now(
+    _admin: AdminAuth,
+    State(risk): State<Arc<RiskControl>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let purged = risk.purge().await.map_err(ApiError::internal)?;
+    Ok(Json(serde_json::json!({ "purged_rows": purged })))
 }
 
 /// `GET /metrics`: the operator's counters (the Matomo gate's so far), for Prometheus.

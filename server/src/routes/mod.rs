@@ -8,6 +8,7 @@ pub mod health;
 pub mod matomo;
 pub mod pages;
 pub mod policy;
+pub mod ssaid;
 
 use crate::config::Settings;
 use crate::error::ApiError;
@@ -37,6 +38,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .merge(pages::router(&state));
     let router = Router::new()
         .merge(admin::router())
+        .merge(ssaid::router())
         .merge(matomo::router(&state, settings.matomo.max_body_bytes))
         .merge(limit_body(visitor_facing, settings.max_body_bytes));
     every_answer(router, settings).with_state(state)

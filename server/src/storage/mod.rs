@@ -9,6 +9,7 @@ mod sqlite;
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
 
+use crate::domain::risk::{CounterKind, NetworkCount, Sighting};
 use crate::domain::{PolicyRecord, PublishOutcome, Ssaid, TerminalType};
 use app::domain::{ConsentAction, ConsentSource, PolicyVersion};
 use chrono::{DateTime, Utc};
@@ -74,6 +75,29 @@ pub trait Storage: Send + Sync + 'static {
     async fn find_consent_event(&self, id: Uuid) -> Result<Option<ConsentEvent>, StorageError>;
     /// All decisions of one SSAID, oldest first.
     async fn consent_events_for(&self, ssaid: &Ssaid) -> Result<Vec<ConsentEvent>, StorageError>;
+    /// Adds one sighting: a new row for its SSAID, network and day, or that row's counts,
+    /// terminal types, last time and caller updated (never more than one row per day).
+    async fn record_sighting(&self, sighting: &Sighting) -> Result<(), StorageError>;
+    /// The SSAID's sightings last seen at or after `since`, oldest first.
+    async fn sightings_of(
+        &self,
+        ssaid: &Ssaid,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Sighting>, StorageError>;
+    /// Adds counts to the per-network counters (one upsert each).
+    async fn add_network_counts(&self, counts: &[NetworkCount]) -> Result<(), StorageError>;
+    /// A network's count of `kind` over the windows starting at or after `since`.
+    async fn network_count(
+        &self,
+        network: &str,
+        kind: CounterKind,
+        since: DateTime<Utc>,
+    ) -> Result<u64, StorageError>;
+    /// Deletes sightings last seen, and counters whose window started, before `before`;
+    /// returns how many rows went.
+    async fn purge_sightings(&self, before: DateTime<Utc>) -> Result<u64, StorageError>;
+    /// Deletes every sighting of one SSAID (erasure); returns how many rows went.
+    async fn erase_sightings(&self, ssaid: &Ssaid) -> Result<u64, StorageError>;
     /// Stores a policy version unless its version id is taken; a taken id is never changed.
     async fn publish_policy(&self, record: &PolicyRecord) -> Result<PublishOutcome, StorageError>;
     /// Every published version, oldest first; the last one is current.

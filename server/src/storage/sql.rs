@@ -2,9 +2,10 @@
 //! placeholders, which both engines accept), the same column lists and the same row mapping.
 
 use super::{ConsentEvent, SsaidRecord, Storage, StorageError};
+use crate::domain::risk::{CounterKind, NetworkCount, Sighting, TerminalTypes};
 use crate::domain::{PolicyRecord, PublishOutcome, Ssaid, TerminalType};
 use app::domain::{ConsentAction, ConsentSource, PolicyVersion};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::types::Json;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
@@ -30,6 +31,12 @@ macro_rules! event_columns {
     () => {
         "id, ssaid, policy_version, categories, action, source, created_at, policy_hash, \
          banner_text_hash, language, ip_prefix, ua_class, origin"
+    };
+}
+macro_rules! sighting_columns {
+    () => {
+        "ssaid, network, day, terminal_types, seen_count, first_seen, last_seen, last_service, \
+         last_event"
     };
 }
 macro_rules! policy_columns {
@@ -78,6 +85,32 @@ where
     })
 }
 
+fn sighting_from_row<DB: Engine>(row: &DB::Row) -> Result<Sighting, StorageError>
+where
+    for<'r> &'r str: ColumnIndex<DB::Row>,
+    for<'r> String: Decode<'r, DB> + Type<DB>,
+    for<'r> i64: Decode<'r, DB> + Type<DB>,
+    for<'r> DateTime<Utc>: Decode<'r, DB> + Type<DB>,
+{
+    let text = |column: &str| row.try_get::<String, _>(column);
+    Ok(Sighting {
+        ssaid: parse_column("ssaid", &text("ssaid")?, |raw| Ssaid::parse(raw).ok())?,
+        network: text("network")?,
+        day: parse_column("day", &text("day")?, |raw| {
+            NaiveDate::parse_from_str(raw, DAY_FORMAT).ok()
+        })?,
+        terminal_types: TerminalTypes::from_bits(row.try_get("terminal_types")?),
+        seen_count: row.try_get("seen_count")?,
+        first_seen: row.try_get("first_seen")?,
+        last_seen: row.try_get("last_seen")?,
+        last_service: text("last_service")?,
+        last_event: text("last_event")?,
+    })
+}
+
+/// Days are stored as text on both engines, so the generic SQL compares them alike.
+const DAY_FORMAT: &str = "%Y-%m-%d";
+
 fn policy_from_row<DB: Engine>(row: &DB::Row) -> Result<PolicyRecord, StorageError>
 where
     for<'r> &'r str: ColumnIndex<DB::Row>,
@@ -112,6 +145,7 @@ where
     for<'r> DB::Id: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
     for<'r> Json<BTreeMap<String, bool>>: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
     for<'r> DateTime<Utc>: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
+    for<'r> i64: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
 {
     async fn migrate(&self) -> Result<(), StorageError> {
         DB::migrator().run(&self.pool).await?;
@@ -185,6 +219,108 @@ where
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(event_from_row::<DB>).collect()
+    }
+
+    async fn record_sighting(&self, sighting: &Sighting) -> Result<(), StorageError> {
+        sqlx::query::<DB>(concat!(
+            "INSERT INTO ssaid_sightings (",
+            sighting_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (ssaid, network, day) DO UPDATE SET \
+             terminal_types = ssaid_sightings.terminal_types | excluded.terminal_types, \
+             seen_count = ssaid_sightings.seen_count + excluded.seen_count, \
+             last_seen = excluded.last_seen, last_service = excluded.last_service, \
+             last_event = excluded.last_event"
+        ))
+        .bind(sighting.ssaid.as_str().to_owned())
+        .bind(sighting.network.clone())
+        .bind(sighting.day.format(DAY_FORMAT).to_string())
+        .bind(sighting.terminal_types.bits())
+        .bind(sighting.seen_count)
+        .bind(sighting.first_seen)
+        .bind(sighting.last_seen)
+        .bind(sighting.last_service.clone())
+        .bind(sighting.last_event.clone())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn sightings_of(
+        &self,
+        ssaid: &Ssaid,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Sighting>, StorageError> {
+        let rows = sqlx::query::<DB>(concat!(
+            "SELECT ",
+            sighting_columns!(),
+            " FROM ssaid_sightings WHERE ssaid = $1 AND last_seen >= $2 ORDER BY day, network"
+        ))
+        .bind(ssaid.as_str().to_owned())
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(sighting_from_row::<DB>).collect()
+    }
+
+    async fn add_network_counts(&self, counts: &[NetworkCount]) -> Result<(), StorageError> {
+        let mut transaction = self.pool.begin().await?;
+        for count in counts {
+            sqlx::query::<DB>(
+                "INSERT INTO network_counters (network, kind, window_start, count) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (network, kind, window_start) \
+                 DO UPDATE SET count = network_counters.count + excluded.count",
+            )
+            .bind(count.network.clone())
+            .bind(count.kind.as_str())
+            .bind(count.window_start)
+            .bind(count.count)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn network_count(
+        &self,
+        network: &str,
+        kind: CounterKind,
+        since: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        let row = sqlx::query::<DB>(
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) AS total FROM network_counters \
+             WHERE network = $1 AND kind = $2 AND window_start >= $3",
+        )
+        .bind(network.to_owned())
+        .bind(kind.as_str())
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        let total: i64 = row.try_get("total")?;
+        Ok(u64::try_from(total).unwrap_or(0))
+    }
+
+    async fn purge_sightings(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        let mut transaction = self.pool.begin().await?;
+        let sightings = sqlx::query::<DB>("DELETE FROM ssaid_sightings WHERE last_seen < $1")
+            .bind(before)
+            .execute(&mut *transaction)
+            .await?;
+        let counters = sqlx::query::<DB>("DELETE FROM network_counters WHERE window_start < $1")
+            .bind(before)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(DB::rows_affected(&sightings) + DB::rows_affected(&counters))
+    }
+
+    async fn erase_sightings(&self, ssaid: &Ssaid) -> Result<u64, StorageError> {
+        let erased = sqlx::query::<DB>("DELETE FROM ssaid_sightings WHERE ssaid = $1")
+            .bind(ssaid.as_str().to_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(DB::rows_affected(&erased))
     }
 
     async fn publish_policy(&self, record: &PolicyRecord) -> Result<PublishOutcome, StorageError> {

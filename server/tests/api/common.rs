@@ -201,6 +201,17 @@ impl TestApp {
         .unwrap()
     }
 
+    /// The text values of a query's one column (`sql` is ours, never input).
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        with_connection!(self, |conn| {
+            sqlx::query_scalar::<_, String>(sql)
+                .fetch_all(&mut conn)
+                .await?
+        })
+        .unwrap()
+    }
+
     pub fn site_root(&self) -> std::path::PathBuf {
         self._dir.path().join("site")
     }

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod assess;
 mod audit;
 mod clock;
 mod consent;

@@ -1,0 +1,291 @@
+//! Risk control with the SSAID (notice §01): counts what each network does (SSAIDs issued,
+//! forged tokens presented), keeps where each SSAID was seen by the back ends that ask about it,
+//! and answers their assessments. Counts are gathered in memory and added to storage every few
+//! seconds, so several instances agree and a flood costs one row per network and window; the
+//! rules that turn them into a risk are pure (`crate::domain::risk`).
+
+use crate::clock::Clock;
+use crate::domain::claims::SSAID_AUDIENCE;
+use crate::domain::network::truncate_ip;
+use crate::domain::risk::{
+    AssessedEvent, COUNTER_WINDOW_SECS, CounterKind, NetworkCount, Risk, RiskThresholds, Sighting,
+    Signal, Signals, TerminalTypes, window_start,
+};
+use crate::domain::{Ssaid, SsaidClaims, TerminalType};
+use crate::storage::{Storage, StorageError};
+use crate::tokens::{TokenRejection, TokenSigner};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How often counts gathered in memory are added to storage.
+const FLUSH_EVERY: Duration = Duration::from_secs(5);
+/// How often sightings and counters past their retention are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
+/// Distinct (network, kind, window) keys held between flushes; a flood of more is counted in
+/// the next flush's keys only, so memory stays bounded whatever the traffic.
+const MAX_PENDING_KEYS: usize = 50_000;
+
+type PendingKey = (String, CounterKind, DateTime<Utc>);
+
+pub struct RiskControl {
+    storage: Arc<dyn Storage>,
+    tokens: Arc<TokenSigner>,
+    thresholds: RiskThresholds,
+    retention: TimeDelta,
+    clock: Clock,
+    pending: Mutex<HashMap<PendingKey, i64>>,
+}
+
+/// What a back end tells about the browser in front of it.
+#[derive(Debug)]
+pub struct AssessmentRequest {
+    /// The `zc_ssaid` cookie value as the back end received it.
+    pub token: Option<String>,
+    pub ip: IpAddr,
+    pub user_agent: Option<String>,
+    pub event: AssessedEvent,
+}
+
+/// The consent state of the assessed visitor: their latest decision.
+#[derive(Debug, Serialize)]
+pub struct ConsentState {
+    pub policy_version: String,
+    pub categories: BTreeMap<String, bool>,
+    pub action: &'static str,
+    pub decided_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Assessment {
+    pub valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    pub ssaid: Option<Ssaid>,
+    pub age_secs: Option<i64>,
+    /// The terminal type the SSAID was issued to.
+    pub terminal_type: Option<&'static str>,
+    pub risk: Risk,
+    /// The signals that set the risk above `low`.
+    pub risk_signals: Vec<&'static str>,
+    pub signals: BTreeMap<&'static str, Signal>,
+    pub consent: Option<ConsentState>,
+}
+
+impl RiskControl {
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        tokens: Arc<TokenSigner>,
+        thresholds: RiskThresholds,
+        retention_days: u32,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            storage,
+            tokens,
+            thresholds,
+            retention: TimeDelta::days(i64::from(retention_days)),
+            clock,
+            pending: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one event of `kind` from the network of `ip`; in memory, no I/O.
+    pub fn count(&self, ip: Option<IpAddr>, kind: CounterKind) {
+        let Some(ip) = ip else { return };
+        let key = (truncate_ip(ip), kind, window_start(self.clock.now()));
+        let mut pending = self.pending.lock().expect("risk counters lock");
+        if pending.len() >= MAX_PENDING_KEYS && !pending.contains_key(&key) {
+            return;
+        }
+        *pending.entry(key).or_insert(0) += 1;
+    }
+
+    /// Adds the counts gathered since the last flush to storage; on failure they are kept for
+    /// the next one.
+    pub async fn flush(&self) -> Result<(), StorageError> {
+        let taken = std::mem::take(&mut *self.pending.lock().expect("risk counters lock"));
+        if taken.is_empty() {
+            return Ok(());
+        }
+        let counts: Vec<NetworkCount> = taken
+            .iter()
+            .map(|((network, kind, window_start), count)| NetworkCount {
+                network: network.clone(),
+                kind: *kind,
+                window_start: *window_start,
+                count: *count,
+            })
+            .collect();
+        let result = self.storage.add_network_counts(&counts).await;
+        if result.is_err() {
+            let mut pending = self.pending.lock().expect("risk counters lock");
+            for (key, count) in taken {
+                *pending.entry(key).or_insert(0) += count;
+            }
+        }
+        result
+    }
+
+    /// A network's count of `kind` in the last hour: every instance's flushed counts plus
+    /// this instance's not yet flushed.
+    async fn last_hour(&self, network: &str, kind: CounterKind) -> Result<u64, StorageError> {
+        let since = window_start(self.clock.now()) - TimeDelta::seconds(COUNTER_WINDOW_SECS * 11);
+        let stored = self.storage.network_count(network, kind, since).await?;
+        let pending: i64 = self
+            .pending
+            .lock()
+            .expect("risk counters lock")
+            .iter()
+            .filter(|((n, k, window), _)| n == network && *k == kind && *window >= since)
+            .map(|(_, count)| *count)
+            .sum();
+        Ok(stored + u64::try_from(pending).unwrap_or(0))
+    }
+
+    /// Deletes sightings and counters past the retention; returns how many rows went.
+    pub async fn purge(&self) -> Result<u64, StorageError> {
+        let purged = self
+            .storage
+            .purge_sightings(self.clock.now() - self.retention)
+            .await?;
+        tracing::info!(event = "sightings_purged", rows = purged);
+        Ok(purged)
+    }
+
+    /// Flushes counts every few seconds and purges every hour (and once at start); ends with
+    /// the service.
+    pub fn spawn_upkeep(self: &Arc<Self>) {
+        let risk = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut flush = tokio::time::interval(FLUSH_EVERY);
+            let mut purge = tokio::time::interval(PURGE_EVERY);
+            loop {
+                let purging = tokio::select! {
+                    _ = flush.tick() => false,
+                    _ = purge.tick() => true,
+                };
+                let Some(risk) = risk.upgrade() else { return };
+                let result = if purging {
+                    risk.purge().await.map(drop)
+                } else {
+                    risk.flush().await
+                };
+                if let Err(err) = result {
+                    tracing::warn!(error = %err, purging, "risk upkeep failed; retrying later");
+                }
+            }
+        });
+    }
+
+    /// Assesses the browser a back end describes. A garbage token is an answer (`valid:
+    /// false` and why), never an error; a forged one is counted for its network.
+    pub async fn assess(
+        &self,
+        request: AssessmentRequest,
+        service: &str,
+    ) -> Result<Assessment, StorageError> {
+        let now = self.clock.now();
+        let network = truncate_ip(request.ip);
+        let verified = match request.token.as_deref().map(str::trim) {
+            None | Some("") => Err("missing"),
+            Some(token) => self
+                .tokens
+                .verify::<SsaidClaims>(token, SSAID_AUDIENCE)
+                .map_err(|rejection| {
+                    if rejection.is_forgery() {
+                        self.count(Some(request.ip), CounterKind::Forged);
+                    }
+                    reason(&rejection)
+                }),
+        };
+        let mut signals = Signals {
+            new_identifiers_from_network: self.last_hour(&network, CounterKind::Minted).await?,
+            forged_tokens_from_network: self.last_hour(&network, CounterKind::Forged).await?,
+            ..Signals::default()
+        };
+        let claims = match verified {
+            Ok(claims) => claims,
+            Err(reason) => {
+                tracing::info!(event = "ssaid_assessed", service, valid = false, reason);
+                let (risk, risk_signals) = self.thresholds.assess(&signals);
+                return Ok(Assessment {
+                    valid: false,
+                    reason: Some(reason),
+                    ssaid: None,
+                    age_secs: None,
+                    terminal_type: None,
+                    risk,
+                    risk_signals,
+                    signals: signals.named(),
+                    consent: None,
+                });
+            }
+        };
+        let seen_as = TerminalType::from_user_agent(request.user_agent.as_deref());
+        self.storage
+            .record_sighting(&Sighting {
+                ssaid: claims.sub.clone(),
+                network,
+                day: now.date_naive(),
+                terminal_types: TerminalTypes::of(seen_as),
+                seen_count: 1,
+                first_seen: now,
+                last_seen: now,
+                last_service: service.to_owned(),
+                last_event: request.event.as_str().to_owned(),
+            })
+            .await?;
+        let sightings = self
+            .storage
+            .sightings_of(&claims.sub, now - TimeDelta::days(30))
+            .await?;
+        signals = signals.with_spread(&sightings, now);
+        signals.terminal_type_changed = seen_as != claims.tt;
+        let (risk, risk_signals) = self.thresholds.assess(&signals);
+        let consent = self
+            .storage
+            .consent_events_for(&claims.sub)
+            .await?
+            .pop()
+            .map(|event| ConsentState {
+                policy_version: event.policy_version.to_string(),
+                categories: event.categories,
+                action: event.action.as_str(),
+                decided_at: event.created_at,
+            });
+        tracing::info!(
+            event = "ssaid_assessed",
+            service,
+            valid = true,
+            risk = ?risk,
+            assessed_event = request.event.as_str()
+        );
+        Ok(Assessment {
+            valid: true,
+            reason: None,
+            age_secs: Some((now.timestamp() - claims.iat).max(0)),
+            terminal_type: Some(claims.tt.as_str()),
+            ssaid: Some(claims.sub),
+            risk,
+            risk_signals,
+            signals: signals.named(),
+            consent,
+        })
+    }
+}
+
+/// Why a token is not valid, in the API's words.
+fn reason(rejection: &TokenRejection) -> &'static str {
+    match rejection {
+        TokenRejection::UnknownKey => "unknown_key",
+        TokenRejection::BadSignature => "bad_signature",
+        TokenRejection::Expired => "expired",
+        TokenRejection::Malformed
+        | TokenRejection::WrongAudience
+        | TokenRejection::InvalidClaims(_) => "malformed",
+    }
+}

@@ -1,0 +1,78 @@
+//! `POST /api/v1/ssaid/assess`: ZecCloud back ends (console login, sign-up, ordering) ask
+//! about the browser in front of them and get facts to act on (notice §01: risk control).
+
+use crate::domain::risk::AssessedEvent;
+use crate::error::{ApiError, AppJson};
+use crate::http::CallingService;
+use crate::http::origin::{Unnamed, check_source};
+use crate::risk::{AssessmentRequest, RiskControl};
+use crate::routes::limit_body;
+use crate::state::{AppState, Edge};
+use app::ErrorCode;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use http::{HeaderMap, HeaderValue, header};
+use serde::Deserialize;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// A token, an address, a User-Agent and a word: far below this.
+const MAX_BODY_BYTES: usize = 8 * 1024;
+
+pub fn router() -> Router<AppState> {
+    limit_body(
+        Router::new().route("/api/v1/ssaid/assess", post(assess)),
+        MAX_BODY_BYTES,
+    )
+}
+
+/// What the back end saw.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessBody {
+    /// The `zc_ssaid` (or `__Host-zc_ssaid`) cookie value; absent when the browser sent none.
+    token: Option<String>,
+    /// The visitor's address as the back end saw it; only its network is kept.
+    ip: String,
+    user_agent: Option<String>,
+    /// `page`, `login`, `signup`, `order`, `api`, or up to 32 characters of the caller's own.
+    event: String,
+}
+
+pub async fn assess(
+    State(risk): State<Arc<RiskControl>>,
+    State(edge): State<Arc<Edge>>,
+    CallingService(service): CallingService,
+    headers: HeaderMap,
+    AppJson(body): AppJson<AssessBody>,
+) -> Result<Response, ApiError> {
+    // A server-to-server call names no page; a browser's page elsewhere may not ask.
+    check_source(&edge, &headers, Unnamed::Accept)?;
+    let ip: IpAddr = body.ip.trim().parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidAddress,
+            format!("ip {:?} is not an IPv4 or IPv6 address", body.ip),
+        )
+    })?;
+    let event = AssessedEvent::parse(&body.event)
+        .map_err(|err| ApiError::new(ErrorCode::InvalidEvent, err.to_string()))?;
+    let assessment = risk
+        .assess(
+            AssessmentRequest {
+                token: body.token,
+                ip,
+                user_agent: body.user_agent,
+                event,
+            },
+            &service,
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    let mut response = axum::Json(assessment).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

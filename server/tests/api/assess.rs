@@ -1,0 +1,298 @@
+//! The SSAID does its job: ZecCloud back ends assess the browser in front of them.
+
+use crate::common::*;
+use crate::on_both_engines;
+use chrono::{SubsecRound, TimeDelta, Utc};
+use server::clock::Clock;
+use server::config::ServiceEntry;
+use server::domain::{Ssaid, SsaidClaims, TerminalType};
+
+on_both_engines![
+    a_valid_token_gives_its_facts_and_one_row_per_day,
+    each_invalid_token_gives_its_reason,
+    callers_and_bodies_are_checked,
+    a_burst_of_new_identifiers_raises_the_risk,
+    one_ssaid_from_many_networks_raises_the_risk,
+    forged_tokens_are_counted_for_their_network,
+    sightings_past_their_retention_are_purged,
+];
+
+const CONSOLE_TOKEN: &str = "console-service-token-0123456789";
+
+async fn spawn_assessing(engine: Engine) -> TestApp {
+    spawn_assessing_as_of(engine, Clock::system()).await
+}
+
+async fn spawn_assessing_as_of(engine: Engine, clock: Clock) -> TestApp {
+    spawn_as_of(engine, clock, |settings| {
+        settings.services = vec![ServiceEntry {
+            name: "console".to_owned(),
+            token: CONSOLE_TOKEN.to_owned().into(),
+        }];
+        // The bursts below come through a proxy, one network each.
+        settings.trusted_proxies = vec!["127.0.0.1".to_owned()];
+    })
+    .await
+}
+
+async fn assess(app: &TestApp, body: serde_json::Value) -> serde_json::Value {
+    let response = app
+        .http
+        .post(app.url("/api/v1/ssaid/assess"))
+        .bearer_auth(CONSOLE_TOKEN)
+        .json(&body)
+        .fetch()
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    response.json().await.unwrap()
+}
+
+fn login(token: Option<&str>, ip: &str) -> serde_json::Value {
+    serde_json::json!({ "token": token, "ip": ip, "user_agent": CHROME_DESKTOP, "event": "login" })
+}
+
+/// A new SSAID issued to a desktop browser from `network` (through the trusted proxy).
+async fn desktop_visitor(app: &TestApp, network: &str) -> String {
+    let page = app
+        .get_with(
+            "/api/v1/consent",
+            &[("user-agent", CHROME_DESKTOP), ("x-forwarded-for", network)],
+        )
+        .await;
+    set_cookie(&page, "zc_ssaid").unwrap()
+}
+
+async fn a_valid_token_gives_its_facts_and_one_row_per_day(engine: Engine) {
+    let app = spawn_assessing(engine).await;
+    let token = desktop_visitor(&app, "198.51.100.1").await;
+    let answer = assess(&app, login(Some(&token), "203.0.113.9")).await;
+    assert_eq!(answer["valid"], true);
+    assert!(answer.get("reason").is_none());
+    assert_eq!(answer["ssaid"], ssaid_of(&app.tokens, &token).as_str());
+    assert!((0..60).contains(&answer["age_secs"].as_i64().unwrap()));
+    assert_eq!(answer["terminal_type"], "desktop");
+    assert_eq!(answer["risk"], "low");
+    assert_eq!(answer["risk_signals"], serde_json::json!([]));
+    assert_eq!(
+        answer["signals"]["networks"],
+        serde_json::json!({ "value": 1, "window": "24h" })
+    );
+    assert_eq!(answer["signals"]["terminal_type_changed"]["value"], 0);
+    assert_eq!(answer["consent"], serde_json::Value::Null);
+
+    // The visitor decides; the next assessment says so. The same network the same day stays
+    // one row.
+    let decided = app
+        .post_json(&format!("zc_ssaid={token}"), &decision("reject_all"))
+        .await;
+    assert_eq!(decided.status(), 201);
+    let mut from_phone = login(Some(&token), "203.0.113.77");
+    from_phone["user_agent"] = IPHONE.into();
+    let answer = assess(&app, from_phone).await;
+    assert_eq!(answer["consent"]["action"], "reject_all");
+    assert_eq!(answer["consent"]["policy_version"], POLICY_VERSION);
+    assert_eq!(answer["consent"]["categories"]["analytics"], false);
+    assert_eq!(answer["signals"]["terminal_type_changed"]["value"], 1);
+    assert_eq!(answer["signals"]["terminal_types"]["value"], 2);
+    assert_eq!(answer["risk"], "elevated");
+    assert_eq!(
+        answer["risk_signals"],
+        serde_json::json!(["terminal_type_changed"])
+    );
+    assert_eq!(app.count_rows("ssaid_sightings").await, 1);
+    // No full address is kept: the row holds the /24.
+    let networks = app.texts("SELECT network FROM ssaid_sightings").await;
+    assert_eq!(networks, ["203.0.113.0/24"]);
+}
+
+async fn each_invalid_token_gives_its_reason(engine: Engine) {
+    let app = spawn_assessing(engine).await;
+    let token = desktop_visitor(&app, "198.51.100.1").await;
+    let (head, rest) = token.split_once('.').unwrap();
+    let (payload, _) = rest.split_once('.').unwrap();
+    let now = Utc::now().timestamp();
+    let sub = Ssaid::from_random_bytes([4; 16]);
+    let mut expired = SsaidClaims::new(sub.clone(), TerminalType::Desktop, now - 7200, 3600);
+    expired.exp = now - 10;
+    let foreign = server::tokens::TokenSigner::new(&secrecy::SecretSlice::from(vec![9u8; 32]));
+    let cases = [
+        (None, "missing"),
+        (Some("   ".to_owned()), "missing"),
+        (Some("garbage".to_owned()), "malformed"),
+        (Some(format!("{head}.{payload}.AAAA")), "bad_signature"),
+        (
+            Some(foreign.sign(&SsaidClaims::new(sub, TerminalType::Desktop, now, 60))),
+            "unknown_key",
+        ),
+        (Some(app.tokens.sign(&expired)), "expired"),
+    ];
+    for (presented, reason) in cases {
+        let answer = assess(&app, login(presented.as_deref(), "203.0.113.9")).await;
+        assert_eq!(answer["valid"], false, "{reason}");
+        assert_eq!(answer["reason"], reason);
+        assert_eq!(answer["ssaid"], serde_json::Value::Null);
+    }
+    assert_eq!(
+        app.count_rows("ssaid_sightings").await,
+        0,
+        "only valid SSAIDs are seen"
+    );
+}
+
+async fn callers_and_bodies_are_checked(engine: Engine) {
+    let off = spawn(engine).await;
+    let answer = off
+        .http
+        .post(off.url("/api/v1/ssaid/assess"))
+        .bearer_auth(CONSOLE_TOKEN)
+        .json(&login(None, "203.0.113.9"))
+        .fetch()
+        .await;
+    assert_error(answer, 404, "assessment_disabled").await;
+
+    let app = spawn_assessing(engine).await;
+    let post = || app.http.post(app.url("/api/v1/ssaid/assess"));
+    let anonymous = post().json(&login(None, "203.0.113.9")).fetch().await;
+    assert_error(anonymous, 401, "unauthorized").await;
+    let wrong = post()
+        .bearer_auth("console-service-token-012345678X")
+        .json(&login(None, "203.0.113.9"))
+        .fetch()
+        .await;
+    assert_error(wrong, 401, "invalid_token").await;
+    let admin = post()
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&login(None, "203.0.113.9"))
+        .fetch()
+        .await;
+    assert_error(admin, 401, "invalid_token").await;
+
+    let bodies = [
+        ("{", 400, "malformed_json"),
+        (r#"{"ip":"203.0.113.9"}"#, 422, "invalid_body"),
+        (
+            r#"{"ip":"203.0.113.9","event":"login","extra":1}"#,
+            422,
+            "invalid_body",
+        ),
+        (
+            r#"{"ip":"203.0.113","event":"login"}"#,
+            422,
+            "invalid_address",
+        ),
+        (
+            r#"{"ip":"203.0.113.9","event":"log in"}"#,
+            422,
+            "invalid_event",
+        ),
+        (r#"{"ip":"203.0.113.9","event":""}"#, 422, "invalid_event"),
+    ];
+    for (body, status, code) in bodies {
+        let response = post()
+            .bearer_auth(CONSOLE_TOKEN)
+            .header("content-type", "application/json")
+            .body(body)
+            .fetch()
+            .await;
+        assert_error_for(response, status, code, body).await;
+    }
+    let from_a_page = post()
+        .bearer_auth(CONSOLE_TOKEN)
+        .header("origin", "https://evil.test")
+        .json(&login(None, "203.0.113.9"))
+        .fetch()
+        .await;
+    assert_error(from_a_page, 403, "origin_not_allowed").await;
+}
+
+async fn a_burst_of_new_identifiers_raises_the_risk(engine: Engine) {
+    let app = spawn_assessing(engine).await;
+    let token = desktop_visitor(&app, "198.51.100.1").await;
+    for _ in 0..50 {
+        let page = app
+            .get_with("/", &[("x-forwarded-for", "203.0.113.50")])
+            .await;
+        assert!(set_cookie(&page, "zc_ssaid").is_some());
+    }
+    let answer = assess(&app, login(Some(&token), "203.0.113.9")).await;
+    assert_eq!(
+        answer["signals"]["new_identifiers_from_network"],
+        serde_json::json!({ "value": 50, "window": "1h" })
+    );
+    assert_eq!(answer["risk"], "elevated");
+    assert_eq!(
+        answer["risk_signals"],
+        serde_json::json!(["new_identifiers_from_network"])
+    );
+    // Another network's burst is not this one's.
+    let elsewhere = assess(&app, login(Some(&token), "192.0.2.1")).await;
+    assert_eq!(
+        elsewhere["signals"]["new_identifiers_from_network"]["value"],
+        0
+    );
+}
+
+async fn one_ssaid_from_many_networks_raises_the_risk(engine: Engine) {
+    let app = spawn_assessing(engine).await;
+    let token = desktop_visitor(&app, "198.51.100.1").await;
+    let mut answer = serde_json::Value::Null;
+    for network in 1..=5 {
+        answer = assess(&app, login(Some(&token), &format!("203.0.{network}.9"))).await;
+    }
+    assert_eq!(answer["signals"]["networks"]["value"], 5);
+    assert_eq!(answer["signals"]["networks_30d"]["value"], 5);
+    assert_eq!(answer["risk"], "high");
+    assert_eq!(answer["risk_signals"], serde_json::json!(["networks"]));
+    assert_eq!(app.count_rows("ssaid_sightings").await, 5);
+}
+
+async fn forged_tokens_are_counted_for_their_network(engine: Engine) {
+    let app = spawn_assessing(engine).await;
+    let token = desktop_visitor(&app, "198.51.100.1").await;
+    let (head, rest) = token.split_once('.').unwrap();
+    let forged = format!("{head}.{}.AAAA", rest.split_once('.').unwrap().0);
+    // Presented to the service itself from the network, and to a back end.
+    let page = app
+        .get_with(
+            "/",
+            &[
+                ("cookie", &format!("zc_ssaid={forged}")),
+                ("x-forwarded-for", "203.0.113.50"),
+            ],
+        )
+        .await;
+    assert!(set_cookie(&page, "zc_ssaid").is_some(), "replaced");
+    for _ in 0..2 {
+        assess(&app, login(Some(&forged), "203.0.113.51")).await;
+    }
+    let answer = assess(&app, login(Some(&token), "203.0.113.52")).await;
+    assert_eq!(
+        answer["signals"]["forged_tokens_from_network"],
+        serde_json::json!({ "value": 3, "window": "1h" })
+    );
+    assert_eq!(answer["risk"], "elevated");
+}
+
+async fn sightings_past_their_retention_are_purged(engine: Engine) {
+    let clock = Clock::fixed(Utc::now().trunc_subsecs(0) - TimeDelta::minutes(5));
+    let app = spawn_assessing_as_of(engine, clock.clone()).await;
+    let token = desktop_visitor(&app, "198.51.100.1").await;
+    assess(&app, login(Some(&token), "203.0.113.9")).await;
+    assert_eq!(app.count_rows("ssaid_sightings").await, 1);
+
+    let purge = || async {
+        app.http
+            .post(app.url("/api/v1/admin/retention/purge"))
+            .bearer_auth(ADMIN_TOKEN)
+            .fetch_json()
+            .await
+    };
+    clock.advance(TimeDelta::days(89));
+    assert_eq!(purge().await["purged_rows"], 0, "kept for 90 days");
+    assert_eq!(app.count_rows("ssaid_sightings").await, 1);
+    clock.advance(TimeDelta::days(2));
+    assert!(purge().await["purged_rows"].as_u64().unwrap() >= 1);
+    assert_eq!(app.count_rows("ssaid_sightings").await, 0);
+    assert_eq!(app.count_rows("network_counters").await, 0);
+}
