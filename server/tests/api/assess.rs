@@ -15,7 +15,30 @@ on_both_engines![
     one_ssaid_from_many_networks_raises_the_risk,
     forged_tokens_are_counted_for_their_network,
     sightings_past_their_retention_are_purged,
+    the_notice_and_preferences_say_what_the_ssaid_is_for,
 ];
+
+async fn the_notice_and_preferences_say_what_the_ssaid_is_for(engine: Engine) {
+    let app = spawn(engine).await;
+    let said = [
+        ("en", "is kept for 90 days"),
+        ("zh-Hans", "保留 90 天"),
+        ("zh-Hant", "保留 90 天"),
+        ("ja", "90 日間保存されます"),
+        ("ko", "90일간 보관됩니다"),
+    ];
+    for (language, text) in said {
+        for page in ["/notice", "/preferences"] {
+            let html = app
+                .get(&format!("{page}?lang={language}"), "")
+                .await
+                .text()
+                .await
+                .unwrap();
+            assert!(html.contains(text), "{page} in {language} lacks {text:?}");
+        }
+    }
+}
 
 const CONSOLE_TOKEN: &str = "console-service-token-0123456789";
 
