@@ -248,9 +248,8 @@ impl RiskControl {
         let (risk, risk_signals) = self.thresholds.assess(&signals);
         let consent = self
             .storage
-            .consent_events_for(&claims.sub)
+            .latest_consent_event_for(&claims.sub)
             .await?
-            .pop()
             .map(|event| ConsentState {
                 policy_version: event.policy_version.to_string(),
                 categories: event.categories,

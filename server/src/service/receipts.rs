@@ -39,8 +39,8 @@ impl ConsentService {
                 event.policy_version
             )));
         };
-        let latest = self.storage.consent_events_for(&event.ssaid).await?;
-        let superseded = latest.last().is_some_and(|last| last.id != event.id);
+        let latest = self.storage.latest_consent_event_for(&event.ssaid).await?;
+        let superseded = latest.is_some_and(|last| last.id != event.id);
         let notice_url = if published.policy.notice_url.starts_with('/') {
             format!("{base_url}{}", published.policy.notice_url)
         } else {

@@ -73,6 +73,11 @@ pub trait Storage: Send + Sync + 'static {
         event: &ConsentEvent,
     ) -> Result<(), StorageError>;
     async fn find_consent_event(&self, id: Uuid) -> Result<Option<ConsentEvent>, StorageError>;
+    /// The latest decision of one SSAID: one row, however many it made.
+    async fn latest_consent_event_for(
+        &self,
+        ssaid: &Ssaid,
+    ) -> Result<Option<ConsentEvent>, StorageError>;
     /// All decisions of one SSAID, oldest first.
     async fn consent_events_for(&self, ssaid: &Ssaid) -> Result<Vec<ConsentEvent>, StorageError>;
     /// Adds one sighting: a new row for its SSAID, network and day, or that row's counts,

@@ -209,6 +209,21 @@ where
         row.as_ref().map(event_from_row::<DB>).transpose()
     }
 
+    async fn latest_consent_event_for(
+        &self,
+        ssaid: &Ssaid,
+    ) -> Result<Option<ConsentEvent>, StorageError> {
+        let row = sqlx::query::<DB>(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM consent_events WHERE ssaid = $1 ORDER BY created_at DESC, id DESC LIMIT 1"
+        ))
+        .bind(ssaid.as_str().to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(event_from_row::<DB>).transpose()
+    }
+
     async fn consent_events_for(&self, ssaid: &Ssaid) -> Result<Vec<ConsentEvent>, StorageError> {
         let rows = sqlx::query::<DB>(concat!(
             "SELECT ",

@@ -16,7 +16,69 @@ on_both_engines![
     forged_tokens_are_counted_for_their_network,
     sightings_past_their_retention_are_purged,
     the_notice_and_preferences_say_what_the_ssaid_is_for,
+    instances_sharing_storage_agree_on_network_counts,
+    sightings_are_erased_with_their_ssaid,
 ];
+
+async fn instances_sharing_storage_agree_on_network_counts(engine: Engine) {
+    let minting = spawn_assessing(engine).await;
+    let asked = spawn_beside(&minting, |settings| {
+        settings.services = vec![ServiceEntry {
+            name: "console".to_owned(),
+            token: CONSOLE_TOKEN.to_owned().into(),
+        }];
+    })
+    .await;
+    let token = desktop_visitor(&minting, "198.51.100.1").await;
+    for _ in 0..7 {
+        minting
+            .get_with("/", &[("x-forwarded-for", "203.0.113.50")])
+            .await;
+    }
+    // Counts reach storage within a flush (5 s); the other instance then sees them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let answer = assess(&asked, login(Some(&token), "203.0.113.9")).await;
+        let seen = answer["signals"]["new_identifiers_from_network"]["value"].clone();
+        if seen == 7 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other instance saw {seen}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+async fn sightings_are_erased_with_their_ssaid(engine: Engine) {
+    let app = spawn_assessing(engine).await;
+    let kept = desktop_visitor(&app, "198.51.100.1").await;
+    let erased = desktop_visitor(&app, "198.51.100.1").await;
+    for token in [&kept, &erased] {
+        assess(&app, login(Some(token), "203.0.113.9")).await;
+        assess(&app, login(Some(token), "192.0.2.9")).await;
+    }
+    let ssaid = ssaid_of(&app.tokens, &erased);
+    let since = Utc::now() - TimeDelta::days(30);
+    assert_eq!(
+        app.storage.sightings_of(&ssaid, since).await.unwrap().len(),
+        2
+    );
+    assert_eq!(app.storage.erase_sightings(&ssaid).await.unwrap(), 2);
+    assert!(
+        app.storage
+            .sightings_of(&ssaid, since)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let other = ssaid_of(&app.tokens, &kept);
+    assert_eq!(
+        app.storage.sightings_of(&other, since).await.unwrap().len(),
+        2
+    );
+}
 
 async fn the_notice_and_preferences_say_what_the_ssaid_is_for(engine: Engine) {
     let app = spawn(engine).await;

@@ -143,6 +143,23 @@ pub async fn spawn_as_of(
 ) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let url = database_url(engine, &dir).await;
+    start(engine, url, dir, clock, adjust).await
+}
+
+/// Another instance on the same database, as behind a load balancer.
+pub async fn spawn_beside(other: &TestApp, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let url = other.database_url.clone();
+    start(other.engine, url, dir, Clock::system(), adjust).await
+}
+
+async fn start(
+    engine: Engine,
+    url: String,
+    dir: TempDir,
+    clock: Clock,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = settings(url.clone(), &dir);
     adjust(&mut settings);
     let (base, server) = serve(settings, clock).await;

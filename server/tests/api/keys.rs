@@ -12,7 +12,30 @@ use server::tokens::{KeyRing, TokenSigner};
 on_both_engines![
     instances_mid_rotation_accept_each_others_tokens,
     a_retired_keys_tokens_are_refused_and_counted,
+    the_cli_generates_a_key_entry_the_service_loads,
 ];
+
+async fn the_cli_generates_a_key_entry_the_service_loads(engine: Engine) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["keys", "generate", "--id", "2027-01"])
+        .env_remove("ZC_CONFIG")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let entry: KeyEntry =
+        toml::from_str::<toml::Table>(&format!("entry = {printed}")).unwrap()["entry"]
+            .clone()
+            .try_into()
+            .unwrap();
+    assert_eq!(entry.id, "2027-01");
+    let app = spawn_with(engine, move |settings| {
+        settings.signing_key = None;
+        settings.signing_keys = vec![entry];
+    })
+    .await;
+    assert_eq!(kid_of(&app.new_visitor().await), "2027-01");
+}
 
 const OLD: (&str, u8) = ("2026-05", 0x51);
 const NEW: (&str, u8) = ("2026-11", 0x52);
