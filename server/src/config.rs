@@ -32,6 +32,11 @@ pub struct Settings {
     #[serde(serialize_with = "never_serialize_secret")]
     pub signing_key: Option<SecretString>,
     pub signing_key_file: PathBuf,
+    /// Base64 of at least 32 random bytes behind the SSAID's keyed pseudonyms (Matomo's visitor
+    /// id, erasure records). Unset: derived from the signing key, which then must not rotate;
+    /// set it before the first rotation.
+    #[serde(serialize_with = "never_serialize_secret")]
+    pub pseudonym_key: Option<SecretString>,
     /// A key ring for rotation, instead of `signing_key`: the first key signs, all verify.
     /// `ZC_SIGNING_KEYS='[{id="2026-11",key="…"}]'`; `server keys generate` prints an entry.
     pub signing_keys: Vec<KeyEntry>,
@@ -280,6 +285,7 @@ impl Default for Settings {
             signing_key: None,
             signing_key_file: PathBuf::from("data/signing.key"),
             signing_keys: Vec::new(),
+            pseudonym_key: None,
             cookie_secure: true,
             cookie_domain: None,
             ssaid_lifetime_days: 365,
@@ -481,6 +487,15 @@ impl Settings {
             })
             .collect::<Result<Vec<_>, _>>()?;
         KeyRing::new(keys).map_err(ConfigError::SigningKey)
+    }
+
+    /// The pseudonym key: configured, else derived from the ring's signing key.
+    pub fn load_pseudonym_key(&self, ring: &KeyRing) -> Result<SecretSlice<u8>, ConfigError> {
+        match &self.pseudonym_key {
+            Some(encoded) => decode_key(encoded.expose_secret())
+                .map_err(|err| ConfigError::SigningKey(format!("pseudonym_key: {err}"))),
+            None => Ok(ring.derive("pseudonyms")),
+        }
     }
 
     /// The signing key: from the settings, else the key file, which is created on first start.

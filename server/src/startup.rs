@@ -14,7 +14,7 @@ use crate::policies::{PolicyRegistry, PublishError};
 use crate::risk::RiskControl;
 use crate::routes;
 use crate::serve::{ServeLimits, serve};
-use crate::service::ConsentService;
+use crate::service::{ConsentService, PseudonymKey};
 use crate::state::{AppState, Edge};
 use crate::storage::{self, StorageError};
 use crate::tokens::{ReceiptSigner, TokenSigner};
@@ -116,8 +116,15 @@ impl Application {
                 name: settings.controller_name.clone(),
                 contact: settings.controller_contact.clone(),
             },
-            clock,
+            clock: clock.clone(),
+            revoked: Arc::default(),
+            pseudonym_key: PseudonymKey::new(settings.load_pseudonym_key(&keys)?),
         });
+        consent.revoked.spawn_refresh(
+            Arc::clone(&consent.storage),
+            Duration::from_secs(settings.policy_refresh_secs),
+            clock,
+        );
         let edge = Arc::new(Edge {
             trusted_proxies: TrustedProxies::parse(
                 settings.trusted_proxies.iter().map(String::as_str),

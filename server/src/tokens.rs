@@ -78,6 +78,17 @@ impl KeyRing {
         })
     }
 
+    /// A secret for another purpose, derived from the signing key.
+    pub fn derive(&self, purpose: &str) -> SecretSlice<u8> {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(b"zeccloud-consent derived key v1\0");
+        hasher.update(purpose.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(self.keys[0].secret.expose_secret());
+        SecretSlice::from(hasher.finalize().to_vec())
+    }
+
     /// The ids, the signing one first.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.keys.iter().map(|key| key.id.as_str())

@@ -6,9 +6,8 @@ use crate::domain::ConsentClaims;
 use crate::domain::claims::CONSENT_AUDIENCE;
 use crate::domain::network::TrustedProxies;
 use crate::matomo::VisitorHeaders;
-use crate::service::{RequestContext, Visitor};
+use crate::service::{ConsentService, RequestContext, Visitor};
 use crate::state::{AppState, Edge};
-use crate::tokens::TokenSigner;
 use app::domain::CurrentConsent;
 use app::domain::language::LANGUAGE_COOKIE;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -19,11 +18,11 @@ use std::net::{IpAddr, SocketAddr};
 
 impl RequestContext {
     /// Everything the consent core may need, read from the request as the edge settings say.
-    pub fn read(parts: &Parts, edge: &Edge, tokens: &TokenSigner) -> Self {
+    pub fn read(parts: &Parts, edge: &Edge, consent: &ConsentService) -> Self {
         let headers = &parts.headers;
         Self {
             visitor: parts.extensions.get::<Visitor>().cloned(),
-            consent: trusted_consent(headers, tokens),
+            consent: trusted_consent(headers, consent),
             language: language::of_request(&parts.uri, headers),
             chosen_language: language::explicit_choice(&parts.uri),
             remembered_language: cookies::read(headers, LANGUAGE_COOKIE),
@@ -55,14 +54,25 @@ macro_rules! read_from_parts {
 read_from_parts!(RequestContext, |parts, state| Self::read(
     parts,
     &state.edge,
-    &state.consent.tokens
+    &state.consent
 ));
 
-/// The standing decision of a consent cookie we signed; any other cookie is ignored (and
-/// logged), so the visitor is asked again.
-pub fn trusted_consent(headers: &HeaderMap, tokens: &TokenSigner) -> Option<CurrentConsent> {
+/// The standing decision of a consent cookie we signed and have not revoked (erased, or
+/// withdrawn by a later choice); any other cookie is ignored (and logged), so the visitor is
+/// asked again.
+pub fn trusted_consent(headers: &HeaderMap, consent: &ConsentService) -> Option<CurrentConsent> {
     let token = cookies::read(headers, CONSENT_COOKIE)?;
-    match tokens.verify::<ConsentClaims>(&token, CONSENT_AUDIENCE) {
+    match consent
+        .tokens
+        .verify::<ConsentClaims>(&token, CONSENT_AUDIENCE)
+    {
+        Ok(claims) if consent.revoked.contains(&claims.eid) => {
+            tracing::info!(
+                event = "consent_cookie_revoked",
+                "ignoring a revoked consent cookie"
+            );
+            None
+        }
         Ok(claims) => Some(claims.into_current()),
         Err(reason) => {
             tracing::info!(event = "consent_cookie_rejected", %reason, "ignoring untrusted consent cookie");
@@ -107,10 +117,10 @@ pub struct HitSender {
 }
 
 impl HitSender {
-    fn read(parts: &Parts, edge: &Edge, tokens: &TokenSigner) -> Self {
+    fn read(parts: &Parts, edge: &Edge, consent: &ConsentService) -> Self {
         let text = |name| header_text(&parts.headers, name).map(str::to_owned);
         Self {
-            consent: trusted_consent(&parts.headers, tokens),
+            consent: trusted_consent(&parts.headers, consent),
             gpc: gpc_requested(&parts.headers),
             headers: VisitorHeaders {
                 user_agent: text(http::header::USER_AGENT),
@@ -124,7 +134,7 @@ impl HitSender {
 read_from_parts!(HitSender, |parts, state| Self::read(
     parts,
     &state.edge,
-    &state.consent.tokens
+    &state.consent
 ));
 
 /// The service's public base URL for this request (see [`public_base_url`]).

@@ -20,7 +20,7 @@ pub fn bound_consent(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'sta
             // leptos_axum provides the request first; without one there is nothing to bind.
             return;
         };
-        let request = RequestContext::read(&parts, &state.edge, &state.consent.tokens);
+        let request = RequestContext::read(&parts, &state.edge, &state.consent);
         let backend: SharedBackend = Arc::new(BoundConsent {
             service: Arc::clone(&state.consent),
             request,

@@ -8,6 +8,7 @@ pub mod health;
 pub mod matomo;
 pub mod pages;
 pub mod policy;
+pub mod rights;
 pub mod ssaid;
 
 use crate::config::Settings;
@@ -34,6 +35,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .merge(health::router())
         .merge(policy::router())
         .merge(consent::router(&state))
+        .merge(rights::router(&state))
         .merge(embed::router(&state))
         .merge(pages::router(&state));
     let router = Router::new()

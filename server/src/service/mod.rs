@@ -5,6 +5,7 @@
 
 mod port;
 mod receipts;
+pub mod rights;
 
 pub use port::BoundConsent;
 pub use receipts::SignedReceipt;
@@ -71,6 +72,24 @@ pub struct ConsentService {
     pub expiry: ExpiryRules,
     pub controller: Controller,
     pub clock: Clock,
+    /// Consent ids erased or withdrawn: their cookies are no longer honoured.
+    pub revoked: Arc<rights::RevokedConsents>,
+    /// Keys the visitor's pseudonyms (Matomo's visitor id, the erasure record's hash).
+    pub pseudonym_key: PseudonymKey,
+}
+
+/// The secret behind the keyed pseudonyms of an SSAID; never logged.
+pub struct PseudonymKey(secrecy::SecretSlice<u8>);
+
+impl PseudonymKey {
+    pub fn new(key: secrecy::SecretSlice<u8>) -> Self {
+        Self(key)
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        use secrecy::ExposeSecret;
+        self.0.expose_secret()
+    }
 }
 
 impl ConsentService {
@@ -80,6 +99,9 @@ impl ConsentService {
         let Some(current) = consent else {
             return false;
         };
+        if self.revoked.contains(&current.event_id) {
+            return false;
+        }
         let snapshot = self.policies.current().await;
         let prompt = prompt_reason(
             &snapshot.current().policy,
@@ -224,6 +246,16 @@ impl ConsentService {
             .insert_consent_event(&visitor.issued, &event)
             .await
             .map_err(BackendError::internal)?;
+        // A copy of the earlier cookie must not keep granting what this choice takes back.
+        if let Some(earlier) = &request.consent
+            && earlier.categories.iter().any(|(category, granted)| {
+                *granted && event.categories.get(category) != Some(&true)
+            })
+        {
+            self.revoke(&earlier.event_id, earlier.decided_at)
+                .await
+                .map_err(BackendError::internal)?;
+        }
         tracing::info!(
             event = "consent_recorded",
             consent_id = %event.id,

@@ -9,6 +9,7 @@ mod sqlite;
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
 
+use crate::domain::rights::ErasureRecord;
 use crate::domain::risk::{CounterKind, NetworkCount, Sighting};
 use crate::domain::{PolicyRecord, PublishOutcome, Ssaid, TerminalType};
 use app::domain::{ConsentAction, ConsentSource, PolicyVersion};
@@ -103,6 +104,28 @@ pub trait Storage: Send + Sync + 'static {
     async fn purge_sightings(&self, before: DateTime<Utc>) -> Result<u64, StorageError>;
     /// Deletes every sighting of one SSAID (erasure); returns how many rows went.
     async fn erase_sightings(&self, ssaid: &Ssaid) -> Result<u64, StorageError>;
+    /// The stored record of an SSAID, if its visitor ever decided.
+    async fn find_ssaid(&self, ssaid: &Ssaid) -> Result<Option<SsaidRecord>, StorageError>;
+    /// Erases everything stored under an SSAID in one transaction, through the one deletion
+    /// mechanism proof of consent admits: its decisions (whose ids are revoked until
+    /// `revoked_until(decided_at)`), sightings and record. Stores and returns `evidence` with
+    /// the rows deleted per table.
+    async fn erase_subject(
+        &self,
+        ssaid: &Ssaid,
+        revoke_for: chrono::TimeDelta,
+        evidence: ErasureRecord,
+    ) -> Result<ErasureRecord, StorageError>;
+    /// Earlier erasures of the same subject (by its keyed hash), oldest first.
+    async fn erasures_of(&self, subject_hash: &str) -> Result<Vec<ErasureRecord>, StorageError>;
+    /// Stops honouring a consent id until `expires_at` (when its cookie would have expired).
+    async fn revoke_consent(
+        &self,
+        event_id: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+    /// Consent ids revoked and not yet past their cookie's expiry at `now`.
+    async fn revoked_consents(&self, now: DateTime<Utc>) -> Result<Vec<Uuid>, StorageError>;
     /// Stores a policy version unless its version id is taken; a taken id is never changed.
     async fn publish_policy(&self, record: &PolicyRecord) -> Result<PublishOutcome, StorageError>;
     /// Every published version, oldest first; the last one is current.

@@ -2,6 +2,7 @@
 //! placeholders, which both engines accept), the same column lists and the same row mapping.
 
 use super::{ConsentEvent, SsaidRecord, Storage, StorageError};
+use crate::domain::rights::ErasureRecord;
 use crate::domain::risk::{CounterKind, NetworkCount, Sighting, TerminalTypes};
 use crate::domain::{PolicyRecord, PublishOutcome, Ssaid, TerminalType};
 use app::domain::{ConsentAction, ConsentSource, PolicyVersion};
@@ -146,6 +147,7 @@ where
     for<'r> Json<BTreeMap<String, bool>>: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
     for<'r> DateTime<Utc>: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
     for<'r> i64: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
+    for<'r> Json<BTreeMap<String, u64>>: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
 {
     async fn migrate(&self) -> Result<(), StorageError> {
         DB::migrator().run(&self.pool).await?;
@@ -336,6 +338,157 @@ where
             .execute(&self.pool)
             .await?;
         Ok(DB::rows_affected(&erased))
+    }
+
+    async fn find_ssaid(&self, ssaid: &Ssaid) -> Result<Option<SsaidRecord>, StorageError> {
+        let row = sqlx::query::<DB>(
+            "SELECT ssaid, issued_at, terminal_type FROM ssaids WHERE ssaid = $1",
+        )
+        .bind(ssaid.as_str().to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            let terminal: String = row.try_get("terminal_type")?;
+            Ok(SsaidRecord {
+                ssaid: ssaid.clone(),
+                issued_at: row.try_get("issued_at")?,
+                terminal_type: parse_column("terminal type", &terminal, TerminalType::parse)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn erase_subject(
+        &self,
+        ssaid: &Ssaid,
+        revoke_for: chrono::TimeDelta,
+        mut evidence: ErasureRecord,
+    ) -> Result<ErasureRecord, StorageError> {
+        let subject = ssaid.as_str().to_owned();
+        let mut transaction = self.pool.begin().await?;
+        let decisions =
+            sqlx::query::<DB>("SELECT id, created_at FROM consent_events WHERE ssaid = $1")
+                .bind(subject.clone())
+                .fetch_all(&mut *transaction)
+                .await?;
+        for decision in &decisions {
+            let id: DB::Id = decision.try_get("id")?;
+            let id: Uuid = id.into();
+            let decided_at: DateTime<Utc> = decision.try_get("created_at")?;
+            sqlx::query::<DB>(
+                "INSERT INTO revoked_consents (event_id, expires_at) VALUES ($1, $2) \
+                 ON CONFLICT (event_id) DO NOTHING",
+            )
+            .bind(id.to_string())
+            .bind(decided_at + revoke_for)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        sqlx::query::<DB>(
+            "INSERT INTO sanctioned_deletions (ssaid, reason) VALUES ($1, 'erasure')",
+        )
+        .bind(subject.clone())
+        .execute(&mut *transaction)
+        .await?;
+        let mut deleted = BTreeMap::new();
+        for (table, sql) in [
+            (
+                "consent_events",
+                "DELETE FROM consent_events WHERE ssaid = $1",
+            ),
+            (
+                "ssaid_sightings",
+                "DELETE FROM ssaid_sightings WHERE ssaid = $1",
+            ),
+            ("ssaids", "DELETE FROM ssaids WHERE ssaid = $1"),
+            (
+                "sanctioned_deletions",
+                "DELETE FROM sanctioned_deletions WHERE ssaid = $1",
+            ),
+        ] {
+            let done = sqlx::query::<DB>(sql)
+                .bind(subject.clone())
+                .execute(&mut *transaction)
+                .await?;
+            if table != "sanctioned_deletions" {
+                deleted.insert(table.to_owned(), DB::rows_affected(&done));
+            }
+        }
+        evidence.deleted = deleted;
+        sqlx::query::<DB>(
+            "INSERT INTO erasures (id, erased_at, channel, ticket, subject_hash, deleted, matomo) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(evidence.id.to_string())
+        .bind(evidence.erased_at)
+        .bind(evidence.channel)
+        .bind(evidence.ticket.clone())
+        .bind(evidence.subject_hash.clone())
+        .bind(Json(evidence.deleted.clone()))
+        .bind(evidence.matomo.clone())
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(evidence)
+    }
+
+    async fn erasures_of(&self, subject_hash: &str) -> Result<Vec<ErasureRecord>, StorageError> {
+        let rows = sqlx::query::<DB>(
+            "SELECT id, erased_at, channel, ticket, subject_hash, deleted, matomo FROM erasures \
+             WHERE subject_hash = $1 ORDER BY erased_at",
+        )
+        .bind(subject_hash.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                let channel: String = row.try_get("channel")?;
+                let deleted: Json<BTreeMap<String, u64>> = row.try_get("deleted")?;
+                Ok(ErasureRecord {
+                    id: parse_column("erasure id", &id, |raw| Uuid::parse_str(raw).ok())?,
+                    erased_at: row.try_get("erased_at")?,
+                    channel: parse_column("channel", &channel, |raw| {
+                        ["self_service", "staff"]
+                            .into_iter()
+                            .find(|known| *known == raw)
+                    })?,
+                    ticket: row.try_get("ticket")?,
+                    subject_hash: row.try_get("subject_hash")?,
+                    deleted: deleted.0,
+                    matomo: row.try_get("matomo")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_consent(
+        &self,
+        event_id: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        sqlx::query::<DB>(
+            "INSERT INTO revoked_consents (event_id, expires_at) VALUES ($1, $2) \
+             ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(event_id.to_string())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn revoked_consents(&self, now: DateTime<Utc>) -> Result<Vec<Uuid>, StorageError> {
+        let rows = sqlx::query::<DB>("SELECT event_id FROM revoked_consents WHERE expires_at > $1")
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("event_id")?;
+                parse_column("revoked consent id", &id, |raw| Uuid::parse_str(raw).ok())
+            })
+            .collect()
     }
 
     async fn publish_policy(&self, record: &PolicyRecord) -> Result<PublishOutcome, StorageError> {

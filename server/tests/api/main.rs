@@ -14,5 +14,6 @@ mod forgery;
 mod headers;
 mod keys;
 mod matomo;
+mod rights;
 mod serving;
 mod trust;

@@ -690,6 +690,7 @@ on_both_engines!(
     gpc_without_opt_in_is_always_dropped,
     the_gate_is_never_rate_limited,
     shutdown_waits_for_forwards_in_flight,
+    erased_or_withdrawn_consent_is_not_honoured_at_the_gate,
     shutdown_gives_up_on_forwards_at_its_deadline,
     slow_or_absent_upstream_is_counted_and_never_waited_for,
     malformed_requests_get_clear_errors_and_forward_nothing,
@@ -752,4 +753,26 @@ async fn shutdown_gives_up_on_forwards_at_its_deadline(engine: Engine) {
         started.elapsed()
     );
     assert_eq!(gate.upstream.answered.load(Ordering::SeqCst), 0);
+}
+
+async fn erased_or_withdrawn_consent_is_not_honoured_at_the_gate(engine: Engine) {
+    let gate = gate(engine, |_| {}).await;
+    // One visitor erases their data, another withdraws; both keep a copy of the old cookie.
+    let erased = gate.visitor(true).await;
+    let erasure = gate
+        .app
+        .http
+        .post(gate.app.url("/api/v1/me/erase"))
+        .header("cookie", &erased)
+        .fetch()
+        .await;
+    assert_eq!(erasure.status(), 200);
+    let withdrawn = gate.visitor(true).await;
+    let withdrawal = gate.app.post_json(&withdrawn, &decision("withdraw")).await;
+    assert_eq!(withdrawal.status(), 201);
+    for old in [&erased, &withdrawn] {
+        let response = gate.track_get(PAGE_VIEW, old).fetch().await;
+        assert_eq!(response.status(), 200);
+    }
+    gate.assert_nothing_forwarded_before().await;
 }

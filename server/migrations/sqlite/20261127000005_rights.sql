@@ -1,0 +1,38 @@
+-- Rights (notice §07) and retention (§04): the one mechanism through which proof of consent
+-- may be deleted. A deletion path (erasure of one SSAID, the retention purge) first lists the
+-- SSAID here, deletes, and removes the listing again, all in one transaction; any other DELETE
+-- on consent_events is still refused. Rows live only inside that transaction.
+CREATE TABLE sanctioned_deletions (
+    ssaid  TEXT PRIMARY KEY NOT NULL,
+    reason TEXT NOT NULL CHECK (reason IN ('erasure', 'retention'))
+);
+DROP TRIGGER consent_events_no_delete;
+CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events
+WHEN NOT EXISTS (SELECT 1 FROM sanctioned_deletions WHERE ssaid = OLD.ssaid)
+BEGIN
+    SELECT RAISE(ABORT, 'consent_events is append-only');
+END;
+
+-- Evidence that an erasure was handled, without the data: when, through which channel (and
+-- the ticket), a keyed hash of the SSAID (a repeated request is recognised, the SSAID cannot be
+-- read back), how many rows went per table, and what Matomo said. Kept `erasure_retention_days`
+-- (3 years by default: as long as a complaint about the request can come).
+CREATE TABLE erasures (
+    id           TEXT PRIMARY KEY NOT NULL,
+    erased_at    TEXT NOT NULL,
+    channel      TEXT NOT NULL CHECK (channel IN ('self_service', 'staff')),
+    ticket       TEXT,
+    subject_hash TEXT NOT NULL,
+    deleted      TEXT NOT NULL,
+    matomo       TEXT NOT NULL
+);
+CREATE INDEX erasures_by_subject ON erasures (subject_hash);
+
+-- Consent ids no longer honoured although their signed cookies may still exist (a copy in a
+-- script, a second tab): erased, or withdrawn by a later choice. Each row lives until the
+-- cookie it refers to would have expired (`expires_at`), then the purge deletes it.
+CREATE TABLE revoked_consents (
+    event_id   TEXT PRIMARY KEY NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX revoked_consents_by_expiry ON revoked_consents (expires_at);

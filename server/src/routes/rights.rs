@@ -1,0 +1,198 @@
+//! The visitor's rights (notice §07) over what the service holds under their SSAID: access
+//! (`GET /api/v1/me`) and erasure (`POST /api/v1/me/erase`); staff do the same by SSAID or by a
+//! receipt's consent id through the admin API.
+
+use crate::cookies;
+use crate::domain::Ssaid;
+use crate::domain::rights::{ErasureChannel, parse_ticket};
+use crate::error::{ApiError, AppJson};
+use crate::http::{AdminAuth, Unnamed, Visitor, for_visitors};
+use crate::routes::with_cookies;
+use crate::service::ConsentService;
+use crate::service::rights::{Erasure, SubjectData};
+use crate::state::AppState;
+use app::ErrorCode;
+use app::domain::{CookieExpiry, expiries};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use std::sync::Arc;
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let visitor = Router::new()
+        .route("/api/v1/me", get(my_data))
+        .route("/api/v1/me/erase", post(erase_me));
+    let staff = Router::new()
+        .route("/api/v1/admin/subjects/{ssaid}", get(subject))
+        .route("/api/v1/admin/subjects/{ssaid}/erase", post(erase_subject))
+        .route(
+            "/api/v1/admin/consents/{id}/subject",
+            get(subject_of_consent),
+        );
+    for_visitors(visitor, state, Unnamed::Accept).merge(staff)
+}
+
+/// `GET /api/v1/me`: everything stored under the visitor's SSAID, as a JSON file.
+pub async fn my_data(
+    State(consent): State<Arc<ConsentService>>,
+    visitor: Visitor,
+) -> Result<Response, ApiError> {
+    let issued = &visitor.issued;
+    let data = consent
+        .subject(
+            &issued.ssaid,
+            Some((issued.issued_at, issued.terminal_type)),
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(download(data))
+}
+
+/// `POST /api/v1/me/erase`: erases it; the answer expires every identifier of the service, so
+/// the browser is a new visitor and is asked again.
+pub async fn erase_me(
+    State(consent): State<Arc<ConsentService>>,
+    visitor: Visitor,
+    headers: http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let erasure = consent
+        .erase(&visitor.issued.ssaid, ErasureChannel::SelfService)
+        .await
+        .map_err(ApiError::internal)?;
+    let expired = every_identifier(&consent, &headers);
+    Ok(with_cookies(Json(erasure).into_response(), expired))
+}
+
+/// The service's own cookies and every optional category's identifiers, expired.
+fn every_identifier(consent: &ConsentService, headers: &http::HeaderMap) -> Vec<http::HeaderValue> {
+    let parent = consent.cookies.consent_domain.clone();
+    let mut expired = vec![
+        CookieExpiry {
+            name: consent.cookies.ssaid_name().to_owned(),
+            domain: None,
+            path: "/".to_owned(),
+        },
+        CookieExpiry {
+            name: cookies::CONSENT_COOKIE.to_owned(),
+            domain: None,
+            path: "/".to_owned(),
+        },
+    ];
+    if let Some(parent) = &parent {
+        expired.push(CookieExpiry {
+            name: cookies::CONSENT_COOKIE.to_owned(),
+            domain: Some(parent.clone()),
+            path: "/".to_owned(),
+        });
+    }
+    let snapshot = consent.policies.cached();
+    let policy = &snapshot.current().policy;
+    let optional: Vec<&str> = policy
+        .categories
+        .iter()
+        .filter(|category| !category.required())
+        .map(|category| category.id.as_str())
+        .collect();
+    let refused = expiries(
+        policy,
+        &optional,
+        &cookies::names(headers),
+        parent.as_deref(),
+    );
+    expired.extend(refused.cookies);
+    expired.iter().map(cookies::expire).collect()
+}
+
+/// A JSON answer the browser saves as a file.
+fn download(data: SubjectData) -> Response {
+    let mut response = Json(data).into_response();
+    response.headers_mut().insert(
+        http::header::CONTENT_DISPOSITION,
+        http::HeaderValue::from_static("attachment; filename=\"zeccloud-consent-my-data.json\""),
+    );
+    response
+}
+
+fn parse_ssaid(raw: &str) -> Result<Ssaid, ApiError> {
+    Ssaid::parse(raw).map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidSubject,
+            format!("{raw:?} is not an SSAID (22 characters of base64url)"),
+        )
+    })
+}
+
+/// `GET /api/v1/admin/subjects/{ssaid}`: what the service holds under an SSAID.
+pub async fn subject(
+    _admin: AdminAuth,
+    State(consent): State<Arc<ConsentService>>,
+    Path(ssaid): Path<String>,
+) -> Result<Response, ApiError> {
+    let ssaid = parse_ssaid(&ssaid)?;
+    let data = consent
+        .subject(&ssaid, None)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(download(data))
+}
+
+/// `GET /api/v1/admin/consents/{id}/subject`: the same, found by a consent id from a receipt
+/// the visitor attached to a ticket.
+pub async fn subject_of_consent(
+    _admin: AdminAuth,
+    State(consent): State<Arc<ConsentService>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidConsentId,
+            format!("{id:?} is not a consent id (a UUID)"),
+        )
+    })?;
+    let event = consent
+        .storage
+        .find_consent_event(id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::ConsentNotFound, "no consent record has this id")
+        })?;
+    let data = consent
+        .subject(&event.ssaid, None)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(download(data))
+}
+
+/// The ticket a staff erasure answers.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffErasure {
+    ticket: Option<String>,
+}
+
+/// `POST /api/v1/admin/subjects/{ssaid}/erase` with `{"ticket": "…"}`.
+pub async fn erase_subject(
+    _admin: AdminAuth,
+    State(consent): State<Arc<ConsentService>>,
+    Path(ssaid): Path<String>,
+    AppJson(request): AppJson<StaffErasure>,
+) -> Result<Json<Erasure>, ApiError> {
+    let ssaid = parse_ssaid(&ssaid)?;
+    let ticket = match request.ticket.as_deref() {
+        None => None,
+        Some(raw) => Some(parse_ticket(raw).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidBody,
+                "ticket must be 1 to 64 printable characters",
+            )
+        })?),
+    };
+    let erasure = consent
+        .erase(&ssaid, ErasureChannel::Staff { ticket })
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(erasure))
+}

@@ -1,0 +1,237 @@
+//! The visitor's rights (notice §07): access to everything stored under their SSAID, and
+//! erasure that leaves evidence, not data, and no longer honours the old cookies.
+
+use crate::common::*;
+use crate::on_both_engines;
+use server::config::ServiceEntry;
+
+on_both_engines![
+    access_lists_everything_stored,
+    staff_find_a_subject_by_ssaid_or_by_a_receipts_consent_id,
+    erasure_removes_everything_keeps_evidence_and_revokes_the_old_cookies,
+    a_withdrawn_choices_old_cookie_no_longer_grants,
+];
+
+const SERVICE_TOKEN: &str = "console-service-token-0123456789";
+
+async fn spawn_rights(engine: Engine) -> TestApp {
+    spawn_with(engine, |settings| {
+        settings.services = vec![ServiceEntry {
+            name: "console".to_owned(),
+            token: SERVICE_TOKEN.to_owned().into(),
+        }];
+    })
+    .await
+}
+
+/// A visitor who accepted, then refused, and was assessed once by a back end.
+async fn busy_visitor(app: &TestApp) -> (String, String) {
+    let ssaid = app.new_visitor().await;
+    let first = app
+        .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
+        .await;
+    let cookies = cookies_after(&ssaid, &first);
+    let second = app.post_json(&cookies, &decision("reject_all")).await;
+    assert_eq!(second.status(), 201);
+    let assessed = app
+        .http
+        .post(app.url("/api/v1/ssaid/assess"))
+        .bearer_auth(SERVICE_TOKEN)
+        .json(&serde_json::json!({"token": ssaid, "ip": "203.0.113.9", "event": "login"}))
+        .fetch()
+        .await;
+    assert_eq!(assessed.status(), 200);
+    (ssaid.clone(), cookies_after(&ssaid, &second))
+}
+
+async fn access_lists_everything_stored(engine: Engine) {
+    let app = spawn_rights(engine).await;
+    let (ssaid, cookies) = busy_visitor(&app).await;
+    let response = app.get("/api/v1/me", &cookies).await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let data: serde_json::Value = response.json().await.unwrap();
+    let id = ssaid_of(&app.tokens, &ssaid);
+    assert_eq!(data["identifier"]["ssaid"], id.as_str());
+    assert_eq!(data["identifier"]["stored"], true);
+    assert_eq!(data["identifier"]["terminal_type"], "unknown");
+    let events = data["consent_events"].as_array().unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["accept_all", "reject_all"]
+    );
+    for field in [
+        "id",
+        "policy_version",
+        "policy_hash",
+        "banner_text_hash",
+        "ip_prefix",
+        "language",
+        "source",
+        "created_at",
+    ] {
+        assert!(!events[0][field].is_null(), "{field}");
+    }
+    assert_eq!(events[0]["ip_prefix"], "127.0.0.0/24");
+    let sightings = data["sightings"].as_array().unwrap();
+    assert_eq!(sightings.len(), 1);
+    assert_eq!(sightings[0]["network"], "203.0.113.0/24");
+    assert_eq!(sightings[0]["service"], "console");
+    let visitor_id = data["matomo"]["visitor_id"].as_str().unwrap();
+    assert_eq!(visitor_id.len(), 16);
+
+    // A visitor who never decided: the identifier as its token says, nothing stored.
+    let newcomer = app.new_visitor().await;
+    let data = app
+        .get("/api/v1/me", &format!("zc_ssaid={newcomer}"))
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(data["identifier"]["stored"], false);
+    assert!(!data["identifier"]["issued_at"].is_null());
+    assert_eq!(data["consent_events"], serde_json::json!([]));
+    assert_eq!(data["sightings"], serde_json::json!([]));
+}
+
+async fn staff_find_a_subject_by_ssaid_or_by_a_receipts_consent_id(engine: Engine) {
+    let app = spawn_rights(engine).await;
+    let (ssaid, cookies) = busy_visitor(&app).await;
+    let own = app
+        .get("/api/v1/me", &cookies)
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let id = ssaid_of(&app.tokens, &ssaid);
+    let by_ssaid = app
+        .get_as_admin(&format!("/api/v1/admin/subjects/{}", id.as_str()))
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(by_ssaid["consent_events"], own["consent_events"]);
+    assert_eq!(by_ssaid["sightings"], own["sightings"]);
+    assert_eq!(by_ssaid["matomo"], own["matomo"]);
+    let consent_id = own["consent_events"][0]["id"].as_str().unwrap();
+    let by_consent = app
+        .get_as_admin(&format!("/api/v1/admin/consents/{consent_id}/subject"))
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(by_consent, by_ssaid);
+
+    let anonymous = app
+        .get(&format!("/api/v1/admin/subjects/{}", id.as_str()), &cookies)
+        .await;
+    assert_error(anonymous, 401, "unauthorized").await;
+    assert_error(
+        app.get_as_admin("/api/v1/admin/subjects/not-an-ssaid")
+            .await,
+        400,
+        "invalid_subject",
+    )
+    .await;
+    assert_error(
+        app.get_as_admin("/api/v1/admin/consents/0190f5b8-0000-7000-8000-000000000000/subject")
+            .await,
+        404,
+        "consent_not_found",
+    )
+    .await;
+}
+
+async fn erasure_removes_everything_keeps_evidence_and_revokes_the_old_cookies(engine: Engine) {
+    let app = spawn_rights(engine).await;
+    let (_, cookies) = busy_visitor(&app).await;
+    let other = app.new_visitor().await;
+    let kept = app
+        .post_json(&format!("zc_ssaid={other}"), &decision("accept_all"))
+        .await;
+    assert_eq!(kept.status(), 201);
+
+    let erased = app
+        .http
+        .post(app.url("/api/v1/me/erase"))
+        .header("cookie", &cookies)
+        .fetch()
+        .await;
+    assert_eq!(erased.status(), 200);
+    for name in ["zc_ssaid", "zc_consent", "zc_lang"] {
+        let header = set_cookie_header(&erased, name).unwrap_or_else(|| panic!("{name} expired"));
+        assert!(header.contains("Max-Age=0"), "{header}");
+    }
+    let evidence: serde_json::Value = erased.json().await.unwrap();
+    assert_eq!(evidence["channel"], "self_service");
+    assert_eq!(evidence["repeated"], false);
+    assert_eq!(
+        evidence["deleted"],
+        serde_json::json!({"consent_events": 2, "ssaid_sightings": 1, "ssaids": 1})
+    );
+    assert_eq!(evidence["subject_hash"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        app.count_rows("consent_events").await,
+        1,
+        "only the other visitor's"
+    );
+    assert_eq!(app.count_rows("ssaids").await, 1);
+    assert_eq!(app.count_rows("ssaid_sightings").await, 0);
+    assert_eq!(app.count_rows("erasures").await, 1);
+
+    // The old consent cookie (a copy in a second tab) is not honoured any more.
+    let status = app.consent_status(&cookies).await;
+    assert_eq!(status["needs_prompt"], true);
+    assert_eq!(status["consent"], serde_json::Value::Null);
+
+    // Staff erase the same subject again for a ticket: recognised as a repeat.
+    let ssaid = cookies
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("zc_ssaid=");
+    let id = ssaid_of(&app.tokens, ssaid);
+    let again = app
+        .http
+        .post(app.url(&format!("/api/v1/admin/subjects/{}/erase", id.as_str())))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&serde_json::json!({"ticket": "ZC-2026-1123"}))
+        .fetch_json()
+        .await;
+    assert_eq!(again["repeated"], true);
+    assert_eq!(again["channel"], "staff");
+    assert_eq!(again["ticket"], "ZC-2026-1123");
+    assert_eq!(
+        again["deleted"],
+        serde_json::json!({"consent_events": 0, "ssaid_sightings": 0, "ssaids": 0})
+    );
+    // Proof is still append-only outside the erasure.
+    assert!(app.execute_raw("DELETE FROM consent_events").await.is_err());
+}
+
+async fn a_withdrawn_choices_old_cookie_no_longer_grants(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let accepted = app
+        .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
+        .await;
+    let old = cookies_after(&ssaid, &accepted);
+    assert_eq!(app.consent_status(&old).await["needs_prompt"], false);
+    let withdrawn = app.post_json(&old, &decision("withdraw")).await;
+    assert_eq!(withdrawn.status(), 201);
+    let current = cookies_after(&ssaid, &withdrawn);
+    assert_eq!(app.consent_status(&current).await["needs_prompt"], false);
+    // The accepting cookie, replayed, counts for nothing.
+    let replayed = app.consent_status(&old).await;
+    assert_eq!(replayed["consent"], serde_json::Value::Null);
+    assert_eq!(replayed["needs_prompt"], true);
+}
