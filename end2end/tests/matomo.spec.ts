@@ -1,5 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-import { adminToken, directURL, hostPort, matomoUpstreamURL } from '../playwright.config';
+import { adminToken, directURL, hostPort, matomoUpstreamURL, parentDomain, port } from '../playwright.config';
 
 // A host page integrated as with Matomo (requireConsent, setTrackerUrl → the gate), with a
 // stand-in for matomo.js that sends the same request shapes. The recording upstream behind
@@ -39,7 +39,7 @@ async function sendEveryShape(page: Page, label: string) {
   await page.evaluate((l) => (window as any).__tracker.sendEveryShape(l), label);
 }
 
-test('no hit reaches Matomo before consent; the page\'s hits do after', async ({ page }) => {
+test('no hit reaches Matomo before consent; the page\'s hits do after', async ({ page, context }) => {
   const alreadyDropped = await counter(dropped);
   await page.goto(`${www}/matomo.html?site=7`);
   await expect(page.locator(banner)).toBeVisible();
@@ -60,7 +60,11 @@ test('no hit reaches Matomo before consent; the page\'s hits do after', async ({
     ['Matomo page', 'after beacon', 'after bulk 1', 'after bulk 2', 'after image', 'after xhr'].sort(),
   );
   const hits = await forwardedHits('7');
+  // Every consented hit carries the visitor id the service computes from the SSAID, which the
+  // visitor's own data lists (and erasure uses to find the visits in Matomo).
+  const me = await (await context.request.get(`http://consent.${parentDomain}:${port}/api/v1/me`)).json();
   for (const hit of hits) {
+    expect(hit.cid, 'the keyed visitor id').toBe(me.matomo.visitor_id);
     expect(hit._id, 'with consent the visitor id goes through').toMatch(/^[0-9a-f]{16}$/);
     expect(hit.ua).toBe(userAgent);
     expect(hit.lang).toBeTruthy();

@@ -186,6 +186,7 @@ async fn run(options: Options) {
         user_agent: Some(USER_AGENT),
         accept_language: Some(ACCEPT_LANGUAGE),
         cip: None,
+        visitor_id: Some("0123456789abcdef"),
     };
     let prepare = per_second(|| {
         let hit = TrackingHit::parse(black_box(HIT)).expect("valid hit");

@@ -31,6 +31,8 @@ pub struct VisitorHeaders {
     pub user_agent: Option<String>,
     pub accept_language: Option<String>,
     pub ip: Option<IpAddr>,
+    /// Matomo's visitor id for the visitor's SSAID; set only for a visitor who consented.
+    pub visitor_id: Option<String>,
 }
 
 pub struct MatomoGate {
@@ -118,6 +120,7 @@ impl MatomoGate {
             user_agent: visitor.user_agent.as_deref(),
             accept_language: visitor.accept_language.as_deref(),
             cip: cip.as_deref(),
+            visitor_id: visitor.visitor_id.as_deref(),
         };
         hits.iter()
             .filter_map(|hit| match decide(signals, self.without_consent) {
@@ -130,6 +133,7 @@ impl MatomoGate {
                     // No address either: an anonymous hit must not be linkable to the visitor.
                     let anonymous = UpstreamFields {
                         cip: None,
+                        visitor_id: None,
                         ..fields
                     };
                     Some(hit.anonymised(&self.personal).for_upstream(&anonymous))

@@ -175,6 +175,9 @@ impl TrackingHit {
         if let Some(cip) = visitor.cip {
             hit.set("cip", cip);
         }
+        if let Some(visitor_id) = visitor.visitor_id {
+            hit.set("cid", visitor_id);
+        }
         hit
     }
 }
@@ -199,6 +202,9 @@ pub struct UpstreamFields<'a> {
     pub accept_language: Option<&'a str>,
     /// The visitor's truncated address; only with a configured `token_auth`.
     pub cip: Option<&'a str>,
+    /// Matomo's visitor id for the SSAID (a keyed hash), on hits forwarded with consent: every
+    /// hit of one browser carries it, so the service can find and delete them again.
+    pub visitor_id: Option<&'a str>,
 }
 
 /// A bulk request (`{"requests": ["?idsite=1&rec=1&…", …], "send_image": 0}`).

@@ -114,6 +114,8 @@ pub struct HitSender {
     pub consent: Option<CurrentConsent>,
     pub gpc: bool,
     pub headers: VisitorHeaders,
+    /// The SSAID cookie as sent; verified only when a hit is forwarded with consent.
+    pub ssaid_token: Option<String>,
 }
 
 impl HitSender {
@@ -126,7 +128,9 @@ impl HitSender {
                 user_agent: text(http::header::USER_AGENT),
                 accept_language: text(http::header::ACCEPT_LANGUAGE),
                 ip: client_ip(parts, &edge.trusted_proxies),
+                visitor_id: None,
             },
+            ssaid_token: cookies::read(&parts.headers, consent.cookies.ssaid_name()),
         }
     }
 }

@@ -170,6 +170,13 @@ impl Gate {
         cookies_after(&ssaid, &response)
     }
 
+    /// The Matomo visitor id the service computes for this visitor (as access shows it).
+    async fn visitor_id(&self, cookies: &str) -> String {
+        let data = self.app.get("/api/v1/me", cookies).await;
+        let data: serde_json::Value = data.json().await.unwrap();
+        data["matomo"]["visitor_id"].as_str().unwrap().to_owned()
+    }
+
     fn track_get(&self, query: &str, cookies: &str) -> reqwest::RequestBuilder {
         self.app
             .http
@@ -250,17 +257,25 @@ const PAGE_VIEW: &str = "idsite=1&rec=1&action_name=Home%20%E2%80%93%20ZecCloud&
     &res=1920x1080&cookie=1&r=123456&ua=forged&cip=10.0.0.1&token_auth=forged&cdt=2020-01-01%2000%3A00%3A00";
 
 /// The parameters the upstream must receive for `query` from our visitor, in order.
-fn expected_forward(query: &str, cip: Option<&str>) -> Vec<(String, String)> {
+/// A consented hit as forwarded: the visitor's privileged fields replaced, and Matomo's
+/// visitor id set from the SSAID.
+fn expected_forward(query: &str, cip: Option<&str>, visitor_id: &str) -> Vec<(String, String)> {
     let mut expected: Vec<(String, String)> = pairs(query)
         .into_iter()
         // The visitor's own privileged fields never pass; a back-dated `cdt` neither.
-        .filter(|(k, _)| !matches!(k.as_str(), "ua" | "lang" | "cip" | "token_auth" | "cdt"))
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "ua" | "lang" | "cip" | "token_auth" | "cdt" | "cid"
+            )
+        })
         .collect();
     expected.push(("ua".into(), CHROME_DESKTOP.into()));
     expected.push(("lang".into(), JAPANESE.into()));
     if let Some(cip) = cip {
         expected.push(("cip".into(), cip.into()));
     }
+    expected.push(("cid".into(), visitor_id.into()));
     expected
 }
 
@@ -282,7 +297,11 @@ async fn image_hit_with_consent_is_forwarded_exactly(engine: Engine) {
         (hit.method.as_str(), hit.path.as_str()),
         ("GET", "/matomo.php")
     );
-    assert_eq!(hit.query_params(), expected_forward(PAGE_VIEW, None));
+    let visitor_id = gate.visitor_id(&cookies).await;
+    assert_eq!(
+        hit.query_params(),
+        expected_forward(PAGE_VIEW, None, &visitor_id)
+    );
     assert_eq!(
         hit.header("cookie"),
         None,
@@ -319,6 +338,7 @@ async fn image_hit_with_consent_is_forwarded_exactly(engine: Engine) {
 async fn xhr_and_beacon_posts_are_forwarded_as_form_posts(engine: Engine) {
     let gate = gate(engine, |_| {}).await;
     let cookies = gate.visitor(true).await;
+    let visitor_id = gate.visitor_id(&cookies).await;
     // XMLHttpRequest with withCredentials: Matomo's tracker asks for no image.
     let xhr = format!("{PAGE_VIEW}&send_image=0");
     let response = gate.track_post(&xhr, &cookies).fetch().await;
@@ -355,7 +375,7 @@ async fn xhr_and_beacon_posts_are_forwarded_as_form_posts(engine: Engine) {
             hit.header("content-type"),
             Some("application/x-www-form-urlencoded; charset=UTF-8")
         );
-        assert_eq!(hit.body_params(), expected_forward(sent, None));
+        assert_eq!(hit.body_params(), expected_forward(sent, None, &visitor_id));
         assert_eq!(hit.header("cookie"), None);
         assert_eq!(hit.header("origin"), None);
     }
@@ -367,6 +387,7 @@ async fn bulk_entries_are_forwarded_in_one_request_with_token_and_ip(engine: Eng
     })
     .await;
     let cookies = gate.visitor(true).await;
+    let visitor_id = gate.visitor_id(&cookies).await;
     let entries = [
         "?idsite=1&rec=1&action_name=One&_id=0123456789abcdef",
         "?idsite=2&rec=1&e_c=cta&e_a=click&_id=0123456789abcdef",
@@ -395,7 +416,7 @@ async fn bulk_entries_are_forwarded_in_one_request_with_token_and_ip(engine: Eng
         // The test client connects from 127.0.0.1; two bytes masked.
         assert_eq!(
             pairs(entry),
-            expected_forward(sent.trim_start_matches('?'), Some("127.0.0.0"))
+            expected_forward(sent.trim_start_matches('?'), Some("127.0.0.0"), &visitor_id)
         );
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -691,6 +712,7 @@ on_both_engines!(
     the_gate_is_never_rate_limited,
     shutdown_waits_for_forwards_in_flight,
     erased_or_withdrawn_consent_is_not_honoured_at_the_gate,
+    consented_hits_carry_a_visitor_id_the_service_can_compute_again,
     shutdown_gives_up_on_forwards_at_its_deadline,
     slow_or_absent_upstream_is_counted_and_never_waited_for,
     malformed_requests_get_clear_errors_and_forward_nothing,
@@ -775,4 +797,42 @@ async fn erased_or_withdrawn_consent_is_not_honoured_at_the_gate(engine: Engine)
         assert_eq!(response.status(), 200);
     }
     gate.assert_nothing_forwarded_before().await;
+}
+
+async fn consented_hits_carry_a_visitor_id_the_service_can_compute_again(engine: Engine) {
+    let gate = gate(engine, |settings| {
+        settings.matomo.without_consent = WithoutConsent::Anonymous;
+    })
+    .await;
+    let consented = gate.visitor(true).await;
+    let expected = gate.app.get("/api/v1/me", &consented).await;
+    let expected: serde_json::Value = expected.json().await.unwrap();
+    let visitor_id = expected["matomo"]["visitor_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The tracker's own id is replaced, on every hit of this browser.
+    for _ in 0..2 {
+        let response = gate
+            .track_get(
+                "idsite=1&rec=1&action_name=a&cid=ffffffffffffffff&_id=eeeeeeeeeeeeeeee",
+                &consented,
+            )
+            .fetch()
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+    // A refusing visitor's hit, anonymised, carries none.
+    let refused = gate.visitor(false).await;
+    gate.track_get(
+        "idsite=1&rec=1&action_name=b&cid=ffffffffffffffff",
+        &refused,
+    )
+    .fetch()
+    .await;
+    let received = gate.upstream.wait_for(3).await;
+    for hit in &received[..2] {
+        assert_eq!(param(&hit.query_params(), "cid"), Some(visitor_id.as_str()));
+    }
+    assert_eq!(param(&received[2].query_params(), "cid"), None);
 }

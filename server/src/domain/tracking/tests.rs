@@ -96,6 +96,7 @@ fn upstream_fields_replace_the_visitors_own() {
         user_agent: Some("Mozilla/5.0 Test"),
         accept_language: Some("ja,en;q=0.8"),
         cip: None,
+        visitor_id: None,
     });
     assert_eq!(sent.get("ua"), Some("Mozilla/5.0 Test"));
     assert_eq!(sent.get("lang"), Some("ja,en;q=0.8"));
@@ -108,6 +109,19 @@ fn upstream_fields_replace_the_visitors_own() {
         ..UpstreamFields::default()
     });
     assert_eq!(with_ip.get("cip"), Some("203.0.0.0"));
+    let consented = hit("idsite=1&rec=1&cid=ffffffffffffffff").for_upstream(&UpstreamFields {
+        visitor_id: Some("0123456789abcdef"),
+        ..UpstreamFields::default()
+    });
+    assert_eq!(
+        consented
+            .params()
+            .iter()
+            .filter(|(k, _)| k == "cid")
+            .count(),
+        1
+    );
+    assert_eq!(consented.get("cid"), Some("0123456789abcdef"));
     assert_eq!(
         with_ip.get("ua"),
         Some("spoofed"),
