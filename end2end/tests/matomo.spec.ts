@@ -62,7 +62,9 @@ test('no hit reaches Matomo before consent; the page\'s hits do after', async ({
   const hits = await forwardedHits('7');
   // Every consented hit carries the visitor id the service computes from the SSAID, which the
   // visitor's own data lists (and erasure uses to find the visits in Matomo).
-  const me = await (await context.request.get(`http://consent.${parentDomain}:${port}/api/v1/me`)).json();
+  const ssaid = (await context.cookies(`http://consent.${parentDomain}:${port}`)).find((c) => c.name === 'zc_ssaid');
+  expect(ssaid, 'the embed gave the browser an SSAID').toBeTruthy();
+  const me = await (await fetch(`${directURL}/api/v1/me`, { headers: { cookie: `zc_ssaid=${ssaid!.value}` } })).json();
   for (const hit of hits) {
     expect(hit.cid, 'the keyed visitor id').toBe(me.matomo.visitor_id);
     expect(hit._id, 'with consent the visitor id goes through').toMatch(/^[0-9a-f]{16}$/);
