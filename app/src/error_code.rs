@@ -52,6 +52,8 @@ error_codes! {
     InvalidAction = "invalid_action", 400;
     InvalidVia = "invalid_via", 400;
     InvalidConsentId = "invalid_consent_id", 400;
+    /// The erasure form without its confirmation box ticked.
+    ErasureNotConfirmed = "erasure_not_confirmed", 422;
     /// A path that names an SSAID with something else.
     InvalidSubject = "invalid_subject", 400;
     MethodNotAllowed = "method_not_allowed", 405;

@@ -25,13 +25,56 @@ pub fn PreferencesPage() -> impl IntoView {
                     <Title text=format!("{} - ZecCloud", ui.privacy_settings)/>
                     <article class="zc-prose zc-preferences">
                         <h1 id="zc-pc-title">{ui.privacy_settings}</h1>
-                        <PreferenceCenter status record place=Place::Page/>
+                        <PreferenceCenter status=status.clone() record place=Place::Page/>
+                        <YourData ui language=status.policy.language.clone()/>
                     </article>
                 }
             }
         </WithStatus>
     }
     .into_any()
+}
+
+/// Where the erasure form posts (a plain form: it works the same with JavaScript off).
+pub const ERASE_PATH: &str = "/preferences/erase";
+
+/// "Your data" (notice §07): download everything stored under the visitor's SSAID, or erase it
+/// after ticking a confirmation. After an erasure the page shows its reference.
+#[component]
+fn YourData(ui: &'static UiText, language: String) -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    // Only the shape of an erasure id is shown back.
+    let erased = move || {
+        query.read().get("erased").filter(|id| {
+            id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+        })
+    };
+    view! {
+        <section class="zc-your-data" aria-labelledby="zc-page-data" data-testid="your-data">
+            <h2 id="zc-page-data">{ui.your_data_title}</h2>
+            <p role="status" data-testid="erased-notice">
+                {move || erased().map(|id| ui.erased_notice.replace("{id}", &id))}
+            </p>
+            <p>{ui.your_data_text}</p>
+            <p>
+                <a href="/api/v1/me" download="zeccloud-consent-my-data.json" data-testid="download-data">
+                    {ui.download_data}
+                </a>
+            </p>
+            <form method="post" action=ERASE_PATH data-testid="erase-form">
+                <input type="hidden" name="lang" value=language/>
+                <p>
+                    <label>
+                        <input type="checkbox" name="confirm" value="yes" required=true data-testid="erase-confirm"/>
+                        " " {ui.erase_confirm}
+                    </label>
+                </p>
+                <button type="submit" class="zc-btn zc-btn--secondary" data-action="erase">
+                    {ui.erase_button}
+                </button>
+            </form>
+        </section>
+    }
 }
 
 /// The preference center as a modal dialog, opened by Customize and the privacy-settings

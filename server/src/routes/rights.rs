@@ -6,6 +6,7 @@ use crate::cookies;
 use crate::domain::Ssaid;
 use crate::domain::rights::{ErasureChannel, parse_ticket};
 use crate::error::{ApiError, AppJson};
+use crate::http::form::AppForm;
 use crate::http::{AdminAuth, Unnamed, Visitor, for_visitors};
 use crate::routes::with_cookies;
 use crate::service::ConsentService;
@@ -24,6 +25,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let visitor = Router::new()
         .route("/api/v1/me", get(my_data))
         .route("/api/v1/me/erase", post(erase_me));
+    // The preference center's plain form: only the service's own pages may send it.
+    let form = Router::new().route(app::preference_center::ERASE_PATH, post(erase_from_form));
     let staff = Router::new()
         .route("/api/v1/admin/subjects/{ssaid}", get(subject))
         .route("/api/v1/admin/subjects/{ssaid}/erase", post(erase_subject))
@@ -31,7 +34,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/api/v1/admin/consents/{id}/subject",
             get(subject_of_consent),
         );
-    for_visitors(visitor, state, Unnamed::Accept).merge(staff)
+    for_visitors(visitor, state, Unnamed::Accept)
+        .merge(for_visitors(form, state, Unnamed::Refuse))
+        .merge(staff)
 }
 
 /// `GET /api/v1/me`: everything stored under the visitor's SSAID, as a JSON file.
@@ -63,6 +68,49 @@ pub async fn erase_me(
         .map_err(ApiError::internal)?;
     let expired = every_identifier(&consent, &headers);
     Ok(with_cookies(Json(erasure).into_response(), expired))
+}
+
+/// The erasure form of `/preferences`: `confirm=yes` (the ticked box) and the page's `lang`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EraseForm {
+    confirm: Option<String>,
+    lang: Option<String>,
+}
+
+/// `POST /preferences/erase`: erases, then back to the preference center, which shows the
+/// erasure's reference; the answer expires every identifier like `/api/v1/me/erase`.
+pub async fn erase_from_form(
+    State(consent): State<Arc<ConsentService>>,
+    visitor: Visitor,
+    headers: http::HeaderMap,
+    AppForm(form): AppForm<EraseForm>,
+) -> Result<Response, ApiError> {
+    if form.confirm.as_deref() != Some("yes") {
+        return Err(ApiError::new(
+            ErrorCode::ErasureNotConfirmed,
+            "tick the box that confirms the erasure",
+        ));
+    }
+    let erasure = consent
+        .erase(&visitor.issued.ssaid, ErasureChannel::SelfService)
+        .await
+        .map_err(ApiError::internal)?;
+    let language = form
+        .lang
+        .as_deref()
+        .and_then(app::domain::language::supported)
+        .unwrap_or(app::domain::language::DEFAULT_LANGUAGE);
+    let back = format!(
+        "{}?lang={language}&erased={}#zc-page-data",
+        app::PREFERENCES_PATH,
+        erasure.record.id
+    );
+    let expired = every_identifier(&consent, &headers);
+    Ok(with_cookies(
+        axum::response::Redirect::to(&back).into_response(),
+        expired,
+    ))
 }
 
 /// The service's own cookies and every optional category's identifiers, expired.

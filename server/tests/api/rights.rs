@@ -10,7 +10,60 @@ on_both_engines![
     staff_find_a_subject_by_ssaid_or_by_a_receipts_consent_id,
     erasure_removes_everything_keeps_evidence_and_revokes_the_old_cookies,
     a_withdrawn_choices_old_cookie_no_longer_grants,
+    the_preference_center_downloads_and_erases_without_javascript,
 ];
+
+/// The preference center's erasure form, as a browser sends it from `site`.
+async fn erase_form(app: &TestApp, cookies: &str, site: &str, body: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/preferences/erase"))
+        .header("cookie", cookies)
+        .header("sec-fetch-site", site)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned())
+        .fetch()
+        .await
+}
+
+async fn the_preference_center_downloads_and_erases_without_javascript(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let decided = app
+        .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
+        .await;
+    let cookies = cookies_after(&ssaid, &decided);
+    let page = app.get("/preferences?lang=ja", &cookies).await.text().await.unwrap();
+    assert!(page.contains(r#"data-testid="your-data""#));
+    assert!(page.contains(r#"href="/api/v1/me""#));
+    assert!(page.contains(r#"action="/preferences/erase""#));
+    assert!(page.contains("データを消去"));
+
+    // Not confirmed, or from another site: nothing is erased.
+    let unconfirmed = erase_form(&app, &cookies, "same-origin", "lang=ja").await;
+    assert_error(unconfirmed, 422, "erasure_not_confirmed").await;
+    let forged = erase_form(&app, &cookies, "cross-site", "confirm=yes&lang=ja").await;
+    assert_error(forged, 403, "origin_not_allowed").await;
+    assert_eq!(app.count_rows("consent_events").await, 1);
+
+    let erased = erase_form(&app, &cookies, "same-origin", "confirm=yes&lang=ja").await;
+    assert_eq!(erased.status(), 303);
+    let location = erased.headers()["location"].to_str().unwrap().to_owned();
+    let id = location
+        .strip_prefix("/preferences?lang=ja&erased=")
+        .and_then(|rest| rest.strip_suffix("#zc-page-data"))
+        .unwrap_or_else(|| panic!("{location}"))
+        .to_owned();
+    assert!(uuid::Uuid::parse_str(&id).is_ok());
+    assert!(set_cookie_header(&erased, "zc_consent").unwrap().contains("Max-Age=0"));
+    assert_eq!(app.count_rows("consent_events").await, 0);
+    let ids = app.texts("SELECT id FROM erasures").await;
+    assert_eq!(ids, [id.clone()]);
+
+    // Back on the page, as a new visitor: the reference is shown.
+    let back = app.get(location.split('#').next().unwrap(), "").await;
+    let back = back.text().await.unwrap();
+    assert!(back.contains(&format!("お問い合わせの際はこの番号をお伝えください：{id}")), "{back}");
+}
 
 const SERVICE_TOKEN: &str = "console-service-token-0123456789";
 
