@@ -45,9 +45,10 @@ fn YourData(ui: &'static UiText, language: String) -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     // Only the shape of an erasure id is shown back.
     let erased = move || {
-        query.read().get("erased").filter(|id| {
-            id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
-        })
+        query
+            .read()
+            .get("erased")
+            .filter(|id| id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
     };
     view! {
         <section class="zc-your-data" aria-labelledby="zc-page-data" data-testid="your-data">

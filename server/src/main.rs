@@ -27,6 +27,26 @@ enum Command {
     /// Manage the token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// A data subject's rights (notice §07), for staff answering a ticket.
+    #[command(subcommand)]
+    Subject(SubjectCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SubjectCommand {
+    /// Print everything stored under an SSAID (or the SSAID of a receipt's consent id), JSON.
+    Show {
+        /// An SSAID, or a consent id (UUID) from a receipt.
+        subject: String,
+    },
+    /// Erase everything stored under it; prints the erasure's evidence, JSON.
+    Erase {
+        /// An SSAID, or a consent id (UUID) from a receipt.
+        subject: String,
+        /// The ticket this erasure answers.
+        #[arg(long)]
+        ticket: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +105,7 @@ async fn run() -> ExitCode {
             publish(settings, file, material).await
         }
         Command::Keys(_) => unreachable!("handled before the settings are loaded"),
+        Command::Subject(command) => subject(settings, command).await,
     }
 }
 
@@ -163,5 +184,60 @@ fn generate_key(id: Option<String>) -> ExitCode {
             eprintln!("error: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+// The command's report is its output, not a log line.
+#[allow(clippy::print_stdout)]
+async fn subject(settings: Settings, command: SubjectCommand) -> ExitCode {
+    use server::domain::Ssaid;
+    use server::domain::rights::{ErasureChannel, parse_ticket};
+    let fail = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::FAILURE
+    };
+    let consent = match server::startup::consent_service(&settings, Clock::system()).await {
+        Ok(consent) => consent,
+        Err(err) => return fail(err.to_string()),
+    };
+    let named = match &command {
+        SubjectCommand::Show { subject } | SubjectCommand::Erase { subject, .. } => subject.clone(),
+    };
+    // A consent id names its SSAID; anything else must be one.
+    let ssaid = match uuid::Uuid::parse_str(&named) {
+        Ok(id) => match consent.storage.find_consent_event(id).await {
+            Ok(Some(event)) => event.ssaid,
+            Ok(None) => return fail(format!("no consent record has the id {named}")),
+            Err(err) => return fail(err.to_string()),
+        },
+        Err(_) => match Ssaid::parse(&named) {
+            Ok(ssaid) => ssaid,
+            Err(_) => return fail(format!("{named:?} is neither an SSAID nor a consent id")),
+        },
+    };
+    let printed = match command {
+        SubjectCommand::Show { .. } => consent
+            .subject(&ssaid, None)
+            .await
+            .map(|data| serde_json::to_string_pretty(&data)),
+        SubjectCommand::Erase { ticket, .. } => {
+            let ticket = match ticket.as_deref().map(parse_ticket) {
+                Some(None) => return fail("--ticket must be 1 to 64 printable characters".into()),
+                Some(Some(ticket)) => Some(ticket),
+                None => None,
+            };
+            consent
+                .erase(&ssaid, ErasureChannel::Staff { ticket })
+                .await
+                .map(|erasure| serde_json::to_string_pretty(&erasure))
+        }
+    };
+    match printed {
+        Ok(Ok(json)) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(err)) => fail(err.to_string()),
+        Err(err) => fail(err.to_string()),
     }
 }

@@ -64,19 +64,9 @@ impl Application {
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         // Settings built in code (tests, embedders) are held to the same rules as loaded ones.
         settings.check()?;
-        let bootstrap = bootstrap_policy(&settings)?;
-        let keys = settings.load_key_ring()?;
-        let tokens = Arc::new(TokenSigner::ring(&keys));
-        let storage = storage::connect(&settings.database_url).await?;
-        let policies = Arc::new(
-            PolicyRegistry::open(
-                Arc::clone(&storage),
-                &bootstrap,
-                Duration::from_secs(settings.policy_refresh_secs),
-                clock.clone(),
-            )
-            .await?,
-        );
+        let consent = consent_service(&settings, clock.clone()).await?;
+        let policies = Arc::clone(&consent.policies);
+        let tokens = Arc::clone(&consent.tokens);
         let current = policies.cached();
         let metrics = Arc::new(Metrics::new(tokens.refusals()));
         let matomo = MatomoGate::new(&settings.matomo, Arc::clone(&metrics.matomo))
@@ -95,31 +85,6 @@ impl Application {
             )));
         }
         let listener = TcpListener::bind(settings.listen).await?;
-        let cookies = CookiePolicy {
-            secure: settings.cookie_secure,
-            consent_domain: settings.cookie_domain.clone(),
-            ssaid_lifetime: Duration::from_secs(
-                u64::from(settings.ssaid_lifetime_days) * SECONDS_PER_DAY,
-            ),
-        };
-        let consent = Arc::new(ConsentService {
-            storage,
-            tokens,
-            receipts: ReceiptSigner::ring(&keys),
-            cookies,
-            policies,
-            expiry: ExpiryRules::from_days(
-                settings.consent_expiry_days,
-                settings.refusal_expiry_days,
-            ),
-            controller: Controller {
-                name: settings.controller_name.clone(),
-                contact: settings.controller_contact.clone(),
-            },
-            clock: clock.clone(),
-            revoked: Arc::default(),
-            pseudonym_key: PseudonymKey::new(settings.load_pseudonym_key(&keys)?),
-        });
         consent.revoked.spawn_refresh(
             Arc::clone(&consent.storage),
             Duration::from_secs(settings.policy_refresh_secs),
@@ -212,6 +177,49 @@ impl Application {
         )
         .await
     }
+}
+
+/// The consent core on the configured storage, with its policies, keys and cookie rules:
+/// for the service and for the commands that act on stored data (`server subject …`).
+pub async fn consent_service(
+    settings: &Settings,
+    clock: Clock,
+) -> Result<Arc<ConsentService>, StartupError> {
+    let bootstrap = bootstrap_policy(settings)?;
+    let keys = settings.load_key_ring()?;
+    let tokens = Arc::new(TokenSigner::ring(&keys));
+    let storage = storage::connect(&settings.database_url).await?;
+    let policies = Arc::new(
+        PolicyRegistry::open(
+            Arc::clone(&storage),
+            &bootstrap,
+            Duration::from_secs(settings.policy_refresh_secs),
+            clock.clone(),
+        )
+        .await?,
+    );
+    let cookies = CookiePolicy {
+        secure: settings.cookie_secure,
+        consent_domain: settings.cookie_domain.clone(),
+        ssaid_lifetime: Duration::from_secs(
+            u64::from(settings.ssaid_lifetime_days) * SECONDS_PER_DAY,
+        ),
+    };
+    Ok(Arc::new(ConsentService {
+        storage,
+        tokens,
+        receipts: ReceiptSigner::ring(&keys),
+        cookies,
+        policies,
+        expiry: ExpiryRules::from_days(settings.consent_expiry_days, settings.refusal_expiry_days),
+        controller: Controller {
+            name: settings.controller_name.clone(),
+            contact: settings.controller_contact.clone(),
+        },
+        clock,
+        revoked: Arc::default(),
+        pseudonym_key: PseudonymKey::new(settings.load_pseudonym_key(&keys)?),
+    }))
 }
 
 /// The policy published on first start, when no version is published yet; checked at every

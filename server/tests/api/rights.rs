@@ -11,7 +11,47 @@ on_both_engines![
     erasure_removes_everything_keeps_evidence_and_revokes_the_old_cookies,
     a_withdrawn_choices_old_cookie_no_longer_grants,
     the_preference_center_downloads_and_erases_without_javascript,
+    staff_show_and_erase_a_subject_from_the_command_line,
 ];
+
+async fn staff_show_and_erase_a_subject_from_the_command_line(engine: Engine) {
+    let app = spawn_rights(engine).await;
+    let (ssaid, cookies) = busy_visitor(&app).await;
+    let own: serde_json::Value = app.get("/api/v1/me", &cookies).await.json().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        use base64::Engine as _;
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(args)
+            .env("DATABASE_URL", &app.database_url)
+            .env(
+                "ZC_SIGNING_KEY",
+                base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY),
+            )
+            .env("ZC_COOKIE_SECURE", "false")
+            .env_remove("ZC_CONFIG")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let consent_id = own["consent_events"][0]["id"].as_str().unwrap();
+    let shown = run(&["subject", "show", consent_id]);
+    assert_eq!(shown["consent_events"], own["consent_events"]);
+    assert_eq!(shown["matomo"], own["matomo"], "the same pseudonym key");
+
+    let id = ssaid_of(&app.tokens, &ssaid);
+    let erased = run(&["subject", "erase", id.as_str(), "--ticket", "ZC-77"]);
+    assert_eq!(erased["channel"], "staff");
+    assert_eq!(erased["ticket"], "ZC-77");
+    assert_eq!(erased["deleted"]["consent_events"], 2);
+    assert_eq!(app.count_rows("consent_events").await, 0);
+}
 
 /// The preference center's erasure form, as a browser sends it from `site`.
 async fn erase_form(app: &TestApp, cookies: &str, site: &str, body: &str) -> reqwest::Response {
@@ -32,7 +72,12 @@ async fn the_preference_center_downloads_and_erases_without_javascript(engine: E
         .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
         .await;
     let cookies = cookies_after(&ssaid, &decided);
-    let page = app.get("/preferences?lang=ja", &cookies).await.text().await.unwrap();
+    let page = app
+        .get("/preferences?lang=ja", &cookies)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains(r#"data-testid="your-data""#));
     assert!(page.contains(r#"href="/api/v1/me""#));
     assert!(page.contains(r#"action="/preferences/erase""#));
@@ -54,7 +99,11 @@ async fn the_preference_center_downloads_and_erases_without_javascript(engine: E
         .unwrap_or_else(|| panic!("{location}"))
         .to_owned();
     assert!(uuid::Uuid::parse_str(&id).is_ok());
-    assert!(set_cookie_header(&erased, "zc_consent").unwrap().contains("Max-Age=0"));
+    assert!(
+        set_cookie_header(&erased, "zc_consent")
+            .unwrap()
+            .contains("Max-Age=0")
+    );
     assert_eq!(app.count_rows("consent_events").await, 0);
     let ids = app.texts("SELECT id FROM erasures").await;
     assert_eq!(ids, [id.clone()]);
@@ -62,7 +111,10 @@ async fn the_preference_center_downloads_and_erases_without_javascript(engine: E
     // Back on the page, as a new visitor: the reference is shown.
     let back = app.get(location.split('#').next().unwrap(), "").await;
     let back = back.text().await.unwrap();
-    assert!(back.contains(&format!("お問い合わせの際はこの番号をお伝えください：{id}")), "{back}");
+    assert!(
+        back.contains(&format!("お問い合わせの際はこの番号をお伝えください：{id}")),
+        "{back}"
+    );
 }
 
 const SERVICE_TOKEN: &str = "console-service-token-0123456789";
