@@ -106,7 +106,7 @@ async fn the_preference_center_downloads_and_erases_without_javascript(engine: E
     );
     assert_eq!(app.count_rows("consent_events").await, 0);
     let ids = app.texts("SELECT id FROM erasures").await;
-    assert_eq!(ids, [id.clone()]);
+    assert_eq!(ids, std::slice::from_ref(&id));
 
     // Back on the page, as a new visitor: the reference is shown.
     let back = app.get(location.split('#').next().unwrap(), "").await;
