@@ -95,6 +95,10 @@ error_codes! {
     InvalidPolicy = "invalid_policy", 422;
     VersionAlreadyPublished = "version_already_published", 409;
 
+    // Retention.
+    /// Another instance holds the purge lock.
+    PurgeBusy = "purge_busy", 409;
+
     // The Matomo gate.
     InvalidTrackingRequest = "invalid_tracking_request", 400;
     InvalidBulkJson = "invalid_bulk_json", 400;

@@ -1,6 +1,7 @@
 //! Settings from an optional TOML file and the environment (`ZC_*`, plus `DATABASE_URL`).
 //! Every setting is documented in `consent.sample.toml` at the repository root.
 
+use crate::domain::retention::RetentionSettings;
 use crate::domain::risk::RiskThresholds;
 use crate::domain::tracking::WithoutConsent;
 use crate::tokens::KeyRing;
@@ -87,6 +88,8 @@ pub struct Settings {
     pub services: Vec<ServiceEntry>,
     /// How long sightings of SSAIDs and the per-network counters are kept, in days (§04).
     pub sightings_retention_days: u32,
+    /// How long the rest is kept (§04): `[retention]` in the file.
+    pub retention: RetentionSettings,
     /// Where risk signals turn `elevated` and `high`: `[risk]` in the file.
     pub risk: RiskThresholds,
     /// Limits per client network: `[rate_limits]` in the file, `ZC_RATE_LIMITS__<NAME>` in the
@@ -307,6 +310,7 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             services: Vec::new(),
             sightings_retention_days: 90,
+            retention: RetentionSettings::default(),
             risk: RiskThresholds::default(),
             rate_limits: RateLimitSettings::default(),
             matomo: MatomoSettings::default(),
@@ -425,6 +429,7 @@ impl Settings {
             ));
         }
         self.risk.check().map_err(ConfigError::Invalid)?;
+        self.retention.check().map_err(ConfigError::Invalid)?;
         self.rate_limits.check()?;
         self.matomo.check()
     }

@@ -11,6 +11,7 @@ pub mod http;
 pub mod matomo;
 pub mod metrics;
 pub mod policies;
+pub mod retention;
 pub mod risk;
 pub mod routes;
 pub mod serve;

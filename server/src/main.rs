@@ -27,6 +27,15 @@ enum Command {
     /// Manage the token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Run the retention purge (notice §04) now; it also runs hourly in the service.
+    Purge {
+        /// Count what would go, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Purge as of this date (YYYY-MM-DD, UTC midnight) instead of now.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
     /// A data subject's rights (notice §07), for staff answering a ticket.
     #[command(subcommand)]
     Subject(SubjectCommand),
@@ -106,6 +115,7 @@ async fn run() -> ExitCode {
         }
         Command::Keys(_) => unreachable!("handled before the settings are loaded"),
         Command::Subject(command) => subject(settings, command).await,
+        Command::Purge { dry_run, as_of } => purge(settings, dry_run, as_of).await,
     }
 }
 
@@ -239,5 +249,52 @@ async fn subject(settings: Settings, command: SubjectCommand) -> ExitCode {
         }
         Ok(Err(err)) => fail(err.to_string()),
         Err(err) => fail(err.to_string()),
+    }
+}
+
+// The command's report is its output, not a log line.
+#[allow(clippy::print_stdout)]
+async fn purge(settings: Settings, dry_run: bool, as_of: Option<chrono::NaiveDate>) -> ExitCode {
+    let consent = match server::startup::consent_service(&settings, Clock::system()).await {
+        Ok(consent) => consent,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let retention = server::startup::retention_for(&settings, &consent, None);
+    let as_of = as_of.map(|date| date.and_time(chrono::NaiveTime::MIN).and_utc());
+    println!(
+        "{} as of {} …",
+        if dry_run {
+            "counting (dry run)"
+        } else {
+            "purging"
+        },
+        as_of
+            .unwrap_or_else(chrono::Utc::now)
+            .format("%Y-%m-%d %H:%M UTC")
+    );
+    match retention.run(as_of, dry_run).await {
+        Ok(Some(report)) => {
+            let verb = if dry_run { "would go" } else { "gone" };
+            for (table, rows) in &report {
+                println!("  {table:<26} {rows:>8} {verb}");
+            }
+            println!(
+                "  {:<26} {:>8} {verb}",
+                "total",
+                report.values().sum::<u64>()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            eprintln!("error: another instance is purging right now; try again in a minute");
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -15,6 +15,7 @@ pub struct Metrics {
     registry: Registry,
     pub matomo: Arc<GateMetrics>,
     rate_limited: Family<LimitLabels, Counter>,
+    purged: Family<TableLabels, Counter>,
 }
 
 impl Metrics {
@@ -34,11 +35,27 @@ impl Metrics {
             "Requests refused with 429, by limit",
             rate_limited.clone(),
         );
+        let purged = Family::<TableLabels, Counter>::default();
+        registry.register(
+            "retention_purged_rows",
+            "Rows the retention purge deleted (or cleared), by table",
+            purged.clone(),
+        );
         Self {
             registry,
             matomo,
             rate_limited,
+            purged,
         }
+    }
+
+    /// Rows the retention purge took from `table`.
+    pub fn purged(&self, table: &str, rows: u64) {
+        self.purged
+            .get_or_create(&TableLabels {
+                table: table.to_owned(),
+            })
+            .inc_by(rows);
     }
 
     /// A request refused by the rate limit `limit` (`decisions` or `new_visitors`).
@@ -69,6 +86,11 @@ struct HitLabels {
     outcome: &'static str,
     /// `consent`, `no_consent` or `gpc`.
     reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TableLabels {
+    table: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

@@ -23,8 +23,6 @@ use std::time::Duration;
 
 /// How often counts gathered in memory are added to storage.
 const FLUSH_EVERY: Duration = Duration::from_secs(5);
-/// How often sightings and counters past their retention are purged.
-const PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
 /// Distinct (network, kind, window) keys held between flushes; a flood of more is counted in
 /// the next flush's keys only, so memory stays bounded whatever the traffic.
 const MAX_PENDING_KEYS: usize = 50_000;
@@ -35,7 +33,6 @@ pub struct RiskControl {
     storage: Arc<dyn Storage>,
     tokens: Arc<TokenSigner>,
     thresholds: RiskThresholds,
-    retention: TimeDelta,
     clock: Clock,
     pending: Mutex<HashMap<PendingKey, i64>>,
 }
@@ -80,14 +77,12 @@ impl RiskControl {
         storage: Arc<dyn Storage>,
         tokens: Arc<TokenSigner>,
         thresholds: RiskThresholds,
-        retention_days: u32,
         clock: Clock,
     ) -> Self {
         Self {
             storage,
             tokens,
             thresholds,
-            retention: TimeDelta::days(i64::from(retention_days)),
             clock,
             pending: Mutex::new(HashMap::new()),
         }
@@ -146,36 +141,17 @@ impl RiskControl {
         Ok(stored + u64::try_from(pending).unwrap_or(0))
     }
 
-    /// Deletes sightings and counters past the retention; returns how many rows went.
-    pub async fn purge(&self) -> Result<u64, StorageError> {
-        let purged = self
-            .storage
-            .purge_sightings(self.clock.now() - self.retention)
-            .await?;
-        tracing::info!(event = "sightings_purged", rows = purged);
-        Ok(purged)
-    }
-
-    /// Flushes counts every few seconds and purges every hour (and once at start); ends with
-    /// the service.
+    /// Flushes counts every few seconds; ends with the service. (The retention purge deletes
+    /// counters and sightings past `sightings_retention_days`.)
     pub fn spawn_upkeep(self: &Arc<Self>) {
         let risk = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut flush = tokio::time::interval(FLUSH_EVERY);
-            let mut purge = tokio::time::interval(PURGE_EVERY);
             loop {
-                let purging = tokio::select! {
-                    _ = flush.tick() => false,
-                    _ = purge.tick() => true,
-                };
+                flush.tick().await;
                 let Some(risk) = risk.upgrade() else { return };
-                let result = if purging {
-                    risk.purge().await.map(drop)
-                } else {
-                    risk.flush().await
-                };
-                if let Err(err) = result {
-                    tracing::warn!(error = %err, purging, "risk upkeep failed; retrying later");
+                if let Err(err) = risk.flush().await {
+                    tracing::warn!(error = %err, "risk counters not flushed; retrying later");
                 }
             }
         });

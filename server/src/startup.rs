@@ -11,6 +11,7 @@ use crate::http::rate_limit::RateLimits;
 use crate::matomo::MatomoGate;
 use crate::metrics::Metrics;
 use crate::policies::{PolicyRegistry, PublishError};
+use crate::retention::Retention;
 use crate::risk::RiskControl;
 use crate::routes;
 use crate::serve::{ServeLimits, serve};
@@ -129,10 +130,15 @@ impl Application {
             Arc::clone(&consent.storage),
             Arc::clone(&consent.tokens),
             settings.risk.clone(),
-            settings.sightings_retention_days,
             consent.clock.clone(),
         ));
         risk.spawn_upkeep();
+        let retention = Arc::new(retention_for(
+            &settings,
+            &consent,
+            Some(Arc::clone(&metrics)),
+        ));
+        retention.spawn_hourly();
         limits.spawn_cleanup();
         let state = AppState {
             leptos_options,
@@ -143,6 +149,7 @@ impl Application {
             metrics,
             limits,
             risk,
+            retention,
         };
         Ok(Self {
             listener,
@@ -220,6 +227,24 @@ pub async fn consent_service(
         revoked: Arc::default(),
         pseudonym_key: PseudonymKey::new(settings.load_pseudonym_key(&keys)?),
     }))
+}
+
+/// The retention purge over the consent core's storage, as the settings say.
+pub fn retention_for(
+    settings: &Settings,
+    consent: &ConsentService,
+    metrics: Option<Arc<Metrics>>,
+) -> Retention {
+    let longest_choice =
+        chrono::TimeDelta::seconds(consent.expiry.consent_secs.max(consent.expiry.refusal_secs));
+    Retention::new(
+        Arc::clone(&consent.storage),
+        settings.retention.clone(),
+        settings.sightings_retention_days,
+        longest_choice,
+        consent.clock.clone(),
+        metrics,
+    )
 }
 
 /// The policy published on first start, when no version is published yet; checked at every

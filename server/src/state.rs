@@ -9,6 +9,7 @@ use crate::http::rate_limit::RateLimits;
 use crate::matomo::MatomoGate;
 use crate::metrics::Metrics;
 use crate::policies::PolicyRegistry;
+use crate::retention::Retention;
 use crate::risk::RiskControl;
 use crate::service::ConsentService;
 use crate::storage::Storage;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// SSAID risk control: network counters, sightings, assessments.
     pub risk: Arc<RiskControl>,
+    /// The retention purge (§04).
+    pub retention: Arc<Retention>,
 }
 
 /// How this deployment's requests are read and who may call it: settings of the HTTP edge.
@@ -69,4 +72,5 @@ state_parts! {
     Arc<EmbedAssets> => |state| Arc::clone(&state.embed);
     Arc<Metrics> => |state| Arc::clone(&state.metrics);
     Arc<RiskControl> => |state| Arc::clone(&state.risk);
+    Arc<Retention> => |state| Arc::clone(&state.retention);
 }

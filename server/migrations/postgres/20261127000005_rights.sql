@@ -42,3 +42,17 @@ CREATE TABLE revoked_consents (
     expires_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX revoked_consents_by_expiry ON revoked_consents (expires_at);
+
+-- Retention (§04) clears the network prefix of decisions older than its limit: the one change
+-- an event admits. Every other UPDATE is still refused.
+CREATE FUNCTION consent_events_only_prefix_cleared() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.ip_prefix IS NULL AND (to_jsonb(NEW) - 'ip_prefix') = (to_jsonb(OLD) - 'ip_prefix') THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'consent_events is append-only';
+END;
+$$;
+DROP TRIGGER consent_events_no_update ON consent_events;
+CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
+    FOR EACH ROW EXECUTE FUNCTION consent_events_only_prefix_cleared();

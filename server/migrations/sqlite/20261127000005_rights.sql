@@ -36,3 +36,20 @@ CREATE TABLE revoked_consents (
     expires_at TEXT NOT NULL
 );
 CREATE INDEX revoked_consents_by_expiry ON revoked_consents (expires_at);
+
+-- Retention (§04) clears the network prefix of decisions older than its limit: the one change
+-- an event admits. Every other UPDATE is still refused.
+DROP TRIGGER consent_events_no_update;
+CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
+WHEN NOT (
+    NEW.ip_prefix IS NULL
+    AND NEW.id IS OLD.id AND NEW.ssaid IS OLD.ssaid AND NEW.policy_version IS OLD.policy_version
+    AND NEW.categories IS OLD.categories AND NEW.action IS OLD.action
+    AND NEW.source IS OLD.source AND NEW.created_at IS OLD.created_at
+    AND NEW.policy_hash IS OLD.policy_hash AND NEW.banner_text_hash IS OLD.banner_text_hash
+    AND NEW.language IS OLD.language AND NEW.ua_class IS OLD.ua_class
+    AND NEW.origin IS OLD.origin
+)
+BEGIN
+    SELECT RAISE(ABORT, 'consent_events is append-only');
+END;

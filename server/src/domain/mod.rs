@@ -6,6 +6,7 @@ pub mod network;
 pub mod origin;
 pub mod published;
 pub mod receipt;
+pub mod retention;
 pub mod rights;
 pub mod risk;
 pub mod terminal;

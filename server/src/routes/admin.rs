@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use crate::http::AdminAuth;
 use crate::metrics::Metrics;
 use crate::policies::{PolicyRegistry, Published};
-use crate::risk::RiskControl;
+use crate::retention::Retention;
 use crate::routes::limit_body;
 use crate::routes::policy::VersionInfo;
 use crate::state::AppState;
@@ -96,15 +96,36 @@ pub async fn list_policies(
     Json(snapshot.records().map(VersionInfo::from).collect())
 }
 
-/// `POST /api/v1/admin/retention/purge`: runs the retention purge now (it also runs hourly)
-/// and says how many rows went: SSAID sightings and network counters past
-/// `sightings_retention_days`.
+/// `POST /api/v1/admin/retention/purge[?dry_run=true]`: runs the retention purge now (it also
+/// runs hourly) and says what went, per table; `dry_run` only counts.
 pub async fn purge_now(
     _admin: AdminAuth,
-    State(risk): State<Arc<RiskControl>>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let purged = risk.purge().await.map_err(ApiError::internal)?;
-    Ok(Json(serde_json::json!({ "purged_rows": purged })))
+    State(retention): State<Arc<Retention>>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let dry_run = match query.as_deref() {
+        None | Some("") | Some("dry_run=false") => false,
+        Some("dry_run=true") | Some("dry_run") => true,
+        Some(other) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!("{other:?}: the only parameter is dry_run=true|false"),
+            ));
+        }
+    };
+    match retention
+        .run(None, dry_run)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        Some(report) => {
+            Ok(Json(serde_json::json!({ "dry_run": dry_run, "rows": report })).into_response())
+        }
+        None => Err(ApiError::new(
+            ErrorCode::PurgeBusy,
+            "another instance is purging right now; try again in a minute",
+        )),
+    }
 }
 
 /// `GET /metrics`: the operator's counters (the Matomo gate's so far), for Prometheus.

@@ -9,6 +9,7 @@ mod sqlite;
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
 
+use crate::domain::retention::PurgeCutoffs;
 use crate::domain::rights::ErasureRecord;
 use crate::domain::risk::{CounterKind, NetworkCount, Sighting};
 use crate::domain::{PolicyRecord, PublishOutcome, Ssaid, TerminalType};
@@ -99,9 +100,15 @@ pub trait Storage: Send + Sync + 'static {
         kind: CounterKind,
         since: DateTime<Utc>,
     ) -> Result<u64, StorageError>;
-    /// Deletes sightings last seen, and counters whose window started, before `before`;
-    /// returns how many rows went.
-    async fn purge_sightings(&self, before: DateTime<Utc>) -> Result<u64, StorageError>;
+    /// The retention purge (§04): deletes (or with `dry_run` counts) what the cut-offs say, in
+    /// batches of `batch` rows so it never holds long locks; rows per table. On PostgreSQL
+    /// only one instance purges at a time: `None` when another one is purging.
+    async fn purge(
+        &self,
+        cutoffs: &PurgeCutoffs,
+        dry_run: bool,
+        batch: i64,
+    ) -> Result<Option<BTreeMap<String, u64>>, StorageError>;
     /// Deletes every sighting of one SSAID (erasure); returns how many rows went.
     async fn erase_sightings(&self, ssaid: &Ssaid) -> Result<u64, StorageError>;
     /// The stored record of an SSAID, if its visitor ever decided.

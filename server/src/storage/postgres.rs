@@ -14,6 +14,11 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 impl Engine for Postgres {
     /// Event ids are native UUIDs.
     type Id = Uuid;
+    /// A session advisory lock: instances behind one load balancer purge one at a time.
+    const PURGE_LOCK: Option<(&'static str, &'static str)> = Some((
+        "SELECT pg_try_advisory_lock(7426853214690517) AS locked",
+        "SELECT pg_advisory_unlock(7426853214690517)",
+    ));
 
     fn migrator() -> &'static Migrator {
         &MIGRATOR

@@ -2,6 +2,7 @@
 //! placeholders, which both engines accept), the same column lists and the same row mapping.
 
 use super::{ConsentEvent, SsaidRecord, Storage, StorageError};
+use crate::domain::retention::PurgeCutoffs;
 use crate::domain::rights::ErasureRecord;
 use crate::domain::risk::{CounterKind, NetworkCount, Sighting, TerminalTypes};
 use crate::domain::{PolicyRecord, PublishOutcome, Ssaid, TerminalType};
@@ -19,6 +20,9 @@ pub trait Engine: Database {
     type Id: From<Uuid> + Into<Uuid> + Send + Sync;
     /// The migrations for this engine, embedded in the binary.
     fn migrator() -> &'static Migrator;
+    /// SQL that takes (answering `locked`) and releases the lock that lets one instance purge
+    /// at a time, on one connection; none where one instance owns the database.
+    const PURGE_LOCK: Option<(&'static str, &'static str)>;
     fn rows_affected(result: &Self::QueryResult) -> u64;
 }
 
@@ -318,18 +322,33 @@ where
         Ok(u64::try_from(total).unwrap_or(0))
     }
 
-    async fn purge_sightings(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
-        let mut transaction = self.pool.begin().await?;
-        let sightings = sqlx::query::<DB>("DELETE FROM ssaid_sightings WHERE last_seen < $1")
-            .bind(before)
-            .execute(&mut *transaction)
-            .await?;
-        let counters = sqlx::query::<DB>("DELETE FROM network_counters WHERE window_start < $1")
-            .bind(before)
-            .execute(&mut *transaction)
-            .await?;
-        transaction.commit().await?;
-        Ok(DB::rows_affected(&sightings) + DB::rows_affected(&counters))
+    async fn purge(
+        &self,
+        cutoffs: &PurgeCutoffs,
+        dry_run: bool,
+        batch: i64,
+    ) -> Result<Option<BTreeMap<String, u64>>, StorageError> {
+        let mut lock = match DB::PURGE_LOCK {
+            Some((lock_sql, _)) => {
+                let mut connection = self.pool.acquire().await?;
+                let row = sqlx::query::<DB>(lock_sql)
+                    .fetch_one(&mut *connection)
+                    .await?;
+                let locked: bool = row.try_get("locked")?;
+                if !locked {
+                    return Ok(None);
+                }
+                Some(connection)
+            }
+            None => None,
+        };
+        let report = self.purge_unlocked(cutoffs, dry_run, batch).await;
+        if let (Some(connection), Some((_, unlock_sql))) = (lock.as_mut(), DB::PURGE_LOCK) {
+            sqlx::query::<DB>(unlock_sql)
+                .execute(&mut **connection)
+                .await?;
+        }
+        report.map(Some)
     }
 
     async fn erase_sightings(&self, ssaid: &Ssaid) -> Result<u64, StorageError> {
@@ -534,4 +553,222 @@ where
         .await?;
         rows.iter().map(policy_from_row::<DB>).collect()
     }
+}
+
+/// One step of the purge: which rows it takes (`keys`, their key columns, `LIMIT`ed) and what
+/// it does with them (`apply`, on rows whose keys are in that selection).
+struct PurgeStep {
+    table: &'static str,
+    count: &'static str,
+    apply: &'static str,
+}
+
+const SIMPLE_STEPS: [PurgeStep; 5] = [
+    PurgeStep {
+        table: "ssaid_sightings",
+        count: "SELECT COUNT(*) AS n FROM ssaid_sightings WHERE last_seen < $1",
+        apply: "DELETE FROM ssaid_sightings WHERE (ssaid, network, day) IN \
+                (SELECT ssaid, network, day FROM ssaid_sightings WHERE last_seen < $1 LIMIT $2)",
+    },
+    PurgeStep {
+        table: "network_counters",
+        count: "SELECT COUNT(*) AS n FROM network_counters WHERE window_start < $1",
+        apply: "DELETE FROM network_counters WHERE (network, kind, window_start) IN \
+                (SELECT network, kind, window_start FROM network_counters \
+                 WHERE window_start < $1 LIMIT $2)",
+    },
+    PurgeStep {
+        table: "consent_events.ip_prefix",
+        count: "SELECT COUNT(*) AS n FROM consent_events \
+                WHERE created_at < $1 AND ip_prefix IS NOT NULL",
+        apply: "UPDATE consent_events SET ip_prefix = NULL WHERE id IN \
+                (SELECT id FROM consent_events \
+                 WHERE created_at < $1 AND ip_prefix IS NOT NULL LIMIT $2)",
+    },
+    PurgeStep {
+        table: "erasures",
+        count: "SELECT COUNT(*) AS n FROM erasures WHERE erased_at < $1",
+        apply: "DELETE FROM erasures WHERE id IN \
+                (SELECT id FROM erasures WHERE erased_at < $1 LIMIT $2)",
+    },
+    PurgeStep {
+        table: "revoked_consents",
+        count: "SELECT COUNT(*) AS n FROM revoked_consents WHERE expires_at < $1",
+        apply: "DELETE FROM revoked_consents WHERE event_id IN \
+                (SELECT event_id FROM revoked_consents WHERE expires_at < $1 LIMIT $2)",
+    },
+];
+
+impl<DB: Engine> SqlStorage<DB>
+where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'r> &'r str: ColumnIndex<DB::Row>,
+    for<'r> String: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
+    for<'r> &'r str: Encode<'r, DB> + Type<DB>,
+    for<'r> DB::Id: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
+    for<'r> DateTime<Utc>: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
+    for<'r> i64: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
+{
+    async fn purge_unlocked(
+        &self,
+        cutoffs: &PurgeCutoffs,
+        dry_run: bool,
+        batch: i64,
+    ) -> Result<BTreeMap<String, u64>, StorageError> {
+        let mut report = BTreeMap::new();
+        let before = |table: &str| match table {
+            "ssaid_sightings" | "network_counters" => cutoffs.sightings_before,
+            "consent_events.ip_prefix" => cutoffs.prefixes_before,
+            "erasures" => cutoffs.erasures_before,
+            _ => cutoffs.as_of,
+        };
+        // Prefixes first: a decision about to be deleted needs no clearing, but counting it
+        // twice would only overstate; the order keeps each count exact for its own step.
+        for step in &SIMPLE_STEPS {
+            let cutoff = before(step.table);
+            let done = if dry_run {
+                self.count(step.count, cutoff, None).await?
+            } else {
+                let mut total = 0;
+                loop {
+                    let done = sqlx::query::<DB>(step.apply)
+                        .bind(cutoff)
+                        .bind(batch)
+                        .execute(&self.pool)
+                        .await?;
+                    let rows = DB::rows_affected(&done);
+                    total += rows;
+                    if rows < batch.unsigned_abs() {
+                        break total;
+                    }
+                }
+            };
+            report.insert(step.table.to_owned(), done);
+        }
+        let decisions = if dry_run {
+            self.count(
+                concat_select_count(),
+                cutoffs.superseded_before,
+                Some(cutoffs.decided_before),
+            )
+            .await?
+        } else {
+            self.delete_ended_decisions(cutoffs, batch).await?
+        };
+        report.insert("consent_events".to_owned(), decisions);
+        // After the decisions, so that an SSAID whose last decision just went goes too.
+        let ssaids = if dry_run {
+            self.count(
+                "SELECT COUNT(*) AS n FROM ssaids s WHERE s.issued_at < $1 AND NOT EXISTS \
+                 (SELECT 1 FROM consent_events e WHERE e.ssaid = s.ssaid)",
+                cutoffs.unused_ssaids_before,
+                None,
+            )
+            .await?
+        } else {
+            let mut total = 0;
+            loop {
+                let done = sqlx::query::<DB>(concat!(
+                    "DELETE FROM ssaids WHERE ssaid IN (SELECT s.ssaid ",
+                    "FROM ssaids s WHERE s.issued_at < $1 AND NOT EXISTS ",
+                    "(SELECT 1 FROM consent_events e WHERE e.ssaid = s.ssaid) LIMIT $2)"
+                ))
+                .bind(cutoffs.unused_ssaids_before)
+                .bind(batch)
+                .execute(&self.pool)
+                .await?;
+                let rows = DB::rows_affected(&done);
+                total += rows;
+                if rows < batch.unsigned_abs() {
+                    break total;
+                }
+            }
+        };
+        report.insert("ssaids".to_owned(), ssaids);
+        Ok(report)
+    }
+
+    async fn count(
+        &self,
+        sql: &'static str,
+        first: DateTime<Utc>,
+        second: Option<DateTime<Utc>>,
+    ) -> Result<u64, StorageError> {
+        let mut query = sqlx::query::<DB>(sql).bind(first);
+        if let Some(second) = second {
+            query = query.bind(second);
+        }
+        let row = query.fetch_one(&self.pool).await?;
+        let n: i64 = row.try_get("n")?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Deletes ended decisions batch by batch, each batch in one transaction through the one
+    /// mechanism proof admits: their SSAIDs are listed in `sanctioned_deletions` for it.
+    async fn delete_ended_decisions(
+        &self,
+        cutoffs: &PurgeCutoffs,
+        batch: i64,
+    ) -> Result<u64, StorageError> {
+        let mut total = 0;
+        loop {
+            let mut transaction = self.pool.begin().await?;
+            let rows = sqlx::query::<DB>(concat!(
+                "SELECT e.id AS id, e.ssaid AS ssaid FROM consent_events e ",
+                "WHERE e.created_at < $2 OR EXISTS (SELECT 1 FROM consent_events later ",
+                "WHERE later.ssaid = e.ssaid AND later.created_at > e.created_at ",
+                "AND later.created_at < $1) LIMIT $3"
+            ))
+            .bind(cutoffs.superseded_before)
+            .bind(cutoffs.decided_before)
+            .bind(batch)
+            .fetch_all(&mut *transaction)
+            .await?;
+            let mut subjects = std::collections::BTreeSet::new();
+            let mut ids = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let id: DB::Id = row.try_get("id")?;
+                let ssaid: String = row.try_get("ssaid")?;
+                ids.push(id);
+                subjects.insert(ssaid);
+            }
+            for ssaid in &subjects {
+                sqlx::query::<DB>(
+                    "INSERT INTO sanctioned_deletions (ssaid, reason) VALUES ($1, 'retention') \
+                     ON CONFLICT (ssaid) DO NOTHING",
+                )
+                .bind(ssaid.clone())
+                .execute(&mut *transaction)
+                .await?;
+            }
+            for id in ids {
+                sqlx::query::<DB>("DELETE FROM consent_events WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            for ssaid in &subjects {
+                sqlx::query::<DB>("DELETE FROM sanctioned_deletions WHERE ssaid = $1")
+                    .bind(ssaid.clone())
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            transaction.commit().await?;
+            let deleted = rows.len() as u64;
+            total += deleted;
+            if deleted < batch.unsigned_abs() {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+fn concat_select_count() -> &'static str {
+    concat!(
+        "SELECT COUNT(*) AS n FROM consent_events e WHERE e.created_at < $2 OR EXISTS ",
+        "(SELECT 1 FROM consent_events later WHERE later.ssaid = e.ssaid ",
+        "AND later.created_at > e.created_at AND later.created_at < $1)"
+    )
 }

@@ -18,6 +18,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 impl Engine for Sqlite {
     /// Event ids are stored as their text.
     type Id = Hyphenated;
+    /// One SQLite file, one instance: nothing to take turns with.
+    const PURGE_LOCK: Option<(&'static str, &'static str)> = None;
 
     fn migrator() -> &'static Migrator {
         &MIGRATOR

@@ -530,6 +530,9 @@ async fn consent_events_cannot_be_rewritten(engine: Engine) {
     );
     let mut attempts = vec![
         "UPDATE consent_events SET action = 'accept_all'",
+        // Clearing the prefix is admitted only alone, not to smuggle another change in.
+        "UPDATE consent_events SET ip_prefix = NULL, action = 'accept_all'",
+        "UPDATE consent_events SET ip_prefix = '1.2.3.0/24'",
         "DELETE FROM consent_events WHERE action = 'reject_all'",
         "DELETE FROM consent_events",
     ];
@@ -546,6 +549,15 @@ async fn consent_events_cannot_be_rewritten(engine: Engine) {
     let events = app.events_of(&ssaid).await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].action, ConsentAction::RejectAll);
+    assert_eq!(events[0].ip_prefix.as_deref(), Some("127.0.0.0/24"));
+    // The one change retention makes.
+    assert_eq!(
+        app.execute_raw("UPDATE consent_events SET ip_prefix = NULL")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(app.events_of(&ssaid).await[0].ip_prefix, None);
     if matches!(engine, Engine::Postgres) {
         let err = app
             .execute_raw("TRUNCATE policy_versions CASCADE")

@@ -1,0 +1,165 @@
+//! Retention (notice §04): a purge as of a date removes exactly what the settings say.
+
+use crate::common::*;
+use crate::on_both_engines;
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use server::clock::Clock;
+use server::config::ServiceEntry;
+
+on_both_engines![a_purge_removes_exactly_what_the_settings_say];
+
+const SERVICE_TOKEN: &str = "console-service-token-0123456789";
+
+/// Runs `server purge` against the test's database; its summary lines.
+fn purge_command(app: &TestApp, args: &[&str]) -> String {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("purge")
+        .args(args)
+        .env("DATABASE_URL", &app.database_url)
+        .env(
+            "ZC_SIGNING_KEY",
+            base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY),
+        )
+        .env("ZC_COOKIE_SECURE", "false")
+        .env_remove("ZC_CONFIG")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The rows a summary says went from `table`.
+fn rows_of(summary: &str, table: &str) -> u64 {
+    summary
+        .lines()
+        .find_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next() == Some(table)).then(|| words.next().unwrap().parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("{table} missing from {summary}"))
+}
+
+async fn purge_as_admin(app: &TestApp) -> serde_json::Value {
+    app.http
+        .post(app.url("/api/v1/admin/retention/purge"))
+        .bearer_auth(ADMIN_TOKEN)
+        .fetch_json()
+        .await
+}
+
+fn date(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+async fn a_purge_removes_exactly_what_the_settings_say(engine: Engine) {
+    let start = Utc::now().trunc_subsecs(0);
+    let clock = Clock::fixed(start);
+    let app = spawn_as_of(engine, clock.clone(), |settings| {
+        settings.services = vec![ServiceEntry {
+            name: "console".to_owned(),
+            token: SERVICE_TOKEN.to_owned().into(),
+        }];
+    })
+    .await;
+    // A accepts, then refuses ten days later; B accepts; A is assessed once; C erases.
+    let a = app.new_visitor().await;
+    let first = app
+        .post_json(&format!("zc_ssaid={a}"), &decision("accept_all"))
+        .await;
+    let a_cookies = cookies_after(&a, &first);
+    let b = app.new_visitor().await;
+    app.post_json(&format!("zc_ssaid={b}"), &decision("accept_all"))
+        .await;
+    let c = app.new_visitor().await;
+    let c_decided = app
+        .post_json(&format!("zc_ssaid={c}"), &decision("accept_all"))
+        .await;
+    let erasure = app
+        .http
+        .post(app.url("/api/v1/me/erase"))
+        .header("cookie", cookies_after(&c, &c_decided))
+        .fetch()
+        .await;
+    assert_eq!(erasure.status(), 200);
+    app.http
+        .post(app.url("/api/v1/ssaid/assess"))
+        .bearer_auth(SERVICE_TOKEN)
+        .json(&serde_json::json!({"token": a, "ip": "203.0.113.9", "event": "login"}))
+        .fetch()
+        .await;
+    clock.advance(TimeDelta::days(10));
+    let second = app.post_json(&a_cookies, &decision("reject_all")).await;
+    assert_eq!(second.status(), 201);
+    let before = (
+        app.count_rows("consent_events").await,
+        app.count_rows("ssaids").await,
+        app.count_rows("erasures").await,
+        app.count_rows("revoked_consents").await,
+    );
+    // Revoked: C's erased decision, and A's first, which the refusal withdrew.
+    assert_eq!(before, (3, 2, 1, 2));
+
+    // A dry run a year ahead counts and changes nothing.
+    let year = date(start + TimeDelta::days(366));
+    let dry = purge_command(&app, &["--dry-run", "--as-of", &year]);
+    assert_eq!(rows_of(&dry, "consent_events.ip_prefix"), 3);
+    assert_eq!(
+        app.texts("SELECT ip_prefix FROM consent_events WHERE ip_prefix IS NULL")
+            .await
+            .len(),
+        0
+    );
+
+    // A year ahead: sightings and every network prefix go (90 days); the proof stays (three
+    // years after it ends), revocations whose cookies expired go, the erasure's evidence stays.
+    let summary = purge_command(&app, &["--as-of", &year]);
+    assert_eq!(rows_of(&summary, "ssaid_sightings"), 1);
+    assert_eq!(rows_of(&summary, "consent_events.ip_prefix"), 3);
+    assert_eq!(rows_of(&summary, "consent_events"), 0);
+    assert_eq!(rows_of(&summary, "revoked_consents"), 2);
+    assert_eq!(rows_of(&summary, "erasures"), 0);
+    assert_eq!(rows_of(&summary, "ssaids"), 0);
+    assert_eq!(app.count_rows("consent_events").await, 3);
+    assert_eq!(app.count_rows("ssaid_sightings").await, 0);
+    assert_eq!(app.count_rows("revoked_consents").await, 0);
+
+    // Three years and twenty days on: A's superseded acceptance (ended on day 10) and the
+    // erasure record go; the standing choices of A and B stay.
+    clock.set(start + TimeDelta::days(3 * 365 + 20));
+    let rows = &purge_as_admin(&app).await["rows"];
+    assert_eq!(rows["consent_events"], 1);
+    assert_eq!(rows["erasures"], 1);
+    assert_eq!(rows["ssaids"], 0);
+    let actions = app
+        .texts("SELECT action FROM consent_events ORDER BY created_at")
+        .await;
+    assert_eq!(actions, ["accept_all", "reject_all"]);
+
+    // Four years and a month on, even the standing choices have expired and their proof period
+    // passed: everything goes, and the SSAID records left without a decision with them.
+    clock.set(start + TimeDelta::days(4 * 365 + 30));
+    let rows = &purge_as_admin(&app).await["rows"];
+    assert_eq!(rows["consent_events"], 2);
+    assert_eq!(rows["ssaids"], 2);
+    for table in [
+        "consent_events",
+        "ssaids",
+        "erasures",
+        "revoked_consents",
+        "ssaid_sightings",
+    ] {
+        assert_eq!(app.count_rows(table).await, 0, "{table}");
+    }
+    let metrics = app.get_as_admin("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"zeccloud_retention_purged_rows_total{table="consent_events"} 3"#),
+        "{metrics}"
+    );
+}
