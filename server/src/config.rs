@@ -220,6 +220,18 @@ pub struct MatomoSettings {
     pub personal_custom_variables: Vec<String>,
     /// Largest tracking request body (bulk requests), in bytes.
     pub max_body_bytes: usize,
+    /// Matomo's Reporting API (`https://matomo.example/index.php`), to carry erasures through
+    /// (`PrivacyManager.findDataSubjects` / `deleteDataSubjects`); off when unset.
+    pub api_url: Option<String>,
+    /// A token whose user has admin access to `site_ids`; sent in POST bodies only.
+    #[serde(serialize_with = "never_serialize_secret")]
+    pub api_token: Option<SecretString>,
+    /// The Matomo sites an erasure searches.
+    pub site_ids: Vec<u32>,
+    /// First wait before a failed erasure job is tried again, in seconds; doubles each time.
+    pub erasure_retry_secs: u64,
+    /// Attempts before a job is marked `failed` for a human to look at.
+    pub erasure_max_attempts: u32,
 }
 
 impl Default for MatomoSettings {
@@ -235,6 +247,11 @@ impl Default for MatomoSettings {
             personal_dimensions: Vec::new(),
             personal_custom_variables: Vec::new(),
             max_body_bytes: 64 * 1024,
+            api_url: None,
+            api_token: None,
+            site_ids: vec![1],
+            erasure_retry_secs: 30,
+            erasure_max_attempts: 20,
         }
     }
 }
@@ -247,6 +264,18 @@ impl MatomoSettings {
                 Ok(url) if matches!(url.scheme(), "http" | "https") && url.query().is_none() => {}
                 _ => return invalid("upstream_url must be an http(s) URL without a query"),
             }
+        }
+        if let Some(url) = &self.api_url {
+            match reqwest::Url::parse(url) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.query().is_none() => {}
+                _ => return invalid("api_url must be an http(s) URL without a query"),
+            }
+            if self.api_token.is_none() || self.site_ids.is_empty() {
+                return invalid("api_url needs api_token and at least one of site_ids");
+            }
+        }
+        if self.erasure_retry_secs == 0 || self.erasure_max_attempts == 0 {
+            return invalid("erasure_retry_secs and erasure_max_attempts must be above 0");
         }
         if self.max_in_flight > 65_536 {
             return invalid("max_in_flight must be at most 65536");

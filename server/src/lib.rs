@@ -9,6 +9,7 @@ pub mod embed_assets;
 pub mod error;
 pub mod http;
 pub mod matomo;
+pub mod matomo_privacy;
 pub mod metrics;
 pub mod policies;
 pub mod retention;

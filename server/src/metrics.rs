@@ -16,6 +16,8 @@ pub struct Metrics {
     pub matomo: Arc<GateMetrics>,
     rate_limited: Family<LimitLabels, Counter>,
     purged: Family<TableLabels, Counter>,
+    matomo_jobs: Family<StateLabels, Gauge>,
+    matomo_job_attempts: Family<OutcomeLabels, Counter>,
 }
 
 impl Metrics {
@@ -41,12 +43,42 @@ impl Metrics {
             "Rows the retention purge deleted (or cleared), by table",
             purged.clone(),
         );
+        let matomo_jobs = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "matomo_erasure_jobs",
+            "Erasures carried through to Matomo, by state (failed: a human must look)",
+            matomo_jobs.clone(),
+        );
+        let matomo_job_attempts = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "matomo_erasure_attempts",
+            "Attempts at Matomo erasure jobs, by outcome",
+            matomo_job_attempts.clone(),
+        );
         Self {
             registry,
             matomo,
             rate_limited,
             purged,
+            matomo_jobs,
+            matomo_job_attempts,
         }
+    }
+
+    /// The Matomo erasure jobs per state, as last counted.
+    pub fn matomo_jobs(&self, counts: &std::collections::BTreeMap<&'static str, i64>) {
+        for state in ["pending", "done", "failed"] {
+            self.matomo_jobs
+                .get_or_create(&StateLabels { state })
+                .set(counts.get(state).copied().unwrap_or(0));
+        }
+    }
+
+    /// One attempt at a Matomo erasure job: `done`, `retry` or `failed`.
+    pub fn matomo_job_attempt(&self, outcome: &'static str) {
+        self.matomo_job_attempts
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
     }
 
     /// Rows the retention purge took from `table`.
@@ -86,6 +118,16 @@ struct HitLabels {
     outcome: &'static str,
     /// `consent`, `no_consent` or `gpc`.
     reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

@@ -9,6 +9,7 @@ use crate::domain::receipt::Controller;
 use crate::http::ServiceCredential;
 use crate::http::rate_limit::RateLimits;
 use crate::matomo::MatomoGate;
+use crate::matomo_privacy::{MatomoEraser, MatomoPrivacyApi};
 use crate::metrics::Metrics;
 use crate::policies::{PolicyRegistry, PublishError};
 use crate::retention::Retention;
@@ -139,6 +140,11 @@ impl Application {
             Some(Arc::clone(&metrics)),
         ));
         retention.spawn_hourly();
+        // Held by the state, so the worker ends with the service.
+        let matomo_eraser = matomo_eraser(&settings, &consent, &metrics)?.map(Arc::new);
+        if let Some(eraser) = &matomo_eraser {
+            eraser.spawn();
+        }
         limits.spawn_cleanup();
         let state = AppState {
             leptos_options,
@@ -150,6 +156,7 @@ impl Application {
             limits,
             risk,
             retention,
+            matomo_eraser,
         };
         Ok(Self {
             listener,
@@ -226,7 +233,36 @@ pub async fn consent_service(
         clock,
         revoked: Arc::default(),
         pseudonym_key: PseudonymKey::new(settings.load_pseudonym_key(&keys)?),
+        matomo_erasure: settings.matomo.api_url.is_some(),
     }))
+}
+
+/// The worker that carries erasures through to Matomo, when its Reporting API is configured.
+fn matomo_eraser(
+    settings: &Settings,
+    consent: &ConsentService,
+    metrics: &Arc<Metrics>,
+) -> Result<Option<MatomoEraser>, StartupError> {
+    let matomo = &settings.matomo;
+    let (Some(url), Some(token)) = (&matomo.api_url, &matomo.api_token) else {
+        return Ok(None);
+    };
+    let url = reqwest::Url::parse(url).map_err(|err| StartupError::Matomo(err.to_string()))?;
+    let api = MatomoPrivacyApi::new(
+        url,
+        token.clone(),
+        matomo.site_ids.clone(),
+        Duration::from_secs(30),
+    )
+    .map_err(|err| StartupError::Matomo(err.to_string()))?;
+    Ok(Some(MatomoEraser::new(
+        Arc::clone(&consent.storage),
+        api,
+        consent.clock.clone(),
+        Duration::from_secs(matomo.erasure_retry_secs),
+        matomo.erasure_max_attempts,
+        Arc::clone(metrics),
+    )))
 }
 
 /// The retention purge over the consent core's storage, as the settings say.

@@ -7,6 +7,7 @@ use crate::embed_assets::EmbedAssets;
 use crate::http::ServiceCredential;
 use crate::http::rate_limit::RateLimits;
 use crate::matomo::MatomoGate;
+use crate::matomo_privacy::MatomoEraser;
 use crate::metrics::Metrics;
 use crate::policies::PolicyRegistry;
 use crate::retention::Retention;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub risk: Arc<RiskControl>,
     /// The retention purge (§04).
     pub retention: Arc<Retention>,
+    /// Carries erasures through to Matomo; `None` without its Reporting API.
+    pub matomo_eraser: Option<Arc<MatomoEraser>>,
 }
 
 /// How this deployment's requests are read and who may call it: settings of the HTTP edge.

@@ -56,3 +56,19 @@ $$;
 DROP TRIGGER consent_events_no_update ON consent_events;
 CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
     FOR EACH ROW EXECUTE FUNCTION consent_events_only_prefix_cleared();
+
+-- An erasure carried through to Matomo: one job per erasure, retried with back-off until it
+-- succeeds or `erasure_max_attempts` is reached (then `failed`, for a human to look at). The
+-- visitor id (a keyed pseudonym) is cleared once done; done jobs live as long as their
+-- erasure's evidence (`erasure_record_days`), failed ones until someone handles them.
+CREATE TABLE matomo_erasure_jobs (
+    erasure_id      TEXT PRIMARY KEY,
+    visitor_id      TEXT,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+    attempts        BIGINT NOT NULL,
+    next_attempt_at TIMESTAMPTZ NOT NULL,
+    last_error      TEXT,
+    deleted         TEXT,
+    created_at      TIMESTAMPTZ NOT NULL,
+    updated_at      TIMESTAMPTZ NOT NULL
+);

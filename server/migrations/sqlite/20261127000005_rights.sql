@@ -53,3 +53,19 @@ WHEN NOT (
 BEGIN
     SELECT RAISE(ABORT, 'consent_events is append-only');
 END;
+
+-- An erasure carried through to Matomo: one job per erasure, retried with back-off until it
+-- succeeds or `erasure_max_attempts` is reached (then `failed`, for a human to look at). The
+-- visitor id (a keyed pseudonym) is cleared once done; done jobs live as long as their
+-- erasure's evidence (`erasure_record_days`), failed ones until someone handles them.
+CREATE TABLE matomo_erasure_jobs (
+    erasure_id      TEXT PRIMARY KEY NOT NULL,
+    visitor_id      TEXT,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+    attempts        INTEGER NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    last_error      TEXT,
+    deleted         TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
             get(list_policies).post(publish_policy),
         )
         .route("/api/v1/admin/retention/purge", post(purge_now))
+        .route("/api/v1/admin/matomo-erasures", get(matomo_erasures))
         .route("/metrics", get(metrics));
     limit_body(routes, MAX_POLICY_BYTES)
 }
@@ -126,6 +127,16 @@ pub async fn purge_now(
             "another instance is purging right now; try again in a minute",
         )),
     }
+}
+
+/// `GET /api/v1/admin/matomo-erasures`: every erasure's job against Matomo, oldest first.
+pub async fn matomo_erasures(
+    _admin: AdminAuth,
+    State(storage): State<Arc<dyn crate::storage::Storage>>,
+) -> Result<Json<Vec<crate::storage::MatomoJob>>, ApiError> {
+    Ok(Json(
+        storage.matomo_jobs().await.map_err(ApiError::internal)?,
+    ))
 }
 
 /// `GET /metrics`: the operator's counters (the Matomo gate's so far), for Prometheus.

@@ -76,6 +76,8 @@ pub struct ConsentService {
     pub revoked: Arc<rights::RevokedConsents>,
     /// Keys the visitor's pseudonyms (Matomo's visitor id, the erasure record's hash).
     pub pseudonym_key: PseudonymKey,
+    /// Erasures are carried through to Matomo (its Reporting API is configured).
+    pub matomo_erasure: bool,
 }
 
 /// The secret behind the keyed pseudonyms of an SSAID; never logged.

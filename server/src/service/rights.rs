@@ -217,9 +217,15 @@ impl ConsentService {
             matomo: "not_configured".to_owned(),
         };
         let decisions = self.storage.consent_events_for(ssaid).await?;
+        let matomo_visitor_id = self.matomo_erasure.then(|| self.matomo_visitor_id(ssaid));
         let record = self
             .storage
-            .erase_subject(ssaid, self.longest_cookie(), draft)
+            .erase_subject(
+                ssaid,
+                self.longest_cookie(),
+                draft,
+                matomo_visitor_id.as_deref(),
+            )
             .await?;
         self.revoked.insert(decisions.iter().map(|event| event.id));
         tracing::info!(

@@ -49,6 +49,48 @@ pub struct ConsentEvent {
     pub origin: Option<String>,
 }
 
+/// Where an erasure stands on Matomo's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatomoJobState {
+    Pending,
+    Done,
+    /// Gave up after `erasure_max_attempts`: a human must look.
+    Failed,
+}
+
+impl MatomoJobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Pending, Self::Done, Self::Failed]
+            .into_iter()
+            .find(|state| state.as_str() == raw)
+    }
+}
+
+/// An erasure's job against Matomo.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MatomoJob {
+    pub erasure_id: Uuid,
+    /// Matomo's visitor id to delete; cleared once done.
+    pub visitor_id: Option<String>,
+    pub state: MatomoJobState,
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    /// Matomo's counts per table, once done.
+    pub deleted: Option<BTreeMap<String, u64>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("database error: {0}")]
@@ -117,12 +159,41 @@ pub trait Storage: Send + Sync + 'static {
     /// mechanism proof of consent admits: its decisions (whose ids are revoked until
     /// `revoked_until(decided_at)`), sightings and record. Stores and returns `evidence` with
     /// the rows deleted per table.
+    /// With `matomo_visitor_id`, a job to delete the visitor's visits in Matomo is stored in
+    /// the same transaction (the evidence then says `pending`).
     async fn erase_subject(
         &self,
         ssaid: &Ssaid,
         revoke_for: chrono::TimeDelta,
         evidence: ErasureRecord,
+        matomo_visitor_id: Option<&str>,
     ) -> Result<ErasureRecord, StorageError>;
+    /// Every Matomo erasure job, oldest first.
+    async fn matomo_jobs(&self) -> Result<Vec<MatomoJob>, StorageError>;
+    /// Takes a due pending job until `until`; false when another instance has it.
+    async fn claim_matomo_job(
+        &self,
+        erasure_id: Uuid,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+    /// A job done: Matomo's counts go into it and into its erasure's evidence.
+    async fn finish_matomo_job(
+        &self,
+        erasure_id: Uuid,
+        deleted: &BTreeMap<String, u64>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+    /// A failed attempt: tried again at `next_attempt_at`, or given up.
+    async fn retry_matomo_job(
+        &self,
+        erasure_id: Uuid,
+        attempts: u32,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+        give_up: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
     /// Earlier erasures of the same subject (by its keyed hash), oldest first.
     async fn erasures_of(&self, subject_hash: &str) -> Result<Vec<ErasureRecord>, StorageError>;
     /// Stops honouring a consent id until `expires_at` (when its cookie would have expired).

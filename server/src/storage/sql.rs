@@ -1,7 +1,7 @@
 //! The storage implementation, written once over the sqlx database: the same SQL (`$N`
 //! placeholders, which both engines accept), the same column lists and the same row mapping.
 
-use super::{ConsentEvent, SsaidRecord, Storage, StorageError};
+use super::{ConsentEvent, MatomoJob, MatomoJobState, SsaidRecord, Storage, StorageError};
 use crate::domain::retention::PurgeCutoffs;
 use crate::domain::rights::ErasureRecord;
 use crate::domain::risk::{CounterKind, NetworkCount, Sighting, TerminalTypes};
@@ -382,6 +382,7 @@ where
         ssaid: &Ssaid,
         revoke_for: chrono::TimeDelta,
         mut evidence: ErasureRecord,
+        matomo_visitor_id: Option<&str>,
     ) -> Result<ErasureRecord, StorageError> {
         let subject = ssaid.as_str().to_owned();
         let mut transaction = self.pool.begin().await?;
@@ -434,6 +435,18 @@ where
             }
         }
         evidence.deleted = deleted;
+        if let Some(visitor_id) = matomo_visitor_id {
+            evidence.matomo = MatomoJobState::Pending.as_str().to_owned();
+            sqlx::query::<DB>(
+                "INSERT INTO matomo_erasure_jobs (erasure_id, visitor_id, state, attempts, \
+                 next_attempt_at, created_at, updated_at) VALUES ($1, $2, 'pending', 0, $3, $3, $3)",
+            )
+            .bind(evidence.id.to_string())
+            .bind(visitor_id.to_owned())
+            .bind(evidence.erased_at)
+            .execute(&mut *transaction)
+            .await?;
+        }
         sqlx::query::<DB>(
             "INSERT INTO erasures (id, erased_at, channel, ticket, subject_hash, deleted, matomo) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -479,6 +492,121 @@ where
                 })
             })
             .collect()
+    }
+
+    async fn matomo_jobs(&self) -> Result<Vec<MatomoJob>, StorageError> {
+        let rows = sqlx::query::<DB>(
+            "SELECT erasure_id, visitor_id, state, attempts, next_attempt_at, last_error, \
+             deleted, created_at, updated_at FROM matomo_erasure_jobs ORDER BY created_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("erasure_id")?;
+                let state: String = row.try_get("state")?;
+                let attempts: i64 = row.try_get("attempts")?;
+                let deleted: Option<String> = row.try_get("deleted")?;
+                Ok(MatomoJob {
+                    erasure_id: parse_column("erasure id", &id, |raw| Uuid::parse_str(raw).ok())?,
+                    visitor_id: row.try_get("visitor_id")?,
+                    state: parse_column("job state", &state, MatomoJobState::parse)?,
+                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                    next_attempt_at: row.try_get("next_attempt_at")?,
+                    last_error: row.try_get("last_error")?,
+                    deleted: deleted
+                        .map(|raw| {
+                            parse_column("deleted counts", &raw, |raw| {
+                                serde_json::from_str(raw).ok()
+                            })
+                        })
+                        .transpose()?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn claim_matomo_job(
+        &self,
+        erasure_id: Uuid,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        let claimed = sqlx::query::<DB>(
+            "UPDATE matomo_erasure_jobs SET next_attempt_at = $3, updated_at = $2 \
+             WHERE erasure_id = $1 AND state = 'pending' AND next_attempt_at <= $2",
+        )
+        .bind(erasure_id.to_string())
+        .bind(now)
+        .bind(until)
+        .execute(&self.pool)
+        .await?;
+        Ok(DB::rows_affected(&claimed) == 1)
+    }
+
+    async fn finish_matomo_job(
+        &self,
+        erasure_id: Uuid,
+        deleted: &BTreeMap<String, u64>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let counts = serde_json::to_string(deleted).expect("counts serialise");
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query::<DB>(
+            "UPDATE matomo_erasure_jobs SET state = 'done', visitor_id = NULL, deleted = $2, \
+             last_error = NULL, updated_at = $3 WHERE erasure_id = $1",
+        )
+        .bind(erasure_id.to_string())
+        .bind(counts.clone())
+        .bind(now)
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query::<DB>("UPDATE erasures SET matomo = $2 WHERE id = $1")
+            .bind(erasure_id.to_string())
+            .bind(counts)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn retry_matomo_job(
+        &self,
+        erasure_id: Uuid,
+        attempts: u32,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+        give_up: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let state = if give_up {
+            MatomoJobState::Failed
+        } else {
+            MatomoJobState::Pending
+        };
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query::<DB>(
+            "UPDATE matomo_erasure_jobs SET attempts = $2, next_attempt_at = $3, last_error = $4, \
+             state = $5, updated_at = $6 WHERE erasure_id = $1",
+        )
+        .bind(erasure_id.to_string())
+        .bind(i64::from(attempts))
+        .bind(next_attempt_at)
+        .bind(error.chars().take(500).collect::<String>())
+        .bind(state.as_str())
+        .bind(now)
+        .execute(&mut *transaction)
+        .await?;
+        if give_up {
+            sqlx::query::<DB>("UPDATE erasures SET matomo = 'failed' WHERE id = $1")
+                .bind(erasure_id.to_string())
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
     }
 
     async fn revoke_consent(
@@ -563,7 +691,15 @@ struct PurgeStep {
     apply: &'static str,
 }
 
-const SIMPLE_STEPS: [PurgeStep; 5] = [
+const SIMPLE_STEPS: [PurgeStep; 6] = [
+    PurgeStep {
+        table: "matomo_erasure_jobs",
+        count: "SELECT COUNT(*) AS n FROM matomo_erasure_jobs \
+                WHERE state = 'done' AND updated_at < $1",
+        apply: "DELETE FROM matomo_erasure_jobs WHERE erasure_id IN \
+                (SELECT erasure_id FROM matomo_erasure_jobs \
+                 WHERE state = 'done' AND updated_at < $1 LIMIT $2)",
+    },
     PurgeStep {
         table: "ssaid_sightings",
         count: "SELECT COUNT(*) AS n FROM ssaid_sightings WHERE last_seen < $1",
@@ -621,7 +757,7 @@ where
         let before = |table: &str| match table {
             "ssaid_sightings" | "network_counters" => cutoffs.sightings_before,
             "consent_events.ip_prefix" => cutoffs.prefixes_before,
-            "erasures" => cutoffs.erasures_before,
+            "erasures" | "matomo_erasure_jobs" => cutoffs.erasures_before,
             _ => cutoffs.as_of,
         };
         // Prefixes first: a decision about to be deleted needs no clearing, but counting it

@@ -14,6 +14,7 @@ mod forgery;
 mod headers;
 mod keys;
 mod matomo;
+mod matomo_erasure;
 mod retention;
 mod rights;
 mod serving;
