@@ -275,7 +275,16 @@ async fn purge(settings: Settings, dry_run: bool, as_of: Option<chrono::NaiveDat
             .unwrap_or_else(chrono::Utc::now)
             .format("%Y-%m-%d %H:%M UTC")
     );
-    match retention.run(as_of, dry_run).await {
+    // One spinner line: the table being purged and its running count.
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let progress = {
+        let bar = bar.clone();
+        move |table: &str, rows: u64| bar.set_message(format!("{table}: {rows} rows"))
+    };
+    let outcome = retention.run_with_progress(as_of, dry_run, &progress).await;
+    bar.finish_and_clear();
+    match outcome {
         Ok(Some(report)) => {
             let verb = if dry_run { "would go" } else { "gone" };
             for (table, rows) in &report {

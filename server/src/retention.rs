@@ -50,11 +50,24 @@ impl Retention {
         as_of: Option<DateTime<Utc>>,
         dry_run: bool,
     ) -> Result<Option<BTreeMap<String, u64>>, StorageError> {
+        self.run_with_progress(as_of, dry_run, &|_, _| {}).await
+    }
+
+    /// [`Retention::run`], telling `progress` each table's running total (the CLI's bar).
+    pub async fn run_with_progress(
+        &self,
+        as_of: Option<DateTime<Utc>>,
+        dry_run: bool,
+        progress: &(dyn for<'t> Fn(&'t str, u64) + Send + Sync),
+    ) -> Result<Option<BTreeMap<String, u64>>, StorageError> {
         let as_of = as_of.unwrap_or_else(|| self.clock.now());
         let cutoffs = self
             .settings
             .cutoffs(self.sightings_days, self.longest_choice, as_of);
-        let report = self.storage.purge(&cutoffs, dry_run, BATCH).await?;
+        let report = self
+            .storage
+            .purge(&cutoffs, dry_run, BATCH, progress)
+            .await?;
         if let Some(report) = &report
             && !dry_run
         {

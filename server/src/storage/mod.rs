@@ -145,11 +145,13 @@ pub trait Storage: Send + Sync + 'static {
     /// The retention purge (§04): deletes (or with `dry_run` counts) what the cut-offs say, in
     /// batches of `batch` rows so it never holds long locks; rows per table. On PostgreSQL
     /// only one instance purges at a time: `None` when another one is purging.
+    /// `progress` hears each table's running total after every batch.
     async fn purge(
         &self,
         cutoffs: &PurgeCutoffs,
         dry_run: bool,
         batch: i64,
+        progress: &(dyn for<'t> Fn(&'t str, u64) + Send + Sync),
     ) -> Result<Option<BTreeMap<String, u64>>, StorageError>;
     /// Deletes every sighting of one SSAID (erasure); returns how many rows went.
     async fn erase_sightings(&self, ssaid: &Ssaid) -> Result<u64, StorageError>;

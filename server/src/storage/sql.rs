@@ -327,6 +327,7 @@ where
         cutoffs: &PurgeCutoffs,
         dry_run: bool,
         batch: i64,
+        progress: &(dyn for<'t> Fn(&'t str, u64) + Send + Sync),
     ) -> Result<Option<BTreeMap<String, u64>>, StorageError> {
         let mut lock = match DB::PURGE_LOCK {
             Some((lock_sql, _)) => {
@@ -342,7 +343,7 @@ where
             }
             None => None,
         };
-        let report = self.purge_unlocked(cutoffs, dry_run, batch).await;
+        let report = self.purge_unlocked(cutoffs, dry_run, batch, progress).await;
         if let (Some(connection), Some((_, unlock_sql))) = (lock.as_mut(), DB::PURGE_LOCK) {
             sqlx::query::<DB>(unlock_sql)
                 .execute(&mut **connection)
@@ -752,6 +753,7 @@ where
         cutoffs: &PurgeCutoffs,
         dry_run: bool,
         batch: i64,
+        progress: &(dyn for<'t> Fn(&'t str, u64) + Send + Sync),
     ) -> Result<BTreeMap<String, u64>, StorageError> {
         let mut report = BTreeMap::new();
         let before = |table: &str| match table {
@@ -776,11 +778,13 @@ where
                         .await?;
                     let rows = DB::rows_affected(&done);
                     total += rows;
+                    progress(step.table, total);
                     if rows < batch.unsigned_abs() {
                         break total;
                     }
                 }
             };
+            progress(step.table, done);
             report.insert(step.table.to_owned(), done);
         }
         let decisions = if dry_run {
@@ -791,8 +795,10 @@ where
             )
             .await?
         } else {
-            self.delete_ended_decisions(cutoffs, batch).await?
+            self.delete_ended_decisions(cutoffs, batch, progress)
+                .await?
         };
+        progress("consent_events", decisions);
         report.insert("consent_events".to_owned(), decisions);
         // After the decisions, so that an SSAID whose last decision just went goes too.
         let ssaids = if dry_run {
@@ -817,11 +823,13 @@ where
                 .await?;
                 let rows = DB::rows_affected(&done);
                 total += rows;
+                progress("ssaids", total);
                 if rows < batch.unsigned_abs() {
                     break total;
                 }
             }
         };
+        progress("ssaids", ssaids);
         report.insert("ssaids".to_owned(), ssaids);
         Ok(report)
     }
@@ -847,6 +855,7 @@ where
         &self,
         cutoffs: &PurgeCutoffs,
         batch: i64,
+        progress: &(dyn for<'t> Fn(&'t str, u64) + Send + Sync),
     ) -> Result<u64, StorageError> {
         let mut total = 0;
         loop {
@@ -894,6 +903,7 @@ where
             transaction.commit().await?;
             let deleted = rows.len() as u64;
             total += deleted;
+            progress("consent_events", total);
             if deleted < batch.unsigned_abs() {
                 return Ok(total);
             }

@@ -6,7 +6,59 @@ use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use server::clock::Clock;
 use server::config::ServiceEntry;
 
-on_both_engines![a_purge_removes_exactly_what_the_settings_say];
+on_both_engines![
+    a_purge_removes_exactly_what_the_settings_say,
+    one_instance_purges_at_a_time,
+];
+
+async fn one_instance_purges_at_a_time(engine: Engine) {
+    let app = spawn(engine).await;
+    let dry = app
+        .http
+        .post(app.url("/api/v1/admin/retention/purge?dry_run=true"))
+        .bearer_auth(ADMIN_TOKEN)
+        .fetch_json()
+        .await;
+    assert_eq!(dry["dry_run"], true);
+    let bad = app
+        .http
+        .post(app.url("/api/v1/admin/retention/purge?now=1"))
+        .bearer_auth(ADMIN_TOKEN)
+        .fetch()
+        .await;
+    assert_error(bad, 400, "invalid_query").await;
+    if !matches!(engine, Engine::Postgres) {
+        // One SQLite file belongs to one instance: there is nobody to take turns with.
+        return;
+    }
+    // Another instance holds the purge lock (on its own connection, as the purge does).
+    use sqlx::Connection;
+    let mut other = sqlx::PgConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_advisory_lock(7426853214690517)")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let busy = app
+        .http
+        .post(app.url("/api/v1/admin/retention/purge"))
+        .bearer_auth(ADMIN_TOKEN)
+        .fetch()
+        .await;
+    assert_error(busy, 409, "purge_busy").await;
+    sqlx::query("SELECT pg_advisory_unlock(7426853214690517)")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let free = app
+        .http
+        .post(app.url("/api/v1/admin/retention/purge"))
+        .bearer_auth(ADMIN_TOKEN)
+        .fetch()
+        .await;
+    assert_eq!(free.status(), 200);
+}
 
 const SERVICE_TOKEN: &str = "console-service-token-0123456789";
 
