@@ -30,6 +30,9 @@ pub trait ConsentBackend: Send + Sync + 'static {
         consent: ConsentRequest,
         source: ConsentSource,
     ) -> Result<WithCookies<RecordedChoice>, BackendError>;
+
+    /// What is stored under the visitor's SSAID (notice §07), as "Your data" shows it.
+    async fn my_data(&self) -> Result<crate::domain::my_data::MyData, BackendError>;
 }
 
 /// The handle the server provides as context to pages and server functions, bound to the

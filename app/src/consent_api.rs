@@ -66,6 +66,13 @@ pub const FROM_PREFERENCES: &str = "preferences";
 ///
 /// The fields are optional and checked here rather than by the decoder, whose failures would be
 /// answered as server errors: a bad form is the client's error and gets a 400 with its reason.
+/// What is stored under the visitor's SSAID, for the preference center's "Your data".
+#[server(prefix = "/_sf", endpoint = "my_data")]
+pub async fn get_my_data() -> Result<crate::domain::my_data::MyData, UiError> {
+    let backend = ssr::backend()?;
+    backend.my_data().await.map_err(ssr::ui_error)
+}
+
 #[server(prefix = "/_sf", endpoint = "record_consent")]
 pub async fn record_consent(
     policy_version: Option<String>,

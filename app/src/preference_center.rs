@@ -4,8 +4,9 @@
 use crate::banner::{
     CategoryForm, CategoryFormLabels, ErrorNotice, LanguageSwitcher, OneClickChoice,
 };
-use crate::consent_api::{FROM_PREFERENCES, RecordConsent};
+use crate::consent_api::{FROM_PREFERENCES, RecordConsent, get_my_data};
 use crate::domain::date::format_utc;
+use crate::domain::my_data::MyData;
 use crate::domain::{ConsentAction, ConsentStatus, CurrentConsent};
 use crate::i18n::{UiText, ui_text};
 use crate::{ConsentContext, PREFERENCES_PATH, WithStatus};
@@ -43,6 +44,7 @@ pub const ERASE_PATH: &str = "/preferences/erase";
 #[component]
 fn YourData(ui: &'static UiText, language: String) -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
+    let stored = Resource::new(|| (), |()| get_my_data());
     // Only the shape of an erasure id is shown back.
     let erased = move || {
         query
@@ -57,6 +59,13 @@ fn YourData(ui: &'static UiText, language: String) -> impl IntoView {
                 {move || erased().map(|id| ui.erased_notice.replace("{id}", &id))}
             </p>
             <p>{ui.your_data_text}</p>
+            // Its own boundary: the stored data is read after the status that rendered the page.
+            <Suspense fallback=|| ()>
+                {move || stored.get().map(|data| match data {
+                    Ok(data) => stored_data(data, ui),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                })}
+            </Suspense>
             <p>
                 <a href="/api/v1/me" download="zeccloud-consent-my-data.json" data-testid="download-data">
                     {ui.download_data}
@@ -76,6 +85,57 @@ fn YourData(ui: &'static UiText, language: String) -> impl IntoView {
             </form>
         </section>
     }
+    .into_any()
+}
+
+/// The stored data in short: the identifier, each decision, each sighting, Matomo's id.
+fn stored_data(data: MyData, ui: &'static UiText) -> AnyView {
+    let issued = data
+        .issued_at
+        .map(|at| ui.data_issued.replace("{date}", &format_utc(at)));
+    let not_stored = (!data.stored).then_some(ui.data_not_stored);
+    let decisions = if data.decisions.is_empty() {
+        Either::Left(view! { <p>{ui.data_none}</p> })
+    } else {
+        Either::Right(view! {
+            <ul data-testid="stored-decisions">
+                {data.decisions.into_iter().map(|decision| {
+                    let action = decision.action.clone();
+                    view! {
+                        <li data-action=action>
+                            {format_utc(decision.at)} " · " <code>{decision.action}</code> " · "
+                            {decision.policy_version}
+                            {decision.network.map(|network| format!(" · {network}"))}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        })
+    };
+    let sightings = if data.sightings.is_empty() {
+        Either::Left(view! { <p>{ui.data_none}</p> })
+    } else {
+        Either::Right(view! {
+            <ul data-testid="stored-sightings">
+                {data.sightings.into_iter().map(|sighting| view! {
+                    <li>{sighting.day} " · " {sighting.network} " · " {sighting.service}</li>
+                }).collect_view()}
+            </ul>
+        })
+    };
+    view! {
+        <dl class="zc-stored" data-testid="stored-data">
+            <dt>{ui.data_identifier}</dt>
+            <dd><code data-testid="stored-ssaid">{data.ssaid}</code> " " {issued} " " {not_stored}</dd>
+            <dt>{ui.data_decisions}</dt>
+            <dd>{decisions}</dd>
+            <dt>{ui.data_sightings}</dt>
+            <dd>{sightings}</dd>
+            <dt>{ui.data_matomo}</dt>
+            <dd><code data-testid="stored-matomo-id">{data.matomo_visitor_id}</code></dd>
+        </dl>
+    }
+    .into_any()
 }
 
 /// The preference center as a modal dialog, opened by Customize and the privacy-settings

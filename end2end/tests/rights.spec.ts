@@ -35,7 +35,12 @@ test('with JavaScript, in English: download, then erase', async ({ page, context
   await expect(page.locator(banner)).toHaveCount(0);
   await page.goto('/preferences?lang=en');
   await waitForHydration(page);
+  // The section shows what is stored in short; the download has all of it.
+  await expect(page.locator('[data-testid="stored-ssaid"]')).toHaveText(await ssaidOf(context));
+  await expect(page.locator('[data-testid="stored-decisions"] li')).toHaveCount(1);
+  await expect(page.locator('[data-testid="stored-decisions"] li')).toHaveAttribute('data-action', 'accept_all');
   const data = await downloadedData(page);
+  expect(data.matomo.visitor_id).toBe(await page.locator('[data-testid="stored-matomo-id"]').textContent());
   expect(data.identifier.ssaid).toBe(await ssaidOf(context));
   expect(data.consent_events.map((e: { action: string }) => e.action)).toEqual(['accept_all']);
   expect(data.matomo.visitor_id).toMatch(/^[0-9a-f]{16}$/);
@@ -55,6 +60,7 @@ test.describe('with JavaScript disabled', () => {
     await page.waitForURL((url) => url.pathname === '/');
     await page.goto('/preferences?lang=ja');
     await expect(page.locator(`${yourData} h2`)).toHaveText('あなたのデータ');
+    await expect(page.locator('[data-testid="stored-decisions"] li')).toHaveAttribute('data-action', 'reject_all');
     const data = await downloadedData(page);
     expect(data.consent_events.map((e: { action: string }) => e.action)).toEqual(['reject_all']);
     await eraseAndExpectReference(page, context, /データを消去しました。お問い合わせの際はこの番号をお伝えください：[0-9a-f-]{36}/);

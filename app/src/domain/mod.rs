@@ -42,6 +42,7 @@ pub mod decision;
 pub mod form;
 pub mod identifier;
 pub mod language;
+pub mod my_data;
 pub mod policy;
 pub mod prompt;
 pub mod refusal;

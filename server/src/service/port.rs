@@ -2,6 +2,7 @@
 
 use super::{ConsentService, RequestContext};
 use app::backend::{BackendError, ConsentBackend, WithCookies};
+use app::domain::my_data::{MyData, MyDecision, MySighting};
 use app::domain::{ConsentRequest, ConsentSource, ConsentStatus, Policy, RecordedChoice};
 use std::sync::Arc;
 
@@ -32,5 +33,45 @@ impl ConsentBackend for BoundConsent {
         source: ConsentSource,
     ) -> Result<WithCookies<RecordedChoice>, BackendError> {
         self.service.record(&self.request, consent, source).await
+    }
+
+    async fn my_data(&self) -> Result<MyData, BackendError> {
+        let visitor = self.request.visitor.as_ref().ok_or_else(|| {
+            BackendError::internal("\"Your data\" reached the service without a visitor")
+        })?;
+        let issued = &visitor.issued;
+        let data = self
+            .service
+            .subject(
+                &issued.ssaid,
+                Some((issued.issued_at, issued.terminal_type)),
+            )
+            .await
+            .map_err(BackendError::internal)?;
+        Ok(MyData {
+            ssaid: data.identifier.ssaid.as_str().to_owned(),
+            issued_at: data.identifier.issued_at.map(|at| at.timestamp()),
+            stored: data.identifier.stored,
+            decisions: data
+                .consent_events
+                .into_iter()
+                .map(|event| MyDecision {
+                    at: event.created_at.timestamp(),
+                    action: event.action.to_owned(),
+                    policy_version: event.policy_version,
+                    network: event.ip_prefix,
+                })
+                .collect(),
+            sightings: data
+                .sightings
+                .into_iter()
+                .map(|sighting| MySighting {
+                    day: sighting.day,
+                    network: sighting.network,
+                    service: sighting.service,
+                })
+                .collect(),
+            matomo_visitor_id: data.matomo.visitor_id,
+        })
     }
 }

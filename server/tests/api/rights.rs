@@ -82,6 +82,17 @@ async fn the_preference_center_downloads_and_erases_without_javascript(engine: E
     assert!(page.contains(r#"href="/api/v1/me""#));
     assert!(page.contains(r#"action="/preferences/erase""#));
     assert!(page.contains("データを消去"));
+    // The section shows what is stored, in short, without JavaScript.
+    let id = ssaid_of(&app.tokens, &ssaid);
+    assert!(
+        page.contains(&format!(
+            r#"<code data-testid="stored-ssaid">{}</code>"#,
+            id.as_str()
+        )),
+        "{page}"
+    );
+    assert!(page.contains(r#"<li data-action="accept_all">"#));
+    assert!(page.contains("あなたの選択"));
 
     // Not confirmed, or from another site: nothing is erased.
     let unconfirmed = erase_form(&app, &cookies, "same-origin", "lang=ja").await;
