@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const EVERY: Duration = Duration::from_secs(60 * 60);
+const FIRST_AFTER: Duration = Duration::from_secs(60);
 /// Rows per statement: small enough that no batch holds a lock for long.
 const BATCH: i64 = 500;
 
@@ -81,11 +82,13 @@ impl Retention {
         Ok(report)
     }
 
-    /// Every hour (and once at start); ends with the service.
+    /// Every hour, the first a minute after start (not at once: a start is busy enough, and
+    /// an admin's purge right after it would find the lock taken); ends with the service.
     pub fn spawn_hourly(self: &Arc<Self>) {
         let retention = Arc::downgrade(self);
         tokio::spawn(async move {
-            let mut hourly = tokio::time::interval(EVERY);
+            let first = tokio::time::Instant::now() + FIRST_AFTER;
+            let mut hourly = tokio::time::interval_at(first, EVERY);
             loop {
                 hourly.tick().await;
                 let Some(retention) = retention.upgrade() else {

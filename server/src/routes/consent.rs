@@ -95,12 +95,7 @@ pub async fn get_receipt(
     PublicBase(base): PublicBase,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| {
-        ApiError::new(
-            ErrorCode::InvalidConsentId,
-            format!("{id:?} is not a consent id (a UUID)"),
-        )
-    })?;
+    let id = parse_consent_id(&id)?;
     let requester = admin.is_none().then_some(&visitor.issued.ssaid);
     let receipt = consent
         .receipt(id, requester, &base)
@@ -118,6 +113,16 @@ pub async fn get_receipt(
         http::HeaderValue::from_str(&filename).expect("a UUID is a valid header value"),
     );
     Ok(response)
+}
+
+/// A consent id from a path: a UUID, as receipts name it.
+pub fn parse_consent_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidConsentId,
+            format!("{raw:?} is not a consent id (a UUID)"),
+        )
+    })
 }
 
 pub async fn api_not_found() -> ApiError {

@@ -193,12 +193,7 @@ pub async fn subject_of_consent(
     State(consent): State<Arc<ConsentService>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| {
-        ApiError::new(
-            ErrorCode::InvalidConsentId,
-            format!("{id:?} is not a consent id (a UUID)"),
-        )
-    })?;
+    let id = crate::routes::consent::parse_consent_id(&id)?;
     let event = consent
         .storage
         .find_consent_event(id)

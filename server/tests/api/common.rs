@@ -229,6 +229,30 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Runs the `server` command with this instance's database and signing key (plain http,
+    /// no config file); its standard output. The command must succeed.
+    pub fn command(&self, args: &[&str]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env(
+                "ZC_SIGNING_KEY",
+                base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY),
+            )
+            .env("ZC_COOKIE_SECURE", "false")
+            .env_remove("ZC_CONFIG")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "server {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
     pub fn site_root(&self) -> std::path::PathBuf {
         self._dir.path().join("site")
     }

@@ -64,27 +64,7 @@ const SERVICE_TOKEN: &str = "console-service-token-0123456789";
 
 /// Runs `server purge` against the test's database; its summary lines.
 fn purge_command(app: &TestApp, args: &[&str]) -> String {
-    use base64::Engine as _;
-    let dir = tempfile::tempdir().unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("purge")
-        .args(args)
-        .env("DATABASE_URL", &app.database_url)
-        .env(
-            "ZC_SIGNING_KEY",
-            base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY),
-        )
-        .env("ZC_COOKIE_SECURE", "false")
-        .env_remove("ZC_CONFIG")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    app.command(&[&["purge"], args].concat())
 }
 
 /// The rows a summary says went from `table`.

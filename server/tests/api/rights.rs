@@ -18,28 +18,8 @@ async fn staff_show_and_erase_a_subject_from_the_command_line(engine: Engine) {
     let app = spawn_rights(engine).await;
     let (ssaid, cookies) = busy_visitor(&app).await;
     let own: serde_json::Value = app.get("/api/v1/me", &cookies).await.json().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        use base64::Engine as _;
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(args)
-            .env("DATABASE_URL", &app.database_url)
-            .env(
-                "ZC_SIGNING_KEY",
-                base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY),
-            )
-            .env("ZC_COOKIE_SECURE", "false")
-            .env_remove("ZC_CONFIG")
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
-    };
+    let run =
+        |args: &[&str]| serde_json::from_str::<serde_json::Value>(&app.command(args)).unwrap();
     let consent_id = own["consent_events"][0]["id"].as_str().unwrap();
     let shown = run(&["subject", "show", consent_id]);
     assert_eq!(shown["consent_events"], own["consent_events"]);
