@@ -13,19 +13,13 @@ on_both_engines![
 
 async fn one_instance_purges_at_a_time(engine: Engine) {
     let app = spawn(engine).await;
-    let dry = app
-        .http
-        .post(app.url("/api/v1/admin/retention/purge?dry_run=true"))
-        .bearer_auth(ADMIN_TOKEN)
-        .fetch_json()
-        .await;
+    let dry = admin_purge(&app, "?dry_run=true")
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
     assert_eq!(dry["dry_run"], true);
-    let bad = app
-        .http
-        .post(app.url("/api/v1/admin/retention/purge?now=1"))
-        .bearer_auth(ADMIN_TOKEN)
-        .fetch()
-        .await;
+    let bad = admin_purge(&app, "?now=1").await;
     assert_error(bad, 400, "invalid_query").await;
     if !matches!(engine, Engine::Postgres) {
         // One SQLite file belongs to one instance: there is nobody to take turns with.
@@ -40,23 +34,13 @@ async fn one_instance_purges_at_a_time(engine: Engine) {
         .execute(&mut other)
         .await
         .unwrap();
-    let busy = app
-        .http
-        .post(app.url("/api/v1/admin/retention/purge"))
-        .bearer_auth(ADMIN_TOKEN)
-        .fetch()
-        .await;
+    let busy = admin_purge(&app, "").await;
     assert_error(busy, 409, "purge_busy").await;
     sqlx::query("SELECT pg_advisory_unlock(7426853214690517)")
         .execute(&mut other)
         .await
         .unwrap();
-    let free = app
-        .http
-        .post(app.url("/api/v1/admin/retention/purge"))
-        .bearer_auth(ADMIN_TOKEN)
-        .fetch()
-        .await;
+    let free = admin_purge(&app, "").await;
     assert_eq!(free.status(), 200);
 }
 
@@ -78,12 +62,17 @@ fn rows_of(summary: &str, table: &str) -> u64 {
         .unwrap_or_else(|| panic!("{table} missing from {summary}"))
 }
 
-async fn purge_as_admin(app: &TestApp) -> serde_json::Value {
+/// `POST /api/v1/admin/retention/purge` with `query` (`""` or `"?…"`).
+async fn admin_purge(app: &TestApp, query: &str) -> reqwest::Response {
     app.http
-        .post(app.url("/api/v1/admin/retention/purge"))
+        .post(app.url(&format!("/api/v1/admin/retention/purge{query}")))
         .bearer_auth(ADMIN_TOKEN)
-        .fetch_json()
+        .fetch()
         .await
+}
+
+async fn purge_as_admin(app: &TestApp) -> serde_json::Value {
+    admin_purge(app, "").await.json().await.unwrap()
 }
 
 fn date(at: DateTime<Utc>) -> String {
