@@ -523,11 +523,18 @@ impl Settings {
         KeyRing::new(keys).map_err(ConfigError::SigningKey)
     }
 
-    /// The pseudonym key: configured, else derived from the ring's signing key.
+    /// The pseudonym key: configured, else derived from the ring's signing key. A ring of
+    /// several keys is a rotation, which would change a derived key (and with it every Matomo
+    /// visitor id and erasure hash): it needs the key set.
     pub fn load_pseudonym_key(&self, ring: &KeyRing) -> Result<SecretSlice<u8>, ConfigError> {
         match &self.pseudonym_key {
             Some(encoded) => decode_key(encoded.expose_secret())
                 .map_err(|err| ConfigError::SigningKey(format!("pseudonym_key: {err}"))),
+            None if ring.ids().count() > 1 => Err(ConfigError::SigningKey(
+                "pseudonym_key must be set when signing_keys holds more than one key; \
+                 `server keys pseudonym`, run with the key in use before the rotation, prints it"
+                    .to_owned(),
+            )),
             None => Ok(ring.derive("pseudonyms")),
         }
     }

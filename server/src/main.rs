@@ -60,6 +60,9 @@ enum SubjectCommand {
 
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
+    /// Print the pseudonym key in use (set it as `pseudonym_key` before rotating keys, so
+    /// Matomo visitor ids and erasure hashes stay the same).
+    Pseudonym,
     /// Print a new random key as a `signing_keys` entry (TOML); README: "Rotating keys".
     Generate {
         /// The key's id (default: this year and month, e.g. 2026-11).
@@ -113,7 +116,10 @@ async fn run() -> ExitCode {
         Command::Policy(PolicyCommand::Publish { file, material }) => {
             publish(settings, file, material).await
         }
-        Command::Keys(_) => unreachable!("handled before the settings are loaded"),
+        Command::Keys(KeysCommand::Pseudonym) => print_pseudonym_key(&settings),
+        Command::Keys(KeysCommand::Generate { .. }) => {
+            unreachable!("handled before the settings are loaded")
+        }
         Command::Subject(command) => subject(settings, command).await,
         Command::Purge { dry_run, as_of } => purge(settings, dry_run, as_of).await,
     }
@@ -300,6 +306,27 @@ async fn purge(settings: Settings, dry_run: bool, as_of: Option<chrono::NaiveDat
         Ok(None) => {
             eprintln!("error: another instance is purging right now; try again in a minute");
             ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+// The command's output is the setting itself.
+#[allow(clippy::print_stdout)]
+fn print_pseudonym_key(settings: &Settings) -> ExitCode {
+    use base64::Engine as _;
+    use secrecy::ExposeSecret;
+    let key = settings
+        .load_key_ring()
+        .and_then(|ring| settings.load_pseudonym_key(&ring));
+    match key {
+        Ok(key) => {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(key.expose_secret());
+            println!("pseudonym_key = \"{encoded}\"");
+            ExitCode::SUCCESS
         }
         Err(err) => {
             eprintln!("error: {err}");

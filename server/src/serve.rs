@@ -4,6 +4,7 @@
 //! still on their way, within one deadline.
 
 use crate::matomo::MatomoGate;
+use crate::risk::RiskControl;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -28,13 +29,32 @@ pub struct ServeLimits {
     pub shutdown_timeout: Duration,
 }
 
+/// What is still on its way when requests are done: Matomo forwards, and the risk counters
+/// gathered in memory since their last flush.
+pub struct InFlight {
+    pub matomo: Option<Arc<MatomoGate>>,
+    pub risk: Arc<RiskControl>,
+}
+
+impl InFlight {
+    async fn settle(&self) {
+        if let Some(gate) = &self.matomo {
+            gate.drain().await;
+        }
+        if let Err(err) = self.risk.flush().await {
+            tracing::warn!(error = %err, "risk counters not flushed at shutdown");
+        }
+    }
+}
+
 /// Serves `router` until `shutdown` resolves, then stops accepting, lets every open request
-/// finish and every Matomo forward arrive (both within `shutdown_timeout`), and returns.
+/// finish, every Matomo forward arrive and the risk counters reach storage (all within
+/// `shutdown_timeout`), and returns.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ServeLimits,
-    matomo: Option<Arc<MatomoGate>>,
+    in_flight: InFlight,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // Peer addresses feed the truncated network kept with each consent event.
@@ -86,9 +106,7 @@ pub async fn serve(
     let open = graceful.count();
     let drain = async {
         graceful.shutdown().await;
-        if let Some(gate) = &matomo {
-            gate.drain().await;
-        }
+        in_flight.settle().await;
     };
     if tokio::time::timeout(limits.shutdown_timeout, drain)
         .await
@@ -96,7 +114,7 @@ pub async fn serve(
     {
         tracing::warn!(
             open_connections_at_shutdown = open,
-            "shutdown deadline passed with requests or Matomo forwards still in flight"
+            "shutdown deadline passed with requests, Matomo forwards or counters still in flight"
         );
     }
     Ok(())

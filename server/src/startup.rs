@@ -15,7 +15,7 @@ use crate::policies::{PolicyRegistry, PublishError};
 use crate::retention::Retention;
 use crate::risk::RiskControl;
 use crate::routes;
-use crate::serve::{ServeLimits, serve};
+use crate::serve::{InFlight, ServeLimits, serve};
 use crate::service::{ConsentService, PseudonymKey};
 use crate::state::{AppState, Edge};
 use crate::storage::{self, StorageError};
@@ -53,7 +53,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     limits: ServeLimits,
-    matomo: Option<Arc<MatomoGate>>,
+    in_flight: InFlight,
 }
 
 impl Application {
@@ -146,6 +146,10 @@ impl Application {
             eraser.spawn();
         }
         limits.spawn_cleanup();
+        let in_flight = InFlight {
+            matomo: matomo.clone(),
+            risk: Arc::clone(&risk),
+        };
         let state = AppState {
             leptos_options,
             consent,
@@ -166,7 +170,7 @@ impl Application {
                 max_connections: settings.max_connections,
                 shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_secs),
             },
-            matomo,
+            in_flight,
         })
     }
 
@@ -186,7 +190,7 @@ impl Application {
             self.listener,
             self.router,
             self.limits,
-            self.matomo,
+            self.in_flight,
             shutdown,
         )
         .await

@@ -18,7 +18,32 @@ on_both_engines![
     the_notice_and_preferences_say_what_the_ssaid_is_for,
     instances_sharing_storage_agree_on_network_counts,
     sightings_are_erased_with_their_ssaid,
+    counts_gathered_before_a_shutdown_are_not_lost,
 ];
+
+async fn counts_gathered_before_a_shutdown_are_not_lost(engine: Engine) {
+    let stopping = spawn_assessing(engine).await;
+    let token = desktop_visitor(&stopping, "198.51.100.1").await;
+    for _ in 0..6 {
+        stopping
+            .get_with("/", &[("x-forwarded-for", "203.0.113.50")])
+            .await;
+    }
+    // Well within the 5 s between flushes: only the shutdown can have written them.
+    stopping.server.shut_down().await;
+    let next = spawn_beside(&stopping, |settings| {
+        settings.services = vec![ServiceEntry {
+            name: "console".to_owned(),
+            token: CONSOLE_TOKEN.to_owned().into(),
+        }];
+    })
+    .await;
+    let answer = assess(&next, login(Some(&token), "203.0.113.9")).await;
+    assert_eq!(
+        answer["signals"]["new_identifiers_from_network"]["value"],
+        6
+    );
+}
 
 async fn instances_sharing_storage_agree_on_network_counts(engine: Engine) {
     let minting = spawn_assessing(engine).await;

@@ -146,6 +146,12 @@ pub async fn spawn_as_of(
     start(engine, url, dir, clock, adjust).await
 }
 
+/// Settings like the test's own, on its database (for building an application by hand).
+pub fn settings_for(app: &TestApp) -> Settings {
+    let dir = tempfile::tempdir().unwrap();
+    settings(app.database_url.clone(), &dir)
+}
+
 /// Another instance on the same database, as behind a load balancer.
 pub async fn spawn_beside(other: &TestApp, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();

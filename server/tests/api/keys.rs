@@ -7,13 +7,93 @@ use crate::common::*;
 use crate::on_both_engines;
 use secrecy::{SecretSlice, SecretString};
 use server::config::KeyEntry;
+use server::startup::Application;
 use server::tokens::{KeyRing, TokenSigner};
 
 on_both_engines![
     instances_mid_rotation_accept_each_others_tokens,
     a_retired_keys_tokens_are_refused_and_counted,
     the_cli_generates_a_key_entry_the_service_loads,
+    a_rotation_keeps_the_pseudonyms_through_the_printed_pseudonym_key,
 ];
+
+async fn a_rotation_keeps_the_pseudonyms_through_the_printed_pseudonym_key(engine: Engine) {
+    use base64::Engine as _;
+    let encode = |byte: u8| base64::engine::general_purpose::STANDARD.encode([byte; 32]);
+    // Before the rotation: one key, the pseudonym key derived from it.
+    let single = vec![entry(OLD)];
+    let before = spawn_with(engine, {
+        let single = single.clone();
+        move |settings| {
+            settings.signing_key = None;
+            settings.signing_keys = single;
+        }
+    })
+    .await;
+    let ssaid = before.new_visitor().await;
+    let cookie = format!("zc_ssaid={ssaid}");
+    let data: serde_json::Value = before
+        .get("/api/v1/me", &cookie)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let visitor_id = data["matomo"]["visitor_id"].clone();
+
+    let printed = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["keys", "pseudonym"])
+        .env(
+            "ZC_SIGNING_KEYS",
+            format!("[{{id=\"{}\",key=\"{}\"}}]", OLD.0, encode(OLD.1)),
+        )
+        .env("ZC_COOKIE_SECURE", "false")
+        .env_remove("ZC_CONFIG")
+        .current_dir(tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert!(
+        printed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    let printed = String::from_utf8(printed.stdout).unwrap();
+    let key = printed
+        .trim()
+        .strip_prefix("pseudonym_key = \"")
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap()
+        .to_owned();
+
+    // A ring of two without it is refused: the derived key would change.
+    let refused = Application::build(server::config::Settings {
+        signing_key: None,
+        signing_keys: vec![entry(NEW), entry(OLD)],
+        ..settings_for(&before)
+    })
+    .await;
+    assert!(
+        refused
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("pseudonym_key must be set")
+    );
+
+    // With it, the rotated service computes the same Matomo visitor id.
+    let rotated = spawn_beside(&before, move |settings| {
+        settings.signing_key = None;
+        settings.signing_keys = vec![entry(NEW), entry(OLD)];
+        settings.pseudonym_key = Some(SecretString::from(key));
+    })
+    .await;
+    let data: serde_json::Value = rotated
+        .get("/api/v1/me", &cookie)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(data["matomo"]["visitor_id"], visitor_id);
+}
 
 async fn the_cli_generates_a_key_entry_the_service_loads(engine: Engine) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
@@ -48,11 +128,18 @@ fn entry((id, byte): (&str, u8)) -> KeyEntry {
     }
 }
 
+/// The pseudonym key a rotation keeps (see `server keys pseudonym`).
+const PSEUDONYM_KEY: [u8; 32] = [0x77; 32];
+
 async fn with_ring(engine: Engine, ring: &[(&str, u8)]) -> TestApp {
     let keys: Vec<KeyEntry> = ring.iter().copied().map(entry).collect();
     spawn_with(engine, move |settings| {
+        use base64::Engine as _;
         settings.signing_key = None;
         settings.signing_keys = keys;
+        settings.pseudonym_key = Some(SecretString::from(
+            base64::engine::general_purpose::STANDARD.encode(PSEUDONYM_KEY),
+        ));
     })
     .await
 }
