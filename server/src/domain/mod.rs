@@ -12,6 +12,10 @@ pub mod risk;
 pub mod terminal;
 pub mod tracking;
 
+// Property tests over the parsers of this module and its neighbours.
+#[cfg(test)]
+mod properties;
+
 pub use claims::{ConsentClaims, Ssaid, SsaidClaims};
 pub use published::{PolicyRecord, PublishOutcome, banner_text_hash, policy_hash};
 pub use receipt::ConsentReceipt;
