@@ -203,16 +203,9 @@ impl MatomoEraser {
     /// Runs every due job this instance can claim.
     pub async fn run_due(&self) -> Result<(), StorageError> {
         let now = self.clock.now();
-        let jobs = self.storage.matomo_jobs().await?;
-        let mut states: BTreeMap<&'static str, i64> = BTreeMap::new();
-        for job in &jobs {
-            *states.entry(job.state.as_str()).or_insert(0) += 1;
-        }
-        self.metrics.matomo_jobs(&states);
-        for job in jobs
-            .into_iter()
-            .filter(|job| job.state == MatomoJobState::Pending && job.next_attempt_at <= now)
-        {
+        self.metrics
+            .matomo_jobs(&self.storage.matomo_job_counts().await?);
+        for job in self.storage.matomo_jobs(Some(now)).await? {
             if self
                 .storage
                 .claim_matomo_job(job.erasure_id, now, now + LEASE)

@@ -66,7 +66,7 @@ impl Metrics {
     }
 
     /// The Matomo erasure jobs per state, as last counted.
-    pub fn matomo_jobs(&self, counts: &std::collections::BTreeMap<&'static str, i64>) {
+    pub fn matomo_jobs(&self, counts: &std::collections::BTreeMap<String, i64>) {
         for state in ["pending", "done", "failed"] {
             self.matomo_jobs
                 .get_or_create(&StateLabels { state })

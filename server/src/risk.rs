@@ -23,18 +23,20 @@ use std::time::Duration;
 
 /// How often counts gathered in memory are added to storage.
 const FLUSH_EVERY: Duration = Duration::from_secs(5);
-/// Distinct (network, kind, window) keys held between flushes; a flood of more is counted in
+/// Distinct (network, kind) keys held between flushes; a flood of more is counted in
 /// the next flush's keys only, so memory stays bounded whatever the traffic.
 const MAX_PENDING_KEYS: usize = 50_000;
 
-type PendingKey = (String, CounterKind, DateTime<Utc>);
+/// Not yet flushed: per network and kind, the count of each window. Keyed so that an
+/// assessment looks its network up instead of scanning every pending count.
+type Pending = HashMap<(String, CounterKind), BTreeMap<DateTime<Utc>, i64>>;
 
 pub struct RiskControl {
     storage: Arc<dyn Storage>,
     tokens: Arc<TokenSigner>,
     thresholds: RiskThresholds,
     clock: Clock,
-    pending: Mutex<HashMap<PendingKey, i64>>,
+    pending: Mutex<Pending>,
 }
 
 /// What a back end tells about the browser in front of it.
@@ -91,12 +93,13 @@ impl RiskControl {
     /// Counts one event of `kind` from the network of `ip`; in memory, no I/O.
     pub fn count(&self, ip: Option<IpAddr>, kind: CounterKind) {
         let Some(ip) = ip else { return };
-        let key = (truncate_ip(ip), kind, window_start(self.clock.now()));
+        let key = (truncate_ip(ip), kind);
+        let window = window_start(self.clock.now());
         let mut pending = self.pending.lock().expect("risk counters lock");
         if pending.len() >= MAX_PENDING_KEYS && !pending.contains_key(&key) {
             return;
         }
-        *pending.entry(key).or_insert(0) += 1;
+        *pending.entry(key).or_default().entry(window).or_insert(0) += 1;
     }
 
     /// Adds the counts gathered since the last flush to storage; on failure they are kept for
@@ -108,18 +111,23 @@ impl RiskControl {
         }
         let counts: Vec<NetworkCount> = taken
             .iter()
-            .map(|((network, kind, window_start), count)| NetworkCount {
-                network: network.clone(),
-                kind: *kind,
-                window_start: *window_start,
-                count: *count,
+            .flat_map(|((network, kind), windows)| {
+                windows.iter().map(|(window_start, count)| NetworkCount {
+                    network: network.clone(),
+                    kind: *kind,
+                    window_start: *window_start,
+                    count: *count,
+                })
             })
             .collect();
         let result = self.storage.add_network_counts(&counts).await;
         if result.is_err() {
             let mut pending = self.pending.lock().expect("risk counters lock");
-            for (key, count) in taken {
-                *pending.entry(key).or_insert(0) += count;
+            for (key, windows) in taken {
+                let kept = pending.entry(key).or_default();
+                for (window, count) in windows {
+                    *kept.entry(window).or_insert(0) += count;
+                }
             }
         }
         result
@@ -134,10 +142,10 @@ impl RiskControl {
             .pending
             .lock()
             .expect("risk counters lock")
-            .iter()
-            .filter(|((n, k, window), _)| n == network && *k == kind && *window >= since)
-            .map(|(_, count)| *count)
-            .sum();
+            .get(&(network.to_owned(), kind))
+            .map_or(0, |windows| {
+                windows.range(since..).map(|(_, count)| count).sum()
+            });
         Ok(stored + u64::try_from(pending).unwrap_or(0))
     }
 

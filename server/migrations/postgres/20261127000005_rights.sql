@@ -72,3 +72,5 @@ CREATE TABLE matomo_erasure_jobs (
     created_at      TIMESTAMPTZ NOT NULL,
     updated_at      TIMESTAMPTZ NOT NULL
 );
+-- What each instance polls every second: the pending jobs that are due.
+CREATE INDEX matomo_erasure_jobs_due ON matomo_erasure_jobs (state, next_attempt_at);

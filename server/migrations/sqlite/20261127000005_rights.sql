@@ -69,3 +69,5 @@ CREATE TABLE matomo_erasure_jobs (
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL
 );
+-- What each instance polls every second: the pending jobs that are due.
+CREATE INDEX matomo_erasure_jobs_due ON matomo_erasure_jobs (state, next_attempt_at);

@@ -131,15 +131,20 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn own_and_allowed_origins_pass_others_do_not() {
-        let edge = Edge {
+    /// The service at consent.zeccloud.com, embedded by every ZecCloud subdomain.
+    fn zeccloud_edge() -> Edge {
+        Edge {
             trusted_proxies: Default::default(),
             public_url: Some("https://consent.zeccloud.com".to_owned()),
             embed_origins: OriginAllowlist::parse(["https://*.zeccloud.com"]).unwrap(),
             admin_token: None,
             services: Vec::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn own_and_allowed_origins_pass_others_do_not() {
+        let edge = zeccloud_edge();
         let own = headers(&[("origin", "https://consent.zeccloud.com")]);
         let sibling = headers(&[("origin", "https://docs.zeccloud.com")]);
         let foreign = headers(&[("origin", "https://evil.test")]);
@@ -155,13 +160,7 @@ mod tests {
 
     #[test]
     fn decisions_come_only_from_own_or_allowed_pages() {
-        let edge = Edge {
-            trusted_proxies: Default::default(),
-            public_url: Some("https://consent.zeccloud.com".to_owned()),
-            embed_origins: OriginAllowlist::parse(["https://*.zeccloud.com"]).unwrap(),
-            admin_token: None,
-            services: Vec::new(),
-        };
+        let edge = zeccloud_edge();
         let accepted = [
             headers(&[("sec-fetch-site", "same-origin")]),
             headers(&[("origin", "https://consent.zeccloud.com")]),

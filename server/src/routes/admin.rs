@@ -135,7 +135,10 @@ pub async fn matomo_erasures(
     State(storage): State<Arc<dyn crate::storage::Storage>>,
 ) -> Result<Json<Vec<crate::storage::MatomoJob>>, ApiError> {
     Ok(Json(
-        storage.matomo_jobs().await.map_err(ApiError::internal)?,
+        storage
+            .matomo_jobs(None)
+            .await
+            .map_err(ApiError::internal)?,
     ))
 }
 

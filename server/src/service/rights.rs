@@ -216,9 +216,8 @@ impl ConsentService {
             deleted: BTreeMap::new(),
             matomo: "not_configured".to_owned(),
         };
-        let decisions = self.storage.consent_events_for(ssaid).await?;
         let matomo_visitor_id = self.matomo_erasure.then(|| self.matomo_visitor_id(ssaid));
-        let record = self
+        let (record, revoked) = self
             .storage
             .erase_subject(
                 ssaid,
@@ -227,7 +226,7 @@ impl ConsentService {
                 matomo_visitor_id.as_deref(),
             )
             .await?;
-        self.revoked.insert(decisions.iter().map(|event| event.id));
+        self.revoked.insert(revoked);
         tracing::info!(
             event = "subject_erased",
             erasure_id = %record.id,

@@ -158,9 +158,9 @@ pub trait Storage: Send + Sync + 'static {
     /// The stored record of an SSAID, if its visitor ever decided.
     async fn find_ssaid(&self, ssaid: &Ssaid) -> Result<Option<SsaidRecord>, StorageError>;
     /// Erases everything stored under an SSAID in one transaction, through the one deletion
-    /// mechanism proof of consent admits: its decisions (whose ids are revoked until
-    /// `revoked_until(decided_at)`), sightings and record. Stores and returns `evidence` with
-    /// the rows deleted per table.
+    /// mechanism proof of consent admits: its decisions (whose ids are revoked for
+    /// `revoke_for` after they were made), sightings and record. Stores and returns `evidence`
+    /// with the rows deleted per table, and the revoked consent ids.
     /// With `matomo_visitor_id`, a job to delete the visitor's visits in Matomo is stored in
     /// the same transaction (the evidence then says `pending`).
     async fn erase_subject(
@@ -169,9 +169,15 @@ pub trait Storage: Send + Sync + 'static {
         revoke_for: chrono::TimeDelta,
         evidence: ErasureRecord,
         matomo_visitor_id: Option<&str>,
-    ) -> Result<ErasureRecord, StorageError>;
-    /// Every Matomo erasure job, oldest first.
-    async fn matomo_jobs(&self) -> Result<Vec<MatomoJob>, StorageError>;
+    ) -> Result<(ErasureRecord, Vec<Uuid>), StorageError>;
+    /// Matomo erasure jobs, oldest first: every one, or with `due_at` only the pending ones
+    /// due by then (what a worker polls, without reading the finished ones).
+    async fn matomo_jobs(
+        &self,
+        due_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<MatomoJob>, StorageError>;
+    /// How many Matomo erasure jobs are in each state.
+    async fn matomo_job_counts(&self) -> Result<BTreeMap<String, i64>, StorageError>;
     /// Takes a due pending job until `until`; false when another instance has it.
     async fn claim_matomo_job(
         &self,

@@ -44,6 +44,12 @@ macro_rules! sighting_columns {
          last_event"
     };
 }
+macro_rules! matomo_job_columns {
+    () => {
+        "erasure_id, visitor_id, state, attempts, next_attempt_at, last_error, deleted, \
+         created_at, updated_at"
+    };
+}
 macro_rules! policy_columns {
     () => {
         "version, hash, material, published_at, source"
@@ -384,7 +390,7 @@ where
         revoke_for: chrono::TimeDelta,
         mut evidence: ErasureRecord,
         matomo_visitor_id: Option<&str>,
-    ) -> Result<ErasureRecord, StorageError> {
+    ) -> Result<(ErasureRecord, Vec<Uuid>), StorageError> {
         let subject = ssaid.as_str().to_owned();
         let mut transaction = self.pool.begin().await?;
         let decisions =
@@ -392,9 +398,11 @@ where
                 .bind(subject.clone())
                 .fetch_all(&mut *transaction)
                 .await?;
+        let mut revoked = Vec::with_capacity(decisions.len());
         for decision in &decisions {
             let id: DB::Id = decision.try_get("id")?;
             let id: Uuid = id.into();
+            revoked.push(id);
             let decided_at: DateTime<Utc> = decision.try_get("created_at")?;
             sqlx::query::<DB>(
                 "INSERT INTO revoked_consents (event_id, expires_at) VALUES ($1, $2) \
@@ -462,7 +470,7 @@ where
         .execute(&mut *transaction)
         .await?;
         transaction.commit().await?;
-        Ok(evidence)
+        Ok((evidence, revoked))
     }
 
     async fn erasures_of(&self, subject_hash: &str) -> Result<Vec<ErasureRecord>, StorageError> {
@@ -495,13 +503,31 @@ where
             .collect()
     }
 
-    async fn matomo_jobs(&self) -> Result<Vec<MatomoJob>, StorageError> {
-        let rows = sqlx::query::<DB>(
-            "SELECT erasure_id, visitor_id, state, attempts, next_attempt_at, last_error, \
-             deleted, created_at, updated_at FROM matomo_erasure_jobs ORDER BY created_at",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+    async fn matomo_jobs(
+        &self,
+        due_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<MatomoJob>, StorageError> {
+        let rows =
+            match due_at {
+                None => {
+                    sqlx::query::<DB>(concat!(
+                        "SELECT ",
+                        matomo_job_columns!(),
+                        " FROM matomo_erasure_jobs ORDER BY created_at"
+                    ))
+                    .fetch_all(&self.pool)
+                    .await?
+                }
+                Some(now) => sqlx::query::<DB>(concat!(
+                    "SELECT ",
+                    matomo_job_columns!(),
+                    " FROM matomo_erasure_jobs WHERE state = 'pending' AND next_attempt_at <= $1 ",
+                    "ORDER BY created_at"
+                ))
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?,
+            };
         rows.iter()
             .map(|row| {
                 let id: String = row.try_get("erasure_id")?;
@@ -526,6 +552,17 @@ where
                     updated_at: row.try_get("updated_at")?,
                 })
             })
+            .collect()
+    }
+
+    async fn matomo_job_counts(&self) -> Result<BTreeMap<String, i64>, StorageError> {
+        let rows = sqlx::query::<DB>(
+            "SELECT state, COUNT(*) AS n FROM matomo_erasure_jobs GROUP BY state",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get::<String, _>("state")?, row.try_get("n")?)))
             .collect()
     }
 
@@ -684,6 +721,26 @@ where
     }
 }
 
+/// Decisions whose proof period has passed: superseded by a later decision made before $1,
+/// or made before $2 (even as the standing choice they have expired since).
+macro_rules! ended_decisions {
+    () => {
+        "FROM consent_events e WHERE e.created_at < $2 OR EXISTS \
+         (SELECT 1 FROM consent_events later WHERE later.ssaid = e.ssaid \
+         AND later.created_at > e.created_at AND later.created_at < $1)"
+    };
+}
+
+/// SSAID records left without any decision, issued before $1.
+const UNUSED_SSAIDS: PurgeStep = PurgeStep {
+    table: "ssaids",
+    count: "SELECT COUNT(*) AS n FROM ssaids s WHERE s.issued_at < $1 AND NOT EXISTS \
+            (SELECT 1 FROM consent_events e WHERE e.ssaid = s.ssaid)",
+    apply: "DELETE FROM ssaids WHERE ssaid IN (SELECT s.ssaid FROM ssaids s \
+            WHERE s.issued_at < $1 AND NOT EXISTS \
+            (SELECT 1 FROM consent_events e WHERE e.ssaid = s.ssaid) LIMIT $2)",
+};
+
 /// One step of the purge: which rows it takes (`keys`, their key columns, `LIMIT`ed) and what
 /// it does with them (`apply`, on rows whose keys are in that selection).
 struct PurgeStep {
@@ -756,40 +813,21 @@ where
         progress: &(dyn for<'t> Fn(&'t str, u64) + Send + Sync),
     ) -> Result<BTreeMap<String, u64>, StorageError> {
         let mut report = BTreeMap::new();
-        let before = |table: &str| match table {
-            "ssaid_sightings" | "network_counters" => cutoffs.sightings_before,
-            "consent_events.ip_prefix" => cutoffs.prefixes_before,
-            "erasures" | "matomo_erasure_jobs" => cutoffs.erasures_before,
-            _ => cutoffs.as_of,
-        };
-        // Prefixes first: a decision about to be deleted needs no clearing, but counting it
-        // twice would only overstate; the order keeps each count exact for its own step.
         for step in &SIMPLE_STEPS {
-            let cutoff = before(step.table);
-            let done = if dry_run {
-                self.count(step.count, cutoff, None).await?
-            } else {
-                let mut total = 0;
-                loop {
-                    let done = sqlx::query::<DB>(step.apply)
-                        .bind(cutoff)
-                        .bind(batch)
-                        .execute(&self.pool)
-                        .await?;
-                    let rows = DB::rows_affected(&done);
-                    total += rows;
-                    progress(step.table, total);
-                    if rows < batch.unsigned_abs() {
-                        break total;
-                    }
-                }
+            let cutoff = match step.table {
+                "ssaid_sightings" | "network_counters" => cutoffs.sightings_before,
+                "consent_events.ip_prefix" => cutoffs.prefixes_before,
+                "erasures" | "matomo_erasure_jobs" => cutoffs.erasures_before,
+                _ => cutoffs.as_of,
             };
-            progress(step.table, done);
+            let done = self
+                .run_step(step, cutoff, dry_run, batch, progress)
+                .await?;
             report.insert(step.table.to_owned(), done);
         }
         let decisions = if dry_run {
             self.count(
-                concat_select_count(),
+                concat!("SELECT COUNT(*) AS n ", ended_decisions!()),
                 cutoffs.superseded_before,
                 Some(cutoffs.decided_before),
             )
@@ -801,37 +839,47 @@ where
         progress("consent_events", decisions);
         report.insert("consent_events".to_owned(), decisions);
         // After the decisions, so that an SSAID whose last decision just went goes too.
-        let ssaids = if dry_run {
-            self.count(
-                "SELECT COUNT(*) AS n FROM ssaids s WHERE s.issued_at < $1 AND NOT EXISTS \
-                 (SELECT 1 FROM consent_events e WHERE e.ssaid = s.ssaid)",
+        let ssaids = self
+            .run_step(
+                &UNUSED_SSAIDS,
                 cutoffs.unused_ssaids_before,
-                None,
+                dry_run,
+                batch,
+                progress,
             )
-            .await?
-        } else {
-            let mut total = 0;
-            loop {
-                let done = sqlx::query::<DB>(concat!(
-                    "DELETE FROM ssaids WHERE ssaid IN (SELECT s.ssaid ",
-                    "FROM ssaids s WHERE s.issued_at < $1 AND NOT EXISTS ",
-                    "(SELECT 1 FROM consent_events e WHERE e.ssaid = s.ssaid) LIMIT $2)"
-                ))
-                .bind(cutoffs.unused_ssaids_before)
+            .await?;
+        report.insert(UNUSED_SSAIDS.table.to_owned(), ssaids);
+        Ok(report)
+    }
+
+    /// One step: its count, or its change applied batch by batch until a batch falls short.
+    async fn run_step(
+        &self,
+        step: &PurgeStep,
+        cutoff: DateTime<Utc>,
+        dry_run: bool,
+        batch: i64,
+        progress: &(dyn for<'t> Fn(&'t str, u64) + Send + Sync),
+    ) -> Result<u64, StorageError> {
+        if dry_run {
+            let counted = self.count(step.count, cutoff, None).await?;
+            progress(step.table, counted);
+            return Ok(counted);
+        }
+        let mut total = 0;
+        loop {
+            let done = sqlx::query::<DB>(step.apply)
+                .bind(cutoff)
                 .bind(batch)
                 .execute(&self.pool)
                 .await?;
-                let rows = DB::rows_affected(&done);
-                total += rows;
-                progress("ssaids", total);
-                if rows < batch.unsigned_abs() {
-                    break total;
-                }
+            let rows = DB::rows_affected(&done);
+            total += rows;
+            progress(step.table, total);
+            if rows < batch.unsigned_abs() {
+                return Ok(total);
             }
-        };
-        progress("ssaids", ssaids);
-        report.insert("ssaids".to_owned(), ssaids);
-        Ok(report)
+        }
     }
 
     async fn count(
@@ -861,10 +909,9 @@ where
         loop {
             let mut transaction = self.pool.begin().await?;
             let rows = sqlx::query::<DB>(concat!(
-                "SELECT e.id AS id, e.ssaid AS ssaid FROM consent_events e ",
-                "WHERE e.created_at < $2 OR EXISTS (SELECT 1 FROM consent_events later ",
-                "WHERE later.ssaid = e.ssaid AND later.created_at > e.created_at ",
-                "AND later.created_at < $1) LIMIT $3"
+                "SELECT e.id AS id, e.ssaid AS ssaid ",
+                ended_decisions!(),
+                " LIMIT $3"
             ))
             .bind(cutoffs.superseded_before)
             .bind(cutoffs.decided_before)
@@ -909,12 +956,4 @@ where
             }
         }
     }
-}
-
-fn concat_select_count() -> &'static str {
-    concat!(
-        "SELECT COUNT(*) AS n FROM consent_events e WHERE e.created_at < $2 OR EXISTS ",
-        "(SELECT 1 FROM consent_events later WHERE later.ssaid = e.ssaid ",
-        "AND later.created_at > e.created_at AND later.created_at < $1)"
-    )
 }
