@@ -7,6 +7,7 @@ pub mod backend;
 pub mod banner;
 mod browser;
 pub mod consent_api;
+pub mod console;
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod embed;

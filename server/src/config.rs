@@ -56,6 +56,8 @@ pub struct Settings {
     /// Bearer token for the admin API (`/api/v1/admin/…`); the admin API is off when unset.
     #[serde(serialize_with = "never_serialize_secret")]
     pub admin_token: Option<SecretString>,
+    /// How long a console sign-in lasts, in minutes.
+    pub admin_session_minutes: u32,
     /// The reverse proxies in front of the service (addresses or CIDR networks): only a
     /// connection from one of them has its `X-Forwarded-For` read, right to left. Empty: the
     /// connection's peer is the visitor.
@@ -111,6 +113,9 @@ pub struct RateLimitSettings {
     /// Requests without a valid SSAID, each of which is issued one.
     pub new_visitors_per_minute: u32,
     pub new_visitors_burst: u32,
+    /// Console sign-in attempts (right or wrong): a token cannot be guessed at speed.
+    pub sign_in_per_minute: u32,
+    pub sign_in_burst: u32,
 }
 
 impl Default for RateLimitSettings {
@@ -122,6 +127,8 @@ impl Default for RateLimitSettings {
             // no storage until its visitor decides.
             new_visitors_per_minute: 600,
             new_visitors_burst: 300,
+            sign_in_per_minute: 5,
+            sign_in_burst: 5,
         }
     }
 }
@@ -133,6 +140,8 @@ impl RateLimitSettings {
             self.decisions_burst,
             self.new_visitors_per_minute,
             self.new_visitors_burst,
+            self.sign_in_per_minute,
+            self.sign_in_burst,
         ];
         if all.contains(&0) {
             return Err(ConfigError::Invalid(
@@ -325,6 +334,7 @@ impl Default for Settings {
             refusal_expiry_days: 182,
             policy_refresh_secs: 30,
             admin_token: None,
+            admin_session_minutes: 60,
             trusted_proxies: Vec::new(),
             controller_name: "ZecCloud".to_owned(),
             controller_contact:
@@ -429,6 +439,11 @@ impl Settings {
         {
             return Err(ConfigError::Invalid(
                 "admin_token must be at least 16 characters".to_owned(),
+            ));
+        }
+        if !(1..=24 * 60).contains(&self.admin_session_minutes) {
+            return Err(ConfigError::Invalid(
+                "admin_session_minutes must be between 1 and 1440 (a day)".to_owned(),
             ));
         }
         match &self.public_url {

@@ -10,6 +10,8 @@ pub const SSAID_COOKIE: &str = "zc_ssaid";
 /// the host itself (Secure, `Path=/`, no Domain), so a sibling subdomain cannot plant one.
 pub const SSAID_HOST_COOKIE: &str = "__Host-zc_ssaid";
 pub const CONSENT_COOKIE: &str = "zc_consent";
+/// The operator console's session.
+pub const ADMIN_SESSION_COOKIE: &str = "zc_admin";
 
 #[derive(Debug, Clone)]
 pub struct CookiePolicy {
@@ -57,6 +59,28 @@ impl CookiePolicy {
             language.to_owned(),
             Duration::from_secs(365 * 24 * 60 * 60),
         )
+    }
+
+    /// The console's session: never readable by scripts, never sent with any cross-site
+    /// request, and only to the console's own paths.
+    pub fn admin_session(&self, token: String, lifetime: Duration) -> HeaderValue {
+        let cookie = Cookie::build((ADMIN_SESSION_COOKIE, token))
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Strict)
+            .path(app::console::CONSOLE_PATH)
+            .max_age(max_age(lifetime))
+            .build();
+        header_value(&cookie)
+    }
+
+    /// Ends the console's session in the browser.
+    pub fn admin_session_ended(&self) -> HeaderValue {
+        expire(&CookieExpiry {
+            name: ADMIN_SESSION_COOKIE.to_owned(),
+            domain: None,
+            path: app::console::CONSOLE_PATH.to_owned(),
+        })
     }
 
     /// A cookie pages may read, on the shared parent domain when one is configured.

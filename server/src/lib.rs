@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod cookies;
 pub mod domain;
 pub mod embed_assets;

@@ -20,10 +20,69 @@ pub struct Metrics {
     matomo_job_attempts: Family<OutcomeLabels, Counter>,
 }
 
+/// What the consent core counts as it works: decisions, SSAIDs issued, erasures, console
+/// sign-ins. Held by the core, registered by [`Metrics`].
+#[derive(Debug, Default)]
+pub struct ServiceCounters {
+    decisions: Family<DecisionLabels, Counter>,
+    ssaids_issued: Counter,
+    erasures: Family<ChannelLabels, Counter>,
+    sign_ins: Family<OutcomeLabels, Counter>,
+}
+
+impl ServiceCounters {
+    pub fn decision(&self, action: &'static str, source: &'static str) {
+        self.decisions
+            .get_or_create(&DecisionLabels { action, source })
+            .inc();
+    }
+
+    pub fn ssaid_issued(&self) {
+        self.ssaids_issued.inc();
+    }
+
+    pub fn erasure(&self, channel: &'static str) {
+        self.erasures
+            .get_or_create(&ChannelLabels { channel })
+            .inc();
+    }
+
+    /// A console sign-in: `signed_in`, `wrong_token` or `rate_limited`.
+    pub fn sign_in(&self, outcome: &'static str) {
+        self.sign_ins
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "decisions",
+            "Consent decisions recorded, by action and source",
+            self.decisions.clone(),
+        );
+        registry.register(
+            "ssaids_issued",
+            "SSAIDs issued (stored only with a first decision)",
+            self.ssaids_issued.clone(),
+        );
+        registry.register(
+            "erasures",
+            "Data subjects erased, by channel",
+            self.erasures.clone(),
+        );
+        registry.register(
+            "console_sign_ins",
+            "Console sign-in attempts, by outcome",
+            self.sign_ins.clone(),
+        );
+    }
+}
+
 impl Metrics {
-    /// The registry, with the token signer's counter of refused tokens.
-    pub fn new(tokens_refused: Family<RefusalLabels, Counter>) -> Self {
+    /// The registry, with the token signer's counter of refused tokens and the core's counters.
+    pub fn new(tokens_refused: Family<RefusalLabels, Counter>, service: &ServiceCounters) -> Self {
         let mut registry = Registry::with_prefix("zeccloud");
+        service.register(&mut registry);
         registry.register(
             "tokens_refused",
             "Cookies and tokens not trusted, by reason (unknown_key: forged or a retired key)",
@@ -108,8 +167,19 @@ impl Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
-        Self::new(Family::default())
+        Self::new(Family::default(), &ServiceCounters::default())
     }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DecisionLabels {
+    action: &'static str,
+    source: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChannelLabels {
+    channel: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

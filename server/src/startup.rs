@@ -2,6 +2,7 @@
 
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
+use crate::console::session::SessionKeys;
 use crate::cookies::CookiePolicy;
 use crate::domain::network::TrustedProxies;
 use crate::domain::origin::OriginAllowlist;
@@ -70,7 +71,7 @@ impl Application {
         let policies = Arc::clone(&consent.policies);
         let tokens = Arc::clone(&consent.tokens);
         let current = policies.cached();
-        let metrics = Arc::new(Metrics::new(tokens.refusals()));
+        let metrics = Arc::new(Metrics::new(tokens.refusals(), &consent.counters));
         let matomo = MatomoGate::new(&settings.matomo, Arc::clone(&metrics.matomo))
             .map_err(|err| StartupError::Matomo(err.to_string()))?
             .map(Arc::new);
@@ -103,6 +104,12 @@ impl Application {
             )
             .map_err(|err| ConfigError::Invalid(err.to_string()))?,
             admin_token: settings.admin_token.clone(),
+            console_sessions: settings.admin_token.as_ref().map(|token| {
+                Arc::new(SessionKeys::new(
+                    token,
+                    chrono::TimeDelta::minutes(i64::from(settings.admin_session_minutes)),
+                ))
+            }),
             services: settings
                 .services
                 .iter()
@@ -238,6 +245,7 @@ pub async fn consent_service(
         revoked: Arc::default(),
         pseudonym_key: PseudonymKey::new(settings.load_pseudonym_key(&keys)?),
         matomo_erasure: settings.matomo.api_url.is_some(),
+        counters: Arc::default(),
     }))
 }
 

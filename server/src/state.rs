@@ -52,6 +52,8 @@ pub struct Edge {
     pub admin_token: Option<SecretString>,
     /// The back ends that may assess SSAIDs; the assessment API is off without any.
     pub services: Vec<ServiceCredential>,
+    /// The console's session keys, derived from the admin token; the console is off without.
+    pub console_sessions: Option<Arc<crate::console::session::SessionKeys>>,
 }
 
 /// `FromRef` for each part a handler may ask for, without cloning the whole state.

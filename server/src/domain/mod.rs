@@ -9,6 +9,7 @@ pub mod receipt;
 pub mod retention;
 pub mod rights;
 pub mod risk;
+pub mod statistics;
 pub mod terminal;
 pub mod tracking;
 

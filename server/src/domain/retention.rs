@@ -18,6 +18,8 @@ pub struct RetentionSettings {
     pub proof_retention_days: u32,
     /// An erasure's evidence is kept this long.
     pub erasure_record_days: u32,
+    /// The console's daily counts (no visitor in them) are kept this long.
+    pub statistics_days: u32,
 }
 
 impl Default for RetentionSettings {
@@ -27,6 +29,7 @@ impl Default for RetentionSettings {
             unused_ssaid_days: 90,
             proof_retention_days: 3 * 365,
             erasure_record_days: 3 * 365,
+            statistics_days: 3 * 365,
         }
     }
 }
@@ -38,6 +41,7 @@ impl RetentionSettings {
             self.unused_ssaid_days,
             self.proof_retention_days,
             self.erasure_record_days,
+            self.statistics_days,
         ];
         if all.contains(&0) {
             return Err("retention: every period must be at least one day".to_owned());
@@ -64,6 +68,7 @@ impl RetentionSettings {
             decided_before: proof_ended_before - longest_choice,
             unused_ssaids_before: days(self.unused_ssaid_days),
             erasures_before: days(self.erasure_record_days),
+            statistics_before: days(self.statistics_days),
         }
     }
 }
@@ -82,6 +87,8 @@ pub struct PurgeCutoffs {
     pub decided_before: DateTime<Utc>,
     pub unused_ssaids_before: DateTime<Utc>,
     pub erasures_before: DateTime<Utc>,
+    /// Daily counts of days before this go.
+    pub statistics_before: DateTime<Utc>,
 }
 
 #[cfg(test)]
@@ -108,6 +115,7 @@ mod tests {
             "2023-11-28T00:00:00+00:00"
         );
         assert_eq!(cutoffs.erasures_before, cutoffs.superseded_before);
+        assert_eq!(cutoffs.statistics_before, cutoffs.superseded_before);
     }
 
     #[test]

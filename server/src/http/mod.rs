@@ -10,6 +10,7 @@ pub mod form;
 pub mod language;
 pub mod origin;
 pub mod pages;
+pub mod query;
 pub mod rate_limit;
 pub mod visitor;
 
@@ -17,7 +18,7 @@ pub use crate::service::Visitor;
 pub use admin::{AdminAuth, CallingService, ServiceCredential};
 pub use context::{HitSender, PublicBase};
 pub use form::AppForm;
-pub use origin::{Unnamed, check_origin, for_visitors};
+pub use origin::{Unnamed, check_origin, check_own_page, for_visitors};
 pub use visitor::ensure_ssaid;
 
 use crate::state::Edge;
@@ -59,6 +60,7 @@ mod tests {
             embed_origins: OriginAllowlist::default(),
             admin_token: None,
             services: Vec::new(),
+            console_sessions: None,
         }
     }
 

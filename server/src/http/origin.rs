@@ -80,6 +80,30 @@ pub fn check_source(edge: &Edge, headers: &HeaderMap, unnamed: Unnamed) -> Resul
     }
 }
 
+/// Whether a state-changing request comes from one of the service's own pages, as the browser
+/// tells it (`Sec-Fetch-Site: same-origin`, else the `Origin` or the `Referer`'s origin). For
+/// the console's forms: no embedding site, and no client that names no page.
+pub fn check_own_page(edge: &Edge, headers: &HeaderMap) -> Result<(), ApiError> {
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if text("sec-fetch-site") == Some("same-origin") {
+        return Ok(());
+    }
+    let page = text(http::header::ORIGIN.as_str())
+        .filter(|origin| *origin != "null")
+        .map(str::to_owned)
+        .or_else(|| text(http::header::REFERER.as_str()).and_then(origin_of));
+    match page {
+        Some(page) if page == public_base_url(edge, headers) => Ok(()),
+        other => Err(ApiError::new(
+            ErrorCode::OriginNotAllowed,
+            format!(
+                "{} may not submit the console's forms: only the console's own pages may",
+                other.as_deref().unwrap_or("a request that names no page")
+            ),
+        )),
+    }
+}
+
 /// `scheme://host[:port]` of a URL.
 fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
@@ -139,6 +163,7 @@ mod tests {
             embed_origins: OriginAllowlist::parse(["https://*.zeccloud.com"]).unwrap(),
             admin_token: None,
             services: Vec::new(),
+            console_sessions: None,
         }
     }
 

@@ -119,6 +119,8 @@ fn too_many(name: &'static str, wait_secs: u64, metrics: &Metrics) -> Response {
 pub struct RateLimits {
     pub decisions: Limit,
     pub new_visitors: Limit,
+    /// Console sign-in attempts.
+    pub sign_in: Limit,
 }
 
 impl RateLimits {
@@ -137,6 +139,12 @@ impl RateLimits {
                 "new_visitors",
                 settings.new_visitors_per_minute,
                 settings.new_visitors_burst,
+                key.clone(),
+            ),
+            sign_in: Limit::new(
+                "sign_in",
+                settings.sign_in_per_minute,
+                settings.sign_in_burst,
                 key,
             ),
         }
@@ -154,6 +162,7 @@ impl RateLimits {
                 };
                 limits.decisions.forget_idle();
                 limits.new_visitors.forget_idle();
+                limits.sign_in.forget_idle();
             }
         });
     }

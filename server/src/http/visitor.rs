@@ -97,6 +97,7 @@ pub async fn ensure_ssaid(
         issued_at: now,
         terminal_type: TerminalType::from_user_agent(user_agent),
     };
+    consent.counters.ssaid_issued();
     tracing::debug!(
         event = "ssaid_issued",
         terminal_type = issued.terminal_type.as_str()

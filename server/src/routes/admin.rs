@@ -1,7 +1,9 @@
 //! The admin API (`/api/v1/admin/…`): bearer-token protected, off unless `admin_token` is set.
 
+use crate::console::export::{DayRange, ExportFormat, Exporter};
 use crate::error::ApiError;
 use crate::http::AdminAuth;
+use crate::http::query::Params;
 use crate::metrics::Metrics;
 use crate::policies::{PolicyRegistry, Published};
 use crate::retention::Retention;
@@ -29,6 +31,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/admin/retention/purge", post(purge_now))
         .route("/api/v1/admin/matomo-erasures", get(matomo_erasures))
+        .route("/api/v1/admin/statistics", get(statistics))
+        .route("/api/v1/admin/export", get(export))
         .route("/metrics", get(metrics));
     limit_body(routes, MAX_POLICY_BYTES)
 }
@@ -152,6 +156,65 @@ pub async fn metrics(_: AdminAuth, State(metrics): State<Arc<Metrics>>) -> Respo
         metrics.encode(),
     )
         .into_response()
+}
+
+/// `GET /api/v1/admin/statistics[?days=N]`: the console's overview as JSON (without the
+/// charts), for the last `days` days (1 to 366; 30 by default), today (UTC) included.
+pub async fn statistics(
+    _admin: AdminAuth,
+    State(state): State<AppState>,
+    mut params: Params,
+) -> Result<Json<app::console::Overview>, ApiError> {
+    let days = match params.take("days") {
+        None => 30,
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|days| (1..=366).contains(days))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidParameter,
+                    format!("days must be a number from 1 to 366, not {raw:?}"),
+                )
+            })?,
+    };
+    params.finish()?;
+    let mut overview = crate::routes::console::build_overview(&state, days).await?;
+    overview.charts.clear();
+    Ok(Json(overview))
+}
+
+/// `GET /api/v1/admin/export?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv|jsonl]`: every decision
+/// made in the range (UTC days, both included), streamed; CSV by default.
+pub async fn export(
+    _admin: AdminAuth,
+    State(state): State<AppState>,
+    mut params: Params,
+) -> Result<Response, ApiError> {
+    let (from, to) = match (params.take("from"), params.take("to")) {
+        (Some(from), Some(to)) => (from, to),
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                "from and to (YYYY-MM-DD) are required",
+            ));
+        }
+    };
+    let format = params.take("format").unwrap_or_else(|| "csv".to_owned());
+    params.finish()?;
+    let range = DayRange::parse(&from, &to)
+        .map_err(|message| ApiError::new(ErrorCode::InvalidParameter, message))?;
+    let format = ExportFormat::parse(&format).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("format must be csv or jsonl, not {format:?}"),
+        )
+    })?;
+    Ok(crate::routes::console::export_response(
+        Exporter::new(Arc::clone(&state.consent.storage), range, format),
+        range,
+        format,
+    ))
 }
 
 #[cfg(test)]

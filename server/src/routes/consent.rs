@@ -106,13 +106,18 @@ pub async fn get_receipt(
                 "no consent record with this id belongs to you",
             )
         })?;
+    Ok(receipt_download(id, receipt))
+}
+
+/// A signed receipt as a JSON download.
+pub fn receipt_download(id: uuid::Uuid, receipt: crate::service::SignedReceipt) -> Response {
     let filename = format!("attachment; filename=\"consent-receipt-{id}.json\"");
     let mut response = Json(receipt).into_response();
     response.headers_mut().insert(
         http::header::CONTENT_DISPOSITION,
         http::HeaderValue::from_str(&filename).expect("a UUID is a valid header value"),
     );
-    Ok(response)
+    response
 }
 
 /// A consent id from a path: a UUID, as receipts name it.

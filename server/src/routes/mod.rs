@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod consent;
+pub mod console;
 pub mod embed;
 pub mod health;
 pub mod matomo;
@@ -40,6 +41,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .merge(pages::router(&state));
     let router = Router::new()
         .merge(admin::router())
+        .merge(console::router(&state))
         .merge(ssaid::router())
         .merge(matomo::router(&state, settings.matomo.max_body_bytes))
         .merge(limit_body(visitor_facing, settings.max_body_bytes));

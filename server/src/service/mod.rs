@@ -78,6 +78,8 @@ pub struct ConsentService {
     pub pseudonym_key: PseudonymKey,
     /// Erasures are carried through to Matomo (its Reporting API is configured).
     pub matomo_erasure: bool,
+    /// Decisions, SSAIDs issued, erasures and sign-ins, for `/metrics`.
+    pub counters: Arc<crate::metrics::ServiceCounters>,
 }
 
 /// The secret behind the keyed pseudonyms of an SSAID; never logged.
@@ -248,6 +250,8 @@ impl ConsentService {
             .insert_consent_event(&visitor.issued, &event)
             .await
             .map_err(BackendError::internal)?;
+        self.counters
+            .decision(event.action.as_str(), event.source.as_str());
         // A copy of the earlier cookie must not keep granting what this choice takes back.
         if let Some(earlier) = &request.consent
             && earlier.categories.iter().any(|(category, granted)| {

@@ -227,6 +227,7 @@ impl ConsentService {
             )
             .await?;
         self.revoked.insert(revoked);
+        self.counters.erasure(channel.as_str());
         tracing::info!(
             event = "subject_erased",
             erasure_id = %record.id,

@@ -12,9 +12,10 @@ pub use sqlite::SqliteStorage;
 use crate::domain::retention::PurgeCutoffs;
 use crate::domain::rights::ErasureRecord;
 use crate::domain::risk::{CounterKind, NetworkCount, Sighting};
+use crate::domain::statistics::DecisionCount;
 use crate::domain::{PolicyRecord, PublishOutcome, Ssaid, TerminalType};
 use app::domain::{ConsentAction, ConsentSource, PolicyVersion};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -216,6 +217,22 @@ pub trait Storage: Send + Sync + 'static {
     async fn publish_policy(&self, record: &PolicyRecord) -> Result<PublishOutcome, StorageError>;
     /// Every published version, oldest first; the last one is current.
     async fn policy_versions(&self) -> Result<Vec<PolicyRecord>, StorageError>;
+    /// The console's counts of the days from `from` to `to`, both included.
+    async fn decision_counts(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DecisionCount>, StorageError>;
+    /// Up to `limit` decisions made in `[from, to)`, in order of time and id, after the
+    /// decision `after` (its time and id) when given: the audit export reads them page by
+    /// page, in constant memory however many there are.
+    async fn events_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: i64,
+    ) -> Result<Vec<ConsentEvent>, StorageError>;
 }
 
 /// Opens the engine the URL names and applies its migrations.

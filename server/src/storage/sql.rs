@@ -5,6 +5,7 @@ use super::{ConsentEvent, MatomoJob, MatomoJobState, SsaidRecord, Storage, Stora
 use crate::domain::retention::PurgeCutoffs;
 use crate::domain::rights::ErasureRecord;
 use crate::domain::risk::{CounterKind, NetworkCount, Sighting, TerminalTypes};
+use crate::domain::statistics::{DecisionCount, granted_key, parse_granted_key};
 use crate::domain::{PolicyRecord, PublishOutcome, Ssaid, TerminalType};
 use app::domain::{ConsentAction, ConsentSource, PolicyVersion};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -203,6 +204,23 @@ where
         .bind(event.ip_prefix.clone())
         .bind(event.ua_class.as_str())
         .bind(event.origin.clone())
+        .execute(&mut *transaction)
+        .await?;
+        // The console's statistics, exact because they change with the decision or not at all.
+        sqlx::query::<DB>(
+            "INSERT INTO decision_counts (day, policy_version, origin, language, terminal_type, \
+             action, source, granted, decisions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) \
+             ON CONFLICT (day, policy_version, origin, language, terminal_type, action, source, \
+             granted) DO UPDATE SET decisions = decision_counts.decisions + 1",
+        )
+        .bind(event.created_at.date_naive().format(DAY_FORMAT).to_string())
+        .bind(event.policy_version.to_string())
+        .bind(event.origin.clone().unwrap_or_default())
+        .bind(event.language.clone())
+        .bind(event.ua_class.as_str())
+        .bind(event.action.as_str())
+        .bind(event.source.as_str())
+        .bind(granted_key(&event.categories))
         .execute(&mut *transaction)
         .await?;
         transaction.commit().await?;
@@ -719,6 +737,81 @@ where
         .await?;
         rows.iter().map(policy_from_row::<DB>).collect()
     }
+
+    async fn decision_counts(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DecisionCount>, StorageError> {
+        let rows = sqlx::query::<DB>(
+            "SELECT day, policy_version, origin, language, terminal_type, action, source, \
+             granted, decisions FROM decision_counts WHERE day >= $1 AND day <= $2",
+        )
+        .bind(from.format(DAY_FORMAT).to_string())
+        .bind(to.format(DAY_FORMAT).to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let text = |column: &str| row.try_get::<String, _>(column);
+                Ok(DecisionCount {
+                    day: parse_column("day", &text("day")?, |raw| {
+                        NaiveDate::parse_from_str(raw, DAY_FORMAT).ok()
+                    })?,
+                    policy_version: text("policy_version")?,
+                    origin: text("origin")?,
+                    language: text("language")?,
+                    terminal_type: text("terminal_type")?,
+                    action: parse_column("action", &text("action")?, ConsentAction::parse)?,
+                    source: parse_column("source", &text("source")?, ConsentSource::parse)?,
+                    granted: parse_granted_key(&text("granted")?),
+                    decisions: row.try_get("decisions")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn events_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: i64,
+    ) -> Result<Vec<ConsentEvent>, StorageError> {
+        let rows = match after {
+            None => {
+                sqlx::query::<DB>(concat!(
+                    "SELECT ",
+                    event_columns!(),
+                    " FROM consent_events WHERE created_at >= $1 AND created_at < $2 \
+                     ORDER BY created_at, id LIMIT $3"
+                ))
+                .bind(from)
+                .bind(to)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            // Keyset paging: each page starts where the last one ended, by index.
+            Some((time, id)) => {
+                sqlx::query::<DB>(concat!(
+                    "SELECT ",
+                    event_columns!(),
+                    " FROM consent_events WHERE created_at >= $1 AND created_at < $2 \
+                     AND (created_at > $3 OR (created_at = $3 AND id > $4)) \
+                     ORDER BY created_at, id LIMIT $5"
+                ))
+                .bind(from)
+                .bind(to)
+                .bind(time)
+                .bind(DB::Id::from(id))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.iter().map(event_from_row::<DB>).collect()
+    }
 }
 
 /// Decisions whose proof period has passed: superseded by a later decision made before $1,
@@ -739,6 +832,7 @@ const UNUSED_SSAIDS: PurgeStep = PurgeStep {
     apply: "DELETE FROM ssaids WHERE ssaid IN (SELECT s.ssaid FROM ssaids s \
             WHERE s.issued_at < $1 AND NOT EXISTS \
             (SELECT 1 FROM consent_events e WHERE e.ssaid = s.ssaid) LIMIT $2)",
+    by_day: false,
 };
 
 /// One step of the purge: which rows it takes (`keys`, their key columns, `LIMIT`ed) and what
@@ -747,9 +841,11 @@ struct PurgeStep {
     table: &'static str,
     count: &'static str,
     apply: &'static str,
+    /// The table's time is a day ("YYYY-MM-DD" text): the cut-off is bound as its day.
+    by_day: bool,
 }
 
-const SIMPLE_STEPS: [PurgeStep; 6] = [
+const SIMPLE_STEPS: [PurgeStep; 7] = [
     PurgeStep {
         table: "matomo_erasure_jobs",
         count: "SELECT COUNT(*) AS n FROM matomo_erasure_jobs \
@@ -757,12 +853,14 @@ const SIMPLE_STEPS: [PurgeStep; 6] = [
         apply: "DELETE FROM matomo_erasure_jobs WHERE erasure_id IN \
                 (SELECT erasure_id FROM matomo_erasure_jobs \
                  WHERE state = 'done' AND updated_at < $1 LIMIT $2)",
+        by_day: false,
     },
     PurgeStep {
         table: "ssaid_sightings",
         count: "SELECT COUNT(*) AS n FROM ssaid_sightings WHERE last_seen < $1",
         apply: "DELETE FROM ssaid_sightings WHERE (ssaid, network, day) IN \
                 (SELECT ssaid, network, day FROM ssaid_sightings WHERE last_seen < $1 LIMIT $2)",
+        by_day: false,
     },
     PurgeStep {
         table: "network_counters",
@@ -770,6 +868,7 @@ const SIMPLE_STEPS: [PurgeStep; 6] = [
         apply: "DELETE FROM network_counters WHERE (network, kind, window_start) IN \
                 (SELECT network, kind, window_start FROM network_counters \
                  WHERE window_start < $1 LIMIT $2)",
+        by_day: false,
     },
     PurgeStep {
         table: "consent_events.ip_prefix",
@@ -778,18 +877,30 @@ const SIMPLE_STEPS: [PurgeStep; 6] = [
         apply: "UPDATE consent_events SET ip_prefix = NULL WHERE id IN \
                 (SELECT id FROM consent_events \
                  WHERE created_at < $1 AND ip_prefix IS NOT NULL LIMIT $2)",
+        by_day: false,
     },
     PurgeStep {
         table: "erasures",
         count: "SELECT COUNT(*) AS n FROM erasures WHERE erased_at < $1",
         apply: "DELETE FROM erasures WHERE id IN \
                 (SELECT id FROM erasures WHERE erased_at < $1 LIMIT $2)",
+        by_day: false,
+    },
+    // Keyed by day text ("YYYY-MM-DD"): the cut-off is bound as that text; whole days go at
+    // a time (a day has as many rows as combinations seen, not as decisions).
+    PurgeStep {
+        table: "decision_counts",
+        count: "SELECT COUNT(*) AS n FROM decision_counts WHERE day < $1",
+        apply: "DELETE FROM decision_counts WHERE day IN \
+                (SELECT DISTINCT day FROM decision_counts WHERE day < $1 LIMIT $2)",
+        by_day: true,
     },
     PurgeStep {
         table: "revoked_consents",
         count: "SELECT COUNT(*) AS n FROM revoked_consents WHERE expires_at < $1",
         apply: "DELETE FROM revoked_consents WHERE event_id IN \
                 (SELECT event_id FROM revoked_consents WHERE expires_at < $1 LIMIT $2)",
+        by_day: false,
     },
 ];
 
@@ -818,6 +929,7 @@ where
                 "ssaid_sightings" | "network_counters" => cutoffs.sightings_before,
                 "consent_events.ip_prefix" => cutoffs.prefixes_before,
                 "erasures" | "matomo_erasure_jobs" => cutoffs.erasures_before,
+                "decision_counts" => cutoffs.statistics_before,
                 _ => cutoffs.as_of,
             };
             let done = self
@@ -861,22 +973,36 @@ where
         batch: i64,
         progress: &(dyn for<'t> Fn(&'t str, u64) + Send + Sync),
     ) -> Result<u64, StorageError> {
+        let with_cutoff = |sql: &'static str| {
+            let query = sqlx::query::<DB>(sql);
+            if step.by_day {
+                query.bind(cutoff.date_naive().format(DAY_FORMAT).to_string())
+            } else {
+                query.bind(cutoff)
+            }
+        };
         if dry_run {
-            let counted = self.count(step.count, cutoff, None).await?;
+            let row = with_cutoff(step.count).fetch_one(&self.pool).await?;
+            let counted = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
             progress(step.table, counted);
             return Ok(counted);
         }
         let mut total = 0;
         loop {
-            let done = sqlx::query::<DB>(step.apply)
-                .bind(cutoff)
+            let done = with_cutoff(step.apply)
                 .bind(batch)
                 .execute(&self.pool)
                 .await?;
             let rows = DB::rows_affected(&done);
             total += rows;
             progress(step.table, total);
-            if rows < batch.unsigned_abs() {
+            // Day-keyed batches are days, not rows: only an empty batch says it is done.
+            let finished = if step.by_day {
+                rows == 0
+            } else {
+                rows < batch.unsigned_abs()
+            };
+            if finished {
                 return Ok(total);
             }
         }

@@ -8,6 +8,7 @@ mod assess;
 mod audit;
 mod clock;
 mod consent;
+mod console;
 mod embed;
 mod floods;
 mod forgery;

@@ -1,0 +1,118 @@
+//! What the console's pages show, as the server computes it and the browser hydrates it.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Decisions over a range of days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    /// The days (`YYYY-MM-DD`, UTC), oldest first; every per-day list follows them.
+    pub days: Vec<String>,
+    pub total: i64,
+    pub decisions_per_day: Vec<i64>,
+    /// Per action (`accept_all`, …, `gpc`): decisions per day.
+    pub by_action: BTreeMap<String, Vec<i64>>,
+    /// Per category: the percentage of each day's decisions granting it (none without any).
+    pub grant_share: BTreeMap<String, Vec<Option<f64>>>,
+    /// The categories whose grants are counted.
+    pub categories: Vec<String>,
+    /// Per policy version, embedding site, language and terminal type.
+    pub dimensions: Vec<DimensionTable>,
+    /// The charts, drawn on the server.
+    pub charts: Vec<Chart>,
+}
+
+/// Decisions split by one property over the whole range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DimensionTable {
+    pub title: String,
+    /// Most decisions first.
+    pub values: Vec<DimensionValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DimensionValue {
+    pub value: String,
+    pub decisions: i64,
+    pub by_action: BTreeMap<String, i64>,
+    /// Per category: how many of these decisions granted it.
+    pub granted: BTreeMap<String, i64>,
+}
+
+/// A chart as SVG markup drawn by the server from the same numbers as the table under it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chart {
+    /// The element id, for links and tests.
+    pub id: String,
+    pub title: String,
+    pub svg: String,
+}
+
+/// One console page with everything it shows: rendered on the server, and read back from the
+/// page by the browser to hydrate the same view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ConsolePage {
+    SignIn {
+        /// Why the last attempt failed.
+        error: Option<String>,
+    },
+    Overview {
+        /// The range shown: the last 30 or 90 days.
+        days: u32,
+        overview: Overview,
+    },
+    Proof {
+        query: String,
+        outcome: Option<ProofOutcome>,
+    },
+    Export {
+        /// The range offered (`YYYY-MM-DD`), the last 30 days by default.
+        from: String,
+        to: String,
+    },
+}
+
+impl ConsolePage {
+    /// The page's title, also the current entry of the navigation.
+    pub fn title(&self) -> &'static str {
+        match self {
+            Self::SignIn { .. } => "Sign in",
+            Self::Overview { .. } => "Overview",
+            Self::Proof { .. } => "Proof of consent",
+            Self::Export { .. } => "Export",
+        }
+    }
+}
+
+/// What a search for a consent id or an SSAID found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ProofOutcome {
+    /// The visitor's decisions, oldest first; with a consent id, `matched` is that decision.
+    Found {
+        ssaid: String,
+        matched: Option<String>,
+        events: Vec<ProofEvent>,
+    },
+    NotFound(String),
+    Invalid(String),
+}
+
+/// One decision with every field of its proof and the policy text as the visitor saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProofEvent {
+    pub id: String,
+    pub decided_at: String,
+    pub action: String,
+    pub source: String,
+    pub categories: BTreeMap<String, bool>,
+    pub policy_version: String,
+    pub policy_hash: String,
+    pub banner_text_hash: String,
+    pub language: String,
+    pub ip_prefix: Option<String>,
+    pub terminal_type: String,
+    pub origin: Option<String>,
+    pub revoked: bool,
+    /// The stored policy version in the decision's language; none if it is not published.
+    pub shown: Option<crate::domain::PolicyView>,
+}

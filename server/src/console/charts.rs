@@ -1,0 +1,307 @@
+//! The overview's charts, drawn as SVG by plotters from the same [`Overview`] as the tables
+//! beneath them. The text is SVG text: the browser draws it, no font files are needed.
+
+use app::console::{Chart, Overview, action_label};
+use app::domain::ConsentAction;
+use plotters::prelude::*;
+
+const WIDTH: u32 = 860;
+const HEIGHT: u32 = 320;
+/// Distinguishable with the common colour-vision deficiencies (Okabe–Ito).
+const PALETTE: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 0, 0),
+];
+
+type Drawn = Result<(), String>;
+
+/// Every chart of the overview.
+pub fn draw_all(overview: &Overview) -> Vec<Chart> {
+    let mut charts = vec![
+        chart("chart-actions", "Decisions per day, by action", |svg| {
+            actions(overview, svg)
+        }),
+        chart(
+            "chart-grants",
+            "Share of decisions granting each category, per day",
+            |svg| grants(overview, svg),
+        ),
+    ];
+    for (index, table) in overview.dimensions.iter().enumerate() {
+        let title = format!("Decisions by {}", table.title.to_lowercase());
+        let bars: Vec<(String, i64)> = table
+            .values
+            .iter()
+            .take(12)
+            .map(|value| (value.value.clone(), value.decisions))
+            .collect();
+        if bars.is_empty() {
+            continue;
+        }
+        charts.push(chart(&format!("chart-dimension-{index}"), &title, |svg| {
+            bar_chart(&bars, svg)
+        }));
+    }
+    charts
+}
+
+fn chart(id: &str, title: &str, draw: impl FnOnce(&mut String) -> Drawn) -> Chart {
+    let mut svg = String::new();
+    if let Err(error) = draw(&mut svg) {
+        // A chart that cannot be drawn leaves its table, which has the same numbers.
+        tracing::warn!(chart = id, %error, "chart not drawn");
+        svg.clear();
+    }
+    Chart {
+        id: id.to_owned(),
+        title: title.to_owned(),
+        svg: accessible(&svg, title),
+    }
+}
+
+/// Gives the SVG a title (read as its name) and marks its drawing as decoration for screen
+/// readers, which read the table instead.
+fn accessible(svg: &str, title: &str) -> String {
+    let Some(end_of_open_tag) = svg.find('>') else {
+        return String::new();
+    };
+    let escaped = title
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!(
+        "{} aria-hidden=\"true\" focusable=\"false\"><title>{escaped}</title>{}",
+        &svg[..end_of_open_tag],
+        &svg[end_of_open_tag + 1..]
+    )
+}
+
+fn day_label(days: &[String], index: usize) -> String {
+    // "11-27": the year is in the table.
+    days.get(index)
+        .map(|day| day.get(5..).unwrap_or(day).to_owned())
+        .unwrap_or_default()
+}
+
+fn actions(overview: &Overview, svg: &mut String) -> Drawn {
+    let days = &overview.days;
+    let highest = overview
+        .by_action
+        .values()
+        .flat_map(|per_day| per_day.iter().copied())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(
+            0..days.len().saturating_sub(1).max(1),
+            0..highest + highest / 10 + 1,
+        )
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .x_labels(10)
+        .x_label_formatter(&|index| day_label(days, *index))
+        .x_desc("Day (UTC)")
+        .y_desc("Decisions")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (position, action) in ConsentAction::ALL.iter().enumerate() {
+        let Some(per_day) = overview.by_action.get(action.as_str()) else {
+            continue;
+        };
+        let color = PALETTE[position % PALETTE.len()];
+        chart
+            .draw_series(LineSeries::new(
+                per_day.iter().enumerate().map(|(day, count)| (day, *count)),
+                color.stroke_width(2),
+            ))
+            .map_err(|e| e.to_string())?
+            .label(action_label(action.as_str()))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", 13))
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+fn grants(overview: &Overview, svg: &mut String) -> Drawn {
+    let days = &overview.days;
+    let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0..days.len().saturating_sub(1).max(1), 0.0..100.0)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .x_labels(10)
+        .x_label_formatter(&|index| day_label(days, *index))
+        .y_label_formatter(&|share| format!("{share:.0} %"))
+        .x_desc("Day (UTC)")
+        .y_desc("Decisions granting")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (position, category) in overview.categories.iter().enumerate() {
+        let Some(per_day) = overview.grant_share.get(category) else {
+            continue;
+        };
+        let color = PALETTE[position % PALETTE.len()];
+        // Days without decisions have no share: the line skips them rather than drop to 0.
+        let points: Vec<(usize, f64)> = per_day
+            .iter()
+            .enumerate()
+            .filter_map(|(day, share)| share.map(|share| (day, share)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(category.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", 13))
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+fn bar_chart(bars: &[(String, i64)], svg: &mut String) -> Drawn {
+    let highest = bars
+        .iter()
+        .map(|(_, count)| *count)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(48)
+        .y_label_area_size(56)
+        .build_cartesian_2d(
+            (0..bars.len()).into_segmented(),
+            0..highest + highest / 10 + 1,
+        )
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .disable_x_mesh()
+        .x_labels(bars.len())
+        .x_label_formatter(&|segment| match segment {
+            SegmentValue::CenterOf(index) => bars
+                .get(*index)
+                .map(|(label, _)| label.clone())
+                .unwrap_or_default(),
+            _ => String::new(),
+        })
+        .y_desc("Decisions")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(bars.iter().enumerate().map(|(index, (_, count))| {
+            Rectangle::new(
+                [
+                    (SegmentValue::Exact(index), 0),
+                    (SegmentValue::Exact(index + 1), *count),
+                ],
+                PALETTE[0].filled(),
+            )
+        }))
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn sample() -> Overview {
+        Overview {
+            days: vec!["2026-11-26".to_owned(), "2026-11-27".to_owned()],
+            total: 5,
+            decisions_per_day: vec![3, 2],
+            by_action: ConsentAction::ALL
+                .iter()
+                .map(|action| (action.as_str().to_owned(), vec![1, 0]))
+                .collect(),
+            grant_share: BTreeMap::from([("analytics".to_owned(), vec![Some(50.0), None])]),
+            categories: vec!["analytics".to_owned()],
+            dimensions: vec![app::console::DimensionTable {
+                title: "Language".to_owned(),
+                values: vec![app::console::DimensionValue {
+                    value: "ja".to_owned(),
+                    decisions: 5,
+                    by_action: BTreeMap::new(),
+                    granted: BTreeMap::new(),
+                }],
+            }],
+            charts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn charts_are_titled_svg_with_labels_and_legends() {
+        let charts = draw_all(&sample());
+        let ids: Vec<&str> = charts.iter().map(|chart| chart.id.as_str()).collect();
+        assert_eq!(ids, ["chart-actions", "chart-grants", "chart-dimension-0"]);
+        let actions = &charts[0].svg;
+        assert!(actions.starts_with("<svg"), "{actions}");
+        assert!(actions.contains("<title>Decisions per day, by action</title>"));
+        assert!(actions.contains("aria-hidden=\"true\""));
+        for label in [
+            "Accept all",
+            "Reject all",
+            "GPC",
+            "Day (UTC)",
+            "Decisions",
+            "11-27",
+        ] {
+            assert!(actions.contains(label), "{label} missing");
+        }
+        assert!(charts[1].svg.contains("analytics"));
+        assert!(charts[1].svg.contains("100 %"));
+        assert!(charts[2].svg.contains("\nja\n</text>"));
+    }
+
+    #[test]
+    fn titles_are_escaped() {
+        assert_eq!(
+            accessible("<svg a=\"1\"><g/></svg>", "a<b&c"),
+            "<svg a=\"1\" aria-hidden=\"true\" focusable=\"false\"><title>a&lt;b&amp;c</title><g/></svg>"
+        );
+    }
+}

@@ -1,0 +1,260 @@
+//! The audit export: every decision made in a range of days, as CSV or JSON Lines, read page
+//! by page (keyset paging on time and id) so memory stays flat however many there are. The
+//! columns are documented in the README; the console and `server export` share this code.
+
+use crate::storage::{ConsentEvent, Storage, StorageError};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Decisions read per query.
+const PAGE_ROWS: i64 = 1000;
+
+/// The columns, in order; the JSON Lines objects have the same keys.
+pub const COLUMNS: [&str; 13] = [
+    "consent_id",
+    "decided_at",
+    "ssaid",
+    "policy_version",
+    "policy_hash",
+    "banner_text_hash",
+    "language",
+    "action",
+    "source",
+    "categories",
+    "network_prefix",
+    "terminal_type",
+    "origin",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    JsonLines,
+}
+
+impl ExportFormat {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "csv" => Some(Self::Csv),
+            "jsonl" => Some(Self::JsonLines),
+            _ => None,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::JsonLines => "jsonl",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::JsonLines => "application/jsonl; charset=utf-8",
+        }
+    }
+}
+
+/// UTC days from `from` to `to`, both included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayRange {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl DayRange {
+    pub fn parse(from: &str, to: &str) -> Result<Self, String> {
+        let day = |name: &str, raw: &str| {
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .map_err(|_| format!("{name} must be a date as YYYY-MM-DD, not {raw:?}"))
+        };
+        let range = Self {
+            from: day("from", from)?,
+            to: day("to", to)?,
+        };
+        if range.from > range.to {
+            return Err(format!("from ({}) is after to ({})", range.from, range.to));
+        }
+        Ok(range)
+    }
+
+    fn start(self) -> DateTime<Utc> {
+        self.from.and_time(chrono::NaiveTime::MIN).and_utc()
+    }
+
+    fn end(self) -> DateTime<Utc> {
+        (self.to + TimeDelta::days(1))
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+    }
+}
+
+/// Produces the export chunk by chunk: the header (CSV), then one chunk per page of decisions.
+pub struct Exporter {
+    storage: Arc<dyn Storage>,
+    range: DayRange,
+    format: ExportFormat,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    started: bool,
+    finished: bool,
+    /// Decisions written so far.
+    pub rows: u64,
+}
+
+impl Exporter {
+    pub fn new(storage: Arc<dyn Storage>, range: DayRange, format: ExportFormat) -> Self {
+        Self {
+            storage,
+            range,
+            format,
+            after: None,
+            started: false,
+            finished: false,
+            rows: 0,
+        }
+    }
+
+    /// The next chunk of the file; `None` once everything was written.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        if self.finished {
+            return Ok(None);
+        }
+        let header = if !self.started && self.format == ExportFormat::Csv {
+            Some(csv_chunk(&[], true)?)
+        } else {
+            None
+        };
+        self.started = true;
+        let page = self
+            .storage
+            .events_between(self.range.start(), self.range.end(), self.after, PAGE_ROWS)
+            .await?;
+        if page.len() < PAGE_ROWS.unsigned_abs() as usize {
+            self.finished = true;
+        }
+        if let Some(last) = page.last() {
+            self.after = Some((last.created_at, last.id));
+        }
+        self.rows += page.len() as u64;
+        let mut chunk = header.unwrap_or_default();
+        chunk.extend(match self.format {
+            ExportFormat::Csv => csv_chunk(&page, false)?,
+            ExportFormat::JsonLines => json_lines(&page),
+        });
+        Ok(Some(chunk))
+    }
+}
+
+fn decided_at(event: &ConsentEvent) -> String {
+    event
+        .created_at
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
+}
+
+fn categories_json(event: &ConsentEvent) -> String {
+    serde_json::to_string(&event.categories).unwrap_or_default()
+}
+
+fn csv_chunk(events: &[ConsentEvent], header: bool) -> Result<Vec<u8>, StorageError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let failed = |err: csv::Error| StorageError::Corrupt(format!("writing CSV: {err}"));
+    if header {
+        writer.write_record(COLUMNS).map_err(failed)?;
+    }
+    for event in events {
+        writer
+            .write_record([
+                event.id.to_string().as_str(),
+                &decided_at(event),
+                event.ssaid.as_str(),
+                event.policy_version.as_str(),
+                &event.policy_hash,
+                &event.banner_text_hash,
+                &event.language,
+                event.action.as_str(),
+                event.source.as_str(),
+                &categories_json(event),
+                event.ip_prefix.as_deref().unwrap_or(""),
+                event.ua_class.as_str(),
+                event.origin.as_deref().unwrap_or(""),
+            ])
+            .map_err(failed)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|err| StorageError::Corrupt(format!("writing CSV: {err}")))
+}
+
+fn json_lines(events: &[ConsentEvent]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for event in events {
+        let line = serde_json::json!({
+            "consent_id": event.id.to_string(),
+            "decided_at": decided_at(event),
+            "ssaid": event.ssaid.as_str(),
+            "policy_version": event.policy_version.as_str(),
+            "policy_hash": event.policy_hash,
+            "banner_text_hash": event.banner_text_hash,
+            "language": event.language,
+            "action": event.action.as_str(),
+            "source": event.source.as_str(),
+            "categories": event.categories,
+            "network_prefix": event.ip_prefix,
+            "terminal_type": event.ua_class.as_str(),
+            "origin": event.origin,
+        });
+        out.extend(line.to_string().into_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+/// The export as an HTTP body stream. A storage error mid-way ends the stream with an error,
+/// so the client sees a broken download rather than a silently short file.
+pub fn body_stream(
+    exporter: Exporter,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+    futures_util::stream::unfold(Some(exporter), |state| async move {
+        let mut exporter = state?;
+        match exporter.next_chunk().await {
+            Ok(Some(chunk)) => Some((Ok(chunk), Some(exporter))),
+            Ok(None) => None,
+            Err(err) => {
+                tracing::error!(error = %err, rows = exporter.rows, "export failed mid-way");
+                Some((Err(std::io::Error::other(err.to_string())), None))
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_whole_utc_days_in_order() {
+        let range = DayRange::parse("2026-11-01", "2026-11-27").unwrap();
+        assert_eq!(range.start().to_rfc3339(), "2026-11-01T00:00:00+00:00");
+        assert_eq!(range.end().to_rfc3339(), "2026-11-28T00:00:00+00:00");
+        assert!(DayRange::parse("2026-11-02", "2026-11-01").is_err());
+        assert!(DayRange::parse("2026-11-31", "2026-12-01").is_err());
+        assert!(DayRange::parse("yesterday", "2026-12-01").is_err());
+        assert!(DayRange::parse("2026-11-01", "2026-11-01").is_ok());
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(ExportFormat::parse("csv"), Some(ExportFormat::Csv));
+        assert_eq!(ExportFormat::parse("jsonl"), Some(ExportFormat::JsonLines));
+        assert_eq!(ExportFormat::parse("xlsx"), None);
+    }
+
+    #[test]
+    fn csv_header_lists_the_columns() {
+        let header = String::from_utf8(csv_chunk(&[], true).unwrap()).unwrap();
+        assert_eq!(header.trim_end(), COLUMNS.join(","));
+    }
+}

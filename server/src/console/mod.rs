@@ -1,0 +1,5 @@
+//! The operator console's server side: its pages' data, charts, session and audit export.
+
+pub mod charts;
+pub mod export;
+pub mod session;

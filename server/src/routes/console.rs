@@ -1,0 +1,417 @@
+//! The operator console (`/admin`): Leptos pages rendered from data loaded here, behind a
+//! signed session cookie that the admin token is exchanged for. Forms are plain POSTs accepted
+//! only from the console's own pages; sign-in attempts have a budget per network, and a wrong
+//! token is answered only after a second.
+
+use crate::console::charts;
+use crate::console::export::{DayRange, ExportFormat, Exporter, body_stream};
+use crate::console::session::SessionKeys;
+use crate::cookies::{self, ADMIN_SESSION_COOKIE};
+use crate::domain::Ssaid;
+use crate::domain::statistics::{self, day_range};
+use crate::error::ApiError;
+use crate::http::query::Params;
+use crate::http::{AppForm, PublicBase, check_own_page};
+use crate::routes::consent::{parse_consent_id, receipt_download};
+use crate::routes::limit_body;
+use crate::state::AppState;
+use crate::storage::ConsentEvent;
+use app::ErrorCode;
+use app::console::{
+    CONSOLE_PATH, ConsolePage, EXPORT_PATH, PROOF_PATH, ProofEvent, ProofOutcome, SIGN_IN_PATH,
+    SIGN_OUT_PATH, console_shell,
+};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::middleware::{Next, from_fn_with_state, map_response};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::TimeDelta;
+use http::request::Parts;
+use http::{HeaderValue, StatusCode, header};
+use leptos::nonce::use_nonce;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Console forms are a token or a few fields.
+const MAX_FORM_BYTES: usize = 4 * 1024;
+/// How long a wrong token waits for its answer.
+const WRONG_TOKEN_DELAY: Duration = Duration::from_secs(1);
+/// The ranges the overview offers.
+const RANGES: [u32; 2] = [30, 90];
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let own_pages =
+        |router: Router<AppState>| router.layer(from_fn_with_state(state.clone(), own_pages_only));
+    // The sign-in budget is outermost: posts refused as cross-site spend it too. Only POSTs
+    // count against it (the layer passes safe methods).
+    let sign_in = own_pages(Router::new().route(SIGN_IN_PATH, get(sign_in_page).post(sign_in)))
+        .layer(state.limits.sign_in.layer(Arc::clone(&state.metrics)));
+    let pages = own_pages(
+        Router::new()
+            .route(CONSOLE_PATH, get(overview))
+            .route(PROOF_PATH, get(proof))
+            .route("/admin/proof/{id}/receipt", get(receipt))
+            .route(EXPORT_PATH, get(export))
+            .route(SIGN_OUT_PATH, post(sign_out)),
+    );
+    limit_body(pages.merge(sign_in), MAX_FORM_BYTES).layer(map_response(private_answers))
+}
+
+/// State-changing requests only from the console's own pages.
+async fn own_pages_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method().is_safe() {
+        return next.run(request).await;
+    }
+    match check_own_page(&state.edge, request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(refused) => refused.into_response(),
+    }
+}
+
+/// What the console shows is for the signed-in operator only: never cached, never indexed.
+async fn private_answers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    response
+}
+
+/// The console's content policy: the page's own nonced scripts only, no framing at all, forms
+/// post only to the service.
+pub fn console_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+fn sessions(state: &AppState) -> Result<&Arc<SessionKeys>, ApiError> {
+    state.edge.console_sessions.as_ref().ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::AdminDisabled,
+            "the console is off: set admin_token to enable it",
+        )
+    })
+}
+
+/// A signed-in operator; without a valid session, the answer is a redirect to sign in.
+pub struct ConsoleSession;
+
+impl FromRequestParts<AppState> for ConsoleSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let keys = sessions(state).map_err(IntoResponse::into_response)?;
+        match cookies::read(&parts.headers, ADMIN_SESSION_COOKIE) {
+            Some(token) if keys.is_valid(&token, state.consent.clock.now()) => Ok(Self),
+            _ => Err(Redirect::to(SIGN_IN_PATH).into_response()),
+        }
+    }
+}
+
+/// Renders a console page with Leptos, its data embedded for hydration.
+async fn render(state: &AppState, page: ConsolePage, request: Request) -> Response {
+    let options = state.leptos_options.clone();
+    let handler = leptos_axum::render_app_to_stream_with_context(
+        || {
+            if let (Some(nonce), Some(response)) = (use_nonce(), use_context::<ResponseOptions>()) {
+                response.insert_header(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_str(&console_security_policy(&nonce.to_string()))
+                        .expect("a nonce is base64"),
+                );
+            }
+        },
+        move || console_shell(options.clone(), page.clone()),
+    );
+    handler(request).await.into_response()
+}
+
+async fn sign_in_page(State(state): State<AppState>, request: Request) -> Response {
+    if let Err(disabled) = sessions(&state) {
+        return disabled.into_response();
+    }
+    render(&state, ConsolePage::SignIn { error: None }, request).await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignInForm {
+    token: Option<String>,
+}
+
+/// Exchanges the admin token for a session cookie, then on to the overview.
+async fn sign_in(
+    State(state): State<AppState>,
+    AppForm(form): AppForm<SignInForm>,
+) -> Result<Response, ApiError> {
+    let keys = sessions(&state)?;
+    let expected = state
+        .edge
+        .admin_token
+        .as_ref()
+        .expect("sessions exist only with an admin token");
+    let presented = form.token.unwrap_or_default();
+    // Digests: the time taken says nothing about how much of the token matched.
+    let matches = Sha256::digest(presented.trim().as_bytes())
+        == Sha256::digest(expected.expose_secret().as_bytes());
+    let counters = &state.consent.counters;
+    if !matches {
+        counters.sign_in("wrong_token");
+        tracing::warn!(event = "console_sign_in_refused", "wrong admin token");
+        tokio::time::sleep(WRONG_TOKEN_DELAY).await;
+        let page = ConsolePage::SignIn {
+            error: Some("That is not the admin token.".to_owned()),
+        };
+        let request = Request::get(SIGN_IN_PATH)
+            .body(Body::empty())
+            .expect("a fixed request is valid");
+        let mut response = render(&state, page, request).await;
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        return Ok(response);
+    }
+    counters.sign_in("signed_in");
+    tracing::info!(event = "console_signed_in");
+    let token = keys.issue(state.consent.clock.now());
+    let lifetime = keys.lifetime().to_std().unwrap_or_default();
+    let mut response = Redirect::to(CONSOLE_PATH).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        state.consent.cookies.admin_session(token, lifetime),
+    );
+    Ok(response)
+}
+
+async fn sign_out(State(state): State<AppState>) -> Response {
+    let mut response = Redirect::to(SIGN_IN_PATH).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        state.consent.cookies.admin_session_ended(),
+    );
+    response
+}
+
+/// `GET /admin[?days=30|90]`: decisions as charts and tables, from the daily counts.
+async fn overview(
+    State(state): State<AppState>,
+    _session: ConsoleSession,
+    mut params: Params,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let days = match params.take("days") {
+        None => RANGES[0],
+        Some(raw) => raw
+            .parse()
+            .ok()
+            .filter(|days| RANGES.contains(days))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidParameter,
+                    format!("days must be 30 or 90, not {raw:?}"),
+                )
+            })?,
+    };
+    params.finish()?;
+    let overview = build_overview(&state, days).await?;
+    Ok(render(&state, ConsolePage::Overview { days, overview }, request).await)
+}
+
+/// The overview of the last `days` days (today included), charts drawn.
+pub async fn build_overview(
+    state: &AppState,
+    days: u32,
+) -> Result<app::console::Overview, ApiError> {
+    let today = state.consent.clock.now().date_naive();
+    let range = day_range(today, days);
+    let counts = state
+        .consent
+        .storage
+        .decision_counts(range[0], today)
+        .await?;
+    let policy = state.consent.policies.cached().current().policy.clone();
+    let categories: Vec<String> = policy
+        .categories
+        .iter()
+        .filter(|category| !category.required())
+        .map(|category| category.id.to_string())
+        .collect();
+    let mut overview = statistics::overview(&range, &categories, &counts);
+    overview.charts = charts::draw_all(&overview);
+    Ok(overview)
+}
+
+/// `GET /admin/proof?q=CONSENT_ID|SSAID`: the visitor's decisions with every proof field.
+async fn proof(
+    State(state): State<AppState>,
+    _session: ConsoleSession,
+    mut params: Params,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let query = params.take("q").unwrap_or_default();
+    params.finish()?;
+    let outcome = if query.trim().is_empty() {
+        None
+    } else {
+        Some(find_proof(&state, query.trim()).await?)
+    };
+    Ok(render(&state, ConsolePage::Proof { query, outcome }, request).await)
+}
+
+async fn find_proof(state: &AppState, query: &str) -> Result<ProofOutcome, ApiError> {
+    let storage = &state.consent.storage;
+    let (ssaid, matched) = if let Ok(id) = uuid::Uuid::parse_str(query) {
+        match storage.find_consent_event(id).await? {
+            Some(event) => (event.ssaid, Some(id.to_string())),
+            None => {
+                return Ok(ProofOutcome::NotFound(format!(
+                    "No decision has the consent id {id} (it may have been erased or purged)."
+                )));
+            }
+        }
+    } else if let Ok(ssaid) = Ssaid::parse(query) {
+        (ssaid, None)
+    } else {
+        return Ok(ProofOutcome::Invalid(format!(
+            "{query:?} is neither a consent id (a UUID) nor an SSAID."
+        )));
+    };
+    let events = storage.consent_events_for(&ssaid).await?;
+    if events.is_empty() {
+        return Ok(ProofOutcome::NotFound(format!(
+            "No decision is stored under the SSAID {}.",
+            ssaid.as_str()
+        )));
+    }
+    let snapshot = state.consent.policies.current().await;
+    let parent_domain = state.consent.cookies.consent_domain.as_deref();
+    let events = events
+        .into_iter()
+        .map(|event| proof_event(&state.consent, &snapshot, parent_domain, event))
+        .collect();
+    Ok(ProofOutcome::Found {
+        ssaid: ssaid.as_str().to_owned(),
+        matched,
+        events,
+    })
+}
+
+fn proof_event(
+    consent: &crate::service::ConsentService,
+    snapshot: &crate::policies::PolicySnapshot,
+    parent_domain: Option<&str>,
+    event: ConsentEvent,
+) -> ProofEvent {
+    let shown = snapshot
+        .find(event.policy_version.as_str())
+        .map(|published| published.policy.view(&event.language, parent_domain));
+    let id = event.id.to_string();
+    ProofEvent {
+        revoked: consent.revoked.contains(&id),
+        id,
+        decided_at: event.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+        action: event.action.as_str().to_owned(),
+        source: event.source.as_str().to_owned(),
+        categories: event.categories,
+        policy_version: event.policy_version.to_string(),
+        policy_hash: event.policy_hash,
+        banner_text_hash: event.banner_text_hash,
+        language: event.language,
+        ip_prefix: event.ip_prefix,
+        terminal_type: event.ua_class.as_str().to_owned(),
+        origin: event.origin,
+        shown,
+    }
+}
+
+/// `GET /admin/proof/{id}/receipt`: the decision's signed receipt, as a download.
+async fn receipt(
+    State(state): State<AppState>,
+    _session: ConsoleSession,
+    PublicBase(base): PublicBase,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_consent_id(&id)?;
+    let receipt = state
+        .consent
+        .receipt(id, None, &base)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::ConsentNotFound, "no decision has this id"))?;
+    Ok(receipt_download(id, receipt))
+}
+
+/// `GET /admin/export`: the form; with `from`, `to` and `format`, the file itself, streamed.
+async fn export(
+    State(state): State<AppState>,
+    _session: ConsoleSession,
+    mut params: Params,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let from = params.take("from");
+    let to = params.take("to");
+    let format = params.take("format");
+    params.finish()?;
+    let (Some(from), Some(to), Some(format)) = (from, to, format) else {
+        let today = state.consent.clock.now().date_naive();
+        let page = ConsolePage::Export {
+            from: (today - TimeDelta::days(29)).to_string(),
+            to: today.to_string(),
+        };
+        return Ok(render(&state, page, request).await);
+    };
+    let range = DayRange::parse(&from, &to)
+        .map_err(|message| ApiError::new(ErrorCode::InvalidParameter, message))?;
+    let format = ExportFormat::parse(&format).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("format must be csv or jsonl, not {format:?}"),
+        )
+    })?;
+    tracing::info!(event = "console_export", %from, %to, format = format.extension());
+    Ok(export_response(
+        Exporter::new(Arc::clone(&state.consent.storage), range, format),
+        range,
+        format,
+    ))
+}
+
+/// The export as a streamed download.
+pub fn export_response(exporter: Exporter, range: DayRange, format: ExportFormat) -> Response {
+    let filename = format!(
+        "attachment; filename=\"consent-decisions-{}-to-{}.{}\"",
+        range.from,
+        range.to,
+        format.extension()
+    );
+    let mut response = Body::from_stream(body_stream(exporter)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&filename).expect("dates and extensions are valid header text"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_console_policy_forbids_framing_and_foreign_scripts() {
+        let policy = console_security_policy("n0nce");
+        assert!(policy.contains("script-src 'self' 'nonce-n0nce' 'wasm-unsafe-eval';"));
+        assert!(policy.contains("frame-ancestors 'none'"));
+        assert!(policy.contains("form-action 'self'"));
+        assert!(!policy.contains("'unsafe-eval'"));
+    }
+}

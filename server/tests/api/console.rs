@@ -1,0 +1,543 @@
+//! The operator console: sign-in and its protections, the overview's numbers against the
+//! decisions behind them, proof at a click, and the audit export (console, API, command).
+
+use crate::common::*;
+use crate::on_both_engines;
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use server::clock::Clock;
+use server::domain::{Ssaid, TerminalType};
+use server::storage::{ConsentEvent, SsaidRecord};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+on_both_engines![
+    the_console_is_behind_a_strict_short_lived_session,
+    sign_in_refuses_other_sites_and_slows_down_and_counts_wrong_tokens,
+    the_overview_counts_equal_the_decisions_behind_them,
+    proof_finds_a_visitors_decisions_by_consent_id_or_ssaid,
+    the_export_streams_every_decision_of_the_range_in_order,
+];
+
+const SITE: &str = "https://www.zeccloud.test";
+
+/// Monday noon, a fixed day for the overview's days.
+fn noon() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+}
+
+/// Posts the sign-in form from the console's own page.
+async fn sign_in_with(app: &TestApp, token: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/admin/sign-in"))
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", &app.base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={token}"))
+        .fetch()
+        .await
+}
+
+/// Signs in; the `Cookie` header that carries the session.
+async fn signed_in(app: &TestApp) -> String {
+    let answer = sign_in_with(app, ADMIN_TOKEN).await;
+    assert_eq!(answer.status(), 303);
+    format!("zc_admin={}", set_cookie(&answer, "zc_admin").unwrap())
+}
+
+async fn the_console_is_behind_a_strict_short_lived_session(engine: Engine) {
+    let clock = Clock::fixed(noon());
+    let app = spawn_as_of(engine, clock.clone(), |settings| {
+        settings.admin_session_minutes = 30;
+    })
+    .await;
+    for path in ["/admin", "/admin/proof?q=x", "/admin/export"] {
+        let answer = app.get(path, "").await;
+        assert_eq!(answer.status(), 303, "{path}");
+        assert_eq!(answer.headers()["location"], "/admin/sign-in", "{path}");
+    }
+    let form = app.get("/admin/sign-in", "").await;
+    assert_eq!(form.status(), 200);
+    let headers = form.headers().clone();
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    let html = form.text().await.unwrap();
+    assert!(html.contains(r#"<form method="post" action="/admin/sign-in""#));
+    assert!(html.contains(r#"id="zc-console-page""#));
+
+    let answer = sign_in_with(&app, ADMIN_TOKEN).await;
+    assert_eq!(answer.status(), 303);
+    assert_eq!(answer.headers()["location"], "/admin");
+    let cookie = set_cookie_header(&answer, "zc_admin").unwrap();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/admin", "Max-Age=1800"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let session = format!("zc_admin={}", set_cookie(&answer, "zc_admin").unwrap());
+    let overview = app.get("/admin", &session).await;
+    assert_eq!(overview.status(), 200);
+    assert!(
+        overview
+            .text()
+            .await
+            .unwrap()
+            .contains("Decisions per day, by action")
+    );
+
+    // A tampered session, the bearer token instead of a session, an expired session: sign in.
+    let tampered = format!("{session}x");
+    assert_eq!(app.get("/admin", &tampered).await.status(), 303);
+    let bearer = app.get_as_admin("/admin").await;
+    assert_eq!(bearer.status(), 303);
+    clock.advance(TimeDelta::minutes(31));
+    assert_eq!(app.get("/admin", &session).await.status(), 303);
+
+    // Signing out ends the session in the browser.
+    let out = app
+        .http
+        .post(app.url("/admin/sign-out"))
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", &session)
+        .fetch()
+        .await;
+    assert_eq!(out.status(), 303);
+    assert_eq!(out.headers()["location"], "/admin/sign-in");
+    assert!(
+        set_cookie_header(&out, "zc_admin")
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+
+    // Without an admin token there is no console.
+    let off = spawn_with(engine, |settings| settings.admin_token = None).await;
+    assert_error(off.get("/admin/sign-in", "").await, 404, "admin_disabled").await;
+    assert_error(off.get("/admin", "").await, 404, "admin_disabled").await;
+}
+
+async fn sign_in_refuses_other_sites_and_slows_down_and_counts_wrong_tokens(engine: Engine) {
+    let app = spawn_with(engine, |settings| {
+        settings.embed_origins = vec![SITE.to_owned()];
+    })
+    .await;
+    // Another site (even an allowed embedding one) cannot post the console's forms.
+    for (site, origin) in [("cross-site", "https://evil.test"), ("same-site", SITE)] {
+        let answer = app
+            .http
+            .post(app.url("/admin/sign-in"))
+            .header("sec-fetch-site", site)
+            .header("origin", origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("token={ADMIN_TOKEN}"))
+            .fetch()
+            .await;
+        assert!(set_cookie_header(&answer, "zc_admin").is_none());
+        assert_error_for(answer, 403, "origin_not_allowed", origin).await;
+    }
+    let unnamed = app.http.post(app.url("/admin/sign-out")).fetch().await;
+    assert_error(unnamed, 403, "origin_not_allowed").await;
+
+    let started = Instant::now();
+    let wrong = sign_in_with(&app, "not-the-admin-token").await;
+    assert!(started.elapsed().as_millis() >= 1000, "a wrong token waits");
+    assert_eq!(wrong.status(), 401);
+    assert!(set_cookie_header(&wrong, "zc_admin").is_none());
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("That is not the admin token.")
+    );
+
+    // Five attempts a minute per network: the two refused posts above took two of them.
+    assert_eq!(sign_in_with(&app, ADMIN_TOKEN).await.status(), 303);
+    assert_eq!(
+        sign_in_with(&app, "wrong-again-wrong-again").await.status(),
+        401
+    );
+    let limited = sign_in_with(&app, ADMIN_TOKEN).await;
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_error(limited, 429, "rate_limited").await;
+
+    let metrics = app.get_as_admin("/metrics").await.text().await.unwrap();
+    for line in [
+        "zeccloud_console_sign_ins_total{outcome=\"wrong_token\"} 2",
+        "zeccloud_console_sign_ins_total{outcome=\"signed_in\"} 1",
+        "zeccloud_rate_limited_total{limit=\"sign_in\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+}
+
+/// A visitor with the given User-Agent deciding `body` (JSON) through the API.
+async fn decide(app: &TestApp, user_agent: &str, cookies: &str, body: &str) -> String {
+    let cookies = if cookies.is_empty() {
+        let first = app
+            .get_with("/api/v1/consent", &[("user-agent", user_agent)])
+            .await;
+        format!("zc_ssaid={}", set_cookie(&first, "zc_ssaid").unwrap())
+    } else {
+        cookies.to_owned()
+    };
+    let answer = app
+        .post_json_with(&cookies, body, &[("user-agent", user_agent)])
+        .await;
+    assert_eq!(answer.status(), 201, "{body}");
+    cookies
+}
+
+fn body(action: &str, language: &str, categories: &str) -> String {
+    format!(
+        r#"{{"policy_version":"{POLICY_VERSION}","action":"{action}","language":"{language}"{categories}}}"#
+    )
+}
+
+async fn the_overview_counts_equal_the_decisions_behind_them(engine: Engine) {
+    let clock = Clock::fixed(noon() - TimeDelta::days(2));
+    let app = spawn_as_of(engine, clock.clone(), |_| {}).await;
+    // Two days ago: an accept (desktop, en) and a reject (iPhone, ja).
+    let desktop = decide(&app, CHROME_DESKTOP, "", &body("accept_all", "en", "")).await;
+    let phone = decide(&app, IPHONE, "", &body("reject_all", "ja", "")).await;
+    // Yesterday: the desktop visitor keeps preferences only; a new visitor accepts (ko).
+    clock.advance(TimeDelta::days(1));
+    let custom = r#","categories":{"preferences":true,"analytics":false}"#;
+    decide(
+        &app,
+        CHROME_DESKTOP,
+        &desktop,
+        &body("custom", "en", custom),
+    )
+    .await;
+    decide(&app, CHROME_DESKTOP, "", &body("accept_all", "ko", "")).await;
+    // Today: the phone visitor accepts after all.
+    clock.advance(TimeDelta::days(1));
+    decide(&app, IPHONE, &phone, &body("accept_all", "ja", "")).await;
+
+    let stats = app
+        .get_as_admin("/api/v1/admin/statistics?days=3")
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats["days"],
+        serde_json::json!(["2026-11-21", "2026-11-22", "2026-11-23"])
+    );
+    assert_eq!(stats["total"], 5);
+    assert_eq!(
+        app.count_rows("consent_events").await,
+        5,
+        "as many as stored"
+    );
+    assert_eq!(stats["decisions_per_day"], serde_json::json!([2, 2, 1]));
+    let by_action = &stats["by_action"];
+    assert_eq!(by_action["accept_all"], serde_json::json!([1, 1, 1]));
+    assert_eq!(by_action["reject_all"], serde_json::json!([1, 0, 0]));
+    assert_eq!(by_action["custom"], serde_json::json!([0, 1, 0]));
+    assert_eq!(by_action["withdraw"], serde_json::json!([0, 0, 0]));
+    assert_eq!(by_action["gpc"], serde_json::json!([0, 0, 0]));
+    assert_eq!(
+        stats["categories"],
+        serde_json::json!(["preferences", "analytics"])
+    );
+    assert_eq!(
+        stats["grant_share"]["preferences"],
+        serde_json::json!([50.0, 100.0, 100.0])
+    );
+    assert_eq!(
+        stats["grant_share"]["analytics"],
+        serde_json::json!([50.0, 50.0, 100.0])
+    );
+    let table = |title: &str| {
+        stats["dimensions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|table| table["title"] == title)
+            .unwrap()["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|value| {
+                (
+                    value["value"].as_str().unwrap().to_owned(),
+                    value["decisions"].as_i64().unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let pairs = |pairs: &[(&str, i64)]| {
+        pairs
+            .iter()
+            .map(|(value, count)| ((*value).to_owned(), *count))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(table("Language"), pairs(&[("en", 2), ("ja", 2), ("ko", 1)]));
+    assert_eq!(
+        table("Terminal type"),
+        pairs(&[("desktop", 3), ("mobile", 2)])
+    );
+    assert_eq!(table("Policy version"), pairs(&[(POLICY_VERSION, 5)]));
+    assert_eq!(table("Embedding site"), pairs(&[("(own pages)", 5)]));
+    // Outside the range nothing is counted; a bad range is refused.
+    let one_day = app
+        .get_as_admin("/api/v1/admin/statistics?days=1")
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(one_day["total"], 1);
+    for bad in ["days=0", "days=400", "days=x", "dayz=3", "days=3&days=4"] {
+        let answer = app
+            .get_as_admin(&format!("/api/v1/admin/statistics?{bad}"))
+            .await;
+        assert_eq!(answer.status(), 400, "{bad}");
+    }
+
+    // The console shows the same numbers, with a chart and a table for each.
+    let session = signed_in(&app).await;
+    let page = app.get("/admin?days=30", &session).await;
+    assert_eq!(page.status(), 200);
+    // Without the hydration markers Leptos places between a list and its neighbours.
+    let html = page.text().await.unwrap().replace("<!>", "");
+    assert!(html.contains(r#"data-total="5""#), "total");
+    assert!(html.contains(r#"<tr><th scope="row">2026-11-21</th><td>1</td><td>1</td><td>0</td><td>0</td><td>0</td><td>2</td></tr>"#), "the day's row");
+    for chart in [
+        "chart-actions",
+        "chart-grants",
+        "chart-dimension-0",
+        "chart-dimension-3",
+    ] {
+        assert!(html.contains(&format!(r#"id="{chart}""#)), "{chart}");
+    }
+    assert!(html.contains("<svg"));
+    assert_error(
+        app.get("/admin?days=7", &session).await,
+        400,
+        "invalid_parameter",
+    )
+    .await;
+}
+
+async fn proof_finds_a_visitors_decisions_by_consent_id_or_ssaid(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let cookies = format!("zc_ssaid={ssaid}");
+    assert_eq!(
+        app.post_json(&cookies, &decision("accept_all"))
+            .await
+            .status(),
+        201
+    );
+    let second = app
+        .post_json(&cookies, &body("reject_all", "ko", ""))
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let consent_id = second["consent"]["event_id"].as_str().unwrap().to_owned();
+    let session = signed_in(&app).await;
+
+    let page = app
+        .get(&format!("/admin/proof?q={consent_id}"), &session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(page.matches(r#"class="zc-console__event""#).count(), 2);
+    assert!(page.contains(&format!(
+        r#"data-event-id="{consent_id}" data-match="true""#
+    )));
+    // The policy as shown, in the decision's language (Korean), and the proof's hashes.
+    let event = &app.events_of(&ssaid).await[1];
+    assert!(page.contains(&event.banner_text_hash));
+    assert!(page.contains(&event.policy_hash));
+    assert!(page.contains("(ko)"));
+    let id = ssaid_of(&app.tokens, &ssaid);
+    let by_ssaid = app
+        .get(&format!("/admin/proof?q={}", id.as_str()), &session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(by_ssaid.matches(r#"class="zc-console__event""#).count(), 2);
+
+    let receipt = app
+        .get(&format!("/admin/proof/{consent_id}/receipt"), &session)
+        .await;
+    assert_eq!(receipt.status(), 200);
+    assert!(
+        receipt.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let receipt: serde_json::Value = receipt.json().await.unwrap();
+    assert_eq!(receipt["receipt"]["record_id"], consent_id);
+    assert_eq!(
+        app.get(&format!("/admin/proof/{consent_id}/receipt"), "")
+            .await
+            .status(),
+        303,
+        "no receipt without a session"
+    );
+
+    for (query, says) in [
+        (
+            "00000000-0000-7000-8000-000000000000",
+            "No decision has the consent id",
+        ),
+        ("not-an-id", "is neither a consent id"),
+    ] {
+        let page = app
+            .get(&format!("/admin/proof?q={query}"), &session)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(says), "{query}");
+    }
+}
+
+/// `count` decisions stored directly, one every `step` from `start`, alternating two visitors.
+async fn store_decisions(app: &TestApp, start: DateTime<Utc>, step: TimeDelta, count: u32) {
+    let visitors = [1_u8, 2].map(|seed| SsaidRecord {
+        ssaid: Ssaid::from_random_bytes([seed; 16]),
+        issued_at: start,
+        terminal_type: TerminalType::Desktop,
+    });
+    for index in 0..count {
+        let visitor = &visitors[index as usize % 2];
+        let event = ConsentEvent {
+            id: uuid::Uuid::now_v7(),
+            ssaid: visitor.ssaid.clone(),
+            policy_version: app::domain::PolicyVersion::parse(POLICY_VERSION).unwrap(),
+            categories: BTreeMap::from([
+                ("analytics".to_owned(), index % 3 == 0),
+                ("necessary".to_owned(), true),
+            ]),
+            action: app::domain::ConsentAction::Custom,
+            source: app::domain::ConsentSource::Api,
+            created_at: start + step * i32::try_from(index).unwrap(),
+            policy_hash: "sha256:policy".to_owned(),
+            banner_text_hash: "sha256:banner".to_owned(),
+            language: "en".to_owned(),
+            ip_prefix: Some("192.0.2.0/24".to_owned()),
+            ua_class: TerminalType::Desktop,
+            origin: (index % 2 == 0).then(|| SITE.to_owned()),
+        };
+        app.storage
+            .insert_consent_event(visitor, &event)
+            .await
+            .unwrap();
+    }
+}
+
+async fn the_export_streams_every_decision_of_the_range_in_order(engine: Engine) {
+    let app = spawn(engine).await;
+    // 2,400 decisions a minute apart from 2026-11-01 00:00: 1,440 on the 1st, 960 on the 2nd;
+    // more than two pages of the export's keyset paging.
+    let start = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    store_decisions(&app, start, TimeDelta::minutes(1), 2400).await;
+    // One just before the range and one on the first instant after it.
+    store_decisions(&app, start - TimeDelta::seconds(1), TimeDelta::zero(), 1).await;
+    store_decisions(&app, start + TimeDelta::days(2), TimeDelta::zero(), 1).await;
+
+    let session = signed_in(&app).await;
+    let csv = app
+        .get(
+            "/admin/export?from=2026-11-01&to=2026-11-02&format=csv",
+            &session,
+        )
+        .await;
+    assert_eq!(csv.status(), 200);
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        csv.headers()["content-disposition"],
+        "attachment; filename=\"consent-decisions-2026-11-01-to-2026-11-02.csv\""
+    );
+    assert!(
+        !csv.headers().contains_key("content-length"),
+        "streamed, not buffered"
+    );
+    let text = csv.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "consent_id",
+            "decided_at",
+            "ssaid",
+            "policy_version",
+            "policy_hash",
+            "banner_text_hash",
+            "language",
+            "action",
+            "source",
+            "categories",
+            "network_prefix",
+            "terminal_type",
+            "origin",
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2400);
+    assert_eq!(&rows[0][1], "2026-11-01T00:00:00.000000Z");
+    assert_eq!(&rows[2399][1], "2026-11-02T15:59:00.000000Z");
+    assert!(
+        rows.windows(2).all(|pair| pair[0][1] < pair[1][1]),
+        "in time order"
+    );
+    assert_eq!(&rows[0][9], r#"{"analytics":true,"necessary":true}"#);
+    assert_eq!(&rows[0][12], SITE);
+    assert_eq!(&rows[1][12], "");
+
+    // The same rows as JSON Lines, from the admin API and from the command line.
+    let jsonl = app
+        .get_as_admin("/api/v1/admin/export?from=2026-11-02&to=2026-11-02&format=jsonl")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 960);
+    assert_eq!(lines[0]["decided_at"], "2026-11-02T00:00:00.000000Z");
+    assert_eq!(lines[0]["categories"]["necessary"], true);
+    assert_eq!(lines[0]["consent_id"], rows[1440][0]);
+    let command = app.command(&[
+        "export",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-02",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(command, text, "the command writes the same file");
+
+    for bad in [
+        "from=2026-11-02&to=2026-11-01&format=csv",
+        "from=2026-13-01&to=2026-11-01&format=csv",
+        "from=2026-11-01&to=2026-11-02&format=xlsx",
+        "from=2026-11-01&to=2026-11-02&format=csv&limit=5",
+    ] {
+        let answer = app.get(&format!("/admin/export?{bad}"), &session).await;
+        assert_eq!(answer.status(), 400, "{bad}");
+    }
+    assert_error(
+        app.get_as_admin("/api/v1/admin/export?from=2026-11-01")
+            .await,
+        400,
+        "invalid_parameter",
+    )
+    .await;
+}
