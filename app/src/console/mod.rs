@@ -6,7 +6,8 @@ mod model;
 mod views;
 
 pub use model::{
-    Chart, ConsolePage, DimensionTable, DimensionValue, Overview, ProofEvent, ProofOutcome,
+    Chart, ConsolePage, DimensionTable, DimensionValue, Notice, Overview, PendingPublish,
+    PoliciesPage, PolicyChange, PolicyDiff, ProofEvent, ProofOutcome, VersionRow,
 };
 pub use views::{ConsoleApp, action_label, console_shell};
 
@@ -16,6 +17,9 @@ pub const SIGN_IN_PATH: &str = "/admin/sign-in";
 pub const SIGN_OUT_PATH: &str = "/admin/sign-out";
 pub const PROOF_PATH: &str = "/admin/proof";
 pub const EXPORT_PATH: &str = "/admin/export";
+pub const POLICIES_PATH: &str = "/admin/policies";
+pub const POLICY_PREVIEW_PATH: &str = "/admin/policies/preview";
+pub const POLICY_PUBLISH_PATH: &str = "/admin/policies/publish";
 /// The id of the script element that carries the page's data for hydration.
 pub const PAGE_DATA_ID: &str = "zc-console-page";
 

@@ -70,6 +70,7 @@ pub enum ConsolePage {
         from: String,
         to: String,
     },
+    Policies(PoliciesPage),
 }
 
 impl ConsolePage {
@@ -80,6 +81,7 @@ impl ConsolePage {
             Self::Overview { .. } => "Overview",
             Self::Proof { .. } => "Proof of consent",
             Self::Export { .. } => "Export",
+            Self::Policies(_) => "Policies",
         }
     }
 }
@@ -115,4 +117,55 @@ pub struct ProofEvent {
     pub revoked: bool,
     /// The stored policy version in the decision's language; none if it is not published.
     pub shown: Option<crate::domain::PolicyView>,
+}
+
+/// The published versions, a diff, and publishing a new version.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PoliciesPage {
+    /// Oldest first; the last one is current.
+    pub versions: Vec<VersionRow>,
+    /// The diff asked for: between two published versions, or the current one and an upload.
+    pub diff: Option<PolicyDiff>,
+    /// An uploaded file that passed the checks, waiting for "Publish".
+    pub pending: Option<PendingPublish>,
+    /// What the last action did.
+    pub notice: Option<Notice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionRow {
+    pub version: String,
+    pub published_at: String,
+    pub hash: String,
+    pub material: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyDiff {
+    pub from: String,
+    pub to: String,
+    pub changes: Vec<PolicyChange>,
+}
+
+/// One field that differs: added (no `before`), removed (no `after`) or changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyChange {
+    pub path: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingPublish {
+    pub version: String,
+    /// The file as uploaded, sent back with "Publish".
+    pub source: String,
+    pub material: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// An error (shown as an alert) or a confirmation.
+    pub error: bool,
+    pub text: String,
 }

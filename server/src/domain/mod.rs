@@ -4,6 +4,7 @@
 pub mod claims;
 pub mod network;
 pub mod origin;
+pub mod policy_diff;
 pub mod published;
 pub mod receipt;
 pub mod retention;

@@ -7,20 +7,23 @@ use crate::console::charts;
 use crate::console::export::{DayRange, ExportFormat, Exporter, body_stream};
 use crate::console::session::SessionKeys;
 use crate::cookies::{self, ADMIN_SESSION_COOKIE};
-use crate::domain::Ssaid;
 use crate::domain::statistics::{self, day_range};
+use crate::domain::{Ssaid, policy_diff};
 use crate::error::ApiError;
 use crate::http::query::Params;
 use crate::http::{AppForm, PublicBase, check_own_page};
+use crate::policies::{PublishError, Published};
 use crate::routes::consent::{parse_consent_id, receipt_download};
 use crate::routes::limit_body;
 use crate::state::AppState;
 use crate::storage::ConsentEvent;
 use app::ErrorCode;
 use app::console::{
-    CONSOLE_PATH, ConsolePage, EXPORT_PATH, PROOF_PATH, ProofEvent, ProofOutcome, SIGN_IN_PATH,
-    SIGN_OUT_PATH, console_shell,
+    CONSOLE_PATH, ConsolePage, EXPORT_PATH, Notice, POLICIES_PATH, POLICY_PREVIEW_PATH,
+    POLICY_PUBLISH_PATH, PROOF_PATH, PendingPublish, PoliciesPage, PolicyDiff, ProofEvent,
+    ProofOutcome, SIGN_IN_PATH, SIGN_OUT_PATH, VersionRow, console_shell,
 };
+use app::domain::Policy;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Request, State};
@@ -40,6 +43,8 @@ use std::time::Duration;
 
 /// Console forms are a token or a few fields.
 const MAX_FORM_BYTES: usize = 4 * 1024;
+/// A policy file (1 MiB, as the admin API takes) in a form.
+const MAX_POLICY_FORM_BYTES: usize = 2 * 1024 * 1024;
 /// How long a wrong token waits for its answer.
 const WRONG_TOKEN_DELAY: Duration = Duration::from_secs(1);
 /// The ranges the overview offers.
@@ -58,9 +63,18 @@ pub fn router(state: &AppState) -> Router<AppState> {
             .route(PROOF_PATH, get(proof))
             .route("/admin/proof/{id}/receipt", get(receipt))
             .route(EXPORT_PATH, get(export))
+            .route(POLICIES_PATH, get(policies))
             .route(SIGN_OUT_PATH, post(sign_out)),
     );
-    limit_body(pages.merge(sign_in), MAX_FORM_BYTES).layer(map_response(private_answers))
+    // A policy file with every language is larger than any other form.
+    let publishing = own_pages(
+        Router::new()
+            .route(POLICY_PREVIEW_PATH, post(preview_policy))
+            .route(POLICY_PUBLISH_PATH, post(publish_policy)),
+    );
+    limit_body(pages.merge(sign_in), MAX_FORM_BYTES)
+        .merge(limit_body(publishing, MAX_POLICY_FORM_BYTES))
+        .layer(map_response(private_answers))
 }
 
 /// State-changing requests only from the console's own pages.
@@ -400,6 +414,197 @@ pub fn export_response(exporter: Exporter, range: DayRange, format: ExportFormat
         HeaderValue::from_str(&filename).expect("dates and extensions are valid header text"),
     );
     response
+}
+
+/// The published versions, as the policies page lists them.
+async fn policies_page(state: &AppState) -> PoliciesPage {
+    let snapshot = state.consent.policies.current().await;
+    PoliciesPage {
+        versions: snapshot
+            .records()
+            .map(|record| VersionRow {
+                version: record.version.to_string(),
+                published_at: record.published_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                hash: record.hash.clone(),
+                material: record.material,
+            })
+            .collect(),
+        ..PoliciesPage::default()
+    }
+}
+
+fn error_notice(text: impl Into<String>) -> Option<Notice> {
+    Some(Notice {
+        error: true,
+        text: text.into(),
+    })
+}
+
+/// `GET /admin/policies[?from=V&to=V]`: the versions, and the diff between two of them.
+async fn policies(
+    State(state): State<AppState>,
+    _session: ConsoleSession,
+    mut params: Params,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let from = params.take("from");
+    let to = params.take("to");
+    params.finish()?;
+    let mut page = policies_page(&state).await;
+    let mut status = StatusCode::OK;
+    if let (Some(from), Some(to)) = (from, to) {
+        let snapshot = state.consent.policies.current().await;
+        match (snapshot.find(&from), snapshot.find(&to)) {
+            (Some(before), Some(after)) => {
+                page.diff = Some(PolicyDiff {
+                    changes: policy_diff::diff(&before.policy, &after.policy),
+                    from,
+                    to,
+                });
+            }
+            _ => {
+                status = StatusCode::NOT_FOUND;
+                page.notice = error_notice(format!("{from} or {to} is not a published version."));
+            }
+        }
+    }
+    let mut response = render(&state, ConsolePage::Policies(page), request).await;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// `POST /admin/policies/preview` (multipart: `file`, `material`): checks the file as the
+/// command line does and compares it with the current version; publishes nothing.
+async fn preview_policy(
+    State(state): State<AppState>,
+    _session: ConsoleSession,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    let mut source = None;
+    let mut material = false;
+    let unreadable = |err: axum::extract::multipart::MultipartError| {
+        ApiError::new(ErrorCode::BadRequest, err.body_text())
+    };
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        match field.name() {
+            Some("file") => {
+                let bytes = field.bytes().await.map_err(unreadable)?;
+                source = Some(String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    ApiError::new(
+                        ErrorCode::InvalidEncoding,
+                        "the policy file must be UTF-8 text",
+                    )
+                })?);
+            }
+            Some("material") => material = field.text().await.map_err(unreadable)? == "true",
+            other => {
+                return Err(ApiError::new(
+                    ErrorCode::UnknownField,
+                    format!("unknown form field {:?}", other.unwrap_or_default()),
+                ));
+            }
+        }
+    }
+    let source = source
+        .filter(|source| !source.trim().is_empty())
+        .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "choose a policy file to upload"))?;
+    let mut page = policies_page(&state).await;
+    let status = match Policy::from_toml(&source) {
+        Err(invalid) => {
+            page.notice = error_notice(format!("The file is not a valid policy: {invalid}"));
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Ok(uploaded) => {
+            let snapshot = state.consent.policies.current().await;
+            let current = snapshot.current();
+            page.diff = Some(PolicyDiff {
+                from: current.record.version.to_string(),
+                to: format!("{} (uploaded)", uploaded.version),
+                changes: policy_diff::diff(&current.policy, &uploaded),
+            });
+            page.pending = Some(PendingPublish {
+                version: uploaded.version.to_string(),
+                source,
+                material,
+            });
+            StatusCode::OK
+        }
+    };
+    let request = Request::get(POLICIES_PATH)
+        .body(Body::empty())
+        .expect("a fixed request is valid");
+    let mut response = render(&state, ConsolePage::Policies(page), request).await;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishForm {
+    source: String,
+    material: Option<String>,
+}
+
+/// `POST /admin/policies/publish` (`source`, `material`): publishes with the same checks as
+/// the command line and the admin API (201 new, 200 already published, 409, 422).
+async fn publish_policy(
+    State(state): State<AppState>,
+    _session: ConsoleSession,
+    AppForm(form): AppForm<PublishForm>,
+) -> Result<Response, ApiError> {
+    let material = form.material.as_deref() == Some("true");
+    let outcome = state.consent.policies.publish(&form.source, material).await;
+    let (status, notice) = match outcome {
+        Ok(Published::New(record)) => (
+            StatusCode::CREATED,
+            Notice {
+                error: false,
+                text: format!(
+                    "Version {} is published{}.",
+                    record.version,
+                    if material {
+                        " as a material change: visitors are asked again"
+                    } else {
+                        ""
+                    }
+                ),
+            },
+        ),
+        Ok(Published::Unchanged(record)) => (
+            StatusCode::OK,
+            Notice {
+                error: false,
+                text: format!(
+                    "Version {} was already published with this content.",
+                    record.version
+                ),
+            },
+        ),
+        Err(PublishError::Storage(err)) => return Err(err.into()),
+        Err(refused @ PublishError::Conflict { .. }) => (
+            StatusCode::CONFLICT,
+            Notice {
+                error: true,
+                text: refused.to_string(),
+            },
+        ),
+        Err(refused @ PublishError::Invalid(_)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Notice {
+                error: true,
+                text: refused.to_string(),
+            },
+        ),
+    };
+    tracing::info!(event = "console_policy_publish", status = status.as_u16());
+    let mut page = policies_page(&state).await;
+    page.notice = Some(notice);
+    let request = Request::get(POLICIES_PATH)
+        .body(Body::empty())
+        .expect("a fixed request is valid");
+    let mut response = render(&state, ConsolePage::Policies(page), request).await;
+    *response.status_mut() = status;
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ on_both_engines![
     the_overview_counts_equal_the_decisions_behind_them,
     proof_finds_a_visitors_decisions_by_consent_id_or_ssaid,
     the_export_streams_every_decision_of_the_range_in_order,
+    policies_are_compared_and_published_from_the_console_with_the_cli_checks,
 ];
 
 const SITE: &str = "https://www.zeccloud.test";
@@ -540,4 +541,144 @@ async fn the_export_streams_every_decision_of_the_range_in_order(engine: Engine)
         "invalid_parameter",
     )
     .await;
+}
+
+/// The policy upload as a browser posts it: multipart, from the console's own page.
+async fn upload_policy(
+    app: &TestApp,
+    session: &str,
+    source: &str,
+    material: bool,
+) -> reqwest::Response {
+    let boundary = "zc-test-boundary-7d3f";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"policy.toml\"\r\n\
+         Content-Type: application/toml\r\n\r\n{source}\r\n"
+    );
+    if material {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"material\"\r\n\r\ntrue\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    app.http
+        .post(app.url("/admin/policies/preview"))
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", session)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .fetch()
+        .await
+}
+
+async fn publish_form(app: &TestApp, session: &str, site: &str, source: &str) -> reqwest::Response {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("source", source)
+        .append_pair("material", "true")
+        .finish();
+    app.http
+        .post(app.url("/admin/policies/publish"))
+        .header("sec-fetch-site", site)
+        .header("cookie", session)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .fetch()
+        .await
+}
+
+async fn policies_are_compared_and_published_from_the_console_with_the_cli_checks(engine: Engine) {
+    let app = spawn(engine).await;
+    let session = signed_in(&app).await;
+    let page = app.get("/admin/policies", &session).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(&format!("{POLICY_VERSION} (current)")),
+        "listed"
+    );
+
+    // An invalid file is refused with the parser's reason; nothing is published.
+    let invalid = upload_policy(&app, &session, "version = \"2027-01-01\"\n", false).await;
+    assert_eq!(invalid.status(), 422);
+    assert!(
+        invalid
+            .text()
+            .await
+            .unwrap()
+            .contains("The file is not a valid policy")
+    );
+    assert_eq!(app.count_rows("policy_versions").await, 1);
+
+    // A valid file is compared with the current version first, still publishing nothing.
+    let next = policy_version_of_default("2027-01-01").replace(
+        "title = \"Your privacy choices\"",
+        "title = \"Your privacy, your choices\"",
+    );
+    assert_ne!(
+        next,
+        policy_version_of_default("2027-01-01"),
+        "the title changed"
+    );
+    let preview = upload_policy(&app, &session, &next, true).await;
+    assert_eq!(preview.status(), 200);
+    let html = preview.text().await.unwrap().replace("<!>", "");
+    assert!(html.contains(
+        r#"<tr data-change="changed"><th scope="row"><code>banner.en.title</code></th>"#
+    ));
+    assert!(html.contains(r#"<code>version</code>"#));
+    assert!(html.contains("Publish as a material change"));
+    assert_eq!(app.count_rows("policy_versions").await, 1);
+
+    // Another site cannot publish; the console can, with the same outcomes as the CLI.
+    let refused = publish_form(&app, &session, "cross-site", &next).await;
+    assert_error(refused, 403, "origin_not_allowed").await;
+    let published = publish_form(&app, &session, "same-origin", &next).await;
+    assert_eq!(published.status(), 201);
+    assert!(
+        published
+            .text()
+            .await
+            .unwrap()
+            .contains("Version 2027-01-01 is published as a material change")
+    );
+    assert_eq!(app.count_rows("policy_versions").await, 2);
+    let current: serde_json::Value = app.get("/api/v1/policy", "").await.json().await.unwrap();
+    assert_eq!(current["version"], "2027-01-01");
+    assert_eq!(
+        publish_form(&app, &session, "same-origin", &next)
+            .await
+            .status(),
+        200
+    );
+    let conflicting = next.replace("Your privacy, your choices", "Something else");
+    assert_eq!(
+        publish_form(&app, &session, "same-origin", &conflicting)
+            .await
+            .status(),
+        409
+    );
+
+    // The two published versions compare the same way.
+    let diff = app
+        .get(
+            &format!("/admin/policies?from={POLICY_VERSION}&to=2027-01-01"),
+            &session,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(diff.contains("banner.en.title"));
+    let unknown = app
+        .get("/admin/policies?from=1999-01-01&to=2027-01-01", &session)
+        .await;
+    assert_eq!(unknown.status(), 404);
+    // Without a session, nothing.
+    assert_eq!(
+        publish_form(&app, "", "same-origin", &next).await.status(),
+        303
+    );
 }
