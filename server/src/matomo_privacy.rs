@@ -6,7 +6,7 @@
 
 use crate::clock::Clock;
 use crate::metrics::Metrics;
-use crate::storage::{MatomoJob, Storage, StorageError};
+use crate::storage::{JobSelection, MatomoJob, Storage, StorageError};
 use chrono::TimeDelta;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -205,7 +205,7 @@ impl MatomoEraser {
         let now = self.clock.now();
         self.metrics
             .matomo_jobs(&self.storage.matomo_job_counts().await?);
-        for job in self.storage.matomo_jobs(Some(now)).await? {
+        for job in self.storage.matomo_jobs(JobSelection::DueBy(now)).await? {
             if self
                 .storage
                 .claim_matomo_job(job.erasure_id, now, now + LEASE)

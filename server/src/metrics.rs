@@ -28,6 +28,7 @@ pub struct ServiceCounters {
     ssaids_issued: Counter,
     erasures: Family<ChannelLabels, Counter>,
     sign_ins: Family<OutcomeLabels, Counter>,
+    assessments: Family<RiskLabels, Counter>,
 }
 
 impl ServiceCounters {
@@ -47,7 +48,13 @@ impl ServiceCounters {
             .inc();
     }
 
-    /// A console sign-in: `signed_in`, `wrong_token` or `rate_limited`.
+    /// An SSAID assessed for a back end, by the risk found.
+    pub fn assessment(&self, risk: &'static str) {
+        self.assessments.get_or_create(&RiskLabels { risk }).inc();
+    }
+
+    /// A console sign-in: `signed_in` or `wrong_token` (refusals by budget are counted as
+    /// `rate_limited{limit="sign_in"}`).
     pub fn sign_in(&self, outcome: &'static str) {
         self.sign_ins
             .get_or_create(&OutcomeLabels { outcome })
@@ -74,6 +81,11 @@ impl ServiceCounters {
             "console_sign_ins",
             "Console sign-in attempts, by outcome",
             self.sign_ins.clone(),
+        );
+        registry.register(
+            "ssaid_assessments",
+            "SSAIDs assessed for ZecCloud back ends, by risk",
+            self.assessments.clone(),
         );
     }
 }
@@ -175,6 +187,11 @@ impl Default for Metrics {
 struct DecisionLabels {
     action: &'static str,
     source: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RiskLabels {
+    risk: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

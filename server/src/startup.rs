@@ -2,6 +2,7 @@
 
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
+use crate::console::history::CounterHistory;
 use crate::console::session::SessionKeys;
 use crate::cookies::CookiePolicy;
 use crate::domain::network::TrustedProxies;
@@ -153,6 +154,8 @@ impl Application {
             eraser.spawn();
         }
         limits.spawn_cleanup();
+        let history = Arc::new(CounterHistory::default());
+        history.spawn_sampling(Arc::clone(&metrics), consent.clock.clone());
         let in_flight = InFlight {
             matomo: matomo.clone(),
             risk: Arc::clone(&risk),
@@ -168,6 +171,7 @@ impl Application {
             risk,
             retention,
             matomo_eraser,
+            history,
         };
         Ok(Self {
             listener,

@@ -38,6 +38,8 @@ pub struct AppState {
     pub retention: Arc<Retention>,
     /// Carries erasures through to Matomo; `None` without its Reporting API.
     pub matomo_eraser: Option<Arc<MatomoEraser>>,
+    /// The last hours of this instance's counters, for the console.
+    pub history: Arc<crate::console::history::CounterHistory>,
 }
 
 /// How this deployment's requests are read and who may call it: settings of the HTTP edge.

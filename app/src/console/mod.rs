@@ -6,8 +6,9 @@ mod model;
 mod views;
 
 pub use model::{
-    Chart, ConsolePage, DimensionTable, DimensionValue, Notice, Overview, PendingPublish,
-    PoliciesPage, PolicyChange, PolicyDiff, ProofEvent, ProofOutcome, VersionRow,
+    Chart, ConsolePage, CounterTable, DimensionTable, DimensionValue, ErasureJobRow, Notice,
+    OperationsPage, Overview, PendingPublish, PoliciesPage, PolicyChange, PolicyDiff, ProofEvent,
+    ProofOutcome, VersionRow,
 };
 pub use views::{ConsoleApp, action_label, console_shell};
 
@@ -18,6 +19,7 @@ pub const SIGN_OUT_PATH: &str = "/admin/sign-out";
 pub const PROOF_PATH: &str = "/admin/proof";
 pub const EXPORT_PATH: &str = "/admin/export";
 pub const POLICIES_PATH: &str = "/admin/policies";
+pub const OPERATIONS_PATH: &str = "/admin/operations";
 pub const POLICY_PREVIEW_PATH: &str = "/admin/policies/preview";
 pub const POLICY_PUBLISH_PATH: &str = "/admin/policies/publish";
 /// The id of the script element that carries the page's data for hydration.

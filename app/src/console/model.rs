@@ -71,6 +71,7 @@ pub enum ConsolePage {
         to: String,
     },
     Policies(PoliciesPage),
+    Operations(OperationsPage),
 }
 
 impl ConsolePage {
@@ -82,6 +83,7 @@ impl ConsolePage {
             Self::Proof { .. } => "Proof of consent",
             Self::Export { .. } => "Export",
             Self::Policies(_) => "Policies",
+            Self::Operations(_) => "Operations",
         }
     }
 }
@@ -168,4 +170,42 @@ pub struct Notice {
     /// An error (shown as an alert) or a confirmation.
     pub error: bool,
     pub text: String,
+}
+
+/// This instance's Matomo gate and risk control over the last hours, and the erasure jobs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct OperationsPage {
+    /// When this instance started counting (UTC); the counters are per instance.
+    pub started_at: String,
+    pub bucket_minutes: u32,
+    pub gate_configured: bool,
+    /// The gate's and risk control's counters: increments per bucket, and totals.
+    pub tables: Vec<CounterTable>,
+    pub charts: Vec<Chart>,
+    /// Whether erasures are carried through to Matomo (its Reporting API is configured).
+    pub erasures_configured: bool,
+    /// Matomo erasure jobs per state.
+    pub erasure_counts: BTreeMap<String, i64>,
+    /// The jobs not done: pending ones and the failed ones a human must look at.
+    pub open_erasures: Vec<ErasureJobRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterTable {
+    pub id: String,
+    pub title: String,
+    pub columns: Vec<String>,
+    /// Oldest first: a bucket's start (`HH:MM` UTC) and each counter's increment in it.
+    pub rows: Vec<(String, Vec<u64>)>,
+    /// Each counter since the instance started.
+    pub totals: Vec<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureJobRow {
+    pub erasure_id: String,
+    pub state: String,
+    pub attempts: u32,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
 }

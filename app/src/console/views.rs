@@ -2,9 +2,10 @@
 //! same markup on the server and in the browser that hydrates it.
 
 use super::{
-    CONSOLE_PATH, ConsolePage, EXPORT_PATH, Notice, Overview, PAGE_DATA_ID, POLICIES_PATH,
-    POLICY_PREVIEW_PATH, POLICY_PUBLISH_PATH, PROOF_PATH, PoliciesPage, PolicyDiff, ProofEvent,
-    ProofOutcome, SIGN_IN_PATH, SIGN_OUT_PATH, page_data_json,
+    CONSOLE_PATH, ConsolePage, EXPORT_PATH, Notice, OPERATIONS_PATH, OperationsPage, Overview,
+    PAGE_DATA_ID, POLICIES_PATH, POLICY_PREVIEW_PATH, POLICY_PUBLISH_PATH, PROOF_PATH,
+    PoliciesPage, PolicyDiff, ProofEvent, ProofOutcome, SIGN_IN_PATH, SIGN_OUT_PATH,
+    page_data_json,
 };
 use crate::SITE_NAME;
 use crate::domain::ConsentAction;
@@ -50,6 +51,7 @@ pub fn ConsoleApp(page: ConsolePage) -> impl IntoView {
         ConsolePage::Proof { query, outcome } => view! { <ProofPage query outcome/> }.into_any(),
         ConsolePage::Export { from, to } => view! { <ExportPage from to/> }.into_any(),
         ConsolePage::Policies(page) => view! { <PoliciesView page/> }.into_any(),
+        ConsolePage::Operations(page) => view! { <OperationsView page/> }.into_any(),
     };
     view! {
         <div id="zc-console" class="zc-console" data-hydrated=move || hydrated.get().to_string()>
@@ -76,6 +78,7 @@ fn ConsoleNav(current: &'static str) -> impl IntoView {
             {link(CONSOLE_PATH, "Overview")}
             {link(PROOF_PATH, "Proof of consent")}
             {link(POLICIES_PATH, "Policies")}
+            {link(OPERATIONS_PATH, "Operations")}
             {link(EXPORT_PATH, "Export")}
             <form method="post" action=SIGN_OUT_PATH class="zc-console__sign-out">
                 <button type="submit" class="zc-btn zc-btn--secondary zc-btn--small">
@@ -612,5 +615,141 @@ fn DiffTable(diff: PolicyDiff) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
         </div>
+    }
+}
+
+#[component]
+fn OperationsView(page: OperationsPage) -> impl IntoView {
+    let OperationsPage {
+        started_at,
+        bucket_minutes,
+        gate_configured,
+        tables,
+        charts,
+        erasures_configured,
+        erasure_counts,
+        open_erasures,
+    } = page;
+    let tables = tables
+        .into_iter()
+        .map(|table| {
+            let chart = charts.iter().find(|chart| chart.id == format!("chart-{}", table.id)).map(|chart| {
+                view! {
+                    <div
+                        class="zc-chart"
+                        id=chart.id.clone()
+                        role="img"
+                        aria-label=format!("{} (the table below has the numbers)", chart.title)
+                        inner_html=chart.svg.clone()
+                    ></div>
+                }
+            });
+            let headers = table
+                .columns
+                .iter()
+                .map(|column| view! { <th scope="col">{column.clone()}</th> })
+                .collect_view();
+            let totals = table
+                .totals
+                .iter()
+                .map(|total| view! { <td>{*total}</td> })
+                .collect_view();
+            let rows = table
+                .rows
+                .into_iter()
+                .map(|(at, values)| {
+                    let cells = values.into_iter().map(|value| view! { <td>{value}</td> }).collect_view();
+                    view! {
+                        <tr>
+                            <th scope="row">{at}</th>
+                            {cells}
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <section class="zc-console__section" aria-labelledby=format!("zc-{}", table.id)>
+                    <h2 id=format!("zc-{}", table.id)>{table.title.clone()}</h2>
+                    {chart}
+                    <div class="zc-table-wrap">
+                        <table class="zc-table" id=format!("table-{}", table.id)>
+                            <thead>
+                                <tr>
+                                    <th scope="col">{format!("{bucket_minutes} minutes from (UTC)")}</th>
+                                    {headers}
+                                </tr>
+                            </thead>
+                            <tbody>{rows}</tbody>
+                            <tfoot>
+                                <tr>
+                                    <th scope="row">"Since the start"</th>
+                                    {totals}
+                                </tr>
+                            </tfoot>
+                        </table>
+                    </div>
+                </section>
+            }
+        })
+        .collect_view();
+    let counts = ["pending", "done", "failed"]
+        .iter()
+        .map(|state| {
+            let count = erasure_counts.get(*state).copied().unwrap_or(0);
+            view! {
+                <dt>{*state}</dt>
+                <dd data-state=*state>{count}</dd>
+            }
+        })
+        .collect_view();
+    let open = open_erasures
+        .into_iter()
+        .map(|job| {
+            let state = job.state.clone();
+            view! {
+                <tr data-state=state>
+                    <th scope="row"><code>{job.erasure_id}</code></th>
+                    <td>{job.state}</td>
+                    <td>{job.attempts}</td>
+                    <td>{job.next_attempt_at}</td>
+                    <td>{job.last_error.unwrap_or_default()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <p>
+            {format!(
+                "Counted by this instance since {started_at} UTC, in {bucket_minutes}-minute steps over the last 6 hours. Every instance counts its own."
+            )}
+        </p>
+        {(!gate_configured).then(|| view! { <p class="zc-console__notice">"The Matomo gate is not configured here: its counters stay at 0."</p> })}
+        {tables}
+        <section class="zc-console__section" aria-labelledby="zc-erasures">
+            <h2 id="zc-erasures">"Erasures carried through to Matomo"</h2>
+            {if erasures_configured {
+                view! {
+                    <dl class="zc-console__fields">{counts}</dl>
+                    <div class="zc-table-wrap">
+                        <table class="zc-table" id="table-erasures">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Erasure"</th>
+                                    <th scope="col">"State"</th>
+                                    <th scope="col">"Attempts"</th>
+                                    <th scope="col">"Next attempt (UTC)"</th>
+                                    <th scope="col">"Last error"</th>
+                                </tr>
+                            </thead>
+                            <tbody>{open}</tbody>
+                        </table>
+                    </div>
+                }
+                .into_any()
+            } else {
+                view! { <p>"Matomo's Reporting API is not configured: erasures stop at this service."</p> }
+                    .into_any()
+            }}
+        </section>
     }
 }

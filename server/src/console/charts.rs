@@ -18,7 +18,7 @@ const PALETTE: [RGBColor; 7] = [
     RGBColor(0, 0, 0),
 ];
 
-type Drawn = Result<(), String>;
+pub type Drawn = Result<(), String>;
 
 /// Every chart of the overview.
 pub fn draw_all(overview: &Overview) -> Vec<Chart> {
@@ -50,7 +50,8 @@ pub fn draw_all(overview: &Overview) -> Vec<Chart> {
     charts
 }
 
-fn chart(id: &str, title: &str, draw: impl FnOnce(&mut String) -> Drawn) -> Chart {
+/// A chart drawn by `draw`, titled for screen readers; empty if it could not be drawn.
+pub fn chart(id: &str, title: &str, draw: impl FnOnce(&mut String) -> Drawn) -> Chart {
     let mut svg = String::new();
     if let Err(error) = draw(&mut svg) {
         // A chart that cannot be drawn leaves its table, which has the same numbers.
@@ -81,106 +82,107 @@ fn accessible(svg: &str, title: &str) -> String {
     )
 }
 
-fn day_label(days: &[String], index: usize) -> String {
-    // "11-27": the year is in the table.
-    days.get(index)
-        .map(|day| day.get(5..).unwrap_or(day).to_owned())
-        .unwrap_or_default()
-}
-
 fn actions(overview: &Overview, svg: &mut String) -> Drawn {
-    let days = &overview.days;
-    let highest = overview
-        .by_action
-        .values()
-        .flat_map(|per_day| per_day.iter().copied())
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let mut chart = ChartBuilder::on(&root)
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
-        .build_cartesian_2d(
-            0..days.len().saturating_sub(1).max(1),
-            0..highest + highest / 10 + 1,
-        )
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .label_style(("sans-serif", 13))
-        .axis_desc_style(("sans-serif", 14))
-        .x_labels(10)
-        .x_label_formatter(&|index| day_label(days, *index))
-        .x_desc("Day (UTC)")
-        .y_desc("Decisions")
-        .draw()
-        .map_err(|e| e.to_string())?;
-    for (position, action) in ConsentAction::ALL.iter().enumerate() {
-        let Some(per_day) = overview.by_action.get(action.as_str()) else {
-            continue;
-        };
-        let color = PALETTE[position % PALETTE.len()];
-        chart
-            .draw_series(LineSeries::new(
-                per_day.iter().enumerate().map(|(day, count)| (day, *count)),
-                color.stroke_width(2),
-            ))
-            .map_err(|e| e.to_string())?
-            .label(action_label(action.as_str()))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
-            });
-    }
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", 13))
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+    let series: Vec<(String, Vec<Option<f64>>)> = ConsentAction::ALL
+        .iter()
+        .filter_map(|action| {
+            let per_day = overview.by_action.get(action.as_str())?;
+            let points = per_day.iter().map(|count| Some(*count as f64)).collect();
+            Some((action_label(action.as_str()).to_owned(), points))
+        })
+        .collect();
+    let days: Vec<String> = overview.days.iter().map(|day| day_label(day)).collect();
+    line_chart(&days, "Day (UTC)", &series, Scale::Count("Decisions"), svg)
 }
 
 fn grants(overview: &Overview, svg: &mut String) -> Drawn {
-    let days = &overview.days;
+    let series: Vec<(String, Vec<Option<f64>>)> = overview
+        .categories
+        .iter()
+        .filter_map(|category| {
+            let shares = overview.grant_share.get(category)?;
+            Some((category.clone(), shares.clone()))
+        })
+        .collect();
+    let days: Vec<String> = overview.days.iter().map(|day| day_label(day)).collect();
+    line_chart(
+        &days,
+        "Day (UTC)",
+        &series,
+        Scale::Percent("Decisions granting"),
+        svg,
+    )
+}
+
+/// "11-27": the year is in the table.
+fn day_label(day: &str) -> String {
+    day.get(5..).unwrap_or(day).to_owned()
+}
+
+/// What the y axis counts.
+#[derive(Debug, Clone, Copy)]
+pub enum Scale {
+    Count(&'static str),
+    Percent(&'static str),
+}
+
+/// Lines over labelled points (days, times), one per series, with a legend. A point without a
+/// value (a day without decisions has no share) is skipped rather than drawn as 0.
+pub fn line_chart(
+    labels: &[String],
+    x_desc: &str,
+    series: &[(String, Vec<Option<f64>>)],
+    scale: Scale,
+    svg: &mut String,
+) -> Drawn {
+    let (y_desc, top) = match scale {
+        Scale::Percent(desc) => (desc, 100.0),
+        Scale::Count(desc) => {
+            let highest = series
+                .iter()
+                .flat_map(|(_, points)| points.iter().flatten().copied())
+                .fold(0.0_f64, f64::max)
+                .max(1.0);
+            (desc, (highest * 1.1).ceil())
+        }
+    };
     let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let mut chart = ChartBuilder::on(&root)
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(56)
-        .build_cartesian_2d(0..days.len().saturating_sub(1).max(1), 0.0..100.0)
+        .build_cartesian_2d(0..labels.len().saturating_sub(1).max(1), 0.0..top)
         .map_err(|e| e.to_string())?;
+    let percent = matches!(scale, Scale::Percent(_));
     chart
         .configure_mesh()
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
         .x_labels(10)
-        .x_label_formatter(&|index| day_label(days, *index))
-        .y_label_formatter(&|share| format!("{share:.0} %"))
-        .x_desc("Day (UTC)")
-        .y_desc("Decisions granting")
+        .x_label_formatter(&|index| labels.get(*index).cloned().unwrap_or_default())
+        .y_label_formatter(&|value| {
+            if percent {
+                format!("{value:.0} %")
+            } else {
+                format!("{value:.0}")
+            }
+        })
+        .x_desc(x_desc)
+        .y_desc(y_desc)
         .draw()
         .map_err(|e| e.to_string())?;
-    for (position, category) in overview.categories.iter().enumerate() {
-        let Some(per_day) = overview.grant_share.get(category) else {
-            continue;
-        };
+    for (position, (name, points)) in series.iter().enumerate() {
         let color = PALETTE[position % PALETTE.len()];
-        // Days without decisions have no share: the line skips them rather than drop to 0.
-        let points: Vec<(usize, f64)> = per_day
+        let points: Vec<(usize, f64)> = points
             .iter()
             .enumerate()
-            .filter_map(|(day, share)| share.map(|share| (day, share)))
+            .filter_map(|(index, value)| value.map(|value| (index, value)))
             .collect();
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))
             .map_err(|e| e.to_string())?
-            .label(category.clone())
+            .label(name.clone())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
             });

@@ -2,4 +2,5 @@
 
 pub mod charts;
 pub mod export;
+pub mod history;
 pub mod session;

@@ -212,6 +212,16 @@ pub enum Risk {
     High,
 }
 
+impl Risk {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Elevated => "elevated",
+            Self::High => "high",
+        }
+    }
+}
+
 /// Where each signal turns the risk `elevated` and `high` (`[risk]` in the settings).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

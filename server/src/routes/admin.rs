@@ -140,7 +140,7 @@ pub async fn matomo_erasures(
 ) -> Result<Json<Vec<crate::storage::MatomoJob>>, ApiError> {
     Ok(Json(
         storage
-            .matomo_jobs(None)
+            .matomo_jobs(crate::storage::JobSelection::All)
             .await
             .map_err(ApiError::internal)?,
     ))

@@ -3,9 +3,9 @@
 //! only from the console's own pages; sign-in attempts have a budget per network, and a wrong
 //! token is answered only after a second.
 
-use crate::console::charts;
 use crate::console::export::{DayRange, ExportFormat, Exporter, body_stream};
 use crate::console::session::SessionKeys;
+use crate::console::{charts, history};
 use crate::cookies::{self, ADMIN_SESSION_COOKIE};
 use crate::domain::statistics::{self, day_range};
 use crate::domain::{Ssaid, policy_diff};
@@ -16,12 +16,13 @@ use crate::policies::{PublishError, Published};
 use crate::routes::consent::{parse_consent_id, receipt_download};
 use crate::routes::limit_body;
 use crate::state::AppState;
-use crate::storage::ConsentEvent;
+use crate::storage::{ConsentEvent, JobSelection};
 use app::ErrorCode;
 use app::console::{
-    CONSOLE_PATH, ConsolePage, EXPORT_PATH, Notice, POLICIES_PATH, POLICY_PREVIEW_PATH,
-    POLICY_PUBLISH_PATH, PROOF_PATH, PendingPublish, PoliciesPage, PolicyDiff, ProofEvent,
-    ProofOutcome, SIGN_IN_PATH, SIGN_OUT_PATH, VersionRow, console_shell,
+    CONSOLE_PATH, ConsolePage, CounterTable, EXPORT_PATH, ErasureJobRow, Notice, OPERATIONS_PATH,
+    OperationsPage, POLICIES_PATH, POLICY_PREVIEW_PATH, POLICY_PUBLISH_PATH, PROOF_PATH,
+    PendingPublish, PoliciesPage, PolicyDiff, ProofEvent, ProofOutcome, SIGN_IN_PATH,
+    SIGN_OUT_PATH, VersionRow, console_shell,
 };
 use app::domain::Policy;
 use axum::Router;
@@ -64,6 +65,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             .route("/admin/proof/{id}/receipt", get(receipt))
             .route(EXPORT_PATH, get(export))
             .route(POLICIES_PATH, get(policies))
+            .route(OPERATIONS_PATH, get(operations))
             .route(SIGN_OUT_PATH, post(sign_out)),
     );
     // A policy file with every language is larger than any other form.
@@ -605,6 +607,107 @@ async fn publish_policy(
     let mut response = render(&state, ConsolePage::Policies(page), request).await;
     *response.status_mut() = status;
     Ok(response)
+}
+
+/// The operations page's steps.
+const OPERATIONS_BUCKET_MINUTES: u32 = 10;
+
+/// `GET /admin/operations`: this instance's gate and risk counters over the last hours, and
+/// the erasures carried through to Matomo.
+async fn operations(
+    State(state): State<AppState>,
+    _session: ConsoleSession,
+    params: Params,
+    request: Request,
+) -> Result<Response, ApiError> {
+    params.finish()?;
+    let bucket = TimeDelta::minutes(i64::from(OPERATIONS_BUCKET_MINUTES));
+    let exposition = state.metrics.encode();
+    let table = |id: &str, title: &str, tracked: &[history::Tracked]| {
+        let totals = history::totals(&exposition, tracked);
+        CounterTable {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            columns: tracked
+                .iter()
+                .map(|series| series.title.to_owned())
+                .collect(),
+            rows: state
+                .history
+                .increments(tracked, bucket)
+                .into_iter()
+                .map(|(at, values)| (at.format("%H:%M").to_string(), values))
+                .collect(),
+            totals: tracked
+                .iter()
+                .map(|series| totals.get(series.key).copied().unwrap_or(0.0) as u64)
+                .collect(),
+        }
+    };
+    let tables = vec![
+        table("gate", "Matomo gate", &history::GATE),
+        table("risk", "Risk control", &history::RISK),
+    ];
+    let charts = tables
+        .iter()
+        .map(|table| {
+            let labels: Vec<String> = table.rows.iter().map(|(at, _)| at.clone()).collect();
+            let series: Vec<(String, Vec<Option<f64>>)> = table
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(position, column)| {
+                    let points = table
+                        .rows
+                        .iter()
+                        .map(|(_, values)| Some(values[position] as f64))
+                        .collect();
+                    (column.clone(), points)
+                })
+                .collect();
+            charts::chart(
+                &format!("chart-{}", table.id),
+                &format!("{} per {OPERATIONS_BUCKET_MINUTES} minutes", table.title),
+                |svg| {
+                    charts::line_chart(
+                        &labels,
+                        "Time (UTC)",
+                        &series,
+                        charts::Scale::Count("Count"),
+                        svg,
+                    )
+                },
+            )
+        })
+        .collect();
+    let storage = &state.consent.storage;
+    let open_erasures = storage
+        .matomo_jobs(JobSelection::Open)
+        .await?
+        .into_iter()
+        .map(|job| ErasureJobRow {
+            erasure_id: job.erasure_id.to_string(),
+            state: job.state.as_str().to_owned(),
+            attempts: job.attempts,
+            next_attempt_at: job.next_attempt_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            last_error: job.last_error,
+        })
+        .collect();
+    let page = OperationsPage {
+        started_at: state
+            .history
+            .started_at()
+            .map(|at| at.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default(),
+        bucket_minutes: OPERATIONS_BUCKET_MINUTES,
+        gate_configured: state.matomo.is_some(),
+        tables,
+        charts,
+        erasures_configured: state.matomo_eraser.is_some(),
+        erasure_counts: storage.matomo_job_counts().await?,
+        open_erasures,
+    };
+    Ok(render(&state, ConsolePage::Operations(page), request).await)
 }
 
 #[cfg(test)]

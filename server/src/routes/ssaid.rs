@@ -44,6 +44,7 @@ pub struct AssessBody {
 pub async fn assess(
     State(risk): State<Arc<RiskControl>>,
     State(edge): State<Arc<Edge>>,
+    State(consent): State<Arc<crate::service::ConsentService>>,
     CallingService(service): CallingService,
     headers: HeaderMap,
     AppJson(body): AppJson<AssessBody>,
@@ -70,6 +71,7 @@ pub async fn assess(
         )
         .await
         .map_err(ApiError::internal)?;
+    consent.counters.assessment(assessment.risk.as_str());
     let mut response = axum::Json(assessment).into_response();
     response
         .headers_mut()

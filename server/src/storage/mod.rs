@@ -76,6 +76,17 @@ impl MatomoJobState {
     }
 }
 
+/// Which Matomo erasure jobs to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobSelection {
+    /// Every one, done ones included (they live as long as their erasure's evidence).
+    All,
+    /// Those not done: pending and failed (what an operator looks at).
+    Open,
+    /// The pending ones due by then: what a worker polls, without reading the finished ones.
+    DueBy(DateTime<Utc>),
+}
+
 /// An erasure's job against Matomo.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MatomoJob {
@@ -171,12 +182,8 @@ pub trait Storage: Send + Sync + 'static {
         evidence: ErasureRecord,
         matomo_visitor_id: Option<&str>,
     ) -> Result<(ErasureRecord, Vec<Uuid>), StorageError>;
-    /// Matomo erasure jobs, oldest first: every one, or with `due_at` only the pending ones
-    /// due by then (what a worker polls, without reading the finished ones).
-    async fn matomo_jobs(
-        &self,
-        due_at: Option<DateTime<Utc>>,
-    ) -> Result<Vec<MatomoJob>, StorageError>;
+    /// Matomo erasure jobs, oldest first, as `which` selects them.
+    async fn matomo_jobs(&self, which: JobSelection) -> Result<Vec<MatomoJob>, StorageError>;
     /// How many Matomo erasure jobs are in each state.
     async fn matomo_job_counts(&self) -> Result<BTreeMap<String, i64>, StorageError>;
     /// Takes a due pending job until `until`; false when another instance has it.

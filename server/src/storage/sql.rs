@@ -1,7 +1,9 @@
 //! The storage implementation, written once over the sqlx database: the same SQL (`$N`
 //! placeholders, which both engines accept), the same column lists and the same row mapping.
 
-use super::{ConsentEvent, MatomoJob, MatomoJobState, SsaidRecord, Storage, StorageError};
+use super::{
+    ConsentEvent, JobSelection, MatomoJob, MatomoJobState, SsaidRecord, Storage, StorageError,
+};
 use crate::domain::retention::PurgeCutoffs;
 use crate::domain::rights::ErasureRecord;
 use crate::domain::risk::{CounterKind, NetworkCount, Sighting, TerminalTypes};
@@ -521,13 +523,10 @@ where
             .collect()
     }
 
-    async fn matomo_jobs(
-        &self,
-        due_at: Option<DateTime<Utc>>,
-    ) -> Result<Vec<MatomoJob>, StorageError> {
+    async fn matomo_jobs(&self, which: JobSelection) -> Result<Vec<MatomoJob>, StorageError> {
         let rows =
-            match due_at {
-                None => {
+            match which {
+                JobSelection::All => {
                     sqlx::query::<DB>(concat!(
                         "SELECT ",
                         matomo_job_columns!(),
@@ -536,7 +535,17 @@ where
                     .fetch_all(&self.pool)
                     .await?
                 }
-                Some(now) => sqlx::query::<DB>(concat!(
+                JobSelection::Open => {
+                    sqlx::query::<DB>(concat!(
+                        "SELECT ",
+                        matomo_job_columns!(),
+                        " FROM matomo_erasure_jobs WHERE state IN ('pending', 'failed') ",
+                        "ORDER BY created_at"
+                    ))
+                    .fetch_all(&self.pool)
+                    .await?
+                }
+                JobSelection::DueBy(now) => sqlx::query::<DB>(concat!(
                     "SELECT ",
                     matomo_job_columns!(),
                     " FROM matomo_erasure_jobs WHERE state = 'pending' AND next_attempt_at <= $1 ",

@@ -320,6 +320,25 @@ impl TestApp {
             .await
     }
 
+    /// Posts the console's sign-in form from the console's own page.
+    pub async fn sign_in_with(&self, token: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/admin/sign-in"))
+            .header("sec-fetch-site", "same-origin")
+            .header("origin", &self.base)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("token={token}"))
+            .fetch()
+            .await
+    }
+
+    /// Signs in to the console; the `Cookie` header that carries the session.
+    pub async fn console_session(&self) -> String {
+        let answer = self.sign_in_with(ADMIN_TOKEN).await;
+        assert_eq!(answer.status(), 303);
+        format!("zc_admin={}", set_cookie(&answer, "zc_admin").unwrap())
+    }
+
     /// `GET /api/v1/consent` as JSON.
     pub async fn consent_status(&self, cookies: &str) -> serde_json::Value {
         self.get("/api/v1/consent", cookies)

@@ -17,6 +17,7 @@ on_both_engines![
     proof_finds_a_visitors_decisions_by_consent_id_or_ssaid,
     the_export_streams_every_decision_of_the_range_in_order,
     policies_are_compared_and_published_from_the_console_with_the_cli_checks,
+    operations_show_this_instances_counters_and_open_erasures,
 ];
 
 const SITE: &str = "https://www.zeccloud.test";
@@ -24,25 +25,6 @@ const SITE: &str = "https://www.zeccloud.test";
 /// Monday noon, a fixed day for the overview's days.
 fn noon() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
-}
-
-/// Posts the sign-in form from the console's own page.
-async fn sign_in_with(app: &TestApp, token: &str) -> reqwest::Response {
-    app.http
-        .post(app.url("/admin/sign-in"))
-        .header("sec-fetch-site", "same-origin")
-        .header("origin", &app.base)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("token={token}"))
-        .fetch()
-        .await
-}
-
-/// Signs in; the `Cookie` header that carries the session.
-async fn signed_in(app: &TestApp) -> String {
-    let answer = sign_in_with(app, ADMIN_TOKEN).await;
-    assert_eq!(answer.status(), 303);
-    format!("zc_admin={}", set_cookie(&answer, "zc_admin").unwrap())
 }
 
 async fn the_console_is_behind_a_strict_short_lived_session(engine: Engine) {
@@ -67,7 +49,7 @@ async fn the_console_is_behind_a_strict_short_lived_session(engine: Engine) {
     assert!(html.contains(r#"<form method="post" action="/admin/sign-in""#));
     assert!(html.contains(r#"id="zc-console-page""#));
 
-    let answer = sign_in_with(&app, ADMIN_TOKEN).await;
+    let answer = app.sign_in_with(ADMIN_TOKEN).await;
     assert_eq!(answer.status(), 303);
     assert_eq!(answer.headers()["location"], "/admin");
     let cookie = set_cookie_header(&answer, "zc_admin").unwrap();
@@ -138,7 +120,7 @@ async fn sign_in_refuses_other_sites_and_slows_down_and_counts_wrong_tokens(engi
     assert_error(unnamed, 403, "origin_not_allowed").await;
 
     let started = Instant::now();
-    let wrong = sign_in_with(&app, "not-the-admin-token").await;
+    let wrong = app.sign_in_with("not-the-admin-token").await;
     assert!(started.elapsed().as_millis() >= 1000, "a wrong token waits");
     assert_eq!(wrong.status(), 401);
     assert!(set_cookie_header(&wrong, "zc_admin").is_none());
@@ -151,12 +133,12 @@ async fn sign_in_refuses_other_sites_and_slows_down_and_counts_wrong_tokens(engi
     );
 
     // Five attempts a minute per network: the two refused posts above took two of them.
-    assert_eq!(sign_in_with(&app, ADMIN_TOKEN).await.status(), 303);
+    assert_eq!(app.sign_in_with(ADMIN_TOKEN).await.status(), 303);
     assert_eq!(
-        sign_in_with(&app, "wrong-again-wrong-again").await.status(),
+        app.sign_in_with("wrong-again-wrong-again").await.status(),
         401
     );
-    let limited = sign_in_with(&app, ADMIN_TOKEN).await;
+    let limited = app.sign_in_with(ADMIN_TOKEN).await;
     assert!(limited.headers().contains_key("retry-after"));
     assert_error(limited, 429, "rate_limited").await;
 
@@ -296,7 +278,7 @@ async fn the_overview_counts_equal_the_decisions_behind_them(engine: Engine) {
     }
 
     // The console shows the same numbers, with a chart and a table for each.
-    let session = signed_in(&app).await;
+    let session = app.console_session().await;
     let page = app.get("/admin?days=30", &session).await;
     assert_eq!(page.status(), 200);
     // Without the hydration markers Leptos places between a list and its neighbours.
@@ -337,7 +319,7 @@ async fn proof_finds_a_visitors_decisions_by_consent_id_or_ssaid(engine: Engine)
         .await
         .unwrap();
     let consent_id = second["consent"]["event_id"].as_str().unwrap().to_owned();
-    let session = signed_in(&app).await;
+    let session = app.console_session().await;
 
     let page = app
         .get(&format!("/admin/proof?q={consent_id}"), &session)
@@ -444,7 +426,7 @@ async fn the_export_streams_every_decision_of_the_range_in_order(engine: Engine)
     store_decisions(&app, start - TimeDelta::seconds(1), TimeDelta::zero(), 1).await;
     store_decisions(&app, start + TimeDelta::days(2), TimeDelta::zero(), 1).await;
 
-    let session = signed_in(&app).await;
+    let session = app.console_session().await;
     let csv = app
         .get(
             "/admin/export?from=2026-11-01&to=2026-11-02&format=csv",
@@ -591,7 +573,7 @@ async fn publish_form(app: &TestApp, session: &str, site: &str, source: &str) ->
 
 async fn policies_are_compared_and_published_from_the_console_with_the_cli_checks(engine: Engine) {
     let app = spawn(engine).await;
-    let session = signed_in(&app).await;
+    let session = app.console_session().await;
     let page = app.get("/admin/policies", &session).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
@@ -681,4 +663,34 @@ async fn policies_are_compared_and_published_from_the_console_with_the_cli_check
         publish_form(&app, "", "same-origin", &next).await.status(),
         303
     );
+}
+
+async fn operations_show_this_instances_counters_and_open_erasures(engine: Engine) {
+    let app = spawn(engine).await;
+    for _ in 0..2 {
+        app.new_visitor().await;
+    }
+    let session = app.console_session().await;
+    let page = app.get("/admin/operations", &session).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap().replace("<!>", "");
+    // SSAIDs issued, tokens refused, forged, assessments, over a rate limit.
+    assert!(
+        html.contains(r#"<tfoot><tr><th scope="row">Since the start</th><td>2</td><td>0</td><td>0</td><td>0</td><td>0</td></tr></tfoot>"#),
+        "risk totals"
+    );
+    for id in ["table-gate", "table-risk", "chart-gate", "chart-risk"] {
+        assert!(html.contains(&format!(r#"id="{id}""#)), "{id}");
+    }
+    assert!(html.contains("The Matomo gate is not configured here"));
+    assert!(
+        html.contains("Matomo&#x27;s Reporting API is not configured")
+            || html.contains("Matomo's Reporting API is not configured")
+    );
+    assert_error(
+        app.get("/admin/operations?hours=3", &session).await,
+        400,
+        "unknown_parameter",
+    )
+    .await;
 }

@@ -210,6 +210,18 @@ async fn a_failing_matomo_leaves_a_job_that_succeeds_later_even_after_a_restart(
         metrics.contains(r#"zeccloud_matomo_erasure_jobs{state="pending"} 1"#),
         "{metrics}"
     );
+    // The console's operations page lists it, with Matomo's answer.
+    let session = first.console_session().await;
+    let page = first
+        .get("/admin/operations", &session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!(
+        r#"<tr data-state="pending"><th scope="row"><code>{erasure_id}</code>"#
+    )));
+    assert!(page.contains("503"));
 
     // The instance goes away; Matomo comes back; another instance finishes the job.
     first.server.shut_down().await;
