@@ -121,10 +121,13 @@ pub fn totals(exposition: &str, tracked: &[Tracked]) -> BTreeMap<&'static str, f
     totals
 }
 
+/// The tracked totals at one moment.
+type Sample = (DateTime<Utc>, BTreeMap<&'static str, f64>);
+
 /// Samples of the tracked totals, oldest first.
 #[derive(Debug, Default)]
 pub struct CounterHistory {
-    samples: Mutex<VecDeque<(DateTime<Utc>, BTreeMap<&'static str, f64>)>>,
+    samples: Mutex<VecDeque<Sample>>,
 }
 
 /// How often the totals are sampled.
