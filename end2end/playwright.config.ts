@@ -15,6 +15,8 @@ export const adminToken = 'e2e-admin-token-0123456789';
 export const parentDomain = 'zeccloud.test';
 /** For requests made from Node (the `request` fixture), which does not use Chromium's host map. */
 export const directURL = `http://127.0.0.1:${port}`;
+/** The operations listener: readiness and the counters. */
+export const opsURL = `http://127.0.0.1:${port + 10}`;
 
 export default defineConfig({
   testDir: './tests',
@@ -47,7 +49,7 @@ export default defineConfig({
   webServer: [
     {
       command: `rm -rf '${tmp}' && mkdir -p '${tmp}' && exec '${root}/target/release/server'`,
-      url: `http://127.0.0.1:${port}/healthz`,
+      url: `${opsURL}/healthz/ready`,
       reuseExistingServer: false,
       timeout: 60_000,
       stdout: 'pipe',
@@ -55,6 +57,7 @@ export default defineConfig({
       env: {
         ZC_CONFIG: path.join(__dirname, 'e2e.toml'),
         ZC_LISTEN: `127.0.0.1:${port}`,
+        ZC_OPS_LISTEN: opsURL.replace('http://', ''),
         DATABASE_URL: `sqlite://${databasePath}`,
         ZC_SIGNING_KEY_FILE: path.join(tmp, 'signing.key'),
         LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),

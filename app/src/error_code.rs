@@ -107,6 +107,7 @@ error_codes! {
 
     // The service's own failures: details are logged, never answered.
     StorageUnavailable = "storage_unavailable", 503;
+    ShuttingDown = "shutting_down", 503;
     Internal = "internal", 500;
 }
 

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-import { adminToken, directURL, hostPort, matomoUpstreamURL, parentDomain, port } from '../playwright.config';
+import { directURL, hostPort, matomoUpstreamURL, opsURL, parentDomain, port } from '../playwright.config';
 
 // A host page integrated as with Matomo (requireConsent, setTrackerUrl → the gate), with a
 // stand-in for matomo.js that sends the same request shapes. The recording upstream behind
@@ -25,9 +25,9 @@ async function forwardedHits(site: string): Promise<Record<string, string>[]> {
   return hits.filter((hit) => hit.idsite === site);
 }
 
-/** One counter of the gate, from the operator's /metrics. */
+/** One counter of the gate, from the operations listener's /metrics. */
 async function counter(series: string): Promise<number> {
-  const text = await (await fetch(`${directURL}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } })).text();
+  const text = await (await fetch(`${opsURL}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(series + ' '));
   return line ? Number(line.split(' ')[1]) : 0;
 }

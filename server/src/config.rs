@@ -22,6 +22,12 @@ pub const DEFAULT_CONFIG_FILE: &str = "consent.toml";
 pub struct Settings {
     /// Address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
+    /// The operations listener: `/healthz` (readiness, liveness) and `/metrics`. Loopback by
+    /// default, so only the host (or a sidecar) reaches them; the public listener has neither.
+    pub ops_listen: SocketAddr,
+    /// When set, `/metrics` on the operations listener wants it as a bearer token.
+    #[serde(serialize_with = "never_serialize_secret")]
+    pub ops_token: Option<SecretString>,
     /// `sqlite://PATH` or `postgres://…`.
     pub database_url: String,
     /// Where cargo-leptos put the site (`pkg/` with the CSS, JS and WASM).
@@ -320,6 +326,8 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            ops_listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+            ops_token: None,
             database_url: "sqlite://data/consent.db".to_owned(),
             site_root: PathBuf::from("target/site"),
             policy_file: None,
@@ -439,6 +447,13 @@ impl Settings {
         {
             return Err(ConfigError::Invalid(
                 "admin_token must be at least 16 characters".to_owned(),
+            ));
+        }
+        if let Some(token) = &self.ops_token
+            && token.expose_secret().len() < 16
+        {
+            return Err(ConfigError::Invalid(
+                "ops_token must be at least 16 characters".to_owned(),
             ));
         }
         if !(1..=24 * 60).contains(&self.admin_session_minutes) {

@@ -229,7 +229,11 @@ async fn serve(settings: Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!("listening on http://{}", app.local_addr());
+    tracing::info!(
+        "listening on http://{} (operations: http://{}/healthz, /metrics)",
+        app.local_addr(),
+        app.ops_addr()
+    );
     if let Err(err) = app.run_until_stopped(shutdown_signal()).await {
         tracing::error!(error = %err, "server failed");
         return ExitCode::FAILURE;

@@ -17,6 +17,7 @@ use crate::policies::{PolicyRegistry, PublishError};
 use crate::retention::Retention;
 use crate::risk::RiskControl;
 use crate::routes;
+use crate::routes::ops::OpsState;
 use crate::serve::{InFlight, ServeLimits, serve};
 use crate::service::{ConsentService, PseudonymKey};
 use crate::state::{AppState, Edge};
@@ -30,6 +31,7 @@ use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -54,6 +56,10 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    ops_listener: TcpListener,
+    ops_router: Router,
+    /// Set when shutdown begins: readiness answers 503 from then on.
+    draining: Arc<AtomicBool>,
     limits: ServeLimits,
     in_flight: InFlight,
 }
@@ -89,6 +95,7 @@ impl Application {
             )));
         }
         let listener = TcpListener::bind(settings.listen).await?;
+        let ops_listener = TcpListener::bind(settings.ops_listen).await?;
         consent.revoked.spawn_refresh(
             Arc::clone(&consent.storage),
             Duration::from_secs(settings.policy_refresh_secs),
@@ -173,9 +180,22 @@ impl Application {
             matomo_eraser,
             history,
         };
+        let draining = Arc::new(AtomicBool::new(false));
+        let ops_router = routes::every_answer(
+            routes::ops::router(OpsState {
+                storage: Arc::clone(&state.consent.storage),
+                metrics: Arc::clone(&state.metrics),
+                token: settings.ops_token.clone(),
+                draining: Arc::clone(&draining),
+            }),
+            &settings,
+        );
         Ok(Self {
             listener,
             router: routes::router(state, &settings),
+            ops_listener,
+            ops_router,
+            draining,
             limits: ServeLimits {
                 header_read_timeout: Duration::from_secs(settings.header_read_timeout_secs),
                 max_connections: settings.max_connections,
@@ -193,18 +213,45 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then drains requests and Matomo forwards in flight
     /// within `shutdown_timeout_secs`.
+    /// The operations listener's address.
+    pub fn ops_addr(&self) -> SocketAddr {
+        self.ops_listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown`, then drains. The operations listener answers throughout
+    /// (readiness turns 503 as soon as shutdown begins) and stops last.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        serve(
+        let (ops_stop, ops_stopped) = tokio::sync::oneshot::channel::<()>();
+        let ops = tokio::spawn(
+            axum::serve(self.ops_listener, self.ops_router)
+                .with_graceful_shutdown(async move {
+                    let _ = ops_stopped.await;
+                })
+                .into_future(),
+        );
+        let draining = Arc::clone(&self.draining);
+        let shutdown = async move {
+            shutdown.await;
+            draining.store(true, Ordering::SeqCst);
+        };
+        let served = serve(
             self.listener,
             self.router,
             self.limits,
             self.in_flight,
             shutdown,
         )
-        .await
+        .await;
+        let _ = ops_stop.send(());
+        if let Err(err) = ops.await.unwrap_or(Ok(())) {
+            tracing::warn!(error = %err, "operations listener ended with an error");
+        }
+        served
     }
 }
 

@@ -79,6 +79,7 @@ fn debug_output_hides_the_key() {
             "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==".to_owned(),
         )),
         admin_token: Some(SecretString::from("admin-token-do-not-log".to_owned())),
+        ops_token: Some(SecretString::from("ops-token-do-not-log".to_owned())),
         matomo: MatomoSettings {
             token_auth: Some(SecretString::from("matomo-token-do-not-log".to_owned())),
             ..MatomoSettings::default()

@@ -4,7 +4,6 @@ use crate::console::export::{DayRange, ExportFormat, Exporter};
 use crate::error::ApiError;
 use crate::http::AdminAuth;
 use crate::http::query::Params;
-use crate::metrics::Metrics;
 use crate::policies::{PolicyRegistry, Published};
 use crate::retention::Retention;
 use crate::routes::limit_body;
@@ -32,8 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/retention/purge", post(purge_now))
         .route("/api/v1/admin/matomo-erasures", get(matomo_erasures))
         .route("/api/v1/admin/statistics", get(statistics))
-        .route("/api/v1/admin/export", get(export))
-        .route("/metrics", get(metrics));
+        .route("/api/v1/admin/export", get(export));
     limit_body(routes, MAX_POLICY_BYTES)
 }
 
@@ -144,18 +142,6 @@ pub async fn matomo_erasures(
             .await
             .map_err(ApiError::internal)?,
     ))
-}
-
-/// `GET /metrics`: the operator's counters (the Matomo gate's so far), for Prometheus.
-pub async fn metrics(_: AdminAuth, State(metrics): State<Arc<Metrics>>) -> Response {
-    (
-        [(
-            http::header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        metrics.encode(),
-    )
-        .into_response()
 }
 
 /// `GET /api/v1/admin/statistics[?days=N]`: the console's overview as JSON (without the

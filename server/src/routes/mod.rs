@@ -5,8 +5,8 @@ pub mod admin;
 pub mod consent;
 pub mod console;
 pub mod embed;
-pub mod health;
 pub mod matomo;
+pub mod ops;
 pub mod pages;
 pub mod policy;
 pub mod rights;
@@ -33,7 +33,6 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     // Visitor requests are small; the admin API and the Matomo gate set larger limits of their
     // own, outside this one.
     let visitor_facing = Router::new()
-        .merge(health::router())
         .merge(policy::router())
         .merge(consent::router(&state))
         .merge(rights::router(&state))
@@ -49,7 +48,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
 }
 
 /// What every answer goes through, whatever the route.
-fn every_answer<S: Clone + Send + Sync + 'static>(
+pub fn every_answer<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
     settings: &Settings,
 ) -> Router<S> {

@@ -28,6 +28,8 @@ pub enum Engine {
 
 pub struct TestApp {
     pub base: String,
+    /// The operations listener: `/healthz`, `/metrics`.
+    pub ops_base: String,
     pub engine: Engine,
     pub database_url: String,
     pub http: reqwest::Client,
@@ -96,6 +98,7 @@ async fn database_url(engine: Engine, dir: &TempDir) -> String {
 pub fn settings(database_url: String, dir: &TempDir) -> Settings {
     Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
+        ops_listen: "127.0.0.1:0".parse().unwrap(),
         database_url,
         site_root: dir.path().join("site"),
         signing_key: Some(SecretString::from(
@@ -111,12 +114,14 @@ pub fn settings(database_url: String, dir: &TempDir) -> Settings {
     }
 }
 
-/// Starts the application in the background; returns its base URL.
-pub async fn serve(settings: Settings, clock: Clock) -> (String, Running) {
+/// Starts the application in the background; returns its base URL and its operations
+/// listener's.
+pub async fn serve(settings: Settings, clock: Clock) -> (String, String, Running) {
     let app = Application::build_with_clock(settings, clock)
         .await
         .expect("application starts");
     let base = format!("http://{}", app.local_addr());
+    let ops_base = format!("http://{}", app.ops_addr());
     let stop = Arc::new(tokio::sync::Notify::new());
     let signal = Arc::clone(&stop);
     let task = tokio::spawn(app.run_until_stopped(async move { signal.notified().await }));
@@ -124,7 +129,7 @@ pub async fn serve(settings: Settings, clock: Clock) -> (String, Running) {
         stop,
         task: tokio::sync::Mutex::new(Some(task)),
     };
-    (base, running)
+    (base, ops_base, running)
 }
 
 pub async fn spawn(engine: Engine) -> TestApp {
@@ -168,9 +173,10 @@ async fn start(
 ) -> TestApp {
     let mut settings = settings(url.clone(), &dir);
     adjust(&mut settings);
-    let (base, server) = serve(settings, clock).await;
+    let (base, ops_base, server) = serve(settings, clock).await;
     TestApp {
         base,
+        ops_base,
         server,
         engine,
         database_url: url.clone(),
@@ -287,12 +293,27 @@ impl TestApp {
             .await
     }
 
+    /// `GET path` on the operations listener.
+    pub async fn ops_get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.ops_base))
+            .fetch()
+            .await
+    }
+
+    /// The counters, as Prometheus reads them from the operations listener.
+    pub async fn metrics(&self) -> String {
+        let answer = self.ops_get("/metrics").await;
+        assert_eq!(answer.status(), 200);
+        answer.text().await.unwrap()
+    }
+
     /// A first visit: returns the SSAID cookie the service set.
     pub async fn new_visitor(&self) -> String {
-        let response = self.http.get(self.url("/healthz")).fetch().await;
+        let response = self.http.get(self.url("/api/v1/policy")).fetch().await;
         assert!(
             set_cookie(&response, "zc_ssaid").is_none(),
-            "healthz must not issue SSAIDs"
+            "the policy must not issue SSAIDs"
         );
         let response = self.http.get(self.url("/api/v1/consent")).fetch().await;
         set_cookie(&response, "zc_ssaid").expect("first response sets zc_ssaid")

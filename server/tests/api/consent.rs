@@ -32,10 +32,63 @@ on_both_engines![
 ];
 
 async fn health_check_reports_storage(engine: Engine) {
-    let app = spawn(engine).await;
-    let response = app.http.get(app.url("/healthz")).fetch().await;
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.text().await.unwrap(), r#"{"status":"ok"}"#);
+    let app = spawn_with(engine, |settings| {
+        settings.ops_token = Some(secrecy::SecretString::from(
+            "ops-token-0123456789".to_owned(),
+        ));
+    })
+    .await;
+    for path in ["/healthz", "/healthz/ready", "/healthz/live"] {
+        let response = app.ops_get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(response.text().await.unwrap(), r#"{"status":"ok"}"#);
+    }
+    // With ops_token, the counters want it; the public listener has neither.
+    assert_error(app.ops_get("/metrics").await, 401, "unauthorized").await;
+    let counters = app
+        .http
+        .get(format!("{}/metrics", app.ops_base))
+        .bearer_auth("ops-token-0123456789")
+        .fetch()
+        .await;
+    assert_eq!(counters.status(), 200);
+    assert!(
+        counters
+            .text()
+            .await
+            .unwrap()
+            .contains("zeccloud_ssaids_issued_total 0")
+    );
+    // Decisions and SSAIDs are counted.
+    let ssaid = app.new_visitor().await;
+    let decided = app
+        .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
+        .await;
+    assert_eq!(decided.status(), 201);
+    let counters = app
+        .http
+        .get(format!("{}/metrics", app.ops_base))
+        .bearer_auth("ops-token-0123456789")
+        .fetch()
+        .await
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "zeccloud_ssaids_issued_total 1",
+        "zeccloud_decisions_total{action=\"accept_all\",source=\"api\"} 1",
+    ] {
+        assert!(counters.contains(line), "{line} in {counters}");
+    }
+    assert_error(app.ops_get("/nothing").await, 404, "not_found").await;
+    for path in ["/healthz", "/metrics"] {
+        assert_eq!(
+            app.get(path, "").await.status(),
+            404,
+            "{path} on the public listener"
+        );
+    }
 }
 
 async fn ssaid_is_issued_once_and_stored_with_its_first_decision(engine: Engine) {

@@ -142,7 +142,7 @@ async fn sign_in_refuses_other_sites_and_slows_down_and_counts_wrong_tokens(engi
     assert!(limited.headers().contains_key("retry-after"));
     assert_error(limited, 429, "rate_limited").await;
 
-    let metrics = app.get_as_admin("/metrics").await.text().await.unwrap();
+    let metrics = app.metrics().await;
     for line in [
         "zeccloud_console_sign_ins_total{outcome=\"wrong_token\"} 2",
         "zeccloud_console_sign_ins_total{outcome=\"signed_in\"} 1",

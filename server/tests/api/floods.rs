@@ -148,7 +148,7 @@ async fn decisions_are_limited_per_client_network(engine: Engine) {
     );
     assert_eq!(app.events_of(&ssaid).await.len(), 4);
 
-    let metrics = app.get_as_admin("/metrics").await.text().await.unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"zeccloud_rate_limited_total{limit="decisions"} 2"#),
         "{metrics}"
@@ -179,7 +179,7 @@ async fn new_visitors_are_limited_per_client_network(engine: Engine) {
         .await;
     assert_eq!(returning.status(), 200);
     assert_eq!(
-        app.get_with("/healthz", &from("203.0.113.9"))
+        app.get_with("/api/v1/policy", &from("203.0.113.9"))
             .await
             .status(),
         200

@@ -236,7 +236,7 @@ async fn a_retired_keys_tokens_are_refused_and_counted(engine: Engine) {
         status["needs_prompt"], true,
         "a retired key's choice is not trusted"
     );
-    let metrics = retired.get_as_admin("/metrics").await.text().await.unwrap();
+    let metrics = retired.metrics().await;
     assert!(
         metrics.contains(r#"zeccloud_tokens_refused_total{reason="unknown_key"} 2"#),
         "{metrics}"

@@ -223,9 +223,7 @@ impl Gate {
     }
 
     async fn metrics(&self) -> String {
-        let response = self.app.get_as_admin("/metrics").await;
-        assert_eq!(response.status(), 200);
-        response.text().await.unwrap()
+        self.app.metrics().await
     }
 
     /// The value of one metric line, 0 when it has not been counted yet.
@@ -697,8 +695,10 @@ async fn gate_is_off_without_an_upstream(engine: Engine) {
     let app = spawn_with(engine, |_| {}).await;
     let response = app.get("/matomo.php?idsite=1&rec=1", "").await;
     assert_error(response, 404, "matomo_gate_disabled").await;
-    let metrics = app.http.get(app.url("/metrics")).fetch().await;
-    assert_eq!(metrics.status(), 401, "counters need the admin token");
+    // The counters are on the operations listener only.
+    let public = app.http.get(app.url("/metrics")).fetch().await;
+    assert_eq!(public.status(), 404);
+    assert!(!public.text().await.unwrap().contains("zeccloud_"));
 }
 
 on_both_engines!(
@@ -749,10 +749,35 @@ async fn shutdown_waits_for_forwards_in_flight(engine: Engine) {
     );
     gate.upstream.wait_for(1).await;
     assert_eq!(gate.upstream.answered.load(Ordering::SeqCst), 0);
+    // While it drains, readiness says "send traffic elsewhere" and liveness still answers.
+    let ops = gate.app.ops_base.clone();
+    let probe = tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        loop {
+            let ready = client.get(format!("{ops}/healthz/ready")).fetch().await;
+            if ready.status() == 503 {
+                let code =
+                    ready.json::<serde_json::Value>().await.unwrap()["error"]["code"].clone();
+                let live = client
+                    .get(format!("{ops}/healthz/live"))
+                    .fetch()
+                    .await
+                    .status();
+                return (code, live);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
     // SIGTERM: the server returns only once the forward has been answered, so the process
     // that exits next loses no hit.
     gate.app.server.shut_down().await;
     assert_eq!(gate.upstream.answered.load(Ordering::SeqCst), 1);
+    let (code, live) = tokio::time::timeout(Duration::from_secs(5), probe)
+        .await
+        .expect("readiness turned 503 while draining")
+        .unwrap();
+    assert_eq!(code, "shutting_down");
+    assert_eq!(live, 200);
 }
 
 async fn shutdown_gives_up_on_forwards_at_its_deadline(engine: Engine) {

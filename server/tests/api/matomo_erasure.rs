@@ -205,7 +205,7 @@ async fn a_failing_matomo_leaves_a_job_that_succeeds_later_even_after_a_restart(
         assert!(std::time::Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let metrics = first.get_as_admin("/metrics").await.text().await.unwrap();
+    let metrics = first.metrics().await;
     assert!(
         metrics.contains(r#"zeccloud_matomo_erasure_jobs{state="pending"} 1"#),
         "{metrics}"

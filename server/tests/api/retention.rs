@@ -178,7 +178,7 @@ async fn a_purge_removes_exactly_what_the_settings_say(engine: Engine) {
     ] {
         assert_eq!(app.count_rows(table).await, 0, "{table}");
     }
-    let metrics = app.get_as_admin("/metrics").await.text().await.unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"zeccloud_retention_purged_rows_total{table="consent_events"} 3"#),
         "{metrics}"

@@ -21,14 +21,14 @@ async fn a_client_too_slow_with_its_headers_is_disconnected(engine: Engine) {
     let app = spawn_with(engine, |settings| settings.header_read_timeout_secs = 1).await;
     let mut slow = connect(&app).await;
     // Half a request, and then nothing.
-    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: consent\r\n")
+    slow.write_all(b"GET /api/v1/policy HTTP/1.1\r\nHost: consent\r\n")
         .await
         .unwrap();
     let mut rest = Vec::new();
     let closed = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut rest)).await;
     assert!(closed.is_ok(), "the connection is still open after 10 s");
     // A client that sends its request in time is answered.
-    assert_eq!(app.get("/healthz", "").await.status(), 200);
+    assert_eq!(app.get("/api/v1/policy", "").await.status(), 200);
 }
 
 async fn connections_beyond_the_cap_wait_for_one_to_close(engine: Engine) {
@@ -37,7 +37,7 @@ async fn connections_beyond_the_cap_wait_for_one_to_close(engine: Engine) {
     let _second = connect(&app).await;
     let fresh_client = || reqwest::Client::builder().build().unwrap();
     let waiting = fresh_client()
-        .get(app.url("/healthz"))
+        .get(app.url("/api/v1/policy"))
         .timeout(Duration::from_millis(500))
         .send()
         .await;
@@ -47,7 +47,7 @@ async fn connections_beyond_the_cap_wait_for_one_to_close(engine: Engine) {
     );
     drop(first);
     let served = fresh_client()
-        .get(app.url("/healthz"))
+        .get(app.url("/api/v1/policy"))
         .timeout(Duration::from_secs(10))
         .send()
         .await
