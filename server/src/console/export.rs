@@ -213,10 +213,12 @@ fn json_lines(events: &[ConsentEvent]) -> Vec<u8> {
 }
 
 /// The export as an HTTP body stream. A storage error mid-way ends the stream with an error,
-/// so the client sees a broken download rather than a silently short file.
+/// so the client sees a broken download rather than a silently short file. Fused: the
+/// compression layer may poll once more after the end.
 pub fn body_stream(
     exporter: Exporter,
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+    use futures_util::StreamExt as _;
     futures_util::stream::unfold(Some(exporter), |state| async move {
         let mut exporter = state?;
         match exporter.next_chunk().await {
@@ -228,6 +230,7 @@ pub fn body_stream(
             }
         }
     })
+    .fuse()
 }
 
 #[cfg(test)]

@@ -496,6 +496,18 @@ async fn the_export_streams_every_decision_of_the_range_in_order(engine: Engine)
     assert_eq!(lines[0]["decided_at"], "2026-11-02T00:00:00.000000Z");
     assert_eq!(lines[0]["categories"]["necessary"], true);
     assert_eq!(lines[0]["consent_id"], rows[1440][0]);
+    // Compressed as a browser asks for it, to the end.
+    let compressed = app
+        .http
+        .get(app.url("/admin/export?from=2026-11-01&to=2026-11-02&format=csv"))
+        .header("cookie", &session)
+        .header("accept-encoding", "br")
+        .fetch()
+        .await;
+    assert_eq!(compressed.headers()["content-encoding"], "br");
+    let mut plain = Vec::new();
+    brotli::BrotliDecompress(&mut &compressed.bytes().await.unwrap()[..], &mut plain).unwrap();
+    assert_eq!(String::from_utf8(plain).unwrap(), text);
     let command = app.command(&[
         "export",
         "--from",
