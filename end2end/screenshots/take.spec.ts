@@ -42,3 +42,37 @@ test.describe('mobile, Traditional Chinese', () => {
     await page.screenshot({ path: out('banner-mobile-zh-hant') });
   });
 });
+
+test.describe('operator console', () => {
+  test.use({ locale: 'en-US', colorScheme: 'light', viewport: { width: 1280, height: 1400 } });
+  test('overview', async ({ page }) => {
+    // A month of sample counts straight into the statistics table (the picture needs days the
+    // fresh test database has not lived through); the page reads only these counts.
+    const { execFileSync } = await import('node:child_process');
+    const { databasePath, adminToken } = await import('../playwright.config');
+    const rows: string[] = [];
+    const shapes = [
+      ['accept_all', 'necessary,preferences,analytics', 52],
+      ['reject_all', 'necessary', 31],
+      ['custom', 'necessary,preferences', 9],
+      ['withdraw', 'necessary', 2],
+      ['gpc', 'necessary,preferences', 4],
+    ] as const;
+    const places = [['en', 'desktop', ''], ['ja', 'mobile', 'https://www.zeccloud.test'], ['ko', 'desktop', ''], ['zh-Hant', 'mobile', '']];
+    for (let back = 29; back >= 0; back--) {
+      const day = new Date(Date.now() - back * 86_400_000).toISOString().slice(0, 10);
+      for (const [action, granted, base] of shapes) {
+        places.forEach(([language, terminal, origin], index) => {
+          const count = Math.max(0, Math.round(base / (index + 1) + 6 * Math.sin((back + index) / 3)));
+          rows.push(`('${day}','2026-11-27','${origin}','${language}','${terminal}','${action}','banner','${granted}',${count})`);
+        });
+      }
+    }
+    execFileSync('sqlite3', [databasePath, `INSERT OR REPLACE INTO decision_counts VALUES ${rows.join(',')}`]);
+    await page.goto('/admin/sign-in');
+    await page.getByLabel('Admin token').fill(adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#zc-console[data-hydrated="true"]').waitFor();
+    await page.screenshot({ path: out('console-overview') });
+  });
+});

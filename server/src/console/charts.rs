@@ -159,6 +159,8 @@ pub fn line_chart(
         .configure_mesh()
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
+        // Only the labelled lines: a fine grid between them is noise at this size.
+        .light_line_style(TRANSPARENT)
         .x_labels(10)
         .x_label_formatter(&|index| labels.get(*index).cloned().unwrap_or_default())
         .y_label_formatter(&|value| {
@@ -220,6 +222,8 @@ fn bar_chart(bars: &[(String, i64)], svg: &mut String) -> Drawn {
         .configure_mesh()
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
+        // Only the labelled lines: a fine grid between them is noise at this size.
+        .light_line_style(TRANSPARENT)
         .disable_x_mesh()
         .x_labels(bars.len())
         .x_label_formatter(&|segment| match segment {
