@@ -12,6 +12,7 @@ pub mod http;
 pub mod matomo;
 pub mod matomo_privacy;
 pub mod metrics;
+pub mod openapi;
 pub mod policies;
 pub mod retention;
 pub mod risk;

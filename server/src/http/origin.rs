@@ -131,10 +131,19 @@ pub fn for_visitors(
     };
     // Outermost first: the decision budget, then the source check, then identity; a request
     // refused by any of them mints nothing and writes nothing.
+    // Route layers, and a 405 set after them: a method the route does not have is answered
+    // outside the guards (no budget spent, no SSAID issued, no origin judged). Layers added
+    // later (CORS) still wrap it.
     router
-        .layer(from_fn_with_state(state.clone(), ensure_ssaid))
-        .layer(from_fn_with_state(state.clone(), guard))
-        .layer(state.limits.decisions.layer(Arc::clone(&state.metrics)))
+        .route_layer(from_fn_with_state(state.clone(), ensure_ssaid))
+        .route_layer(from_fn_with_state(state.clone(), guard))
+        .route_layer(state.limits.decisions.layer(Arc::clone(&state.metrics)))
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                "this endpoint does not accept that method",
+            )
+        })
         .layer(map_response(private_to_the_visitor))
 }
 

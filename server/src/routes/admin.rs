@@ -67,6 +67,23 @@ fn material_flag(query: Option<&str>) -> Result<bool, ApiError> {
 /// `POST /api/v1/admin/policies[?material=true]` with the policy TOML as the body.
 /// 201 for a new version, 200 when the same content is already published under it,
 /// 409 when different content is, 422 when the file is not a valid policy.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/policies",
+    tag = "admin",
+    summary = "Publish a policy version (the TOML file as the body)",
+    params(("material" = Option<bool>, Query, description = "A material change: visitors are asked again")),
+    request_body(
+        content = String,
+        content_type = "text/plain",
+        description = "The policy file (TOML, UTF-8); any content type is read as the file"
+    ),
+    responses(
+        (status = 201, description = "Published", body = VersionInfo),
+        (status = 200, description = "The same content was already published", body = VersionInfo)
+    ),
+    security(("admin_token" = []))
+)]
 pub async fn publish_policy(
     State(policies): State<Arc<PolicyRegistry>>,
     _admin: AdminAuth,
@@ -91,6 +108,14 @@ pub async fn publish_policy(
 }
 
 /// `GET /api/v1/admin/policies`: every published version, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/policies",
+    tag = "admin",
+    summary = "Every published policy version, oldest first",
+    responses((status = 200, description = "The versions", body = Vec<VersionInfo>)),
+    security(("admin_token" = []))
+)]
 pub async fn list_policies(
     State(policies): State<Arc<PolicyRegistry>>,
     _admin: AdminAuth,
@@ -101,6 +126,15 @@ pub async fn list_policies(
 
 /// `POST /api/v1/admin/retention/purge[?dry_run=true]`: runs the retention purge now (it also
 /// runs hourly) and says what went, per table; `dry_run` only counts.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/retention/purge",
+    tag = "admin",
+    summary = "Run the retention purge now",
+    params(("dry_run" = Option<bool>, Query, description = "Only count what would go")),
+    responses((status = 200, description = "Rows per table", body = Object)),
+    security(("admin_token" = []))
+)]
 pub async fn purge_now(
     _admin: AdminAuth,
     State(retention): State<Arc<Retention>>,
@@ -132,6 +166,14 @@ pub async fn purge_now(
 }
 
 /// `GET /api/v1/admin/matomo-erasures`: every erasure's job against Matomo, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/matomo-erasures",
+    tag = "admin",
+    summary = "Every erasure's job against Matomo",
+    responses((status = 200, description = "The jobs, oldest first", body = Vec<Object>)),
+    security(("admin_token" = []))
+)]
 pub async fn matomo_erasures(
     _admin: AdminAuth,
     State(storage): State<Arc<dyn crate::storage::Storage>>,
@@ -146,6 +188,15 @@ pub async fn matomo_erasures(
 
 /// `GET /api/v1/admin/statistics[?days=N]`: the console's overview as JSON (without the
 /// charts), for the last `days` days (1 to 366; 30 by default), today (UTC) included.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/statistics",
+    tag = "admin",
+    summary = "The console's overview: decisions per day by action, grants, splits",
+    params(("days" = Option<u32>, Query, minimum = 1, maximum = 366, description = "Days up to today (UTC); 30 by default")),
+    responses((status = 200, description = "The overview", body = Object)),
+    security(("admin_token" = []))
+)]
 pub async fn statistics(
     _admin: AdminAuth,
     State(state): State<AppState>,
@@ -172,6 +223,22 @@ pub async fn statistics(
 
 /// `GET /api/v1/admin/export?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv|jsonl]`: every decision
 /// made in the range (UTC days, both included), streamed; CSV by default.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/export",
+    tag = "admin",
+    summary = "Every decision of a range of UTC days, streamed (columns in the README)",
+    params(
+        ("from" = String, Query, format = Date, description = "First day, YYYY-MM-DD"),
+        ("to" = String, Query, format = Date, description = "Last day, YYYY-MM-DD"),
+        ("format" = Option<String>, Query, description = "`csv` (default) or `jsonl`")
+    ),
+    responses((status = 200, description = "The file", content(
+        (String = "text/csv"),
+        (String = "application/jsonl")
+    ))),
+    security(("admin_token" = []))
+)]
 pub async fn export(
     _admin: AdminAuth,
     State(state): State<AppState>,

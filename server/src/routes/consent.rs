@@ -22,31 +22,37 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let api = Router::new()
         .route("/api/v1/consent", get(get_consent).post(post_consent))
         .route("/api/v1/consent/{id}/receipt", get(get_receipt))
-        .route("/api/{*rest}", any(api_not_found))
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                ErrorCode::MethodNotAllowed,
-                "this endpoint does not accept that method",
-            )
-        });
+        .route("/api/{*rest}", any(api_not_found));
     // Other clients may call the JSON API too: it requires `application/json`.
     for_visitors(api, state, Unnamed::Accept)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConsentResponse {
     /// The current policy version.
     pub policy_version: String,
-    /// The standing decision, if the visitor has one.
+    /// The standing decision, if the visitor has one: `{policy_version, categories, event_id,
+    /// decided_at, action}`.
+    #[schema(value_type = Option<Object>)]
     pub consent: Option<CurrentConsent>,
     /// Whether the banner should be shown, and why.
     pub needs_prompt: bool,
+    /// `{reason: no_choice | notice_changed | expired | undecided}`.
+    #[schema(value_type = Option<Object>)]
     pub prompt: Option<PromptReason>,
     /// Browser-storage keys the page must remove (refused categories).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
     pub clear_storage: Vec<StorageKey>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/consent",
+    tag = "visitor",
+    summary = "The visitor's standing decision and whether the banner must ask",
+    responses((status = 200, description = "The standing decision", body = ConsentResponse))
+)]
 pub async fn get_consent(
     State(consent): State<Arc<ConsentService>>,
     context: RequestContext,
@@ -62,6 +68,14 @@ pub async fn get_consent(
     Ok(with_cookies(Json(body).into_response(), status.set_cookies))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/consent",
+    tag = "visitor",
+    summary = "Record a decision on the current policy version",
+    request_body(content = crate::openapi::DecisionBody, content_type = "application/json"),
+    responses((status = 201, description = "Recorded; `Set-Cookie: zc_consent`", body = ConsentResponse))
+)]
 pub async fn post_consent(
     State(consent): State<Arc<ConsentService>>,
     context: RequestContext,
@@ -88,6 +102,15 @@ pub async fn post_consent(
 
 /// `GET /api/v1/consent/{id}/receipt`: the signed receipt of one decision, for the visitor who
 /// made it or an admin; anyone else gets 404, as for an unknown id.
+#[utoipa::path(
+    get,
+    path = "/api/v1/consent/{id}/receipt",
+    tag = "visitor",
+    summary = "The signed receipt of one decision (its visitor, or an admin)",
+    params(("id" = String, Path, format = Uuid, description = "The consent id (a UUID)")),
+    responses((status = 200, description = "The receipt and its compact JWS", body = Object)),
+    security((), ("admin_token" = []))
+)]
 pub async fn get_receipt(
     State(consent): State<Arc<ConsentService>>,
     visitor: Visitor,

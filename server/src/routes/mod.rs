@@ -19,6 +19,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
 use axum::response::Response;
+use axum::routing::get;
 use http::{HeaderValue, header};
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -39,6 +40,8 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .merge(embed::router(&state))
         .merge(pages::router(&state));
     let router = Router::new()
+        .route("/api/openapi.json", get(crate::openapi::openapi_json))
+        .route("/api/docs", get(crate::openapi::reference_page))
         .merge(admin::router())
         .merge(console::router(&state))
         .merge(ssaid::router())

@@ -23,7 +23,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A published version's identity.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VersionInfo {
     pub version: String,
     pub hash: String,
@@ -76,6 +76,14 @@ fn document(
 }
 
 /// `GET /api/v1/policy[?lang=ja]`: the current version.
+#[utoipa::path(
+    get,
+    path = "/api/v1/policy",
+    tag = "policy",
+    summary = "The current policy version, in one language",
+    params(("lang" = Option<String>, Query, description = "A language of the policy; its default otherwise")),
+    responses((status = 200, description = "The version, its hash and texts", body = Object))
+)]
 pub async fn current_policy(
     State(consent): State<Arc<ConsentService>>,
     AppQuery(query): AppQuery<LanguageQuery>,
@@ -89,6 +97,17 @@ pub async fn current_policy(
 }
 
 /// `GET /api/v1/policy/{version}`: any published version, for audits.
+#[utoipa::path(
+    get,
+    path = "/api/v1/policy/{version}",
+    tag = "policy",
+    summary = "Any published policy version, for audits",
+    params(
+        ("version" = String, Path, description = "A published version id"),
+        ("lang" = Option<String>, Query, description = "A language of the policy; its default otherwise")
+    ),
+    responses((status = 200, description = "The version, its hash and texts", body = Object))
+)]
 pub async fn policy_version(
     State(consent): State<Arc<ConsentService>>,
     Path(version): Path<String>,
@@ -105,6 +124,13 @@ pub async fn policy_version(
 }
 
 /// `GET /.well-known/jwks.json`: the public key that verifies consent receipts.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "policy",
+    summary = "The Ed25519 public keys that verify receipts",
+    responses((status = 200, description = "A JSON Web Key Set", body = Object))
+)]
 pub async fn jwks(State(consent): State<Arc<ConsentService>>) -> Json<serde_json::Value> {
     Json(consent.receipts.jwks())
 }

@@ -40,6 +40,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
 }
 
 /// `GET /api/v1/me`: everything stored under the visitor's SSAID, as a JSON file.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "visitor",
+    summary = "Everything stored under the visitor's SSAID, as a JSON file",
+    responses((status = 200, description = "The visitor's data", body = Object))
+)]
 pub async fn my_data(
     State(consent): State<Arc<ConsentService>>,
     visitor: Visitor,
@@ -57,6 +64,13 @@ pub async fn my_data(
 
 /// `POST /api/v1/me/erase`: erases it; the answer expires every identifier of the service, so
 /// the browser is a new visitor and is asked again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/erase",
+    tag = "visitor",
+    summary = "Erase everything stored under the visitor's SSAID",
+    responses((status = 200, description = "The erasure's evidence; every identifier expired", body = Object))
+)]
 pub async fn erase_me(
     State(consent): State<Arc<ConsentService>>,
     visitor: Visitor,
@@ -173,6 +187,15 @@ fn parse_ssaid(raw: &str) -> Result<Ssaid, ApiError> {
 }
 
 /// `GET /api/v1/admin/subjects/{ssaid}`: what the service holds under an SSAID.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/subjects/{ssaid}",
+    tag = "admin",
+    summary = "What the service holds under an SSAID",
+    params(("ssaid" = String, Path, pattern = "^[A-Za-z0-9_-]{22}$", description = "An SSAID (22 characters of base64url)")),
+    responses((status = 200, description = "The subject's data", body = Object)),
+    security(("admin_token" = []))
+)]
 pub async fn subject(
     _admin: AdminAuth,
     State(consent): State<Arc<ConsentService>>,
@@ -188,6 +211,15 @@ pub async fn subject(
 
 /// `GET /api/v1/admin/consents/{id}/subject`: the same, found by a consent id from a receipt
 /// the visitor attached to a ticket.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/consents/{id}/subject",
+    tag = "admin",
+    summary = "The same, found by a consent id from a receipt",
+    params(("id" = String, Path, format = Uuid, description = "A consent id (a UUID)")),
+    responses((status = 200, description = "The subject's data", body = Object)),
+    security(("admin_token" = []))
+)]
 pub async fn subject_of_consent(
     _admin: AdminAuth,
     State(consent): State<Arc<ConsentService>>,
@@ -210,13 +242,23 @@ pub async fn subject_of_consent(
 }
 
 /// The ticket a staff erasure answers.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaffErasure {
     ticket: Option<String>,
 }
 
 /// `POST /api/v1/admin/subjects/{ssaid}/erase` with `{"ticket": "…"}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/subjects/{ssaid}/erase",
+    tag = "admin",
+    summary = "Erase a subject for a ticket",
+    params(("ssaid" = String, Path, pattern = "^[A-Za-z0-9_-]{22}$", description = "An SSAID (22 characters of base64url)")),
+    request_body(content = StaffErasure, content_type = "application/json"),
+    responses((status = 200, description = "The erasure's evidence", body = Object)),
+    security(("admin_token" = []))
+)]
 pub async fn erase_subject(
     _admin: AdminAuth,
     State(consent): State<Arc<ConsentService>>,

@@ -29,18 +29,29 @@ pub fn router() -> Router<AppState> {
 }
 
 /// What the back end saw.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessBody {
     /// The `zc_ssaid` (or `__Host-zc_ssaid`) cookie value; absent when the browser sent none.
     token: Option<String>,
-    /// The visitor's address as the back end saw it; only its network is kept.
+    /// The visitor's address as the back end saw it (IPv4 or IPv6); only its network is kept.
+    #[schema(min_length = 2, max_length = 45, pattern = "^[0-9A-Fa-f:.]+$")]
     ip: String,
     user_agent: Option<String>,
     /// `page`, `login`, `signup`, `order`, `api`, or up to 32 characters of the caller's own.
+    #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]+$")]
     event: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/ssaid/assess",
+    tag = "service",
+    summary = "Assess the browser in front of a ZecCloud back end by its SSAID",
+    request_body(content = AssessBody, content_type = "application/json"),
+    responses((status = 200, description = "Validity, risk and its signals, the consent state", body = Object)),
+    security(("service_token" = []))
+)]
 pub async fn assess(
     State(risk): State<Arc<RiskControl>>,
     State(edge): State<Arc<Edge>>,

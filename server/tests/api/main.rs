@@ -16,6 +16,7 @@ mod headers;
 mod keys;
 mod matomo;
 mod matomo_erasure;
+mod openapi;
 mod retention;
 mod rights;
 mod serving;

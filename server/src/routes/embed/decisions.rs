@@ -37,6 +37,14 @@ pub struct Recorded {
 
 /// Form-encoded like the banner's own forms, so no preflight; recorded with the page's origin.
 /// Only allowed sites get here (`http::pages_only`, in the router).
+#[utoipa::path(
+    post,
+    path = "/embed/consent",
+    tag = "embed",
+    summary = "A decision from the embedded banner (form-encoded, allowed origins only)",
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 201, description = "Recorded", body = Object))
+)]
 pub async fn record(
     State(consent): State<Arc<ConsentService>>,
     context: RequestContext,

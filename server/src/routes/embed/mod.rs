@@ -4,7 +4,7 @@
 //! (CORS with credentials) only for the allowed origins.
 
 mod assets;
-mod decisions;
+pub mod decisions;
 mod fragments;
 
 use crate::http::{Unnamed, for_visitors};
