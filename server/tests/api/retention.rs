@@ -126,6 +126,9 @@ async fn a_purge_removes_exactly_what_the_settings_say(engine: Engine) {
     );
     // Revoked: C's erased decision, and A's first, which the refusal withdrew.
     assert_eq!(before, (3, 2, 1, 2));
+    // The console's daily counts (day 0: three acceptances; day 10: a refusal) name no one:
+    // the erasure left them.
+    assert_eq!(app.count_rows("decision_counts").await, 2);
 
     // A dry run a year ahead counts and changes nothing.
     let year = date(start + TimeDelta::days(366));
@@ -147,6 +150,7 @@ async fn a_purge_removes_exactly_what_the_settings_say(engine: Engine) {
     assert_eq!(rows_of(&summary, "revoked_consents"), 2);
     assert_eq!(rows_of(&summary, "erasures"), 0);
     assert_eq!(rows_of(&summary, "ssaids"), 0);
+    assert_eq!(rows_of(&summary, "decision_counts"), 0);
     assert_eq!(app.count_rows("consent_events").await, 3);
     assert_eq!(app.count_rows("ssaid_sightings").await, 0);
     assert_eq!(app.count_rows("revoked_consents").await, 0);
@@ -158,6 +162,8 @@ async fn a_purge_removes_exactly_what_the_settings_say(engine: Engine) {
     assert_eq!(rows["consent_events"], 1);
     assert_eq!(rows["erasures"], 1);
     assert_eq!(rows["ssaids"], 0);
+    // `statistics_days` (three years) after day 0 and day 10: both days' counts.
+    assert_eq!(rows["decision_counts"], 2);
     let actions = app
         .texts("SELECT action FROM consent_events ORDER BY created_at")
         .await;
@@ -175,6 +181,7 @@ async fn a_purge_removes_exactly_what_the_settings_say(engine: Engine) {
         "erasures",
         "revoked_consents",
         "ssaid_sightings",
+        "decision_counts",
     ] {
         assert_eq!(app.count_rows(table).await, 0, "{table}");
     }
