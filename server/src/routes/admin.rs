@@ -216,9 +216,9 @@ pub async fn statistics(
             })?,
     };
     params.finish()?;
-    let mut overview = crate::routes::console::build_overview(&state, days).await?;
-    overview.charts.clear();
-    Ok(Json(overview))
+    Ok(Json(
+        crate::routes::console::build_overview(&state, days).await?,
+    ))
 }
 
 /// `GET /api/v1/admin/export?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv|jsonl]`: every decision

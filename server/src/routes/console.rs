@@ -235,11 +235,12 @@ async fn overview(
             })?,
     };
     params.finish()?;
-    let overview = build_overview(&state, days).await?;
+    let mut overview = build_overview(&state, days).await?;
+    overview.charts = charts::draw_all(&overview);
     Ok(render(&state, ConsolePage::Overview { days, overview }, request).await)
 }
 
-/// The overview of the last `days` days (today included), charts drawn.
+/// The overview of the last `days` days (today included), without its charts.
 pub async fn build_overview(
     state: &AppState,
     days: u32,
@@ -258,9 +259,7 @@ pub async fn build_overview(
         .filter(|category| !category.required())
         .map(|category| category.id.to_string())
         .collect();
-    let mut overview = statistics::overview(&range, &categories, &counts);
-    overview.charts = charts::draw_all(&overview);
-    Ok(overview)
+    Ok(statistics::overview(&range, &categories, &counts))
 }
 
 /// `GET /admin/proof?q=CONSENT_ID|SSAID`: the visitor's decisions with every proof field.
