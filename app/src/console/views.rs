@@ -445,6 +445,25 @@ fn ExportPage(from: String, to: String) -> impl IntoView {
     }
 }
 
+/// A table with a header row of `columns` and the given body rows, scrolling sideways when
+/// narrow.
+fn data_table(id: &'static str, columns: &[&'static str], rows: impl IntoView) -> impl IntoView {
+    let headers = columns
+        .iter()
+        .map(|column| view! { <th scope="col">{*column}</th> })
+        .collect_view();
+    view! {
+        <div class="zc-table-wrap">
+            <table class="zc-table" id=id>
+                <thead>
+                    <tr>{headers}</tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
 fn notice_view(notice: Option<Notice>) -> impl IntoView {
     notice.map(|notice| {
         if notice.error {
@@ -519,19 +538,7 @@ fn PoliciesView(page: PoliciesPage) -> impl IntoView {
         {notice_view(notice)}
         <section class="zc-console__section" aria-labelledby="zc-versions">
             <h2 id="zc-versions">"Published versions"</h2>
-            <div class="zc-table-wrap">
-                <table class="zc-table" id="table-versions">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Version"</th>
-                            <th scope="col">"Published (UTC)"</th>
-                            <th scope="col">"Hash"</th>
-                            <th scope="col">"Material"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
+            {data_table("table-versions", &["Version", "Published (UTC)", "Hash", "Material"], rows)}
         </section>
         <section class="zc-console__section" aria-labelledby="zc-diff">
             <h2 id="zc-diff">"Compare two versions"</h2>
@@ -602,19 +609,7 @@ fn DiffTable(diff: PolicyDiff) -> impl IntoView {
         .collect_view();
     view! {
         <p id="zc-diff-summary" role="status">{summary}</p>
-        <div class="zc-table-wrap">
-            <table class="zc-table" id="table-diff">
-                <thead>
-                    <tr>
-                        <th scope="col">"Field"</th>
-                        <th scope="col">"Change"</th>
-                        <th scope="col">"Before"</th>
-                        <th scope="col">"After"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        {data_table("table-diff", &["Field", "Change", "Before", "After"], rows)}
     }
 }
 
@@ -730,20 +725,11 @@ fn OperationsView(page: OperationsPage) -> impl IntoView {
             {if erasures_configured {
                 view! {
                     <dl class="zc-console__fields">{counts}</dl>
-                    <div class="zc-table-wrap">
-                        <table class="zc-table" id="table-erasures">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Erasure"</th>
-                                    <th scope="col">"State"</th>
-                                    <th scope="col">"Attempts"</th>
-                                    <th scope="col">"Next attempt (UTC)"</th>
-                                    <th scope="col">"Last error"</th>
-                                </tr>
-                            </thead>
-                            <tbody>{open}</tbody>
-                        </table>
-                    </div>
+                    {data_table(
+                        "table-erasures",
+                        &["Erasure", "State", "Attempts", "Next attempt (UTC)", "Last error"],
+                        open,
+                    )}
                 }
                 .into_any()
             } else {

@@ -55,10 +55,7 @@ pub fn check_source(edge: &Edge, headers: &HeaderMap, unnamed: Unnamed) -> Resul
     if text("sec-fetch-site") == Some("same-origin") {
         return Ok(());
     }
-    let page = text(http::header::ORIGIN.as_str())
-        .filter(|origin| *origin != "null")
-        .map(str::to_owned)
-        .or_else(|| text(http::header::REFERER.as_str()).and_then(origin_of));
+    let page = named_page(headers);
     let refused = |named: &str| {
         ApiError::new(
             ErrorCode::OriginNotAllowed,
@@ -84,15 +81,13 @@ pub fn check_source(edge: &Edge, headers: &HeaderMap, unnamed: Unnamed) -> Resul
 /// tells it (`Sec-Fetch-Site: same-origin`, else the `Origin` or the `Referer`'s origin). For
 /// the console's forms: no embedding site, and no client that names no page.
 pub fn check_own_page(edge: &Edge, headers: &HeaderMap) -> Result<(), ApiError> {
-    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    if text("sec-fetch-site") == Some("same-origin") {
+    let same_origin = headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| site == "same-origin");
+    if same_origin {
         return Ok(());
     }
-    let page = text(http::header::ORIGIN.as_str())
-        .filter(|origin| *origin != "null")
-        .map(str::to_owned)
-        .or_else(|| text(http::header::REFERER.as_str()).and_then(origin_of));
-    match page {
+    match named_page(headers) {
         Some(page) if page == public_base_url(edge, headers) => Ok(()),
         other => Err(ApiError::new(
             ErrorCode::OriginNotAllowed,
@@ -102,6 +97,16 @@ pub fn check_own_page(edge: &Edge, headers: &HeaderMap) -> Result<(), ApiError> 
             ),
         )),
     }
+}
+
+/// The page a browser says a request comes from: its `Origin` (not `null`), else the origin of
+/// its `Referer`.
+fn named_page(headers: &HeaderMap) -> Option<String> {
+    let text = |name: http::header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    text(http::header::ORIGIN)
+        .filter(|origin| *origin != "null")
+        .map(str::to_owned)
+        .or_else(|| text(http::header::REFERER).and_then(origin_of))
 }
 
 /// `scheme://host[:port]` of a URL.

@@ -26,9 +26,10 @@ impl Params {
         Ok(Self(params))
     }
 
-    /// Takes a parameter; an empty value counts as absent (an empty form field).
+    /// Takes a parameter. An empty value is a value (`?days=` is not a number of days), for
+    /// the parser of that parameter to refuse.
     pub fn take(&mut self, name: &str) -> Option<String> {
-        self.0.remove(name).filter(|value| !value.is_empty())
+        self.0.remove(name)
     }
 
     /// Refuses what was not taken: a misspelt parameter is an error, not a silent default.
@@ -60,7 +61,8 @@ mod tests {
         let mut params = Params::parse("days=30&q=a%20b&empty=").unwrap();
         assert_eq!(params.take("days").as_deref(), Some("30"));
         assert_eq!(params.take("q").as_deref(), Some("a b"));
-        assert_eq!(params.take("empty"), None);
+        assert_eq!(params.take("empty").as_deref(), Some(""));
+        assert_eq!(params.take("absent"), None);
         assert!(params.finish().is_ok());
 
         let mut params = Params::parse("days=30&dayz=90").unwrap();

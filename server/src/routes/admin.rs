@@ -1,6 +1,5 @@
 //! The admin API (`/api/v1/admin/…`): bearer-token protected, off unless `admin_token` is set.
 
-use crate::console::export::{DayRange, ExportFormat, Exporter};
 use crate::error::ApiError;
 use crate::http::AdminAuth;
 use crate::http::query::Params;
@@ -255,19 +254,7 @@ pub async fn export(
     };
     let format = params.take("format").unwrap_or_else(|| "csv".to_owned());
     params.finish()?;
-    let range = DayRange::parse(&from, &to)
-        .map_err(|message| ApiError::new(ErrorCode::InvalidParameter, message))?;
-    let format = ExportFormat::parse(&format).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::InvalidParameter,
-            format!("format must be csv or jsonl, not {format:?}"),
-        )
-    })?;
-    Ok(crate::routes::console::export_response(
-        Exporter::new(Arc::clone(&state.consent.storage), range, format),
-        range,
-        format,
-    ))
+    crate::routes::console::export_download(Arc::clone(&state.consent.storage), &from, &to, &format)
 }
 
 #[cfg(test)]

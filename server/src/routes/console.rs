@@ -380,24 +380,35 @@ async fn export(
         };
         return Ok(render(&state, page, request).await);
     };
-    let range = DayRange::parse(&from, &to)
+    tracing::info!(event = "console_export", %from, %to, %format);
+    export_download(Arc::clone(&state.consent.storage), &from, &to, &format)
+}
+
+/// The export of the UTC days `from` to `to` in `format` (`csv`, `jsonl`), streamed; 400
+/// `invalid_parameter` for a range or format that is not one.
+pub fn export_download(
+    storage: Arc<dyn crate::storage::Storage>,
+    from: &str,
+    to: &str,
+    format: &str,
+) -> Result<Response, ApiError> {
+    let range = DayRange::parse(from, to)
         .map_err(|message| ApiError::new(ErrorCode::InvalidParameter, message))?;
-    let format = ExportFormat::parse(&format).ok_or_else(|| {
+    let format = ExportFormat::parse(format).ok_or_else(|| {
         ApiError::new(
             ErrorCode::InvalidParameter,
             format!("format must be csv or jsonl, not {format:?}"),
         )
     })?;
-    tracing::info!(event = "console_export", %from, %to, format = format.extension());
     Ok(export_response(
-        Exporter::new(Arc::clone(&state.consent.storage), range, format),
+        Exporter::new(storage, range, format),
         range,
         format,
     ))
 }
 
 /// The export as a streamed download.
-pub fn export_response(exporter: Exporter, range: DayRange, format: ExportFormat) -> Response {
+fn export_response(exporter: Exporter, range: DayRange, format: ExportFormat) -> Response {
     let filename = format!(
         "attachment; filename=\"consent-decisions-{}-to-{}.{}\"",
         range.from,
@@ -531,12 +542,17 @@ async fn preview_policy(
             StatusCode::OK
         }
     };
+    Ok(render_policies(&state, page, status).await)
+}
+
+/// The policies page as the answer to one of its forms.
+async fn render_policies(state: &AppState, page: PoliciesPage, status: StatusCode) -> Response {
     let request = Request::get(POLICIES_PATH)
         .body(Body::empty())
         .expect("a fixed request is valid");
-    let mut response = render(&state, ConsolePage::Policies(page), request).await;
+    let mut response = render(state, ConsolePage::Policies(page), request).await;
     *response.status_mut() = status;
-    Ok(response)
+    response
 }
 
 #[derive(serde::Deserialize)]
@@ -600,12 +616,7 @@ async fn publish_policy(
     tracing::info!(event = "console_policy_publish", status = status.as_u16());
     let mut page = policies_page(&state).await;
     page.notice = Some(notice);
-    let request = Request::get(POLICIES_PATH)
-        .body(Body::empty())
-        .expect("a fixed request is valid");
-    let mut response = render(&state, ConsolePage::Policies(page), request).await;
-    *response.status_mut() = status;
-    Ok(response)
+    Ok(render_policies(&state, page, status).await)
 }
 
 /// The operations page's steps.

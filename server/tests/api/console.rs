@@ -270,7 +270,14 @@ async fn the_overview_counts_equal_the_decisions_behind_them(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(one_day["total"], 1);
-    for bad in ["days=0", "days=400", "days=x", "dayz=3", "days=3&days=4"] {
+    for bad in [
+        "days=0",
+        "days=400",
+        "days=x",
+        "days=",
+        "dayz=3",
+        "days=3&days=4",
+    ] {
         let answer = app
             .get_as_admin(&format!("/api/v1/admin/statistics?{bad}"))
             .await;
