@@ -62,11 +62,14 @@ enum SubjectCommand {
     /// Print everything stored under an SSAID (or the SSAID of a receipt's consent id), JSON.
     Show {
         /// An SSAID, or a consent id (UUID) from a receipt.
+        // An SSAID is base64url: one in 32 begins with `-`, which is not an option here.
+        #[arg(allow_hyphen_values = true)]
         subject: String,
     },
     /// Erase everything stored under it; prints the erasure's evidence, JSON.
     Erase {
         /// An SSAID, or a consent id (UUID) from a receipt.
+        #[arg(allow_hyphen_values = true)]
         subject: String,
         /// The ticket this erasure answers.
         #[arg(long)]
@@ -432,5 +435,35 @@ fn print_pseudonym_key(settings: &Settings) -> ExitCode {
             eprintln!("error: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ssaid_beginning_with_a_hyphen_is_a_subject_not_an_option() {
+        let cli = Cli::try_parse_from([
+            "server",
+            "subject",
+            "erase",
+            "-DPmtIXqcQMkiUUO_ooEXg",
+            "--ticket",
+            "ZC-77",
+        ])
+        .unwrap();
+        match cli.command {
+            Some(Command::Subject(SubjectCommand::Erase { subject, ticket })) => {
+                assert_eq!(subject, "-DPmtIXqcQMkiUUO_ooEXg");
+                assert_eq!(ticket.as_deref(), Some("ZC-77"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let cli = Cli::try_parse_from(["server", "subject", "show", "-x9"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Subject(SubjectCommand::Show { subject })) if subject == "-x9"
+        ));
     }
 }
