@@ -304,6 +304,16 @@ mod tests {
     }
 
     #[test]
+    fn labels_from_stored_values_are_text_not_markup() {
+        let mut overview = sample();
+        overview.dimensions[0].values[0].value = "<script>alert(1)</script>".to_owned();
+        let charts = draw_all(&overview);
+        let bars = &charts[2].svg;
+        assert!(!bars.contains("<script>"), "{bars}");
+        assert!(bars.contains("&lt;script&gt;"));
+    }
+
+    #[test]
     fn titles_are_escaped() {
         assert_eq!(
             accessible("<svg a=\"1\"><g/></svg>", "a<b&c"),

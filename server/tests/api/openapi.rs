@@ -39,6 +39,8 @@ async fn the_document_and_its_reference_page_are_served(engine: Engine) {
     let page = app.get("/api/docs", "").await;
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    let policy = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("script-src 'none'") && policy.contains("frame-ancestors 'none'"));
     let html = page.text().await.unwrap();
     assert!(html.contains("<code>POST /api/v1/consent</code>"));
     assert!(html.contains(r#"<a href="/api/openapi.json">"#));
