@@ -53,6 +53,10 @@ pub enum BackendError {
     /// The cause is for the log, where the response is made; visitors see only the message.
     #[error("the consent service failed; please try again")]
     Internal(String),
+    /// Storage cannot be reached for now (a database restart, an outage): nothing was saved,
+    /// and trying again shortly will do.
+    #[error("your choice could not be saved right now; please try again in a moment")]
+    Unavailable(String),
 }
 
 impl BackendError {
@@ -67,6 +71,7 @@ impl BackendError {
         match self {
             Self::Invalid(invalid) => invalid.code(),
             Self::Internal(_) => ErrorCode::Internal,
+            Self::Unavailable(_) => ErrorCode::StorageUnavailable,
         }
     }
 }

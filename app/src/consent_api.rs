@@ -170,13 +170,25 @@ mod ssr {
         let status = http::StatusCode::from_u16(code.status())
             .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         response.set_status(status);
+        if status == http::StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from(crate::RETRY_AFTER_SECS),
+            );
+        }
     }
 
     /// The error as the banner shows it; a failure of the service itself is logged here, where
     /// its answer is made, and never shown.
     pub(super) fn ui_error(err: BackendError) -> UiError {
-        if let BackendError::Internal(cause) = &err {
-            tracing::error!(error = %cause, "consent service failed");
+        match &err {
+            BackendError::Internal(cause) => {
+                tracing::error!(error = %cause, "consent service failed");
+            }
+            BackendError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "storage unavailable: a choice was not saved");
+            }
+            BackendError::Invalid(_) => {}
         }
         UiError::new(err.code(), &err.to_string())
     }

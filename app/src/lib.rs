@@ -30,6 +30,9 @@ use leptos_router::{SsrMode, path};
 #[cfg(feature = "ssr")]
 pub const DEFAULT_POLICY_TOML: &str = include_str!("../policy/default-policy.toml");
 
+/// What a 503 tells the client to wait before trying again, in seconds.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
 /// The name cargo-leptos gives the CSS, JS and WASM files under `/pkg`.
 pub const SITE_NAME: &str = "zeccloud-consent";
 

@@ -74,7 +74,15 @@ impl IntoResponse for ApiError {
             );
         }
         let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        // Storage down, an instance draining: worth trying again, not at once.
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from(app::RETRY_AFTER_SECS),
+            );
+        }
+        response
     }
 }
 
@@ -95,13 +103,38 @@ impl From<BackendError> for ApiError {
         match err {
             BackendError::Invalid(invalid) => invalid.into(),
             BackendError::Internal(cause) => Self::internal(cause),
+            unavailable @ BackendError::Unavailable(_) => {
+                let message = unavailable.to_string();
+                let BackendError::Unavailable(cause) = unavailable else {
+                    unreachable!("matched above")
+                };
+                Self::new(ErrorCode::StorageUnavailable, message).caused_by(cause)
+            }
         }
     }
 }
 
 impl From<StorageError> for ApiError {
     fn from(err: StorageError) -> Self {
-        Self::internal(err)
+        if err.is_unavailable() {
+            Self::new(
+                ErrorCode::StorageUnavailable,
+                "storage cannot be reached right now; nothing was saved: try again shortly",
+            )
+            .caused_by(err)
+        } else {
+            Self::internal(err)
+        }
+    }
+}
+
+impl From<StorageError> for BackendError {
+    fn from(err: StorageError) -> Self {
+        if err.is_unavailable() {
+            Self::Unavailable(err.to_string())
+        } else {
+            Self::internal(err)
+        }
     }
 }
 

@@ -123,6 +123,10 @@ pub async fn publish(
     }
 }
 
+/// How long a request waits for the published versions to be reread before it goes on with
+/// the cached ones.
+const REREAD_WAIT: Duration = Duration::from_millis(200);
+
 /// The published versions as this instance last read them. Reread every `refresh_every`, so
 /// a version published elsewhere (another instance, the CLI) reaches every instance.
 pub struct PolicyRegistry {
@@ -131,6 +135,8 @@ pub struct PolicyRegistry {
     loaded_at: Mutex<Instant>,
     refresh_every: Duration,
     clock: Clock,
+    /// Held by the one request rereading the versions; the others answer from the cache.
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 impl PolicyRegistry {
@@ -151,6 +157,7 @@ impl PolicyRegistry {
             loaded_at: Mutex::new(Instant::now()),
             refresh_every,
             clock,
+            refreshing: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -159,13 +166,28 @@ impl PolicyRegistry {
         Arc::clone(&self.snapshot.read().expect("policy cache lock"))
     }
 
-    /// The versions, reread first when the cache is older than the refresh period. A storage
-    /// failure keeps the cached versions (and is logged): pages still render.
+    /// The versions, reread first when the cache is older than the refresh period: by one
+    /// request at a time (the others answer from the cache meanwhile). A storage failure keeps
+    /// the last good versions (and is logged) and is not retried before another period: while
+    /// storage is down, pages, the loader and the gate answer from the cache without waiting.
     pub async fn current(&self) -> Arc<PolicySnapshot> {
         let stale =
-            self.loaded_at.lock().expect("policy cache lock").elapsed() >= self.refresh_every;
-        if stale && let Err(err) = self.reload().await {
-            tracing::warn!(error = %err, "could not reread published policy versions");
+            || self.loaded_at.lock().expect("policy cache lock").elapsed() >= self.refresh_every;
+        if stale()
+            && let Ok(_rereading) = self.refreshing.try_lock()
+            && stale()
+        {
+            // A healthy database answers in milliseconds; an unreachable one must not hold the
+            // request that happened to come first.
+            let failed = match tokio::time::timeout(REREAD_WAIT, self.reload()).await {
+                Ok(Ok(())) => None,
+                Ok(Err(err)) => Some(err.to_string()),
+                Err(_) => Some(format!("no answer within {REREAD_WAIT:?}")),
+            };
+            if let Some(err) = failed {
+                tracing::warn!(error = %err, "could not reread published policy versions");
+                *self.loaded_at.lock().expect("policy cache lock") = Instant::now();
+            }
         }
         self.cached()
     }

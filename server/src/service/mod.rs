@@ -249,7 +249,7 @@ impl ConsentService {
         self.storage
             .insert_consent_event(&visitor.issued, &event)
             .await
-            .map_err(BackendError::internal)?;
+            .map_err(BackendError::from)?;
         self.counters
             .decision(event.action.as_str(), event.source.as_str());
         // A copy of the earlier cookie must not keep granting what this choice takes back.
@@ -260,7 +260,7 @@ impl ConsentService {
         {
             self.revoke(&earlier.event_id, earlier.decided_at)
                 .await
-                .map_err(BackendError::internal)?;
+                .map_err(BackendError::from)?;
         }
         tracing::info!(
             event = "consent_recorded",

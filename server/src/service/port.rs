@@ -47,7 +47,7 @@ impl ConsentBackend for BoundConsent {
                 Some((issued.issued_at, issued.terminal_type)),
             )
             .await
-            .map_err(BackendError::internal)?;
+            .map_err(BackendError::from)?;
         Ok(MyData {
             ssaid: data.identifier.ssaid.as_str().to_owned(),
             issued_at: data.identifier.issued_at.map(|at| at.timestamp()),

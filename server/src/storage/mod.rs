@@ -115,6 +115,28 @@ pub enum StorageError {
     UnsupportedUrl,
 }
 
+impl StorageError {
+    /// Whether the database cannot be reached for now (it is down, restarting, refusing
+    /// connections, or every connection stayed busy past the pool's wait): the request may be
+    /// tried again shortly, as opposed to a fault of ours.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Database(
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            // Connection exceptions (08…) and the server shutting down or starting (57P0…).
+            Self::Database(sqlx::Error::Database(database)) => database
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+            _ => false,
+        }
+    }
+}
+
 #[async_trait::async_trait]
 pub trait Storage: Send + Sync + 'static {
     /// Applies the embedded migrations for this engine.

@@ -31,9 +31,12 @@ impl Engine for Postgres {
 
 impl SqlStorage<Postgres> {
     pub async fn connect(database_url: &str) -> Result<Self, StorageError> {
+        // A request waits at most this long for a connection: with the database down (or every
+        // connection busy) it is answered 503 `storage_unavailable` at once rather than after
+        // a long pool timeout, and the client tries again (`Retry-After`).
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_millis(700))
             .connect(database_url)
             .await?;
         Ok(Self { pool })

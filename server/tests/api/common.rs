@@ -71,7 +71,7 @@ macro_rules! on_both_engines {
 
 /// A fresh database for one test: a SQLite file in a temp folder, or a new database on the
 /// PostgreSQL server named by `CONSENT_TEST_POSTGRES_URL` (the test command starts one).
-async fn database_url(engine: Engine, dir: &TempDir) -> String {
+pub async fn database_url(engine: Engine, dir: &TempDir) -> String {
     match engine {
         Engine::Sqlite => format!("sqlite://{}", dir.path().join("consent.db").display()),
         Engine::Postgres => {
@@ -171,7 +171,20 @@ async fn start(
     clock: Clock,
     adjust: impl FnOnce(&mut Settings),
 ) -> TestApp {
-    let mut settings = settings(url.clone(), &dir);
+    start_through(engine, url.clone(), url, dir, clock, adjust).await
+}
+
+/// The application reaching its database at `app_url` (through a proxy a test can cut),
+/// while the test reads it directly at `url`.
+pub async fn start_through(
+    engine: Engine,
+    app_url: String,
+    url: String,
+    dir: TempDir,
+    clock: Clock,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let mut settings = settings(app_url, &dir);
     adjust(&mut settings);
     let (base, ops_base, server) = serve(settings, clock).await;
     TestApp {

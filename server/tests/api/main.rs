@@ -10,6 +10,7 @@ mod clock;
 mod consent;
 mod console;
 mod embed;
+mod faults;
 mod floods;
 mod forgery;
 mod headers;
