@@ -6,6 +6,7 @@ use sqlx::ConnectOptions;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
+    SqliteSynchronous,
 };
 use std::str::FromStr;
 use std::time::Duration;
@@ -36,6 +37,9 @@ impl SqlStorage<Sqlite> {
         let options = SqliteConnectOptions::from_str(database_url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // A decision acknowledged is on disk: the commit waits for the WAL's fsync, so
+            // neither a killed process nor a lost machine loses an answered 2xx.
+            .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true)
             .log_statements(tracing::log::LevelFilter::Trace);

@@ -152,3 +152,116 @@ async fn postgres_going_away_is_answered_503_at_once_and_recovered_from_without_
         .collect();
     assert_eq!(actions, ["accept_all", "reject_all"]);
 }
+
+/// A free port on loopback, for a process started by the test.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The `server` binary serving `database_url` on `port`, as an operator starts it.
+fn start_server(database_url: &str, port: u16, dir: &std::path::Path) -> std::process::Child {
+    use base64::Engine as _;
+    std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("DATABASE_URL", database_url)
+        .env("ZC_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ZC_OPS_LISTEN", "127.0.0.1:0")
+        .env(
+            "ZC_SIGNING_KEY",
+            base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY),
+        )
+        .env("ZC_COOKIE_SECURE", "false")
+        .env("ZC_RATE_LIMITS__DECISIONS_PER_MINUTE", "1000000")
+        .env("ZC_RATE_LIMITS__DECISIONS_BURST", "1000000")
+        .env("RUST_LOG", "off")
+        .env_remove("ZC_CONFIG")
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_until_serving(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while reqwest::get(format!("{base}/api/v1/policy")).await.is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Fresh visitors deciding in a loop until the server goes away; the consent ids of the
+/// decisions answered 201.
+async fn decide_until_gone(base: String) -> Vec<uuid::Uuid> {
+    let client = reqwest::Client::new();
+    let mut acknowledged = Vec::new();
+    loop {
+        let Ok(first) = client.get(format!("{base}/api/v1/consent")).send().await else {
+            return acknowledged;
+        };
+        let Some(ssaid) = set_cookie(&first, "zc_ssaid") else {
+            return acknowledged;
+        };
+        let sent = client
+            .post(format!("{base}/api/v1/consent"))
+            .header("cookie", format!("zc_ssaid={ssaid}"))
+            .header("content-type", "application/json")
+            .body(decision("accept_all"))
+            .send()
+            .await;
+        let Ok(answer) = sent else {
+            return acknowledged;
+        };
+        if answer.status() != 201 {
+            continue;
+        }
+        // A 201 whose body did not arrive is not an acknowledgement the client saw.
+        if let Ok(body) = answer.json::<serde_json::Value>().await
+            && let Some(id) = body["consent"]["event_id"].as_str()
+        {
+            acknowledged.push(id.parse().unwrap());
+        }
+    }
+}
+
+#[tokio::test]
+async fn kill_9_on_sqlite_loses_no_acknowledged_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("consent.db").display());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = start_server(&database_url, port, dir.path());
+    wait_until_serving(&base).await;
+    let clients: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(decide_until_gone(base.clone())))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill().unwrap(); // SIGKILL: no shutdown, no flush, no goodbye.
+    server.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    for client in clients {
+        acknowledged.extend(client.await.unwrap());
+    }
+    assert!(
+        acknowledged.len() >= 20,
+        "the load was real: {}",
+        acknowledged.len()
+    );
+
+    // Every decision answered 201 is on record after the crash, and the service starts again.
+    let storage = server::storage::connect(&database_url).await.unwrap();
+    let mut missing = 0;
+    for id in &acknowledged {
+        if storage.find_consent_event(*id).await.unwrap().is_none() {
+            missing += 1;
+        }
+    }
+    assert_eq!(missing, 0, "of {} acknowledged", acknowledged.len());
+    let mut restarted = start_server(&database_url, port, dir.path());
+    wait_until_serving(&base).await;
+    restarted.kill().unwrap();
+    restarted.wait().unwrap();
+}
