@@ -265,3 +265,80 @@ async fn kill_9_on_sqlite_loses_no_acknowledged_decision() {
     restarted.kill().unwrap();
     restarted.wait().unwrap();
 }
+
+#[tokio::test]
+async fn a_material_version_published_through_one_instance_reaches_the_others_in_a_refresh() {
+    let first = spawn_with(Engine::Postgres, |settings| {
+        settings.policy_refresh_secs = 1
+    })
+    .await;
+    let others = [
+        spawn_beside(&first, |settings| settings.policy_refresh_secs = 1).await,
+        spawn_beside(&first, |settings| settings.policy_refresh_secs = 1).await,
+    ];
+    // A visitor of the third instance decides on the current version.
+    let ssaid = others[1].new_visitor().await;
+    let decided = others[1]
+        .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
+        .await;
+    let cookies = cookies_after(&ssaid, &decided);
+    first.publish_default_as("2027-02-01", true).await;
+    let published = Instant::now();
+    for other in &others {
+        loop {
+            let status = other.consent_status(&cookies).await;
+            if status["policy_version"] == "2027-02-01" {
+                // The material change asks that visitor again, on every instance.
+                assert_eq!(status["prompt"]["reason"], "notice_changed");
+                break;
+            }
+            assert!(
+                published.elapsed() < Duration::from_secs(3),
+                "not served within the refresh period (1 s) and a margin"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn sigterm_under_load_finishes_what_was_started_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("consent.db").display());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = start_server(&database_url, port, dir.path());
+    wait_until_serving(&base).await;
+    let clients: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(decide_until_gone(base.clone())))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let terminated = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let started = Instant::now();
+    let exit = server.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "within the drain deadline (10 s)"
+    );
+    let mut acknowledged = Vec::new();
+    for client in clients {
+        acknowledged.extend(client.await.unwrap());
+    }
+    assert!(
+        acknowledged.len() >= 20,
+        "the load was real: {}",
+        acknowledged.len()
+    );
+    let storage = server::storage::connect(&database_url).await.unwrap();
+    for id in &acknowledged {
+        assert!(
+            storage.find_consent_event(*id).await.unwrap().is_some(),
+            "{id}"
+        );
+    }
+}
