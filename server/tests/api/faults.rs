@@ -268,13 +268,13 @@ async fn kill_9_on_sqlite_loses_no_acknowledged_decision() {
 
 #[tokio::test]
 async fn a_material_version_published_through_one_instance_reaches_the_others_in_a_refresh() {
-    let first = spawn_with(Engine::Postgres, |settings| {
-        settings.policy_refresh_secs = 1
-    })
-    .await;
+    fn refresh_each_second(settings: &mut server::config::Settings) {
+        settings.policy_refresh_secs = 1;
+    }
+    let first = spawn_with(Engine::Postgres, refresh_each_second).await;
     let others = [
-        spawn_beside(&first, |settings| settings.policy_refresh_secs = 1).await,
-        spawn_beside(&first, |settings| settings.policy_refresh_secs = 1).await,
+        spawn_beside(&first, refresh_each_second).await,
+        spawn_beside(&first, refresh_each_second).await,
     ];
     // A visitor of the third instance decides on the current version.
     let ssaid = others[1].new_visitor().await;
