@@ -65,7 +65,10 @@ async fn client(base: String, version: String, until: Instant) -> Tally {
         let started = Instant::now();
         let sent = client
             .post(format!("{base}/api/v1/consent"))
-            .header("cookie", format!("zc_ssaid={}", ssaid.as_deref().unwrap_or_default()))
+            .header(
+                "cookie",
+                format!("zc_ssaid={}", ssaid.as_deref().unwrap_or_default()),
+            )
             .header("content-type", "application/json")
             .body(format!(
                 r#"{{"policy_version":"{version}","action":"{action}"}}"#
