@@ -39,7 +39,7 @@ async fn client(base: String, version: String, until: Instant) -> Tally {
     let mut ssaid: Option<String> = None;
     let mut decided = 0_u64;
     while Instant::now() < until {
-        if ssaid.is_none() || decided % 5 == 0 {
+        if ssaid.is_none() || decided.is_multiple_of(5) {
             ssaid = match client.get(format!("{base}/api/v1/consent")).send().await {
                 Ok(first) => first
                     .headers()
@@ -57,7 +57,7 @@ async fn client(base: String, version: String, until: Instant) -> Tally {
             let Some(_) = &ssaid else { continue };
         }
         decided += 1;
-        let action = if decided % 2 == 0 {
+        let action = if decided.is_multiple_of(2) {
             "accept_all"
         } else {
             "reject_all"
