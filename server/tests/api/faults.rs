@@ -227,41 +227,67 @@ async fn decide_until_gone(base: String) -> Vec<uuid::Uuid> {
     }
 }
 
-#[tokio::test]
-async fn kill_9_on_sqlite_loses_no_acknowledged_decision() {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}", dir.path().join("consent.db").display());
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = start_server(&database_url, port, dir.path());
-    wait_until_serving(&base).await;
-    let clients: Vec<_> = (0..8)
-        .map(|_| tokio::spawn(decide_until_gone(base.clone())))
-        .collect();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    server.kill().unwrap(); // SIGKILL: no shutdown, no flush, no goodbye.
-    server.wait().unwrap();
-    let mut acknowledged = Vec::new();
-    for client in clients {
-        acknowledged.extend(client.await.unwrap());
-    }
-    assert!(
-        acknowledged.len() >= 20,
-        "the load was real: {}",
-        acknowledged.len()
-    );
+/// The `server` binary on a fresh SQLite database with eight clients deciding through it.
+struct UnderLoad {
+    dir: tempfile::TempDir,
+    database_url: String,
+    port: u16,
+    server: std::process::Child,
+    clients: Vec<JoinHandle<Vec<uuid::Uuid>>>,
+}
 
-    // Every decision answered 201 is on record after the crash, and the service starts again.
-    let storage = server::storage::connect(&database_url).await.unwrap();
-    let mut missing = 0;
-    for id in &acknowledged {
-        if storage.find_consent_event(*id).await.unwrap().is_none() {
-            missing += 1;
+impl UnderLoad {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = format!("sqlite://{}", dir.path().join("consent.db").display());
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let server = start_server(&database_url, port, dir.path());
+        wait_until_serving(&base).await;
+        let clients = (0..8)
+            .map(|_| tokio::spawn(decide_until_gone(base.clone())))
+            .collect();
+        Self {
+            dir,
+            database_url,
+            port,
+            server,
+            clients,
         }
     }
-    assert_eq!(missing, 0, "of {} acknowledged", acknowledged.len());
-    let mut restarted = start_server(&database_url, port, dir.path());
-    wait_until_serving(&base).await;
+
+    /// Once the server is gone: every decision answered 201 must be on record.
+    async fn assert_every_acknowledged_decision_stored(&mut self) {
+        let mut acknowledged = Vec::new();
+        for client in self.clients.drain(..) {
+            acknowledged.extend(client.await.unwrap());
+        }
+        assert!(
+            acknowledged.len() >= 20,
+            "the load was real: {}",
+            acknowledged.len()
+        );
+        let storage = server::storage::connect(&self.database_url).await.unwrap();
+        let mut missing = 0;
+        for id in &acknowledged {
+            if storage.find_consent_event(*id).await.unwrap().is_none() {
+                missing += 1;
+            }
+        }
+        assert_eq!(missing, 0, "of {} acknowledged", acknowledged.len());
+    }
+}
+
+#[tokio::test]
+async fn kill_9_on_sqlite_loses_no_acknowledged_decision() {
+    let mut load = UnderLoad::start().await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    load.server.kill().unwrap(); // SIGKILL: no shutdown, no flush, no goodbye.
+    load.server.wait().unwrap();
+    load.assert_every_acknowledged_decision_stored().await;
+    // And the service starts again on that database.
+    let mut restarted = start_server(&load.database_url, load.port, load.dir.path());
+    wait_until_serving(&format!("http://127.0.0.1:{}", load.port)).await;
     restarted.kill().unwrap();
     restarted.wait().unwrap();
 }
@@ -303,42 +329,19 @@ async fn a_material_version_published_through_one_instance_reaches_the_others_in
 
 #[tokio::test]
 async fn sigterm_under_load_finishes_what_was_started_and_exits_0() {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}", dir.path().join("consent.db").display());
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = start_server(&database_url, port, dir.path());
-    wait_until_serving(&base).await;
-    let clients: Vec<_> = (0..8)
-        .map(|_| tokio::spawn(decide_until_gone(base.clone())))
-        .collect();
+    let mut load = UnderLoad::start().await;
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let terminated = std::process::Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
+        .args(["-TERM", &load.server.id().to_string()])
         .status()
         .unwrap();
     assert!(terminated.success());
     let started = Instant::now();
-    let exit = server.wait().unwrap();
+    let exit = load.server.wait().unwrap();
     assert!(exit.success(), "{exit:?}");
     assert!(
         started.elapsed() < Duration::from_secs(15),
         "within the drain deadline (10 s)"
     );
-    let mut acknowledged = Vec::new();
-    for client in clients {
-        acknowledged.extend(client.await.unwrap());
-    }
-    assert!(
-        acknowledged.len() >= 20,
-        "the load was real: {}",
-        acknowledged.len()
-    );
-    let storage = server::storage::connect(&database_url).await.unwrap();
-    for id in &acknowledged {
-        assert!(
-            storage.find_consent_event(*id).await.unwrap().is_some(),
-            "{id}"
-        );
-    }
+    load.assert_every_acknowledged_decision_stored().await;
 }
