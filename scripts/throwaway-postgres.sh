@@ -5,7 +5,8 @@ throwaway_pg_dir=""
 start_throwaway_postgres() {
   [ -n "${CONSENT_TEST_POSTGRES_URL:-}" ] && return 0
   throwaway_pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-  throwaway_pg_dir=$(mktemp -d /tmp/zc-pg.XXXXXX)
+  # mktemp's own template (tmp.*); the suffix names whose it is.
+  throwaway_pg_dir=$(mktemp -d --suffix=.zc-pg)
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   throwaway_as_pg=()

@@ -10,7 +10,6 @@
 
 use crate::routes;
 use app::ErrorCode;
-use axum::Json;
 use axum::response::{Html, IntoResponse, Response};
 use std::collections::BTreeMap;
 use utoipa::openapi::path::Operation;
@@ -197,9 +196,19 @@ pub fn document() -> Document {
     ApiDoc::openapi()
 }
 
+/// The document and its page never change while the service runs: made once.
+static JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+static PAGE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// `GET /api/openapi.json`.
-pub async fn openapi_json() -> Json<Document> {
-    Json(document())
+pub async fn openapi_json() -> Response {
+    let json =
+        JSON.get_or_init(|| serde_json::to_string(&document()).expect("the document serialises"));
+    (
+        [(http::header::CONTENT_TYPE, "application/json")],
+        json.as_str(),
+    )
+        .into_response()
 }
 
 /// `GET /api/docs`: the operations as a page, from the same document. It has no script, and
@@ -211,7 +220,7 @@ pub async fn reference_page() -> Response {
             "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; \
              form-action 'none'; frame-ancestors 'none'",
         )],
-        Html(reference_html(&document())),
+        Html(PAGE.get_or_init(|| reference_html(&document())).as_str()),
     )
         .into_response()
 }

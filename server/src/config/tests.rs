@@ -141,6 +141,26 @@ fn expiry_periods_are_checked() {
         ..production()
     };
     assert!(short_token.check().is_err());
+    let short_ops_token = Settings {
+        ops_token: Some(SecretString::from("short".to_owned())),
+        ..production()
+    };
+    assert!(short_ops_token.check().is_err());
+    for minutes in [0, 24 * 60 + 1] {
+        let session = Settings {
+            admin_session_minutes: minutes,
+            ..production()
+        };
+        assert!(session.check().is_err(), "{minutes} minutes");
+    }
+    let sign_in_never = Settings {
+        rate_limits: RateLimitSettings {
+            sign_in_per_minute: 0,
+            ..RateLimitSettings::default()
+        },
+        ..production()
+    };
+    assert!(sign_in_never.check().is_err());
     assert!(production().check().is_ok());
 }
 

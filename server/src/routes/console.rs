@@ -10,6 +10,7 @@ use crate::cookies::{self, ADMIN_SESSION_COOKIE};
 use crate::domain::statistics::{self, day_range};
 use crate::domain::{Ssaid, policy_diff};
 use crate::error::ApiError;
+use crate::http::admin::token_matches;
 use crate::http::query::Params;
 use crate::http::{AppForm, PublicBase, check_own_page};
 use crate::policies::{PublishError, Published};
@@ -38,7 +39,6 @@ use leptos::nonce::use_nonce;
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 use secrecy::ExposeSecret;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -175,9 +175,7 @@ async fn sign_in(
         .as_ref()
         .expect("sessions exist only with an admin token");
     let presented = form.token.unwrap_or_default();
-    // Digests: the time taken says nothing about how much of the token matched.
-    let matches = Sha256::digest(presented.trim().as_bytes())
-        == Sha256::digest(expected.expose_secret().as_bytes());
+    let matches = token_matches(presented.trim(), expected.expose_secret());
     let counters = &state.consent.counters;
     if !matches {
         counters.sign_in("wrong_token");
