@@ -59,13 +59,6 @@ pub async fn get_consent_status() -> Result<ConsentStatus, UiError> {
 /// Where a form was submitted from: the preference center or the banner.
 pub const FROM_PREFERENCES: &str = "preferences";
 
-/// Records a decision. `categories` holds the ticked checkboxes (`categories[NAME]=on`); for a
-/// custom choice every optional category that is not ticked is refused, as the form showed it.
-/// `language` is the language the texts were shown in; `from` is [`FROM_PREFERENCES`] for the
-/// preference center.
-///
-/// The fields are optional and checked here rather than by the decoder, whose failures would be
-/// answered as server errors: a bad form is the client's error and gets a 400 with its reason.
 /// What is stored under the visitor's SSAID, for the preference center's "Your data".
 #[server(prefix = "/_sf", endpoint = "my_data")]
 pub async fn get_my_data() -> Result<crate::domain::my_data::MyData, UiError> {
@@ -73,6 +66,14 @@ pub async fn get_my_data() -> Result<crate::domain::my_data::MyData, UiError> {
     backend.my_data().await.map_err(ssr::ui_error)
 }
 
+/// Records a decision. `categories` holds the ticked checkboxes (`categories[NAME]=on`); for a
+/// custom choice every optional category that is not ticked is refused, as the form showed it.
+/// `language` is the language the texts were shown in; `from` is [`FROM_PREFERENCES`] for the
+/// preference center; `decided_ms_ago` is set by the hydrated page when it delivers a choice
+/// late, after the service could not save it.
+///
+/// The fields are optional and checked here rather than by the decoder, whose failures would be
+/// answered as server errors: a bad form is the client's error and gets a 400 with its reason.
 #[server(prefix = "/_sf", endpoint = "record_consent")]
 pub async fn record_consent(
     policy_version: Option<String>,
@@ -80,6 +81,7 @@ pub async fn record_consent(
     categories: Option<BTreeMap<String, String>>,
     language: Option<String>,
     from: Option<String>,
+    decided_ms_ago: Option<String>,
 ) -> Result<RecordedChoice, UiError> {
     use crate::ErrorCode;
     use crate::domain::{ConsentSource, DecisionForm};
@@ -96,6 +98,7 @@ pub async fn record_consent(
         action,
         categories,
         language,
+        decided_ms_ago,
     };
     let request = match form.into_request(&backend.policy()) {
         Ok(request) => request,

@@ -51,6 +51,8 @@ error_codes! {
     UnknownField = "unknown_field", 400;
     InvalidAction = "invalid_action", 400;
     InvalidVia = "invalid_via", 400;
+    /// `decided_ms_ago` that is not a whole number of milliseconds up to an hour.
+    InvalidDecisionAge = "invalid_decision_age", 400;
     InvalidConsentId = "invalid_consent_id", 400;
     /// The erasure form without its confirmation box ticked.
     ErasureNotConfirmed = "erasure_not_confirmed", 422;

@@ -58,6 +58,11 @@ pub struct UiText {
     pub kind_cookie: &'static str,
     pub kind_local_storage: &'static str,
     pub kind_session_storage: &'static str,
+    /// The page a plain-form choice gets when it could not be saved.
+    pub not_saved_title: &'static str,
+    pub not_saved_unavailable: &'static str,
+    pub not_saved_refused: &'static str,
+    pub go_back: &'static str,
 }
 
 const EN: UiText = UiText {
@@ -109,6 +114,10 @@ const EN: UiText = UiText {
     kind_cookie: "Cookie",
     kind_local_storage: "Local storage",
     kind_session_storage: "Session storage",
+    not_saved_title: "Your choice was not saved",
+    not_saved_unavailable: "The service could not save it right now. Nothing was recorded: go back and choose again in a moment.",
+    not_saved_refused: "Nothing was recorded. Go back and choose again.",
+    go_back: "Go back",
 };
 
 const ZH_HANS: UiText = UiText {
@@ -160,6 +169,10 @@ const ZH_HANS: UiText = UiText {
     kind_cookie: "Cookie",
     kind_local_storage: "本地存储",
     kind_session_storage: "会话存储",
+    not_saved_title: "您的选择未能保存",
+    not_saved_unavailable: "服务暂时无法保存。没有记录任何内容：请稍后返回重新选择。",
+    not_saved_refused: "没有记录任何内容。请返回重新选择。",
+    go_back: "返回",
 };
 
 const ZH_HANT: UiText = UiText {
@@ -211,6 +224,10 @@ const ZH_HANT: UiText = UiText {
     kind_cookie: "Cookie",
     kind_local_storage: "本機儲存空間",
     kind_session_storage: "工作階段儲存空間",
+    not_saved_title: "您的選擇未能儲存",
+    not_saved_unavailable: "服務暫時無法儲存。沒有記錄任何內容：請稍後返回重新選擇。",
+    not_saved_refused: "沒有記錄任何內容。請返回重新選擇。",
+    go_back: "返回",
 };
 
 const JA: UiText = UiText {
@@ -262,6 +279,10 @@ const JA: UiText = UiText {
     kind_cookie: "Cookie",
     kind_local_storage: "ローカルストレージ",
     kind_session_storage: "セッションストレージ",
+    not_saved_title: "選択は保存されませんでした",
+    not_saved_unavailable: "現在サービスが保存できません。何も記録されていません。しばらくしてから戻って、もう一度選択してください。",
+    not_saved_refused: "何も記録されていません。戻って、もう一度選択してください。",
+    go_back: "戻る",
 };
 
 const KO: UiText = UiText {
@@ -313,6 +334,10 @@ const KO: UiText = UiText {
     kind_cookie: "쿠키",
     kind_local_storage: "로컬 스토리지",
     kind_session_storage: "세션 스토리지",
+    not_saved_title: "선택이 저장되지 않았습니다",
+    not_saved_unavailable: "지금은 서비스가 저장할 수 없습니다. 아무것도 기록되지 않았습니다. 잠시 후 돌아가서 다시 선택해 주세요.",
+    not_saved_refused: "아무것도 기록되지 않았습니다. 돌아가서 다시 선택해 주세요.",
+    go_back: "돌아가기",
 };
 
 /// The catalog for a language, English for any other.

@@ -13,6 +13,8 @@ pub mod domain;
 pub mod embed;
 mod error_code;
 pub mod i18n;
+#[cfg(feature = "ssr")]
+pub mod not_saved;
 mod pages;
 pub mod preference_center;
 

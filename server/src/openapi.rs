@@ -76,6 +76,10 @@ pub struct DecisionBody {
     categories: Option<BTreeMap<String, bool>>,
     /// The language the texts were shown in; the policy's default language when absent.
     language: Option<DecisionLanguage>,
+    /// How long ago the visitor made the choice, when the page delivers it late (after
+    /// retrying while the service could not save it). At most an hour.
+    #[schema(minimum = 0, maximum = 3_600_000)]
+    decided_ms_ago: Option<u64>,
 }
 
 #[derive(ToSchema, serde::Deserialize)]

@@ -108,7 +108,16 @@ pub struct ConsentRequest {
     /// policy's default language when absent.
     #[serde(default)]
     pub language: Option<String>,
+    /// How long ago the visitor made this choice, when their page delivers it late: it kept
+    /// the choice and retried while the service could not save it. Relative, so a wrong clock
+    /// in the browser cannot misdate it; the record keeps both times.
+    #[serde(default)]
+    pub decided_ms_ago: Option<u64>,
 }
+
+/// The longest a page may hold a choice before delivering it. The banner and the loader give
+/// up after about a minute of retries; anything older is not a retry.
+pub const MAX_DECISION_AGE_MS: u64 = 60 * 60 * 1000;
 
 impl ConsentRequest {
     /// A decision as an HTML form carries it: for a custom choice only the ticked categories
@@ -142,6 +151,7 @@ impl ConsentRequest {
             action,
             categories,
             language: None,
+            decided_ms_ago: None,
         }
     }
 }
@@ -153,6 +163,8 @@ pub struct Decision {
     pub policy_version: String,
     pub action: ConsentAction,
     pub categories: BTreeMap<CategoryId, bool>,
+    /// How long before its delivery the choice was made; zero for a choice delivered at once.
+    pub decided_ms_ago: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -178,6 +190,10 @@ pub enum DecisionError {
         "a Global Privacy Control decision needs the browser's signal (Sec-GPC: 1); without it the visitor decides"
     )]
     GpcWithoutSignal,
+    #[error(
+        "decided_ms_ago {0} is more than an hour: a choice held that long is not a retry; ask the visitor again"
+    )]
+    DecisionTooOld(u64),
 }
 
 impl DecisionError {
@@ -191,6 +207,7 @@ impl DecisionError {
             Self::ContradictsAction { .. } => ErrorCode::ContradictsAction,
             Self::GpcWithCategories => ErrorCode::GpcWithCategories,
             Self::GpcWithoutSignal => ErrorCode::GpcWithoutSignal,
+            Self::DecisionTooOld(_) => ErrorCode::InvalidDecisionAge,
         }
     }
 }
@@ -203,6 +220,10 @@ impl fmt::Display for ConsentAction {
 
 impl Decision {
     pub fn validate(policy: &Policy, request: ConsentRequest) -> Result<Self, DecisionError> {
+        let decided_ms_ago = request.decided_ms_ago.unwrap_or(0);
+        if decided_ms_ago > MAX_DECISION_AGE_MS {
+            return Err(DecisionError::DecisionTooOld(decided_ms_ago));
+        }
         if request.policy_version != policy.version.as_str() {
             return Err(DecisionError::StalePolicyVersion {
                 given: request.policy_version,
@@ -223,6 +244,7 @@ impl Decision {
                 policy_version: request.policy_version,
                 action: request.action,
                 categories,
+                decided_ms_ago,
             });
         }
         let given = request.categories.unwrap_or_default();
@@ -264,6 +286,7 @@ impl Decision {
             policy_version: request.policy_version,
             action: request.action,
             categories,
+            decided_ms_ago,
         })
     }
 

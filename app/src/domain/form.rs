@@ -1,7 +1,7 @@
 //! A decision as the banner's HTML forms submit it: the server function (the service's own
 //! pages, with or without JavaScript) and the embed endpoint read the same fields the same way.
 
-use super::decision::{ConsentAction, ConsentRequest};
+use super::decision::{ConsentAction, ConsentRequest, MAX_DECISION_AGE_MS};
 use super::policy::Policy;
 use crate::ErrorCode;
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,8 @@ pub struct DecisionForm {
     pub categories: Option<BTreeMap<String, String>>,
     /// The language the texts were shown in.
     pub language: Option<String>,
+    /// Set by a page that delivers the choice late (see [`ConsentRequest::decided_ms_ago`]).
+    pub decided_ms_ago: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,6 +27,8 @@ pub enum FormError {
     MissingField,
     #[error("unknown action {0:?}: use accept_all, reject_all, custom, withdraw or gpc")]
     InvalidAction(String),
+    #[error("decided_ms_ago {0:?} is not a whole number of milliseconds up to an hour")]
+    InvalidDecisionAge(String),
 }
 
 impl FormError {
@@ -32,6 +36,7 @@ impl FormError {
         match self {
             Self::MissingField => ErrorCode::MissingField,
             Self::InvalidAction(_) => ErrorCode::InvalidAction,
+            Self::InvalidDecisionAge(_) => ErrorCode::InvalidDecisionAge,
         }
     }
 }
@@ -44,9 +49,20 @@ impl DecisionForm {
             return Err(FormError::MissingField);
         };
         let action = ConsentAction::parse(&action).ok_or(FormError::InvalidAction(action))?;
+        // An empty field is no age, as a form without the field.
+        let decided_ms_ago = match self.decided_ms_ago.filter(|raw| !raw.is_empty()) {
+            None => None,
+            Some(raw) => Some(
+                raw.parse::<u64>()
+                    .ok()
+                    .filter(|&age| age <= MAX_DECISION_AGE_MS)
+                    .ok_or(FormError::InvalidDecisionAge(raw))?,
+            ),
+        };
         let ticked = self.categories.unwrap_or_default().into_keys().collect();
         let mut request = ConsentRequest::from_form(policy, policy_version, action, ticked);
         request.language = self.language;
+        request.decided_ms_ago = decided_ms_ago;
         Ok(request)
     }
 }
@@ -67,6 +83,7 @@ mod tests {
                     .collect(),
             ),
             language: Some("ja".to_owned()),
+            decided_ms_ago: None,
         }
     }
 
@@ -101,5 +118,39 @@ mod tests {
             .into_request(&policy)
             .unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidAction);
+    }
+
+    #[test]
+    fn a_late_choice_carries_its_age_and_a_bad_age_is_refused() {
+        let policy = sample_policy();
+        let with_age = |age: &str| DecisionForm {
+            decided_ms_ago: Some(age.to_owned()),
+            ..form(Some("2026-03-25"), Some("accept_all"), &[])
+        };
+        assert_eq!(
+            with_age("4200")
+                .into_request(&policy)
+                .unwrap()
+                .decided_ms_ago,
+            Some(4200)
+        );
+        assert_eq!(
+            with_age("").into_request(&policy).unwrap().decided_ms_ago,
+            None
+        );
+        assert_eq!(
+            with_age("3600000")
+                .into_request(&policy)
+                .unwrap()
+                .decided_ms_ago,
+            Some(MAX_DECISION_AGE_MS)
+        );
+        for bad in ["3600001", "-1", "1.5", "soon", "18446744073709551616"] {
+            assert_eq!(
+                with_age(bad).into_request(&policy),
+                Err(FormError::InvalidDecisionAge(bad.to_owned())),
+                "{bad}"
+            );
+        }
     }
 }

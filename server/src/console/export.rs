@@ -11,7 +11,7 @@ use uuid::Uuid;
 const PAGE_ROWS: i64 = 1000;
 
 /// The columns, in order; the JSON Lines objects have the same keys.
-pub const COLUMNS: [&str; 13] = [
+pub const COLUMNS: [&str; 14] = [
     "consent_id",
     "decided_at",
     "ssaid",
@@ -25,6 +25,8 @@ pub const COLUMNS: [&str; 13] = [
     "network_prefix",
     "terminal_type",
     "origin",
+    // When the visitor made a choice their page delivered late; empty: at decided_at.
+    "made_at",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,11 +149,16 @@ impl Exporter {
     }
 }
 
+fn timestamp(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
 fn decided_at(event: &ConsentEvent) -> String {
-    event
-        .created_at
-        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string()
+    timestamp(event.created_at)
+}
+
+fn made_at(event: &ConsentEvent) -> Option<String> {
+    event.made_at.map(timestamp)
 }
 
 fn categories_json(event: &ConsentEvent) -> String {
@@ -180,6 +187,7 @@ fn csv_chunk(events: &[ConsentEvent], header: bool) -> Result<Vec<u8>, StorageEr
                 event.ip_prefix.as_deref().unwrap_or(""),
                 event.ua_class.as_str(),
                 event.origin.as_deref().unwrap_or(""),
+                made_at(event).as_deref().unwrap_or(""),
             ])
             .map_err(failed)?;
     }
@@ -205,6 +213,7 @@ fn json_lines(events: &[ConsentEvent]) -> Vec<u8> {
             "network_prefix": event.ip_prefix,
             "terminal_type": event.ua_class.as_str(),
             "origin": event.origin,
+            "made_at": made_at(event),
         });
         out.extend(line.to_string().into_bytes());
         out.push(b'\n');

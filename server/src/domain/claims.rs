@@ -173,6 +173,7 @@ mod tests {
                 (CategoryId::parse("necessary").unwrap(), true),
                 (CategoryId::parse("analytics").unwrap(), false),
             ]),
+            decided_ms_ago: 0,
         };
         let claims = ConsentClaims::new(&decision, "event-1".into(), 50, 10);
         assert_eq!(claims.aud, CONSENT_AUDIENCE);

@@ -63,7 +63,12 @@ pub struct EventDetails {
     pub source: String,
     /// The site the embedded banner ran on, for embed decisions.
     pub origin: Option<String>,
+    /// When the decision was recorded.
     pub time: String,
+    /// When the visitor made the choice, if their page delivered it late (it retried while the
+    /// service could not save it); absent when made at `time`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +97,8 @@ pub struct ReceiptInput<'a> {
     pub source: &'a str,
     pub origin: Option<&'a str>,
     pub decided_at: DateTime<Utc>,
+    /// When the visitor made the choice, if their page delivered it late.
+    pub made_at: Option<DateTime<Utc>>,
     /// Whether a later decision of the same visitor exists.
     pub superseded: bool,
     pub controller: Controller,
@@ -175,6 +182,7 @@ impl ConsentReceipt {
                 source: input.source.to_owned(),
                 origin: input.origin.map(str::to_owned),
                 time: rfc3339(input.decided_at),
+                made_at: input.made_at.map(rfc3339),
             },
             state: state.to_owned(),
             validity: Validity {
@@ -216,6 +224,7 @@ mod tests {
             source: "banner",
             origin: None,
             decided_at,
+            made_at: None,
             superseded,
             controller: Controller {
                 name: "ZecCloud".into(),

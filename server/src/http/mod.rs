@@ -8,6 +8,7 @@ pub mod admin;
 pub mod context;
 pub mod form;
 pub mod language;
+pub mod not_saved;
 pub mod origin;
 pub mod pages;
 pub mod query;

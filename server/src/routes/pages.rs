@@ -1,6 +1,7 @@
 //! The service's own pages and the banner's server functions, rendered by Leptos with the
 //! consent service bound to each request.
 
+use crate::http::not_saved::not_saved_pages;
 use crate::http::pages::bound_consent;
 use crate::http::visitor::private_to_the_visitor;
 use crate::http::{Unnamed, for_visitors};
@@ -30,8 +31,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let context = bound_consent(state);
     let options = state.leptos_options.clone();
     let app_shell = move || shell(options.clone());
-    let pages =
-        Router::new().leptos_routes_with_context(state, page_routes(), context.clone(), app_shell);
+    let pages = Router::new()
+        .leptos_routes_with_context(state, page_routes(), context.clone(), app_shell)
+        // A plain form's choice that was not saved gets a page, not server_fn's JSON.
+        .layer(axum::middleware::from_fn(not_saved_pages));
     // Server functions change state: only the service's own pages may call them.
     for_visitors(pages, state, Unnamed::Refuse)
         .fallback(file_and_error_handler_with_context::<AppState, _>(

@@ -148,6 +148,7 @@ impl ConsentService {
                 action: ConsentAction::Gpc,
                 categories: None,
                 language: None,
+                decided_ms_ago: None,
             };
             let recorded = self
                 .record_in(&snapshot, request, gpc, ConsentSource::Gpc)
@@ -236,6 +237,12 @@ impl ConsentService {
             action: decision.action,
             source,
             created_at: now,
+            // A late delivery keeps when the choice was made; the record keeps both times.
+            made_at: (decision.decided_ms_ago > 0).then(|| {
+                now - chrono::Duration::milliseconds(
+                    i64::try_from(decision.decided_ms_ago).unwrap_or(i64::MAX),
+                )
+            }),
             policy_hash: published.record.hash.clone(),
             banner_text_hash: banner_text_hash(&shown),
             language,

@@ -58,6 +58,7 @@ impl ConsentService {
             source: event.source.as_str(),
             origin: event.origin.as_deref(),
             decided_at: event.created_at,
+            made_at: event.made_at,
             superseded,
             controller: self.controller.clone(),
             notice_url,

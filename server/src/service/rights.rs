@@ -81,6 +81,8 @@ pub struct DecisionData {
     pub action: &'static str,
     pub source: &'static str,
     pub created_at: DateTime<Utc>,
+    /// When the visitor made a choice their page delivered late.
+    pub made_at: Option<DateTime<Utc>>,
     pub policy_hash: String,
     pub banner_text_hash: String,
     pub language: String,
@@ -98,6 +100,7 @@ impl From<ConsentEvent> for DecisionData {
             action: event.action.as_str(),
             source: event.source.as_str(),
             created_at: event.created_at,
+            made_at: event.made_at,
             policy_hash: event.policy_hash,
             banner_text_hash: event.banner_text_hash,
             language: event.language,

@@ -37,6 +37,9 @@ pub struct ConsentEvent {
     pub action: ConsentAction,
     pub source: ConsentSource,
     pub created_at: DateTime<Utc>,
+    /// When the visitor made the choice, if their page delivered it late (it retried while the
+    /// service could not save it); `None`: made when recorded.
+    pub made_at: Option<DateTime<Utc>>,
     /// Hash of the policy version the decision was made on.
     pub policy_hash: String,
     /// Hash of the exact banner text shown, in `language`.

@@ -38,7 +38,7 @@ pub struct SqlStorage<DB: Database> {
 macro_rules! event_columns {
     () => {
         "id, ssaid, policy_version, categories, action, source, created_at, policy_hash, \
-         banner_text_hash, language, ip_prefix, ua_class, origin"
+         banner_text_hash, language, ip_prefix, ua_class, origin, made_at"
     };
 }
 macro_rules! sighting_columns {
@@ -76,6 +76,7 @@ where
     for<'r> DB::Id: Decode<'r, DB> + Type<DB>,
     for<'r> Json<BTreeMap<String, bool>>: Decode<'r, DB> + Type<DB>,
     for<'r> DateTime<Utc>: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<DateTime<Utc>>: Decode<'r, DB> + Type<DB>,
 {
     let text = |column: &str| row.try_get::<String, _>(column);
     let id: DB::Id = row.try_get("id")?;
@@ -90,6 +91,7 @@ where
         action: parse_column("action", &text("action")?, ConsentAction::parse)?,
         source: parse_column("source", &text("source")?, ConsentSource::parse)?,
         created_at: row.try_get("created_at")?,
+        made_at: row.try_get("made_at")?,
         policy_hash: text("policy_hash")?,
         banner_text_hash: text("banner_text_hash")?,
         language: text("language")?,
@@ -105,6 +107,7 @@ where
     for<'r> String: Decode<'r, DB> + Type<DB>,
     for<'r> i64: Decode<'r, DB> + Type<DB>,
     for<'r> DateTime<Utc>: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<DateTime<Utc>>: Decode<'r, DB> + Type<DB>,
 {
     let text = |column: &str| row.try_get::<String, _>(column);
     Ok(Sighting {
@@ -159,6 +162,7 @@ where
     for<'r> DB::Id: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
     for<'r> Json<BTreeMap<String, bool>>: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
     for<'r> DateTime<Utc>: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
+    for<'r> Option<DateTime<Utc>>: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
     for<'r> i64: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
     for<'r> Json<BTreeMap<String, u64>>: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
 {
@@ -191,7 +195,7 @@ where
         sqlx::query::<DB>(concat!(
             "INSERT INTO consent_events (",
             event_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         ))
         .bind(DB::Id::from(event.id))
         .bind(event.ssaid.as_str().to_owned())
@@ -206,6 +210,7 @@ where
         .bind(event.ip_prefix.clone())
         .bind(event.ua_class.as_str())
         .bind(event.origin.clone())
+        .bind(event.made_at)
         .execute(&mut *transaction)
         .await?;
         // The console's statistics, exact because they change with the decision or not at all.

@@ -22,6 +22,8 @@ on_both_engines![
     tampered_consent_cookie_is_not_trusted,
     banner_is_in_the_html_until_decided,
     no_js_form_records_and_redirects_back,
+    no_js_form_that_is_refused_gets_a_page_saying_so,
+    late_choices_keep_the_time_they_were_made,
     hydrated_banner_call_records_without_redirect,
     server_function_rejects_bad_input_and_writes_nothing,
     bad_json_inputs_get_clear_errors_and_write_nothing,
@@ -361,6 +363,114 @@ async fn no_js_form_records_and_redirects_back(engine: Engine) {
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], "/");
     assert_eq!(app.events_of(&ssaid).await.len(), 2);
+}
+
+async fn no_js_form_that_is_refused_gets_a_page_saying_so(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let cookies = format!("zc_ssaid={ssaid}; zc_lang=ja");
+    let body = "policy_version=1999-01-01&action=accept_all";
+    let response = app
+        .post_form(&cookies, "text/html", body)
+        .header("referer", app.url("/preferences?lang=ja"))
+        .fetch()
+        .await;
+    assert_eq!(response.status(), 409);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; \
+         form-action 'none'; frame-ancestors 'self'"
+    );
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert!(response.headers().get("location").is_none());
+    assert!(response.headers().get("serverfnerror").is_none());
+    let html = response.text().await.unwrap();
+    let ui = app::i18n::ui_text("ja");
+    assert!(
+        html.starts_with(r#"<!DOCTYPE html><html lang="ja""#),
+        "{html}"
+    );
+    assert!(html.contains(ui.not_saved_title) && html.contains(ui.not_saved_refused));
+    assert!(html.contains(r#"data-error-code="stale_policy_version""#));
+    assert!(
+        html.contains(r#"<a href="/preferences?lang=ja">"#),
+        "{html}"
+    );
+    assert!(app.events_of(&ssaid).await.is_empty());
+
+    // The hydrated page asks for JSON and still gets it.
+    let json = app
+        .post_form(&cookies, "application/json", body)
+        .fetch()
+        .await;
+    assert_eq!(json.status(), 409);
+    let error: serde_json::Value = json.json().await.unwrap();
+    assert_eq!(error["code"], "stale_policy_version");
+}
+
+async fn late_choices_keep_the_time_they_were_made(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let cookies = format!("zc_ssaid={ssaid}");
+    // The JSON API, then the banner's server function as the hydrated page retries it.
+    let late = format!(
+        r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all","decided_ms_ago":90000}}"#
+    );
+    assert_eq!(app.post_json(&cookies, &late).await.status(), 201);
+    let form = format!("policy_version={POLICY_VERSION}&action=accept_all&decided_ms_ago=1500");
+    let retried = app
+        .post_form(&cookies, "application/json", &form)
+        .fetch()
+        .await;
+    assert_eq!(retried.status(), 200);
+    let events = app.events_of(&ssaid).await;
+    let ages: Vec<i64> = events
+        .iter()
+        .map(|event| (event.created_at - event.made_at.unwrap()).num_milliseconds())
+        .collect();
+    assert_eq!(ages, [90_000, 1_500]);
+
+    // A made time the page cannot know, or an age past an hour, is refused and writes nothing.
+    for (age, status, code) in [
+        ("3600001", 400, "invalid_decision_age"),
+        ("-5", 422, "invalid_body"),
+    ] {
+        let body = format!(
+            r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all","decided_ms_ago":{age}}}"#
+        );
+        let refused = app.post_json(&cookies, &body).await;
+        assert_error_for(refused, status, code, &body).await;
+    }
+    let form = format!("policy_version={POLICY_VERSION}&action=accept_all&decided_ms_ago=soon");
+    let refused = app
+        .post_form(&cookies, "application/json", &form)
+        .fetch()
+        .await;
+    assert_eq!(refused.status(), 400);
+    let error: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(error["code"], "invalid_decision_age");
+    assert_eq!(app.events_of(&ssaid).await.len(), 2);
+
+    // The receipt and the visitor's own copy of their data say when it was made.
+    let receipt = app
+        .get(
+            &format!("/api/v1/consent/{}/receipt", events[0].id),
+            &cookies,
+        )
+        .await;
+    assert_eq!(receipt.status(), 200);
+    let receipt: serde_json::Value = receipt.json().await.unwrap();
+    assert_eq!(
+        receipt["receipt"]["event"]["made_at"],
+        events[0]
+            .made_at
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
 }
 
 async fn hydrated_banner_call_records_without_redirect(engine: Engine) {

@@ -409,6 +409,9 @@ async fn store_decisions(app: &TestApp, start: DateTime<Utc>, step: TimeDelta, c
             action: app::domain::ConsentAction::Custom,
             source: app::domain::ConsentSource::Api,
             created_at: start + step * i32::try_from(index).unwrap(),
+            // Every fourth delivered late, 90 s after it was made.
+            made_at: (index % 4 == 0)
+                .then(|| start + step * i32::try_from(index).unwrap() - TimeDelta::seconds(90)),
             policy_hash: "sha256:policy".to_owned(),
             banner_text_hash: "sha256:banner".to_owned(),
             language: "en".to_owned(),
@@ -474,6 +477,7 @@ async fn the_export_streams_every_decision_of_the_range_in_order(engine: Engine)
             "network_prefix",
             "terminal_type",
             "origin",
+            "made_at",
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -487,6 +491,8 @@ async fn the_export_streams_every_decision_of_the_range_in_order(engine: Engine)
     assert_eq!(&rows[0][9], r#"{"analytics":true,"necessary":true}"#);
     assert_eq!(&rows[0][12], SITE);
     assert_eq!(&rows[1][12], "");
+    assert_eq!(&rows[0][13], "2026-10-31T23:58:30.000000Z");
+    assert_eq!(&rows[1][13], "");
 
     // The same rows as JSON Lines, from the admin API and from the command line.
     let jsonl = app
@@ -501,6 +507,8 @@ async fn the_export_streams_every_decision_of_the_range_in_order(engine: Engine)
         .collect();
     assert_eq!(lines.len(), 960);
     assert_eq!(lines[0]["decided_at"], "2026-11-02T00:00:00.000000Z");
+    assert_eq!(lines[0]["made_at"], "2026-11-01T23:58:30.000000Z");
+    assert_eq!(lines[1]["made_at"], serde_json::Value::Null);
     assert_eq!(lines[0]["categories"]["necessary"], true);
     assert_eq!(lines[0]["consent_id"], rows[1440][0]);
     // Compressed as a browser asks for it, to the end.

@@ -109,6 +109,24 @@ async fn postgres_going_away_is_answered_503_at_once_and_recovered_from_without_
         "nothing saved, nothing set"
     );
     assert_error(refused, 503, "storage_unavailable").await;
+    // Without JavaScript the visitor gets a page that says the choice was not saved.
+    let body = format!("policy_version={POLICY_VERSION}&action=reject_all&language=ko");
+    let page = app
+        .post_form(&cookies, "text/html", &body)
+        .header("referer", app.url("/notice?__path=x&__err=y"))
+        .fetch()
+        .await;
+    assert_eq!(page.status(), 503);
+    assert_eq!(page.headers()["retry-after"], "5");
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(page.headers().get("location").is_none());
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(app::i18n::ui_text("en").not_saved_unavailable),
+        "{html}"
+    );
+    assert!(html.contains(r#"data-error-code="storage_unavailable""#));
+    assert!(html.contains(r#"<a href="/notice">"#), "{html}");
     // Pages and the loader answer from the cached policy, without waiting on the database.
     for path in ["/", "/notice", "/embed.js", "/api/v1/policy"] {
         let started = Instant::now();
@@ -143,14 +161,21 @@ async fn postgres_going_away_is_answered_503_at_once_and_recovered_from_without_
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // Exactly what was acknowledged is on record: the first acceptance and the last refusal.
-    let actions: Vec<String> = app
-        .events_of(&ssaid)
-        .await
-        .iter()
-        .map(|event| event.action.as_str().to_owned())
-        .collect();
-    assert_eq!(actions, ["accept_all", "reject_all"]);
+    // The hydrated banner delivers the choice it kept, saying how long ago it was made.
+    let late = format!(
+        r#"{{"policy_version":"{POLICY_VERSION}","action":"accept_all","decided_ms_ago":7000}}"#
+    );
+    assert_eq!(app.post_json(&cookies, &late).await.status(), 201);
+    // Exactly what was acknowledged is on record: the first acceptance, the refusal, and the
+    // late acceptance with the time it was made.
+    let events = app.events_of(&ssaid).await;
+    let actions: Vec<&str> = events.iter().map(|event| event.action.as_str()).collect();
+    assert_eq!(actions, ["accept_all", "reject_all", "accept_all"]);
+    assert_eq!(events[1].made_at, None);
+    assert_eq!(
+        events[2].made_at,
+        Some(events[2].created_at - chrono::TimeDelta::milliseconds(7000))
+    );
 }
 
 /// A free port on loopback, for a process started by the test.

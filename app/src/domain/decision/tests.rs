@@ -24,6 +24,7 @@ fn request(action: ConsentAction, categories: Option<&[(&str, bool)]>) -> Consen
         action,
         categories: categories.map(|list| list.iter().map(|&(k, v)| (k.to_owned(), v)).collect()),
         language: None,
+        decided_ms_ago: None,
     }
 }
 
@@ -234,4 +235,36 @@ fn gpc_refuses_its_categories_and_leaves_the_rest_unset() {
     assert_eq!(err.code().as_str(), "gpc_with_categories");
     assert!(!ConsentAction::Gpc.is_explicit());
     assert!(ConsentAction::Withdraw.is_explicit());
+}
+
+#[test]
+fn a_late_choice_keeps_its_age_up_to_an_hour() {
+    let late = |age| ConsentRequest {
+        decided_ms_ago: Some(age),
+        ..request(ConsentAction::AcceptAll, None)
+    };
+    let decision = Decision::validate(&sample_policy(), late(MAX_DECISION_AGE_MS)).unwrap();
+    assert_eq!(decision.decided_ms_ago, MAX_DECISION_AGE_MS);
+    let on_time = Decision::validate(&sample_policy(), request(ConsentAction::AcceptAll, None));
+    assert_eq!(on_time.unwrap().decided_ms_ago, 0);
+    let err = Decision::validate(&sample_policy(), late(MAX_DECISION_AGE_MS + 1)).unwrap_err();
+    assert_eq!(err, DecisionError::DecisionTooOld(MAX_DECISION_AGE_MS + 1));
+    assert_eq!(err.code().as_str(), "invalid_decision_age");
+}
+
+#[test]
+fn a_decision_age_in_json_is_a_whole_number_of_milliseconds() {
+    let parsed: ConsentRequest = serde_json::from_str(
+        r#"{"policy_version":"2026-03-25","action":"reject_all","decided_ms_ago":2500}"#,
+    )
+    .unwrap();
+    assert_eq!(parsed.decided_ms_ago, Some(2500));
+    for bad in ["-1", "1.5", "\"2500\""] {
+        let body =
+            format!(r#"{{"policy_version":"v","action":"reject_all","decided_ms_ago":{bad}}}"#);
+        assert!(
+            serde_json::from_str::<ConsentRequest>(&body).is_err(),
+            "{bad}"
+        );
+    }
 }

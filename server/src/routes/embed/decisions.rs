@@ -24,6 +24,8 @@ pub struct EmbedDecision {
     language: Option<String>,
     /// `banner` or `preferences` (recorded as source `embed`), or `api` (source `api`).
     via: Option<String>,
+    /// Set by the loader when it delivers a choice late, after the service could not save it.
+    decided_ms_ago: Option<String>,
     /// Sent by the shared form markup; `via` says the same for the embed.
     #[serde(rename = "from")]
     _from: Option<String>,
@@ -69,6 +71,7 @@ pub async fn record(
         language: form
             .language
             .and_then(|l| language::supported(&l).map(str::to_owned)),
+        decided_ms_ago: form.decided_ms_ago,
     };
     let request = decision.into_request(&policy)?;
     let recorded = consent.record(&context, request, source).await?;
