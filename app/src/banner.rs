@@ -15,9 +15,15 @@ use leptos_router::hooks::use_location;
 
 #[component]
 pub fn ConsentBanner() -> impl IntoView {
-    let ConsentContext { record, .. } = expect_context();
-    // GPC is not the visitor's choice: after it the banner still asks about the rest.
-    let decided = move || matches!(record.value().get(), Some(Ok(choice)) if choice.consent.action.is_explicit());
+    let ConsentContext {
+        record, delivery, ..
+    } = expect_context();
+    // GPC is not the visitor's choice: after it the banner still asks about the rest. A choice
+    // waiting to be delivered again is made: the banner stays closed meanwhile.
+    let decided = move || {
+        delivery.pending.get()
+            || matches!(record.value().get(), Some(Ok(choice)) if choice.consent.action.is_explicit())
+    };
     // The preference center is the choice itself: no banner or button on top of it.
     let location = use_location();
     let on_preferences = move || location.pathname.get() == crate::PREFERENCES_PATH;

@@ -41,3 +41,16 @@ pub fn clear_storage(keys: &[StorageKey]) {
     #[cfg(not(feature = "hydrate"))]
     let _ = keys;
 }
+
+/// Milliseconds on the page's monotonic clock (`performance.now()`): ages measured with it do
+/// not jump when the visitor's wall clock is set. Zero on the server.
+pub fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|window| window.performance())
+            .map_or(0.0, |performance| performance.now())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    0.0
+}

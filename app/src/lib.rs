@@ -8,6 +8,7 @@ pub mod banner;
 mod browser;
 pub mod consent_api;
 pub mod console;
+pub mod delivery;
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod embed;
@@ -52,6 +53,8 @@ pub const PAGE_PATHS: [&str; 3] = ["/", "/notice", PREFERENCES_PATH];
 pub struct ConsentContext {
     pub status: Resource<Result<ConsentStatus, UiError>>,
     pub record: ServerAction<RecordConsent>,
+    /// A choice the service could not save yet, kept and retried (the banner stays closed).
+    pub delivery: delivery::Delivery,
     /// The preference-center dialog (absent on `/preferences`, which is the center itself).
     pub dialog: NodeRef<leptos::html::Dialog>,
 }
@@ -97,9 +100,11 @@ pub fn App() -> impl IntoView {
     // is in the first response, which also makes it work with JavaScript off.
     let status = Resource::new_blocking(|| (), |()| get_consent_status());
     let dialog = NodeRef::new();
+    let delivery = delivery::keep_and_retry(record);
     provide_context(ConsentContext {
         status,
         record,
+        delivery,
         dialog,
     });
 

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { currentPolicyVersion, ssaidOf, storedEvents, waitForHydration, watchErrors } from './helpers';
+import { currentPolicyVersion, lateness, ssaidOf, storageDownFor, storedEvents, waitForHydration, watchErrors } from './helpers';
 import { directURL } from '../playwright.config';
 
 const banner = '[data-testid="consent-banner"]';
@@ -131,4 +131,48 @@ test.describe('with JavaScript disabled', () => {
       ['no_js_form', { analytics: false, necessary: true, preferences: true }],
     ]);
   });
+});
+
+test('a choice the service cannot save is kept, the banner closes, and it is delivered later with its time', async ({ page, context }) => {
+  await page.goto('/');
+  await waitForHydration(page);
+  const sent = await storageDownFor(page, '**/_sf/record_consent', 2);
+  await page.locator(`${banner} button[data-action="reject_all"]`).click();
+  // Closed at the first 503, while the choice waits for its retries (after 1 s, then 2 s).
+  await expect(page.locator(banner)).toHaveCount(0);
+  await expect(page.locator('[data-testid="privacy-settings-button"]')).toBeVisible();
+  const ssaid = await ssaidOf(context);
+  await expect.poll(() => storedEvents(ssaid).length, { timeout: 15_000 }).toBe(1);
+  expect(storedEvents(ssaid).map((e) => [e.action, e.source])).toEqual([['reject_all', 'banner']]);
+
+  expect(sent).toHaveLength(3);
+  expect(new URLSearchParams(sent[0]).has('decided_ms_ago')).toBe(false);
+  const age = Number(new URLSearchParams(sent[2]).get('decided_ms_ago'));
+  expect(age).toBeGreaterThanOrEqual(3000);
+  expect(age).toBeLessThan(15_000);
+  // The record keeps both times: made `age` ms before it was recorded.
+  const [late] = lateness(ssaid);
+  expect(Math.abs(late! - age)).toBeLessThanOrEqual(1);
+  await expect(page.locator(banner)).toHaveCount(0);
+});
+
+test('after about a minute of retries the banner comes back and says the choice was not saved', async ({ page, context }) => {
+  // The page's timers on a clock the test moves: the minute passes at once.
+  await page.clock.install();
+  await page.goto('/');
+  await waitForHydration(page);
+  const sent = await storageDownFor(page, '**/_sf/record_consent', 100);
+  await page.locator(`${banner} button[data-action="accept_all"]`).click();
+  await expect(page.locator(banner)).toHaveCount(0);
+  // Each wait starts when the previous attempt has failed: move the clock one retry at a time.
+  for (let attempts = 2; attempts <= 7; attempts++) {
+    await page.clock.runFor(30_000);
+    await expect.poll(() => sent.length).toBe(attempts);
+  }
+  await page.clock.runFor(30_000);
+  await expect(page.locator(banner)).toBeVisible();
+  await expect(page.locator(`${banner} [data-error-code="storage_unavailable"]`)).toBeVisible();
+  // The first attempt and six retries, then the visitor is told; nothing was recorded.
+  expect(sent).toHaveLength(7);
+  expect(storedEvents(await ssaidOf(context))).toEqual([]);
 });

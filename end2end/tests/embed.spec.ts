@@ -1,6 +1,6 @@
 import { test, expect, type Page, type Request } from '@playwright/test';
 import { hostPort, port } from '../playwright.config';
-import { ssaidOf, storedEvents } from './helpers';
+import { lateness, ssaidOf, storageDownFor, storedEvents } from './helpers';
 
 const www = `http://www.zeccloud.test:${hostPort}`;
 const docs = `http://docs.zeccloud.test:${hostPort}`;
@@ -159,4 +159,23 @@ test('the host themes the banner through --zc-* properties, and the banner shift
   const background = await page.locator(`${banner} [data-action="accept_all"]`).evaluate((el) => getComputedStyle(el).backgroundColor);
   expect(background).toBe('rgb(107, 47, 179)');
   expect(await page.evaluate(() => (window as any).__shift)).toBe(0);
+});
+
+test('on another site too, a choice the service cannot save is kept and delivered later', async ({ page, context }) => {
+  await page.goto(`${www}/index.html`);
+  await expect(page.locator(banner)).toBeVisible();
+  const sent = await storageDownFor(page, `${service}/embed/consent`, 2);
+  await page.locator(`${banner} [data-action="accept_all"]`).click();
+  await expect(page.locator(banner)).toHaveCount(0);
+  // Nothing runs before the choice is on record.
+  expect(await page.evaluate(() => (window as any).__ran)).toEqual([]);
+  await expect.poll(() => page.evaluate(() => (window as any).__ran), { timeout: 15_000 }).toContain('inline-1');
+
+  const ssaid = await ssaidOf(context);
+  expect(storedEvents(ssaid).map((e) => [e.action, e.source])).toEqual([['accept_all', 'embed']]);
+  expect(sent).toHaveLength(3);
+  const age = Number(new URLSearchParams(sent[2]).get('decided_ms_ago'));
+  expect(age).toBeGreaterThanOrEqual(3000);
+  const [late] = lateness(ssaid);
+  expect(Math.abs(late! - age)).toBeLessThanOrEqual(1);
 });

@@ -77,3 +77,37 @@ export async function publishPolicy(version: string, material: boolean): Promise
 export function freshVersion(label: string): string {
   return `${label}-${Date.now()}`;
 }
+
+/** How long before it was recorded each of a visitor's decisions was made, in milliseconds
+ *  (null: delivered at once), read straight from the database. */
+export function lateness(ssaid: string): (number | null)[] {
+  if (!/^[A-Za-z0-9_-]{22}$/.test(ssaid)) throw new Error(`not an SSAID: ${ssaid}`);
+  const out = execFileSync('sqlite3', [
+    '-json',
+    databasePath,
+    `SELECT CAST(ROUND((julianday(created_at) - julianday(made_at)) * 86400000) AS INTEGER) AS late FROM consent_events WHERE ssaid = '${ssaid}' ORDER BY created_at`,
+  ]).toString();
+  return (out.trim() ? JSON.parse(out) : []).map((row: { late: number | null }) => row.late);
+}
+
+/** Answers the first `times` requests to `pattern` as the service does while its storage is
+ *  down (503, Retry-After, the JSON error); later ones reach the service. Returns the bodies
+ *  of every request sent, in order. */
+export async function storageDownFor(page: Page, pattern: string, times: number): Promise<string[]> {
+  const bodies: string[] = [];
+  await page.route(pattern, async (route) => {
+    bodies.push(route.request().postData() ?? '');
+    if (bodies.length <= times) {
+      const error = { code: 'storage_unavailable', message: 'your choice could not be saved right now; please try again in a moment' };
+      await route.fulfill({
+        status: 503,
+        headers: { 'retry-after': '5', 'access-control-allow-origin': route.request().headers()['origin'] ?? '*', 'access-control-allow-credentials': 'true' },
+        contentType: 'application/json',
+        body: JSON.stringify(pattern.includes('/_sf/') ? error : { error }),
+      });
+    } else {
+      await route.continue();
+    }
+  });
+  return bodies;
+}

@@ -60,18 +60,36 @@
   };
 
   const base = C.base || (tag ? tag.src.replace(/\/embed\.js([?#].*)?$/, '') : '');
+  // A failure carries its status (none when the service did not answer at all).
   const json = (path, init) => fetch(base + path, { credentials: 'include', ...init })
-    .then(r => r.json().then(j => { if (!r.ok) throw j.error || j; return j; }));
+    .then(r => r.json().catch(() => ({})).then(j => {
+      const e = j.error || j;
+      if (!r.ok) throw Object.assign(new Error(e.message || r.statusText), { code: e.code, status: r.status });
+      return j;
+    }));
 
   const language = () => lang || d.documentElement.lang || navigator.language;
 
-  // Records a decision (a form's fields, or the JS API's); `via` tells banner from API.
+  // Records a decision (a form's fields, or the JS API's); `via` tells banner from API. When
+  // the service cannot save it (503, or no answer), the choice is kept and sent again with
+  // back-off for about a minute, saying how long ago it was made; the banner closes meanwhile.
+  // A newer choice supersedes a kept one.
+  const waits = [1e3, 2e3, 4e3, 8e3, 16e3, 30e3];
+  let latest = 0;
   const send = (fields, via) => {
-    const body = new URLSearchParams(fields);
+    const body = new URLSearchParams(fields), made = performance.now(), mine = ++latest;
     body.has('policy_version') || body.set('policy_version', C.current);
     body.has('language') || body.set('language', language());
     body.set('via', via);
-    return json('/embed/consent', { method: 'POST', body }).then(j => {
+    const attempt = n => json('/embed/consent', { method: 'POST', body }).catch(err => {
+      if (mine != latest || err.status && err.status != 503 || n >= waits.length) throw err;
+      if (root && via != 'api') root.innerHTML = '';
+      return new Promise(r => setTimeout(r, waits[n])).then(() => {
+        body.set('decided_ms_ago', Math.max(1, Math.round(performance.now() - made)));
+        return attempt(n + 1);
+      });
+    });
+    return attempt(0).then(j => {
       for (const k of j.clear_storage || []) {
         const st = k.kind == 'session_storage' ? sessionStorage : localStorage, p = k.name.replace(/\*$/, '');
         Object.keys(st).forEach(n => (n == k.name || p != k.name && n.startsWith(p)) && st.removeItem(n));
@@ -94,6 +112,8 @@
         e.preventDefault();
         if (f.method == 'get') { lang = data.get('lang'); open(); return; }
         send(data, data.get('from') == 'preferences' ? 'preferences' : 'banner').catch(err => {
+          // Retries spent with the banner closed: ask again, the choice was not saved.
+          if (!f.isConnected) return open();
           const p = d.createElement('p');
           p.className = 'zc-error'; p.role = 'alert'; p.textContent = err.message;
           f.append(p);
