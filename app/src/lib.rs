@@ -7,6 +7,7 @@ pub mod backend;
 pub mod banner;
 mod browser;
 pub mod consent_api;
+#[cfg(feature = "ssr")]
 pub mod console;
 pub mod delivery;
 pub mod domain;

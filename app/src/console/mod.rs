@@ -1,6 +1,6 @@
 //! The operator console (`/admin`): English only, rendered on the server from one
-//! [`ConsolePage`] and usable without JavaScript (links and plain forms); the browser reads the
-//! same page back from the document to hydrate it.
+//! [`ConsolePage`]: links, plain forms and SVG charts drawn by the server. Nothing in it needs
+//! a script, so none is sent, and the visitors' WASM carries none of the console's code.
 
 mod model;
 mod views;
@@ -10,7 +10,7 @@ pub use model::{
     OperationsPage, Overview, PendingPublish, PoliciesPage, PolicyChange, PolicyDiff, ProofEvent,
     ProofOutcome, VersionRow,
 };
-pub use views::{ConsoleApp, action_label, console_shell};
+pub use views::{ConsoleApp, action_label, console_document};
 
 /// Where the console lives; its session cookie is scoped to this path.
 pub const CONSOLE_PATH: &str = "/admin";
@@ -22,22 +22,3 @@ pub const POLICIES_PATH: &str = "/admin/policies";
 pub const OPERATIONS_PATH: &str = "/admin/operations";
 pub const POLICY_PREVIEW_PATH: &str = "/admin/policies/preview";
 pub const POLICY_PUBLISH_PATH: &str = "/admin/policies/publish";
-/// The id of the script element that carries the page's data for hydration.
-pub const PAGE_DATA_ID: &str = "zc-console-page";
-
-/// The page data in a form safe inside `<script type="application/json">`: no `<`, so no
-/// `</script>` can end it early.
-pub fn page_data_json(page: &ConsolePage) -> String {
-    serde_json::to_string(page)
-        .unwrap_or_default()
-        .replace('<', "\\u003c")
-}
-
-/// The page data read back from the rendered document, for hydration.
-#[cfg(feature = "hydrate")]
-pub fn page_from_document() -> Option<ConsolePage> {
-    let text = leptos::prelude::document()
-        .get_element_by_id(PAGE_DATA_ID)?
-        .text_content()?;
-    serde_json::from_str(&text).ok()
-}

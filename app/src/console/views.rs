@@ -1,19 +1,24 @@
-//! The console's pages. Each is a function of its [`ConsolePage`]: the same data renders the
-//! same markup on the server and in the browser that hydrates it.
+//! The console's pages. Each is a function of its [`ConsolePage`], rendered on the server only:
+//! the console is links, plain forms and server-drawn SVG charts, so no WASM is sent for it.
 
 use super::{
     CONSOLE_PATH, ConsolePage, EXPORT_PATH, Notice, OPERATIONS_PATH, OperationsPage, Overview,
-    PAGE_DATA_ID, POLICIES_PATH, POLICY_PREVIEW_PATH, POLICY_PUBLISH_PATH, PROOF_PATH,
-    PoliciesPage, PolicyDiff, ProofEvent, ProofOutcome, SIGN_IN_PATH, SIGN_OUT_PATH,
-    page_data_json,
+    POLICIES_PATH, POLICY_PREVIEW_PATH, POLICY_PUBLISH_PATH, PROOF_PATH, PoliciesPage, PolicyDiff,
+    ProofEvent, ProofOutcome, SIGN_IN_PATH, SIGN_OUT_PATH,
 };
 use crate::SITE_NAME;
 use crate::domain::ConsentAction;
 use leptos::prelude::*;
 
-/// The document around a console page, with the page's data for hydration.
-pub fn console_shell(options: LeptosOptions, page: ConsolePage) -> impl IntoView {
-    let data = page_data_json(&page);
+/// A console page as a whole HTML document: no script, not even the visitors' WASM.
+pub fn console_document(page: ConsolePage) -> String {
+    let owner = Owner::new_root(Some(std::sync::Arc::new(
+        hydration_context::SsrSharedContext::new(),
+    )));
+    owner.with(|| console_shell(page).to_html())
+}
+
+fn console_shell(page: ConsolePage) -> impl IntoView {
     let title = format!("{} · ZecCloud Consent console", page.title());
     view! {
         <!DOCTYPE html>
@@ -25,9 +30,6 @@ pub fn console_shell(options: LeptosOptions, page: ConsolePage) -> impl IntoView
                 <title>{title}</title>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" href=format!("/pkg/{SITE_NAME}.css")/>
-                // Data, not a script: browsers never run this type, so the CSP has no say.
-                <script type="application/json" id=PAGE_DATA_ID inner_html=data></script>
-                <HydrationScripts options/>
             </head>
             <body>
                 <ConsoleApp page/>
@@ -38,9 +40,6 @@ pub fn console_shell(options: LeptosOptions, page: ConsolePage) -> impl IntoView
 
 #[component]
 pub fn ConsoleApp(page: ConsolePage) -> impl IntoView {
-    // Effects run only in the browser: tests can tell a hydrated console apart.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move || hydrated.set(true));
     let title = page.title();
     let signed_in = !matches!(page, ConsolePage::SignIn { .. });
     let body = match page {
@@ -54,7 +53,7 @@ pub fn ConsoleApp(page: ConsolePage) -> impl IntoView {
         ConsolePage::Operations(page) => view! { <OperationsView page/> }.into_any(),
     };
     view! {
-        <div id="zc-console" class="zc-console" data-hydrated=move || hydrated.get().to_string()>
+        <div id="zc-console" class="zc-console">
             <header class="zc-header">
                 <a class="zc-brand" href=CONSOLE_PATH>"ZecCloud Consent · console"</a>
                 {signed_in.then(|| view! { <ConsoleNav current=title/> })}

@@ -23,21 +23,18 @@ use app::console::{
     CONSOLE_PATH, ConsolePage, CounterTable, EXPORT_PATH, ErasureJobRow, Notice, OPERATIONS_PATH,
     OperationsPage, POLICIES_PATH, POLICY_PREVIEW_PATH, POLICY_PUBLISH_PATH, PROOF_PATH,
     PendingPublish, PoliciesPage, PolicyDiff, ProofEvent, ProofOutcome, SIGN_IN_PATH,
-    SIGN_OUT_PATH, VersionRow, console_shell,
+    SIGN_OUT_PATH, VersionRow, console_document,
 };
 use app::domain::Policy;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::middleware::{Next, from_fn_with_state, map_response};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::TimeDelta;
 use http::request::Parts;
 use http::{HeaderValue, StatusCode, header};
-use leptos::nonce::use_nonce;
-use leptos::prelude::use_context;
-use leptos_axum::ResponseOptions;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,15 +95,11 @@ async fn private_answers(mut response: Response) -> Response {
     response
 }
 
-/// The console's content policy: the page's own nonced scripts only, no framing at all, forms
-/// post only to the service.
-pub fn console_security_policy(nonce: &str) -> String {
-    format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    )
-}
+/// The console's content policy: no script at all (its pages have none), no framing, forms
+/// post only to the service. The charts' SVG carries inline styles.
+pub const CONSOLE_SECURITY_POLICY: &str = "default-src 'self'; script-src 'none'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 fn sessions(state: &AppState) -> Result<&Arc<SessionKeys>, ApiError> {
     state.edge.console_sessions.as_ref().ok_or_else(|| {
@@ -132,29 +125,23 @@ impl FromRequestParts<AppState> for ConsoleSession {
     }
 }
 
-/// Renders a console page with Leptos, its data embedded for hydration.
-async fn render(state: &AppState, page: ConsolePage, request: Request) -> Response {
-    let options = state.leptos_options.clone();
-    let handler = leptos_axum::render_app_to_stream_with_context(
-        || {
-            if let (Some(nonce), Some(response)) = (use_nonce(), use_context::<ResponseOptions>()) {
-                response.insert_header(
-                    header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_str(&console_security_policy(&nonce.to_string()))
-                        .expect("a nonce is base64"),
-                );
-            }
-        },
-        move || console_shell(options.clone(), page.clone()),
-    );
-    handler(request).await.into_response()
+/// Renders a console page: a whole document, on the server only.
+fn render(page: ConsolePage) -> Response {
+    (
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONSOLE_SECURITY_POLICY),
+        )],
+        Html(console_document(page)),
+    )
+        .into_response()
 }
 
-async fn sign_in_page(State(state): State<AppState>, request: Request) -> Response {
+async fn sign_in_page(State(state): State<AppState>) -> Response {
     if let Err(disabled) = sessions(&state) {
         return disabled.into_response();
     }
-    render(&state, ConsolePage::SignIn { error: None }, request).await
+    render(ConsolePage::SignIn { error: None })
 }
 
 #[derive(serde::Deserialize)]
@@ -184,10 +171,7 @@ async fn sign_in(
         let page = ConsolePage::SignIn {
             error: Some("That is not the admin token.".to_owned()),
         };
-        let request = Request::get(SIGN_IN_PATH)
-            .body(Body::empty())
-            .expect("a fixed request is valid");
-        let mut response = render(&state, page, request).await;
+        let mut response = render(page);
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(response);
     }
@@ -217,7 +201,6 @@ async fn overview(
     State(state): State<AppState>,
     _session: ConsoleSession,
     mut params: Params,
-    request: Request,
 ) -> Result<Response, ApiError> {
     let days = match params.take("days") {
         None => RANGES[0],
@@ -235,7 +218,7 @@ async fn overview(
     params.finish()?;
     let mut overview = build_overview(&state, days).await?;
     overview.charts = charts::draw_all(&overview);
-    Ok(render(&state, ConsolePage::Overview { days, overview }, request).await)
+    Ok(render(ConsolePage::Overview { days, overview }))
 }
 
 /// The overview of the last `days` days (today included), without its charts.
@@ -265,7 +248,6 @@ async fn proof(
     State(state): State<AppState>,
     _session: ConsoleSession,
     mut params: Params,
-    request: Request,
 ) -> Result<Response, ApiError> {
     let query = params.take("q").unwrap_or_default();
     params.finish()?;
@@ -274,7 +256,7 @@ async fn proof(
     } else {
         Some(find_proof(&state, query.trim()).await?)
     };
-    Ok(render(&state, ConsolePage::Proof { query, outcome }, request).await)
+    Ok(render(ConsolePage::Proof { query, outcome }))
 }
 
 async fn find_proof(state: &AppState, query: &str) -> Result<ProofOutcome, ApiError> {
@@ -364,7 +346,6 @@ async fn export(
     State(state): State<AppState>,
     _session: ConsoleSession,
     mut params: Params,
-    request: Request,
 ) -> Result<Response, ApiError> {
     let from = params.take("from");
     let to = params.take("to");
@@ -376,7 +357,7 @@ async fn export(
             from: (today - TimeDelta::days(29)).to_string(),
             to: today.to_string(),
         };
-        return Ok(render(&state, page, request).await);
+        return Ok(render(page));
     };
     tracing::info!(event = "console_export", %from, %to, %format);
     export_download(Arc::clone(&state.consent.storage), &from, &to, &format)
@@ -455,7 +436,6 @@ async fn policies(
     State(state): State<AppState>,
     _session: ConsoleSession,
     mut params: Params,
-    request: Request,
 ) -> Result<Response, ApiError> {
     let from = params.take("from");
     let to = params.take("to");
@@ -478,7 +458,7 @@ async fn policies(
             }
         }
     }
-    let mut response = render(&state, ConsolePage::Policies(page), request).await;
+    let mut response = render(ConsolePage::Policies(page));
     *response.status_mut() = status;
     Ok(response)
 }
@@ -540,15 +520,12 @@ async fn preview_policy(
             StatusCode::OK
         }
     };
-    Ok(render_policies(&state, page, status).await)
+    Ok(render_policies(page, status))
 }
 
 /// The policies page as the answer to one of its forms.
-async fn render_policies(state: &AppState, page: PoliciesPage, status: StatusCode) -> Response {
-    let request = Request::get(POLICIES_PATH)
-        .body(Body::empty())
-        .expect("a fixed request is valid");
-    let mut response = render(state, ConsolePage::Policies(page), request).await;
+fn render_policies(page: PoliciesPage, status: StatusCode) -> Response {
+    let mut response = render(ConsolePage::Policies(page));
     *response.status_mut() = status;
     response
 }
@@ -614,7 +591,7 @@ async fn publish_policy(
     tracing::info!(event = "console_policy_publish", status = status.as_u16());
     let mut page = policies_page(&state).await;
     page.notice = Some(notice);
-    Ok(render_policies(&state, page, status).await)
+    Ok(render_policies(page, status))
 }
 
 /// The operations page's steps.
@@ -626,7 +603,6 @@ async fn operations(
     State(state): State<AppState>,
     _session: ConsoleSession,
     params: Params,
-    request: Request,
 ) -> Result<Response, ApiError> {
     params.finish()?;
     let bucket = TimeDelta::minutes(i64::from(OPERATIONS_BUCKET_MINUTES));
@@ -715,7 +691,7 @@ async fn operations(
         erasure_counts: storage.matomo_job_counts().await?,
         open_erasures,
     };
-    Ok(render(&state, ConsolePage::Operations(page), request).await)
+    Ok(render(ConsolePage::Operations(page)))
 }
 
 #[cfg(test)]
@@ -723,9 +699,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_console_policy_forbids_framing_and_foreign_scripts() {
-        let policy = console_security_policy("n0nce");
-        assert!(policy.contains("script-src 'self' 'nonce-n0nce' 'wasm-unsafe-eval';"));
+    fn the_console_policy_forbids_framing_and_every_script() {
+        let policy = CONSOLE_SECURITY_POLICY;
+        assert!(policy.contains("script-src 'none';"));
         assert!(policy.contains("frame-ancestors 'none'"));
         assert!(policy.contains("form-action 'self'"));
         assert!(!policy.contains("'unsafe-eval'"));
