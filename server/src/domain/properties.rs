@@ -6,9 +6,58 @@ use super::tracking::{BulkRequest, TrackingHit};
 use super::{Ssaid, SsaidClaims, TerminalType};
 use crate::domain::claims::SSAID_AUDIENCE;
 use crate::tokens::TokenSigner;
+use app::domain::{ConsentAction, ConsentRequest, Decision, DecisionForm, Policy};
 use proptest::prelude::*;
 use secrecy::SecretSlice;
 use std::net::IpAddr;
+use std::sync::OnceLock;
+
+fn default_policy() -> &'static Policy {
+    static POLICY: OnceLock<Policy> = OnceLock::new();
+    POLICY.get_or_init(|| Policy::from_toml(app::DEFAULT_POLICY_TOML).unwrap())
+}
+
+/// A decoded decision checked against the policy: refused, or with `necessary` granted and,
+/// unless GPC decided, every category decided.
+fn decide(request: ConsentRequest) -> Result<(), TestCaseError> {
+    let policy = default_policy();
+    let gpc = request.action == ConsentAction::Gpc;
+    if let Ok(decision) = Decision::validate(policy, request) {
+        for category in &policy.categories {
+            let state = decision.categories.get(&category.id);
+            if category.required() {
+                prop_assert_eq!(state, Some(&true));
+            } else if !gpc {
+                prop_assert!(state.is_some());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The body of `POST /api/v1/consent`, read by the handler's extractor (`AppJson`).
+fn decide_json(body: &[u8]) -> Result<(), TestCaseError> {
+    match axum::Json::<ConsentRequest>::from_bytes(body) {
+        Ok(axum::Json(request)) => decide(request),
+        Err(rejection) => {
+            let _ = crate::error::ApiError::from(rejection).status();
+            Ok(())
+        }
+    }
+}
+
+/// A form-encoded decision, read by the endpoints' decoder (`AppForm`) as the embed's and the
+/// banner's forms send it.
+fn decide_form(body: &[u8]) -> Result<(), TestCaseError> {
+    use crate::http::form::decode;
+    let _ = decode::<crate::routes::embed::decisions::EmbedDecision>(body);
+    if let Ok(form) = decode::<DecisionForm>(body)
+        && let Ok(request) = form.into_request(default_policy())
+    {
+        decide(request)?;
+    }
+    Ok(())
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
@@ -96,6 +145,58 @@ proptest! {
             prop_assert_eq!(visitor, peer);
         }
         let _ = (truncate_ip(visitor), client_network(visitor));
+    }
+
+    #[test]
+    fn consent_json_bodies_decode_or_are_refused(
+        body in proptest::collection::vec(any::<u8>(), 0..300)
+    ) {
+        decide_json(&body)?;
+    }
+
+    #[test]
+    fn consent_json_of_plausible_shape_is_decided_or_refused(
+        current in any::<bool>(),
+        action in "accept_all|reject_all|custom|withdraw|gpc|[a-z_]{0,10}",
+        categories in proptest::option::of(proptest::collection::btree_map(
+            "necessary|preferences|analytics|[a-z_]{1,8}", any::<bool>(), 0..4)),
+        language in proptest::option::of("en|ja|ko|zh-Hans|zh-Hant|[a-zA-Z-]{0,8}")
+    ) {
+        let version = if current { default_policy().version.as_str() } else { "2020-01-01" };
+        let body = serde_json::json!({
+            "policy_version": version,
+            "action": action,
+            "categories": categories,
+            "language": language,
+        });
+        decide_json(body.to_string().as_bytes())?;
+    }
+
+    #[test]
+    fn decision_forms_decode_or_are_refused(body in ".{0,300}") {
+        decide_form(body.as_bytes())?;
+    }
+
+    #[test]
+    fn decision_forms_of_plausible_fields_are_decided_or_refused(
+        current in any::<bool>(),
+        action in "accept_all|reject_all|custom|withdraw|gpc|[a-z_]{0,10}",
+        ticked in proptest::collection::vec("necessary|preferences|analytics|[a-z_]{1,8}", 0..4),
+        encoded in any::<bool>(),
+        extra in proptest::collection::vec(
+            ("language|via|from|[a-z_%\\[\\]]{1,10}", "[%0-9A-Za-z+=_-]{0,12}"), 0..3)
+    ) {
+        let version = if current { default_policy().version.as_str() } else { "2020-01-01" };
+        let mut pairs = vec![format!("policy_version={version}"), format!("action={action}")];
+        for name in &ticked {
+            pairs.push(if encoded {
+                format!("categories%5B{name}%5D=on")
+            } else {
+                format!("categories[{name}]=on")
+            });
+        }
+        pairs.extend(extra.iter().map(|(k, v)| format!("{k}={v}")));
+        decide_form(pairs.join("&").as_bytes())?;
     }
 
     #[test]

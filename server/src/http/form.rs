@@ -30,20 +30,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppForm<T> {
                     rejection.body_text(),
                 )
             })?;
-        config()
-            .deserialize_bytes(&body)
-            .map(AppForm)
-            .map_err(|err| {
-                let message = err.to_string();
-                // serde's words for `deny_unknown_fields`.
-                let code = if message.contains("unknown field") {
-                    ErrorCode::UnknownField
-                } else {
-                    ErrorCode::BadRequest
-                };
-                ApiError::new(code, message)
-            })
+        decode(&body).map(AppForm)
     }
+}
+
+/// Decodes a form-encoded body as [`AppForm`] does. Public so that the fuzz targets (`fuzz/`)
+/// run the very decoder the endpoints use, without a request around it.
+pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    config().deserialize_bytes(body).map_err(|err| {
+        let message = err.to_string();
+        // serde's words for `deny_unknown_fields`.
+        let code = if message.contains("unknown field") {
+            ErrorCode::UnknownField
+        } else {
+            ErrorCode::BadRequest
+        };
+        ApiError::new(code, message)
+    })
 }
 
 #[cfg(test)]
