@@ -297,6 +297,9 @@ pub async fn consent_service(
         pseudonym_key: PseudonymKey::new(settings.load_pseudonym_key(&keys)?),
         matomo_erasure: settings.matomo.api_url.is_some(),
         counters: Arc::default(),
+        // About the policy reread's wait plus a connection's: long enough that an outage costs
+        // one slow answer per second, short enough that recovery is seen within a second.
+        storage_breaker: crate::service::breaker::StorageBreaker::new(Duration::from_secs(1)),
     }))
 }
 

@@ -49,7 +49,10 @@ async fn live() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Ready for traffic: storage answers and shutdown has not begun.
+/// Ready for traffic until shutdown begins. Storage is reported, not required: it is shared by
+/// every instance, so an outage is all of theirs, and failing readiness on it would make the
+/// balancer drop every instance at once, taking down the pages, the loader and the Matomo gate
+/// that keep answering from cache (decisions answer 503 `storage_unavailable` meanwhile).
 async fn ready(State(state): State<OpsState>) -> Result<Json<serde_json::Value>, ApiError> {
     if state.draining.load(Ordering::SeqCst) {
         return Err(ApiError::new(
@@ -57,10 +60,14 @@ async fn ready(State(state): State<OpsState>) -> Result<Json<serde_json::Value>,
             "this instance is shutting down: send new traffic elsewhere",
         ));
     }
-    state.storage.ping().await.map_err(|err| {
-        ApiError::new(ErrorCode::StorageUnavailable, "storage is unreachable").caused_by(err)
-    })?;
-    Ok(Json(json!({ "status": "ok" })))
+    let storage = match state.storage.ping().await {
+        Ok(()) => "ok",
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness: storage is unreachable");
+            "unavailable"
+        }
+    };
+    Ok(Json(json!({ "status": "ok", "storage": storage })))
 }
 
 /// The counters in the OpenMetrics text format.

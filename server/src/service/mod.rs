@@ -3,6 +3,7 @@
 //! [`RequestContext`] that the HTTP layer (`crate::http`) read once from the request, and never
 //! sees headers itself. Pages reach it through the port in [`port`], the routes directly.
 
+pub mod breaker;
 mod port;
 mod receipts;
 pub mod rights;
@@ -80,6 +81,8 @@ pub struct ConsentService {
     pub matomo_erasure: bool,
     /// Decisions, SSAIDs issued, erasures and sign-ins, for `/metrics`.
     pub counters: Arc<crate::metrics::ServiceCounters>,
+    /// Answers decisions at once while storage is known to be unreachable.
+    pub storage_breaker: breaker::StorageBreaker,
 }
 
 /// The secret behind the keyed pseudonyms of an SSAID; never logged.
@@ -253,10 +256,17 @@ impl ConsentService {
                 .then(|| request.origin.clone())
                 .flatten(),
         };
-        self.storage
+        if !self.storage_breaker.allow() {
+            return Err(BackendError::Unavailable(
+                "storage was unreachable a moment ago; not waiting for it again yet".to_owned(),
+            ));
+        }
+        let inserted = self
+            .storage
             .insert_consent_event(&visitor.issued, &event)
-            .await
-            .map_err(BackendError::from)?;
+            .await;
+        self.storage_breaker.observe(&inserted);
+        inserted.map_err(BackendError::from)?;
         self.counters
             .decision(event.action.as_str(), event.source.as_str());
         // A copy of the earlier cookie must not keep granting what this choice takes back.
