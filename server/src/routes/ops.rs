@@ -49,6 +49,9 @@ async fn live() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// How long readiness waits for storage before reporting it unavailable.
+const STORAGE_CHECK_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Ready for traffic until shutdown begins. Storage is reported, not required: it is shared by
 /// every instance, so an outage is all of theirs, and failing readiness on it would make the
 /// balancer drop every instance at once, taking down the pages, the loader and the Matomo gate
@@ -60,12 +63,15 @@ async fn ready(State(state): State<OpsState>) -> Result<Json<serde_json::Value>,
             "this instance is shutting down: send new traffic elsewhere",
         ));
     }
-    let storage = match state.storage.ping().await {
-        Ok(()) => "ok",
-        Err(err) => {
+    // A balancer's check has its own short timeout (HAProxy: its check interval); waiting out
+    // the pool's connection wait would fail the check, and with it every instance.
+    let storage = match tokio::time::timeout(STORAGE_CHECK_WAIT, state.storage.ping()).await {
+        Ok(Ok(())) => "ok",
+        Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness: storage is unreachable");
             "unavailable"
         }
+        Err(_) => "unavailable",
     };
     Ok(Json(json!({ "status": "ok", "storage": storage })))
 }
