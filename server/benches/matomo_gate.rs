@@ -25,7 +25,7 @@
 #[path = "../tests/api/common.rs"]
 mod common;
 
-use common::{ADMIN_TOKEN, CHROME_DESKTOP as USER_AGENT};
+use common::CHROME_DESKTOP as USER_AGENT;
 use server::domain::tracking::{
     TrackingHit, UpstreamFields, VisitorSignals, WithoutConsent, decide,
 };
@@ -339,6 +339,8 @@ async fn run(options: Options) {
 /// The application with the gate on, pointed at the stub.
 struct Bench {
     base: String,
+    /// The operations listener, where `/metrics` is.
+    ops_base: String,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -358,9 +360,11 @@ impl Bench {
             .await
             .expect("application starts");
         let base = format!("http://{}", app.local_addr());
+        let ops_base = format!("http://{}", app.ops_addr());
         tokio::spawn(app.run_until_stopped(std::future::pending()));
         Self {
             base,
+            ops_base,
             client: http_client(clients),
             _dir: dir,
         }
@@ -409,13 +413,12 @@ impl Bench {
     async fn upstream_errors(&self) -> std::collections::BTreeMap<String, u64> {
         let text = self
             .client
-            .get(self.url("/metrics"))
-            .bearer_auth(ADMIN_TOKEN)
+            .get(format!("{}/metrics", self.ops_base))
             .send()
             .await
             .expect("GET /metrics")
             .error_for_status()
-            .expect("metrics with the admin token")
+            .expect("metrics from the operations listener")
             .text()
             .await
             .expect("metrics text");
