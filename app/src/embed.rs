@@ -9,13 +9,11 @@ use crate::domain::ConsentStatus;
 use crate::i18n::ui_text;
 use crate::preference_center::{Place, PreferenceCenter, ServiceBase};
 use leptos::prelude::*;
-use std::sync::Arc;
 
 fn render(base: &str, view: impl FnOnce() -> AnyView) -> String {
-    let owner = Owner::new_root(Some(Arc::new(hydration_context::SsrSharedContext::new())));
-    owner.with(|| {
+    crate::render_html(|| {
         provide_context(ServiceBase(base.trim_end_matches('/').to_owned()));
-        view().to_html()
+        view()
     })
 }
 

@@ -37,6 +37,15 @@ pub const DEFAULT_POLICY_TOML: &str = include_str!("../policy/default-policy.tom
 /// What a 503 tells the client to wait before trying again, in seconds.
 pub const RETRY_AFTER_SECS: u64 = 5;
 
+/// A view rendered to HTML outside any request: the embed's fragments and the server-only
+/// documents (the console, the not-saved page). `view` runs inside the owner, so it may
+/// provide context.
+#[cfg(feature = "ssr")]
+pub(crate) fn render_html<V: IntoView + 'static>(view: impl FnOnce() -> V) -> String {
+    let root = std::sync::Arc::new(hydration_context::SsrSharedContext::new());
+    Owner::new_root(Some(root)).with(|| view().to_html())
+}
+
 /// The name cargo-leptos gives the CSS, JS and WASM files under `/pkg`.
 pub const SITE_NAME: &str = "zeccloud-consent";
 

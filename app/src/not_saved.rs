@@ -6,7 +6,6 @@ use crate::ErrorCode;
 use crate::SITE_NAME;
 use crate::i18n::ui_text;
 use leptos::prelude::*;
-use std::sync::Arc;
 
 /// Why the choice was not saved, as the server function answered it.
 pub struct NotSaved<'a> {
@@ -32,8 +31,7 @@ pub fn not_saved_page(page: &NotSaved<'_>) -> String {
     let code = page.code.to_owned();
     let message = page.message.to_owned();
     let back = page.back.to_owned();
-    let owner = Owner::new_root(Some(Arc::new(hydration_context::SsrSharedContext::new())));
-    let body = owner.with(|| {
+    let body = crate::render_html(|| {
         view! {
             <html lang=language dir="ltr">
                 <head>
@@ -56,7 +54,6 @@ pub fn not_saved_page(page: &NotSaved<'_>) -> String {
                 </body>
             </html>
         }
-        .to_html()
     });
     format!("<!DOCTYPE html>{body}")
 }

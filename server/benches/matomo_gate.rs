@@ -25,7 +25,7 @@
 #[path = "../tests/api/common.rs"]
 mod common;
 
-use common::CHROME_DESKTOP as USER_AGENT;
+use common::{CHROME_DESKTOP as USER_AGENT, set_cookie};
 use server::domain::tracking::{
     TrackingHit, UpstreamFields, VisitorSignals, WithoutConsent, decide,
 };
@@ -439,19 +439,6 @@ fn http_client(connections: usize) -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("HTTP client")
-}
-
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|header| {
-            let pair = header.split(';').next()?;
-            let (key, value) = pair.split_once('=')?;
-            (key == name).then(|| value.to_owned())
-        })
 }
 
 /// A stand-in for Matomo that answers 204 and reports when each request arrived.

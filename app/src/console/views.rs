@@ -12,10 +12,7 @@ use leptos::prelude::*;
 
 /// A console page as a whole HTML document: no script, not even the visitors' WASM.
 pub fn console_document(page: ConsolePage) -> String {
-    let owner = Owner::new_root(Some(std::sync::Arc::new(
-        hydration_context::SsrSharedContext::new(),
-    )));
-    owner.with(|| console_shell(page).to_html())
+    crate::render_html(|| console_shell(page))
 }
 
 fn console_shell(page: ConsolePage) -> impl IntoView {

@@ -23,12 +23,15 @@ const NOT_SAVED_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self
 const MAX_ERROR_BODY: usize = 16 * 1024;
 
 pub async fn not_saved_pages(request: Request, next: Next) -> Response {
-    let wants_html = request
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
-    if !wants_html {
+    // Only a browser's plain form POST: pages (GET) and the hydrated page's calls pass as they
+    // are, without reading the language.
+    let plain_form = request.method() == http::Method::POST
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    if !plain_form {
         return next.run(request).await;
     }
     let language = language::of_request(request.uri(), request.headers());
