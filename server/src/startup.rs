@@ -282,6 +282,7 @@ pub async fn consent_service(
         ),
     };
     Ok(Arc::new(ConsentService {
+        decisions: crate::service::group_commit::DecisionWriter::spawn(Arc::clone(&storage)),
         storage,
         tokens,
         receipts: ReceiptSigner::ring(&keys),

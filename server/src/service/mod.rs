@@ -4,6 +4,7 @@
 //! sees headers itself. Pages reach it through the port in [`port`], the routes directly.
 
 pub mod breaker;
+pub mod group_commit;
 mod port;
 mod receipts;
 pub mod rights;
@@ -83,6 +84,8 @@ pub struct ConsentService {
     pub counters: Arc<crate::metrics::ServiceCounters>,
     /// Answers decisions at once while storage is known to be unreachable.
     pub storage_breaker: breaker::StorageBreaker,
+    /// Stores decisions in groups that share one commit.
+    pub decisions: group_commit::DecisionWriter,
 }
 
 /// The secret behind the keyed pseudonyms of an SSAID; never logged.
@@ -262,8 +265,8 @@ impl ConsentService {
             ));
         }
         let inserted = self
-            .storage
-            .insert_consent_event(&visitor.issued, &event)
+            .decisions
+            .insert(visitor.issued.clone(), event.clone())
             .await;
         self.storage_breaker.observe(&inserted);
         inserted.map_err(BackendError::from)?;

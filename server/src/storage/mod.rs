@@ -116,6 +116,12 @@ pub enum StorageError {
     Corrupt(String),
     #[error("unsupported database URL (use sqlite:// or postgres://)")]
     UnsupportedUrl,
+    /// One failure answered to every decision of a group commit.
+    #[error("{0}")]
+    Shared(Arc<StorageError>),
+    /// The group-commit writer has stopped (the service is shutting down).
+    #[error("the decision writer has stopped")]
+    WriterStopped,
 }
 
 impl StorageError {
@@ -135,6 +141,8 @@ impl StorageError {
             Self::Database(sqlx::Error::Database(database)) => database
                 .code()
                 .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+            Self::Shared(err) => err.is_unavailable(),
+            Self::WriterStopped => true,
             _ => false,
         }
     }
@@ -152,6 +160,15 @@ pub trait Storage: Send + Sync + 'static {
         &self,
         visitor: &SsaidRecord,
         event: &ConsentEvent,
+    ) -> Result<(), StorageError> {
+        self.insert_consent_events(&[(visitor.clone(), event.clone())])
+            .await
+    }
+    /// Records several decisions (with their SSAIDs) in one transaction, so they share one
+    /// commit and one fsync (group commit, `crate::service::group_commit`): all or none.
+    async fn insert_consent_events(
+        &self,
+        decisions: &[(SsaidRecord, ConsentEvent)],
     ) -> Result<(), StorageError>;
     async fn find_consent_event(&self, id: Uuid) -> Result<Option<ConsentEvent>, StorageError>;
     /// The latest decision of one SSAID: one row, however many it made.

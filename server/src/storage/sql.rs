@@ -13,7 +13,9 @@ use app::domain::{ConsentAction, ConsentSource, PolicyVersion};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::types::Json;
-use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
+use sqlx::{
+    ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, QueryBuilder, Row, Type,
+};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -176,58 +178,89 @@ where
         Ok(())
     }
 
-    async fn insert_consent_event(
+    async fn insert_consent_events(
         &self,
-        visitor: &SsaidRecord,
-        event: &ConsentEvent,
+        decisions: &[(SsaidRecord, ConsentEvent)],
     ) -> Result<(), StorageError> {
-        debug_assert_eq!(visitor.ssaid, event.ssaid);
+        if decisions.is_empty() {
+            return Ok(());
+        }
+        // Rows go in key order: two instances writing overlapping groups on PostgreSQL lock
+        // the same keys in the same order, so they wait for each other instead of deadlocking.
+        let visitors: BTreeMap<&str, &SsaidRecord> = decisions
+            .iter()
+            .map(|(visitor, event)| {
+                debug_assert_eq!(visitor.ssaid, event.ssaid);
+                (visitor.ssaid.as_str(), visitor)
+            })
+            .collect();
+        // The console's statistics, exact because they change with the decisions or not at all;
+        // one increment per key, however many decisions of the group share it.
+        let mut counts: BTreeMap<[String; 8], i64> = BTreeMap::new();
+        for (_, event) in decisions {
+            *counts
+                .entry([
+                    event.created_at.date_naive().format(DAY_FORMAT).to_string(),
+                    event.policy_version.to_string(),
+                    event.origin.clone().unwrap_or_default(),
+                    event.language.clone(),
+                    event.ua_class.as_str().to_owned(),
+                    event.action.as_str().to_owned(),
+                    event.source.as_str().to_owned(),
+                    granted_key(&event.categories),
+                ])
+                .or_default() += 1;
+        }
         let mut transaction = self.pool.begin().await?;
-        sqlx::query::<DB>(
-            "INSERT INTO ssaids (ssaid, issued_at, terminal_type) VALUES ($1, $2, $3) \
-             ON CONFLICT (ssaid) DO NOTHING",
-        )
-        .bind(visitor.ssaid.as_str().to_owned())
-        .bind(visitor.issued_at)
-        .bind(visitor.terminal_type.as_str())
-        .execute(&mut *transaction)
-        .await?;
-        sqlx::query::<DB>(concat!(
+        QueryBuilder::<DB>::new("INSERT INTO ssaids (ssaid, issued_at, terminal_type) ")
+            .push_values(visitors, |mut row, (ssaid, visitor)| {
+                row.push_bind(ssaid.to_owned())
+                    .push_bind(visitor.issued_at)
+                    .push_bind(visitor.terminal_type.as_str());
+            })
+            .push(" ON CONFLICT (ssaid) DO NOTHING")
+            .build()
+            .execute(&mut *transaction)
+            .await?;
+        QueryBuilder::<DB>::new(concat!(
             "INSERT INTO consent_events (",
             event_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            ") "
         ))
-        .bind(DB::Id::from(event.id))
-        .bind(event.ssaid.as_str().to_owned())
-        .bind(event.policy_version.to_string())
-        .bind(Json(event.categories.clone()))
-        .bind(event.action.as_str())
-        .bind(event.source.as_str())
-        .bind(event.created_at)
-        .bind(event.policy_hash.clone())
-        .bind(event.banner_text_hash.clone())
-        .bind(event.language.clone())
-        .bind(event.ip_prefix.clone())
-        .bind(event.ua_class.as_str())
-        .bind(event.origin.clone())
-        .bind(event.made_at)
+        .push_values(decisions, |mut row, (_, event)| {
+            row.push_bind(DB::Id::from(event.id))
+                .push_bind(event.ssaid.as_str().to_owned())
+                .push_bind(event.policy_version.to_string())
+                .push_bind(Json(event.categories.clone()))
+                .push_bind(event.action.as_str())
+                .push_bind(event.source.as_str())
+                .push_bind(event.created_at)
+                .push_bind(event.policy_hash.clone())
+                .push_bind(event.banner_text_hash.clone())
+                .push_bind(event.language.clone())
+                .push_bind(event.ip_prefix.clone())
+                .push_bind(event.ua_class.as_str())
+                .push_bind(event.origin.clone())
+                .push_bind(event.made_at);
+        })
+        .build()
         .execute(&mut *transaction)
         .await?;
-        // The console's statistics, exact because they change with the decision or not at all.
-        sqlx::query::<DB>(
+        QueryBuilder::<DB>::new(
             "INSERT INTO decision_counts (day, policy_version, origin, language, terminal_type, \
-             action, source, granted, decisions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) \
-             ON CONFLICT (day, policy_version, origin, language, terminal_type, action, source, \
-             granted) DO UPDATE SET decisions = decision_counts.decisions + 1",
+             action, source, granted, decisions) ",
         )
-        .bind(event.created_at.date_naive().format(DAY_FORMAT).to_string())
-        .bind(event.policy_version.to_string())
-        .bind(event.origin.clone().unwrap_or_default())
-        .bind(event.language.clone())
-        .bind(event.ua_class.as_str())
-        .bind(event.action.as_str())
-        .bind(event.source.as_str())
-        .bind(granted_key(&event.categories))
+        .push_values(counts, |mut row, (key, decisions)| {
+            for column in key {
+                row.push_bind(column);
+            }
+            row.push_bind(decisions);
+        })
+        .push(
+            " ON CONFLICT (day, policy_version, origin, language, terminal_type, action, source, \
+             granted) DO UPDATE SET decisions = decision_counts.decisions + excluded.decisions",
+        )
+        .build()
         .execute(&mut *transaction)
         .await?;
         transaction.commit().await?;

@@ -5,6 +5,7 @@
 
 use crate::common::*;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
@@ -211,6 +212,8 @@ fn start_server(database_url: &str, port: u16, dir: &std::path::Path) -> std::pr
         .env("ZC_COOKIE_SECURE", "false")
         .env("ZC_RATE_LIMITS__DECISIONS_PER_MINUTE", "1000000")
         .env("ZC_RATE_LIMITS__DECISIONS_BURST", "1000000")
+        .env("ZC_RATE_LIMITS__NEW_VISITORS_PER_MINUTE", "1000000")
+        .env("ZC_RATE_LIMITS__NEW_VISITORS_BURST", "1000000")
         .env("RUST_LOG", "off")
         .env_remove("ZC_CONFIG")
         .current_dir(dir)
@@ -230,7 +233,7 @@ async fn wait_until_serving(base: &str) {
 
 /// Fresh visitors deciding in a loop until the server goes away; the consent ids of the
 /// decisions answered 201.
-async fn decide_until_gone(base: String) -> Vec<uuid::Uuid> {
+async fn decide_until_gone(base: String, answered: Arc<AtomicUsize>) -> Vec<uuid::Uuid> {
     let client = reqwest::Client::new();
     let mut acknowledged = Vec::new();
     loop {
@@ -258,6 +261,7 @@ async fn decide_until_gone(base: String) -> Vec<uuid::Uuid> {
             && let Some(id) = body["consent"]["event_id"].as_str()
         {
             acknowledged.push(id.parse().unwrap());
+            answered.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -269,6 +273,7 @@ struct UnderLoad {
     port: u16,
     server: std::process::Child,
     clients: Vec<JoinHandle<Vec<uuid::Uuid>>>,
+    answered: Arc<AtomicUsize>,
 }
 
 impl UnderLoad {
@@ -279,8 +284,9 @@ impl UnderLoad {
         let base = format!("http://127.0.0.1:{port}");
         let server = start_server(&database_url, port, dir.path());
         wait_until_serving(&base).await;
+        let answered = Arc::new(AtomicUsize::new(0));
         let clients = (0..8)
-            .map(|_| tokio::spawn(decide_until_gone(base.clone())))
+            .map(|_| tokio::spawn(decide_until_gone(base.clone(), Arc::clone(&answered))))
             .collect();
         Self {
             dir,
@@ -288,6 +294,17 @@ impl UnderLoad {
             port,
             server,
             clients,
+            answered,
+        }
+    }
+
+    /// Waits until the clients have had `count` decisions acknowledged: a fixed sleep measures
+    /// the machine's speed, not the load.
+    async fn until_answered(&self, count: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.answered.load(Ordering::Relaxed) < count {
+            assert!(Instant::now() < deadline, "the load did not get going");
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -298,7 +315,7 @@ impl UnderLoad {
             acknowledged.extend(client.await.unwrap());
         }
         assert!(
-            acknowledged.len() >= 20,
+            acknowledged.len() >= 50,
             "the load was real: {}",
             acknowledged.len()
         );
@@ -316,7 +333,7 @@ impl UnderLoad {
 #[tokio::test]
 async fn kill_9_on_sqlite_loses_no_acknowledged_decision() {
     let mut load = UnderLoad::start().await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    load.until_answered(50).await;
     load.server.kill().unwrap(); // SIGKILL: no shutdown, no flush, no goodbye.
     load.server.wait().unwrap();
     load.assert_every_acknowledged_decision_stored().await;
@@ -365,7 +382,7 @@ async fn a_material_version_published_through_one_instance_reaches_the_others_in
 #[tokio::test]
 async fn sigterm_under_load_finishes_what_was_started_and_exits_0() {
     let mut load = UnderLoad::start().await;
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    load.until_answered(50).await;
     let terminated = std::process::Command::new("kill")
         .args(["-TERM", &load.server.id().to_string()])
         .status()

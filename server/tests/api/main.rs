@@ -13,6 +13,7 @@ mod embed;
 mod faults;
 mod floods;
 mod forgery;
+mod group_commit;
 mod headers;
 mod keys;
 mod matomo;
