@@ -1,12 +1,15 @@
 //! Published policy versions: publishing (immutably) and the cached view every request reads.
 
 use crate::clock::Clock;
-use crate::domain::{PolicyRecord, PublishOutcome};
+use crate::domain::{PolicyRecord, PublishOutcome, banner_text_hash};
 use crate::storage::{Storage, StorageError};
+use app::domain::language::SUPPORTED_LANGUAGES;
 use app::domain::policy::PolicyError;
-use app::domain::{Policy, PublishedVersion};
+use app::domain::{Policy, PolicyView, PublishedVersion};
 use chrono::{DateTime, Utc};
-use std::sync::{Arc, Mutex, RwLock};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 /// A published version with its parsed policy.
@@ -14,6 +17,60 @@ use std::time::{Duration, Instant};
 pub struct PublishedPolicy {
     pub record: PolicyRecord,
     pub policy: Arc<Policy>,
+    /// What the banner shows in each language, worked out once per version: every status
+    /// answer carries a view and every decision the hash of the one shown.
+    shown: Arc<OnceLock<ShownViews>>,
+}
+
+/// The views of one version under one cookie domain (the service's, fixed by configuration).
+#[derive(Debug)]
+struct ShownViews {
+    parent_domain: Option<String>,
+    by_language: BTreeMap<&'static str, Shown>,
+}
+
+/// The policy as the banner shows it in one language, with the hash recorded as proof.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub view: PolicyView,
+    pub banner_text_hash: String,
+}
+
+impl Shown {
+    fn of(policy: &Policy, language: &str, parent_domain: Option<&str>) -> Self {
+        let view = policy.view(language, parent_domain);
+        Self {
+            banner_text_hash: banner_text_hash(&view),
+            view,
+        }
+    }
+}
+
+impl PublishedPolicy {
+    pub fn new(record: PolicyRecord, policy: Policy) -> Self {
+        Self {
+            record,
+            policy: Arc::new(policy),
+            shown: Arc::default(),
+        }
+    }
+
+    /// The policy as shown in `language` (one of the supported languages; others fall back as
+    /// [`Policy::view`] does) on pages whose cookies belong to `parent_domain`.
+    pub fn shown(&self, language: &str, parent_domain: Option<&str>) -> Cow<'_, Shown> {
+        let views = self.shown.get_or_init(|| ShownViews {
+            parent_domain: parent_domain.map(str::to_owned),
+            by_language: SUPPORTED_LANGUAGES
+                .iter()
+                .map(|&language| (language, Shown::of(&self.policy, language, parent_domain)))
+                .collect(),
+        });
+        match views.by_language.get(language) {
+            Some(shown) if views.parent_domain.as_deref() == parent_domain => Cow::Borrowed(shown),
+            // Another domain or language than cached (never in one service): worked out anew.
+            _ => Cow::Owned(Shown::of(&self.policy, language, parent_domain)),
+        }
+    }
 }
 
 /// Every published version, oldest first; the last one is current.
@@ -31,10 +88,7 @@ impl PolicySnapshot {
                 let policy = Policy::from_toml(&record.source).map_err(|err| {
                     StorageError::Corrupt(format!("published policy {}: {err}", record.version))
                 })?;
-                Ok(PublishedPolicy {
-                    record,
-                    policy: Arc::new(policy),
-                })
+                Ok(PublishedPolicy::new(record, policy))
             })
             .collect::<Result<Vec<_>, StorageError>>()?;
         if versions.is_empty() {
@@ -193,8 +247,12 @@ impl PolicyRegistry {
     }
 
     pub async fn reload(&self) -> Result<(), StorageError> {
-        let snapshot = PolicySnapshot::new(self.storage.policy_versions().await?)?;
-        *self.snapshot.write().expect("policy cache lock") = Arc::new(snapshot);
+        let records = self.storage.policy_versions().await?;
+        // Unchanged versions keep their snapshot, and with it the views worked out for them.
+        if !self.cached().records().eq(records.iter()) {
+            let snapshot = PolicySnapshot::new(records)?;
+            *self.snapshot.write().expect("policy cache lock") = Arc::new(snapshot);
+        }
         *self.loaded_at.lock().expect("policy cache lock") = Instant::now();
         Ok(())
     }
@@ -204,5 +262,45 @@ impl PolicyRegistry {
         let published = publish(self.storage.as_ref(), source, material, self.clock.now()).await?;
         self.reload().await?;
         Ok(published)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn published() -> PublishedPolicy {
+        let policy = Policy::from_toml(app::DEFAULT_POLICY_TOML).expect("the default policy");
+        let record = PolicyRecord {
+            version: policy.version.clone(),
+            hash: crate::domain::policy_hash(&policy),
+            material: true,
+            published_at: chrono::DateTime::UNIX_EPOCH,
+            source: app::DEFAULT_POLICY_TOML.to_owned(),
+        };
+        PublishedPolicy::new(record, policy)
+    }
+
+    #[test]
+    fn the_views_worked_out_once_are_the_views_of_the_policy() {
+        let published = published();
+        for domain in [Some("zeccloud.com"), None] {
+            for language in SUPPORTED_LANGUAGES.into_iter().chain(["de"]) {
+                let expected = published.policy.view(language, domain);
+                let shown = published.shown(language, domain);
+                assert_eq!(shown.banner_text_hash, banner_text_hash(&expected));
+                assert_eq!(shown.view, expected, "{language} {domain:?}");
+            }
+        }
+        // The first domain asked for is the one cached; the supported languages are borrowed.
+        assert!(matches!(
+            published.shown("ja", Some("zeccloud.com")),
+            Cow::Borrowed(_)
+        ));
+        assert!(matches!(published.shown("ja", None), Cow::Owned(_)));
+        assert!(matches!(
+            published.shown("de", Some("zeccloud.com")),
+            Cow::Owned(_)
+        ));
     }
 }

@@ -68,10 +68,13 @@ fn document(
     let policy = &published.policy;
     PolicyDocument {
         published: VersionInfo::from(&published.record),
-        view: policy.view(
-            lang.unwrap_or(&policy.default_language),
-            consent.cookies.consent_domain.as_deref(),
-        ),
+        view: published
+            .shown(
+                lang.unwrap_or(&policy.default_language),
+                consent.cookies.consent_domain.as_deref(),
+            )
+            .view
+            .clone(),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::cookies::CookiePolicy;
 use crate::domain::network::truncate_ip;
 use crate::domain::receipt::Controller;
-use crate::domain::{ConsentClaims, TerminalType, banner_text_hash};
+use crate::domain::{ConsentClaims, TerminalType};
 use crate::policies::{PolicyRegistry, PolicySnapshot};
 use crate::storage::{ConsentEvent, SsaidRecord, Storage};
 use crate::tokens::{ReceiptSigner, TokenSigner};
@@ -180,7 +180,11 @@ impl ConsentService {
         }
         Ok(WithCookies {
             value: ConsentStatus {
-                policy: policy.view(request.language, self.parent_domain()),
+                policy: snapshot
+                    .current()
+                    .shown(request.language, self.parent_domain())
+                    .view
+                    .clone(),
                 gpc_signal: request.gpc,
                 current,
                 prompt,
@@ -233,7 +237,7 @@ impl ConsentService {
             .filter(|language| policy.banner.contains_key(language))
             .unwrap_or_else(|| policy.default_language.clone());
         let decision = Decision::validate(policy, consent)?;
-        let shown = policy.view(&language, self.parent_domain());
+        let shown = published.shown(&language, self.parent_domain());
         let now = self.clock.now();
         let event = ConsentEvent {
             id: Uuid::now_v7(),
@@ -250,7 +254,7 @@ impl ConsentService {
                 )
             }),
             policy_hash: published.record.hash.clone(),
-            banner_text_hash: banner_text_hash(&shown),
+            banner_text_hash: shown.banner_text_hash.clone(),
             language,
             ip_prefix: request.network.map(truncate_ip),
             ua_class: TerminalType::from_user_agent(request.user_agent.as_deref()),
