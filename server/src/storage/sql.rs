@@ -865,9 +865,12 @@ where
 /// or made before $2 (even as the standing choice they have expired since).
 macro_rules! ended_decisions {
     () => {
-        "FROM consent_events e WHERE e.created_at < $2 OR EXISTS \
+        // `e.created_at < $1` changes nothing ($2 is never after $1, and a decision superseded
+        // before $1 was made before it) but lets the time index find the candidates: without
+        // it the purge scanned every decision, 76 s at ten million on PostgreSQL.
+        "FROM consent_events e WHERE e.created_at < $1 AND (e.created_at < $2 OR EXISTS \
          (SELECT 1 FROM consent_events later WHERE later.ssaid = e.ssaid \
-         AND later.created_at > e.created_at AND later.created_at < $1)"
+         AND later.created_at > e.created_at AND later.created_at < $1))"
     };
 }
 
