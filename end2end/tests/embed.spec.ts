@@ -111,6 +111,37 @@ test('a returning visitor pays for the loader alone: no banner, no CSS, no WASM'
   expect(requests).toEqual(['/embed.js']);
 });
 
+test('a first visit is one request after the loader; the styles come along and outlive the banner', async ({ page }) => {
+  const seen: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().startsWith(service)) seen.push(new URL(r.url()).pathname + new URL(r.url()).search);
+  });
+  await page.goto(`${www}/index.html`);
+  await expect(page.locator(banner)).toBeVisible();
+  // The banner's answer brings the stylesheet: nothing else is fetched before it shows.
+  expect(seen).toEqual(['/embed.js', '/embed/banner?lang=ja&style=1']);
+  // Adopted by the shadow root rather than linked from the markup.
+  const styling = () =>
+    page.evaluate(() => {
+      const root = document.querySelector('#zc-consent')!.shadowRoot!;
+      return { adopted: root.adoptedStyleSheets.length, links: root.querySelectorAll('link, style').length };
+    });
+  expect(await styling()).toEqual({ adopted: 1, links: 0 });
+  const font = (selector: string) => page.locator(selector).evaluate((el) => getComputedStyle(el).fontFamily);
+  const ours = await font(`${banner} [data-action="accept_all"]`);
+  expect(ours).not.toContain('Comic Sans');
+
+  // After a choice the banner is gone; the preference center opened later is still styled,
+  // without asking for the stylesheet again.
+  await page.evaluate(() => (window as any).zcConsent.reject());
+  await expect(page.locator(banner)).toHaveCount(0);
+  await page.evaluate(() => (window as any).zcConsent.openPreferences());
+  await expect(page.locator(dialog)).toBeVisible();
+  expect(await font(`${dialog} button[data-action="save"]`)).toBe(ours);
+  expect(await styling()).toEqual({ adopted: 1, links: 0 });
+  expect(seen.slice(2)).toEqual(['/embed/consent', '/embed/preferences?lang=ja']);
+});
+
 test("the host page's CSS does not change the banner's look", async ({ page, browser }) => {
   const look = (p: Page, selector: string) =>
     p.locator(selector).evaluate((el) => {

@@ -2,7 +2,9 @@
    configured public_url, else null: then where this script was loaded from), current, versions
    (still valid: none superseded by a material version), categories (optional ones)}.
    A returning visitor with a valid choice costs this file alone: it reads the consent cookie,
-   applies the choice and fetches nothing else. Minified at build time (server/build.rs). */
+   applies the choice and fetches nothing else. A visitor to ask fetches the banner, which
+   brings its stylesheet along: one round trip after this file. Minified at build time
+   (server/build.rs). */
 ((w, d) => {
   const C = __CONFIG__, tag = d.currentScript, subs = [],
     gcmOn = !!tag && tag.hasAttribute('data-google-consent-mode'),
@@ -83,7 +85,7 @@
     body.set('via', via);
     const attempt = n => json('/embed/consent', { method: 'POST', body }).catch(err => {
       if (mine != latest || err.status && err.status != 503 || n >= waits.length) throw err;
-      if (root && via != 'api') root.innerHTML = '';
+      if (root && via != 'api') fill('');
       return new Promise(r => setTimeout(r, waits[n])).then(() => {
         body.set('decided_ms_ago', Math.max(1, Math.round(performance.now() - made)));
         return attempt(n + 1);
@@ -94,14 +96,30 @@
         const st = k.kind == 'session_storage' ? sessionStorage : localStorage, p = k.name.replace(/\*$/, '');
         Object.keys(st).forEach(n => (n == k.name || p != k.name && n.startsWith(p)) && st.removeItem(n));
       }
-      if (root) root.innerHTML = '';
+      if (root) fill('');
       apply(j.consent);
       return cur;
     });
   };
 
-  // Markup goes into a shadow root once its styles have loaded: no flash, no leaks either way.
-  const put = (html, css) => {
+  // The shadow root's stylesheet comes inside the first fragment with markup (`style=1`), so
+  // the banner is one round trip after this file. It is adopted by the shadow root: it applies
+  // as the markup goes in, survives the markup being replaced, and needs no style-src in the
+  // host page's CSP. Browsers without constructable stylesheets get it as a <style> instead.
+  let sheet, text;
+  const fragment = kind => json('/embed/' + kind + '?lang=' + encodeURIComponent(language()) + (sheet || text ? '' : '&style=1')).then(j => {
+    if (j.style) try { sheet = new CSSStyleSheet(); sheet.replaceSync(j.style); } catch (e) { sheet = null; text = j.style; }
+    return j;
+  });
+  const fill = html => {
+    root.innerHTML = html;
+    if (text) root.prepend(Object.assign(d.createElement('style'), { textContent: text }));
+  };
+  const body = new Promise(r => d.body ? r() : d.addEventListener('DOMContentLoaded', r));
+
+  // Markup (or, with null, none: the preference center adds its own) goes into the shadow
+  // root, styled from the start: no flash, no leaks either way.
+  const put = html => body.then(() => {
     if (!root) {
       const host = d.createElement('div');
       host.id = 'zc-consent';
@@ -125,23 +143,19 @@
         if (act == 'close') a.closest('dialog').close();
       });
     }
-    return new Promise(done => {
-      const l = d.createElement('link');
-      l.rel = 'stylesheet'; l.href = css;
-      l.onload = l.onerror = () => { root.innerHTML = l.outerHTML + html; done(); };
-      root.append(l);
-    });
-  };
+    if (sheet) root.adoptedStyleSheets = [sheet];
+    if (html != null) fill(html);
+  });
 
   // The banner, if the service says this visitor must be asked.
-  const open = () => json('/embed/banner?lang=' + encodeURIComponent(language())).then(j => {
-    if (j.needs_prompt) return put(j.html, j.css);
+  const open = () => fragment('banner').then(j => {
+    if (j.needs_prompt) return put(j.html);
     if (!known && j.consent) apply(j.consent);
   });
 
   // The preference center: the service's own component, opened as a modal dialog.
-  const preferences = () => json('/embed/preferences?lang=' + encodeURIComponent(language())).then(j =>
-    Promise.resolve(root || put('', j.css)).then(() => {
+  const preferences = () => fragment('preferences').then(j =>
+    put(null).then(() => {
       const t = d.createElement('template');
       root.querySelector('dialog')?.remove();
       t.innerHTML = j.html;
@@ -168,8 +182,9 @@
   queued.forEach(api.push);
   new MutationObserver(() => cur && scan()).observe(d.documentElement, { childList: true, subtree: true });
 
+  // Asking starts at once, even before the page has a body: the markup waits for it, not the
+  // requests.
   const c = fromCookie();
   if (c) apply(c);
-  else if (d.body) open();
-  else d.addEventListener('DOMContentLoaded', open);
+  else open();
 })(window, document);

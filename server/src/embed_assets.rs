@@ -1,9 +1,11 @@
-//! The embed's static assets, built once and cached: the loader (`/embed.js`: the hand-written
-//! `embed/loader.js` with this deployment's config, minified and precompressed, with an ETag)
-//! and the shadow-root stylesheet (the site's CSS behind a reset, named by its content hash).
+//! The embed's assets, built once and cached: the loader (`/embed.js`: the hand-written
+//! `embed/loader.js` with this deployment's config, minified and precompressed, with an ETag),
+//! the shadow-root stylesheet (the site's CSS behind a reset, named by its content hash), and
+//! the first layer's markup per policy version, language and service base ([`BannerKey`]).
 
 use axum::body::Bytes;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -28,12 +30,36 @@ pub struct Loader {
 pub struct Stylesheet {
     pub hash: String,
     pub css: Bytes,
+    /// The same as a JSON string, for a fragment that brings its stylesheet along.
+    pub json: Arc<str>,
 }
+
+/// Everything the first layer's markup depends on (`app::embed::banner_html` reads no more of
+/// the status than this): the policy version (a published version's texts never change, so a
+/// new version is a new key), the language it is shown in, the service's base URL (its links
+/// are absolute), whether the notice changed since the visitor's choice, and whether GPC
+/// decides. Two statuses with the same key render the same bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BannerKey {
+    pub version: String,
+    pub language: String,
+    pub base: String,
+    pub notice_changed: bool,
+    pub gpc_applied: bool,
+}
+
+/// At most this many banners are kept. Without a configured `public_url` the base comes from
+/// the request's `Host`, which anyone can vary: past this the cache starts again, so it never
+/// grows without bound (a real deployment needs a handful: languages × live versions).
+const MAX_BANNERS: usize = 64;
 
 #[derive(Default)]
 pub struct EmbedAssets {
     loader: Mutex<Option<Arc<Loader>>>,
     css: Mutex<Option<Arc<Stylesheet>>>,
+    /// The first layer's markup, already as a JSON string (quoted and escaped), by what it
+    /// depends on: rendering the component was most of a fragment request's CPU time.
+    banners: Mutex<HashMap<BannerKey, Arc<str>>>,
 }
 
 fn compress(plain: &[u8]) -> (Bytes, Bytes) {
@@ -93,10 +119,31 @@ impl EmbedAssets {
         let css = format!("{SHADOW_RESET}{site_css}");
         let css = Arc::new(Stylesheet {
             hash: short_hash(css.as_bytes()),
+            json: serde_json::to_string(&css)
+                .expect("a string serialises")
+                .into(),
             css: Bytes::from(css),
         });
         *cached = Some(Arc::clone(&css));
         Ok(css)
+    }
+
+    /// The banner for `key` as a JSON string, rendered by `render` the first time. Rendering
+    /// happens outside the lock: two requests may render the same banner once each, and
+    /// neither waits for the other.
+    pub fn banner_json(&self, key: BannerKey, render: impl FnOnce() -> String) -> Arc<str> {
+        if let Some(json) = self.banners.lock().expect("banner cache lock").get(&key) {
+            return Arc::clone(json);
+        }
+        let json: Arc<str> = serde_json::to_string(&render())
+            .expect("a string serialises")
+            .into();
+        let mut banners = self.banners.lock().expect("banner cache lock");
+        if banners.len() >= MAX_BANNERS {
+            banners.clear();
+        }
+        banners.insert(key, Arc::clone(&json));
+        json
     }
 }
 
@@ -131,5 +178,60 @@ mod tests {
         );
         let other = assets.loader(r#"{"base":"https://b"}"#.to_owned());
         assert_ne!(first.etag, other.etag);
+    }
+
+    fn key(version: &str, language: &str, base: &str) -> BannerKey {
+        BannerKey {
+            version: version.to_owned(),
+            language: language.to_owned(),
+            base: base.to_owned(),
+            notice_changed: false,
+            gpc_applied: false,
+        }
+    }
+
+    #[test]
+    fn a_banner_is_rendered_once_per_key_and_kept_as_json() {
+        let assets = EmbedAssets::default();
+        let renders = std::cell::Cell::new(0);
+        let render = |html: &str| {
+            renders.set(renders.get() + 1);
+            html.to_owned()
+        };
+        let first = assets.banner_json(key("v1", "en", "https://a"), || render("<p>\"hi\"</p>"));
+        assert_eq!(&*first, r#""<p>\"hi\"</p>""#);
+        let again = assets.banner_json(key("v1", "en", "https://a"), || render("other"));
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(renders.get(), 1);
+        for other in [
+            key("v2", "en", "https://a"),
+            key("v1", "ja", "https://a"),
+            key("v1", "en", "https://b"),
+            BannerKey {
+                notice_changed: true,
+                ..key("v1", "en", "https://a")
+            },
+            BannerKey {
+                gpc_applied: true,
+                ..key("v1", "en", "https://a")
+            },
+        ] {
+            assets.banner_json(other, || render("x"));
+        }
+        assert_eq!(
+            renders.get(),
+            6,
+            "every part of the key tells banners apart"
+        );
+    }
+
+    #[test]
+    fn the_banner_cache_stays_bounded() {
+        let assets = EmbedAssets::default();
+        for n in 0..MAX_BANNERS * 3 {
+            let host = format!("http://host-{n}.example");
+            assets.banner_json(key("v1", "en", &host), || host.clone());
+        }
+        assert!(assets.banners.lock().unwrap().len() <= MAX_BANNERS);
     }
 }

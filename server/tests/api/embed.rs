@@ -9,6 +9,7 @@ on_both_engines![
     loader_is_small_cached_and_carries_the_policy,
     only_allowed_origins_get_cors_and_answers,
     banner_fragment_is_the_service_component_with_absolute_links,
+    the_banner_follows_language_policy_version_and_choice,
     decisions_from_other_sites_record_source_and_origin,
     bad_embed_decisions_are_refused_and_write_nothing,
 ];
@@ -137,6 +138,114 @@ async fn banner_fragment_is_the_service_component_with_absolute_links(engine: En
     assert!(html.starts_with("<dialog"), "{html}");
     assert!(html.contains("개인정보 설정"));
     assert!(html.contains(&format!(r#"href="{}/notice#identifiers""#, app.base)));
+}
+
+/// The banner fragment as a page on [`HOST`] asks for it, with `headers` added.
+async fn banner_for(app: &TestApp, lang: &str, headers: &[(&str, &str)]) -> serde_json::Value {
+    let mut request = get_from(app, &format!("/embed/banner?lang={lang}"), HOST);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.fetch_json().await
+}
+
+/// The banner is rendered once per policy version, language and base, and kept: what a
+/// visitor gets must still be the banner for their language, the current version and their
+/// standing choice.
+async fn the_banner_follows_language_policy_version_and_choice(engine: Engine) {
+    let app = spawn_embed(engine).await;
+    let html = |fragment: &serde_json::Value| fragment["html"].as_str().unwrap().to_owned();
+    let english = html(&banner_for(&app, "en", &[]).await);
+    let japanese = html(&banner_for(&app, "ja", &[]).await);
+    assert_eq!(html(&banner_for(&app, "en", &[]).await), english);
+    assert!(english.contains(r#"lang="en""#) && english.contains("Accept all"));
+    assert!(japanese.contains(r#"lang="ja""#) && japanese.contains("すべて同意"));
+    let version_field = |version: &str| format!(r#"name="policy_version" value="{version}""#);
+    assert!(
+        english.contains(&version_field(POLICY_VERSION)),
+        "{english}"
+    );
+    assert!(!english.contains(r#"data-testid="gpc-honoured""#));
+    let gpc = html(&banner_for(&app, "en", &[("sec-gpc", "1")]).await);
+    assert!(gpc.contains(r#"data-testid="gpc-honoured""#), "{gpc}");
+    assert!(
+        !html(&banner_for(&app, "en", &[]).await).contains("gpc-honoured"),
+        "GPC's banner is not everyone's"
+    );
+
+    // A visitor who chose is not asked, and the answer carries their choice.
+    let ssaid = app.new_visitor().await;
+    let chosen = app
+        .http
+        .post(app.url("/embed/consent"))
+        .header("origin", HOST)
+        .header("cookie", format!("zc_ssaid={ssaid}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "policy_version={POLICY_VERSION}&action=reject_all&via=banner"
+        ))
+        .fetch()
+        .await;
+    assert_eq!(chosen.status(), 201);
+    let cookies = cookies_after(&ssaid, &chosen);
+    let decided = banner_for(&app, "en", &[("cookie", &cookies)]).await;
+    assert_eq!(decided["needs_prompt"], false);
+    assert_eq!(decided["html"], serde_json::Value::Null);
+    assert_eq!(decided["consent"]["policy_version"], POLICY_VERSION);
+    // Nothing to show, so no stylesheet either, even when asked for.
+    let nothing_to_show = banner_for(&app, "en&style=1", &[("cookie", &cookies)]).await;
+    assert_eq!(nothing_to_show["html"], serde_json::Value::Null);
+    assert!(nothing_to_show.get("style").is_none());
+
+    // A new version is a new banner at once, for first visits and for that visitor, who is
+    // told the notice changed; nobody else is.
+    app.publish_default_as("2026-12-24", true).await;
+    let first = html(&banner_for(&app, "en", &[]).await);
+    assert!(first.contains(&version_field("2026-12-24")), "{first}");
+    assert!(!first.contains(&version_field(POLICY_VERSION)));
+    assert!(!first.contains(r#"data-testid="notice-changed""#));
+    let asked_again = banner_for(&app, "en", &[("cookie", &cookies)]).await;
+    assert_eq!(asked_again["needs_prompt"], true);
+    assert_eq!(asked_again["consent"]["policy_version"], POLICY_VERSION);
+    let changed = html(&asked_again);
+    assert!(
+        changed.contains(r#"data-testid="notice-changed""#),
+        "{changed}"
+    );
+    assert!(changed.contains(&version_field("2026-12-24")));
+    let japanese_now = html(&banner_for(&app, "ja", &[]).await);
+    assert_ne!(japanese_now, japanese);
+    assert!(japanese_now.contains("すべて同意"));
+
+    // With style=1 the stylesheet comes along with the markup, so a first visit needs no
+    // second round trip; the loader asks only while it has none.
+    let plain = banner_for(&app, "en", &[]).await;
+    assert!(plain.get("style").is_none());
+    let styled = banner_for(&app, "en&style=1", &[]).await;
+    assert_eq!(styled["html"], plain["html"]);
+    let css = app
+        .http
+        .get(styled["css"].as_str().unwrap())
+        .fetch()
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(styled["style"], css.as_str());
+    let preferences = get_from(&app, "/embed/preferences?lang=ko&style=1", HOST)
+        .fetch_json()
+        .await;
+    assert_eq!(preferences["style"], css.as_str());
+
+    // The fragments take GET alone, and another method mints no SSAID.
+    let posted = app
+        .http
+        .post(app.url("/embed/banner"))
+        .header("origin", HOST)
+        .fetch()
+        .await;
+    assert!(set_cookie(&posted, "zc_ssaid").is_none());
+    assert_error(posted, 405, "method_not_allowed").await;
 }
 
 async fn decisions_from_other_sites_record_source_and_origin(engine: Engine) {

@@ -1,26 +1,99 @@
 //! `/embed/banner` and `/embed/preferences`: the service's own components as HTML fragments,
 //! for the loader to put into a shadow root on another site's page.
 
-use crate::embed_assets::EmbedAssets;
+use crate::embed_assets::{BannerKey, EmbedAssets};
 use crate::error::ApiError;
 use crate::http::{PublicBase, check_origin};
 use crate::routes::with_cookies;
 use crate::service::{ConsentService, RequestContext};
 use crate::state::AppState;
-use app::domain::CurrentConsent;
-use axum::Json;
-use axum::extract::State;
+use app::domain::{ConsentStatus, CurrentConsent, PromptReason};
+use axum::body::Body;
+use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, header};
-use serde::Serialize;
+use http::request::Parts;
+use http::{HeaderValue, header};
+use std::sync::Arc;
 
-#[derive(Debug, Serialize)]
-pub struct Fragment {
+/// What a fragment request needs, read from the request and the state by reference: the
+/// handler is on every first visit's path, and cloning the whole `AppState` and the request's
+/// headers for it showed in the profile.
+pub struct FragmentRequest {
+    context: RequestContext,
+    base: String,
+    consent: Arc<ConsentService>,
+    assets: Arc<EmbedAssets>,
+    site_root: Arc<str>,
+    /// `style=1`: the loader has no stylesheet yet and wants it in the answer, which saves a
+    /// first visit the round trip to `/embed/style.HASH.css`.
+    with_style: bool,
+}
+
+impl FromRequestParts<AppState> for FragmentRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        check_origin(&state.edge, &parts.headers, false)?;
+        let context = RequestContext::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let PublicBase(base) = PublicBase::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let with_style = parts
+            .uri
+            .query()
+            .is_some_and(|query| query.split('&').any(|pair| pair == "style=1"));
+        Ok(Self {
+            context,
+            base,
+            consent: Arc::clone(&state.consent),
+            assets: Arc::clone(&state.embed),
+            site_root: Arc::clone(&state.leptos_options.site_root),
+            with_style,
+        })
+    }
+}
+
+/// `{needs_prompt, consent, html, css[, style]}`: `html` and `style` are already JSON strings,
+/// so the cached banner and stylesheet are copied into the answer, not escaped again.
+fn fragment_json(
     needs_prompt: bool,
-    consent: Option<CurrentConsent>,
-    /// The markup, when there is something to show.
-    html: Option<String>,
-    css: String,
+    consent: Option<&CurrentConsent>,
+    html: Option<&str>,
+    css: &str,
+    style: Option<&str>,
+) -> String {
+    let consent = serde_json::to_string(&consent).expect("consent serialises");
+    let css = serde_json::to_string(css).expect("a string serialises");
+    let html = html.unwrap_or("null");
+    let style_len = style.map_or(0, str::len);
+    let mut json = String::with_capacity(80 + consent.len() + html.len() + css.len() + style_len);
+    json.push_str(r#"{"needs_prompt":"#);
+    json.push_str(if needs_prompt { "true" } else { "false" });
+    json.push_str(r#","consent":"#);
+    json.push_str(&consent);
+    json.push_str(r#","html":"#);
+    json.push_str(html);
+    json.push_str(r#","css":"#);
+    json.push_str(&css);
+    if let Some(style) = style {
+        json.push_str(r#","style":"#);
+        json.push_str(style);
+    }
+    json.push('}');
+    json
+}
+
+/// What [`app::embed::banner_html`] renders for `status`, by the key it is cached under.
+fn banner_key(status: &ConsentStatus, base: &str) -> BannerKey {
+    BannerKey {
+        version: status.policy.version.clone(),
+        language: status.policy.language.clone(),
+        base: base.to_owned(),
+        notice_changed: matches!(status.prompt, Some(PromptReason::NoticeChanged)),
+        gpc_applied: status.gpc_applied(),
+    }
 }
 
 /// Which layer a route serves: the first layer (only while the visitor must be asked), or
@@ -29,35 +102,136 @@ pub const BANNER: bool = false;
 pub const PREFERENCES: bool = true;
 
 /// `GET /embed/banner[?lang=]` ([`BANNER`]) and `GET /embed/preferences[?lang=]`
-/// ([`PREFERENCES`]).
-pub async fn fragment<const LAYER: bool>(
-    State(state): State<AppState>,
-    context: RequestContext,
-    PublicBase(base): PublicBase,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    check_origin(&state.edge, &headers, false)?;
-    let consent: &ConsentService = &state.consent;
+/// ([`PREFERENCES`]), with `&style=1` for the stylesheet itself along with any markup. The
+/// banner is the same for every visitor with the same [`BannerKey`], so it is rendered once
+/// per key; the preference center shows the visitor's own choices and is rendered each time.
+pub async fn fragment<const LAYER: bool>(request: FragmentRequest) -> Result<Response, ApiError> {
+    let FragmentRequest {
+        context,
+        base,
+        consent,
+        assets,
+        site_root,
+        with_style,
+    } = request;
     let status = consent.status(&context).await?;
-    let assets: &EmbedAssets = &state.embed;
     let css = assets
-        .css(std::path::Path::new(&*state.leptos_options.site_root))
+        .css(std::path::Path::new(&*site_root))
         .map_err(ApiError::internal)?;
-    let needs_prompt = status.value.needs_prompt();
-    let html = if LAYER == PREFERENCES {
-        Some(app::embed::preferences_html(status.value.clone(), &base))
+    let stylesheet = css;
+    let css = format!("{base}/embed/style.{}.css", stylesheet.hash);
+    let status_value = status.value;
+    let needs_prompt = status_value.needs_prompt();
+    let current = status_value.current.clone();
+    let html: Option<Arc<str>> = if LAYER == PREFERENCES {
+        let html = app::embed::preferences_html(status_value, &base);
+        Some(
+            serde_json::to_string(&html)
+                .expect("a string serialises")
+                .into(),
+        )
+    } else if needs_prompt {
+        Some(assets.banner_json(banner_key(&status_value, &base), || {
+            app::embed::banner_html(status_value, &base)
+        }))
     } else {
-        needs_prompt.then(|| app::embed::banner_html(status.value.clone(), &base))
+        None
     };
-    let mut response = Json(Fragment {
-        needs_prompt,
-        consent: status.value.current,
-        html,
-        css: format!("{base}/embed/style.{}.css", css.hash),
-    })
-    .into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(with_cookies(response, status.set_cookies))
+    let style = (with_style && html.is_some()).then(|| &*stylesheet.json);
+    let body = fragment_json(needs_prompt, current.as_ref(), html.as_deref(), &css, style);
+    let mut response = Response::new(Body::from(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(with_cookies(response.into_response(), status.set_cookies))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::ConsentAction;
+
+    fn status(language: &str) -> ConsentStatus {
+        let policy = app::domain::Policy::from_toml(app::DEFAULT_POLICY_TOML)
+            .expect("the default policy parses");
+        ConsentStatus {
+            policy: policy.view(language, None),
+            current: None,
+            prompt: Some(PromptReason::NoChoice),
+            gpc_signal: false,
+        }
+    }
+
+    #[test]
+    fn the_answer_is_the_json_it_always_was() {
+        let html = serde_json::to_string("<p>\"x\"</p>").unwrap();
+        let json = fragment_json(
+            true,
+            None,
+            Some(&html),
+            "https://c/embed/style.ab.css",
+            None,
+        );
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({
+                "needs_prompt": true,
+                "consent": null,
+                "html": "<p>\"x\"</p>",
+                "css": "https://c/embed/style.ab.css",
+            })
+        );
+        let value: serde_json::Value =
+            serde_json::from_str(&fragment_json(false, None, None, "\"odd\"", None)).unwrap();
+        assert_eq!(value["html"], serde_json::Value::Null);
+        assert_eq!(value["css"], "\"odd\"");
+        assert!(value.get("style").is_none());
+        let style = serde_json::to_string(":host{all:initial}").unwrap();
+        let json = fragment_json(true, None, Some(&html), "u", Some(&style));
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["style"], ":host{all:initial}");
+    }
+
+    /// Whatever the key leaves out must not change the markup, and whatever it keeps must.
+    #[test]
+    fn statuses_with_one_key_render_the_same_banner() {
+        let base = "https://consent.zeccloud.com";
+        let first = status("en");
+        let html = app::embed::banner_html(first.clone(), base);
+
+        // An expired choice and a first visit look the same.
+        let mut expired = first.clone();
+        expired.prompt = Some(PromptReason::Expired);
+        assert_eq!(banner_key(&expired, base), banner_key(&first, base));
+        assert_eq!(app::embed::banner_html(expired, base), html);
+
+        let mut changed = first.clone();
+        changed.prompt = Some(PromptReason::NoticeChanged);
+        let mut gpc = first.clone();
+        gpc.gpc_signal = true;
+        let japanese = status("ja");
+        for other in [changed, gpc, japanese] {
+            assert_ne!(banner_key(&other, base), banner_key(&first, base));
+            assert_ne!(app::embed::banner_html(other, base), html);
+        }
+        assert_ne!(
+            app::embed::banner_html(first.clone(), "https://other.example"),
+            html
+        );
+
+        // A GPC choice on record decides like the signal does.
+        let mut recorded = first.clone();
+        recorded.current = Some(CurrentConsent {
+            policy_version: first.policy.version.clone(),
+            categories: Default::default(),
+            event_id: "e".to_owned(),
+            decided_at: 0,
+            action: ConsentAction::Gpc,
+        });
+        assert!(banner_key(&recorded, base).gpc_applied);
+    }
 }

@@ -7,9 +7,13 @@ mod assets;
 pub mod decisions;
 mod fragments;
 
-use crate::http::{Unnamed, for_visitors};
+use crate::error::ApiError;
+use crate::http::visitor::private_to_the_visitor;
+use crate::http::{Unnamed, ensure_ssaid, for_visitors};
 use crate::state::AppState;
+use app::ErrorCode;
 use axum::Router;
+use axum::middleware::{from_fn_with_state, map_response};
 use axum::routing::{get, post};
 use std::sync::Arc;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -30,7 +34,14 @@ pub fn cors(state: &AppState) -> CorsLayer {
 
 pub fn router(state: &AppState) -> Router<AppState> {
     // The fragments and decisions know the visitor; the assets are the same for everyone.
-    let per_visitor = Router::new()
+    // Decisions go through the guards for state-changing requests. The fragments are reads,
+    // which those guards (the decision budget, the source check) let through untouched; they
+    // are left out of their path because a first visit's fragment is the busiest per-visitor
+    // request and the guards' per-request work showed in its profile. Their origin is still
+    // checked (`fragments::FragmentRequest`), and they still get the visitor's SSAID and
+    // private caching.
+    let decisions = Router::new().route("/embed/consent", post(decisions::record));
+    let fragments = Router::new()
         .route(
             "/embed/banner",
             get(fragments::fragment::<{ fragments::BANNER }>),
@@ -39,11 +50,19 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/embed/preferences",
             get(fragments::fragment::<{ fragments::PREFERENCES }>),
         )
-        .route("/embed/consent", post(decisions::record));
+        .route_layer(from_fn_with_state(state.clone(), ensure_ssaid))
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                "this endpoint does not accept that method",
+            )
+        })
+        .layer(map_response(private_to_the_visitor));
     Router::new()
         .route("/embed.js", get(assets::loader))
         .route("/embed/{file}", get(assets::stylesheet))
         // Only browsers on allowed sites post decisions here.
-        .merge(for_visitors(per_visitor, state, Unnamed::Refuse))
+        .merge(for_visitors(decisions, state, Unnamed::Refuse))
+        .merge(fragments)
         .layer(cors(state))
 }
