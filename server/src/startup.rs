@@ -179,6 +179,7 @@ impl Application {
             retention,
             matomo_eraser,
             history,
+            day_summaries: Arc::default(),
         };
         let draining = Arc::new(AtomicBool::new(false));
         let ops_router = routes::every_answer(

@@ -40,6 +40,8 @@ pub struct AppState {
     pub matomo_eraser: Option<Arc<MatomoEraser>>,
     /// The last hours of this instance's counters, for the console.
     pub history: Arc<crate::console::history::CounterHistory>,
+    /// The console overview's days that are over, summed once.
+    pub day_summaries: Arc<crate::console::day_summaries::DaySummaries>,
 }
 
 /// How this deployment's requests are read and who may call it: settings of the HTTP edge.

@@ -86,15 +86,70 @@ pub fn day_range(to: NaiveDate, days: u32) -> Vec<NaiveDate> {
         .collect()
 }
 
+/// One day's counts summed by everything the overview shows: a few hundred numbers, however
+/// many stored rows (one per combination of properties) the day has. A day's summary never
+/// changes once the day is over, so the console keeps them (`crate::console::day_summaries`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DaySummary {
+    pub decisions: i64,
+    pub by_action: BTreeMap<&'static str, i64>,
+    /// Per category: how many decisions granted it.
+    pub granted: BTreeMap<String, i64>,
+    pub by_dimension: BTreeMap<(Dimension, String), Tally>,
+}
+
+/// Decisions of one value of a dimension.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub decisions: i64,
+    pub by_action: BTreeMap<&'static str, i64>,
+    pub granted: BTreeMap<String, i64>,
+}
+
+impl Tally {
+    fn add(&mut self, count: &DecisionCount) {
+        self.decisions += count.decisions;
+        *self.by_action.entry(count.action.as_str()).or_default() += count.decisions;
+        for category in &count.granted {
+            *self.granted.entry(category.clone()).or_default() += count.decisions;
+        }
+    }
+}
+
+/// The stored counts summed per day.
+pub fn summarize(counts: &[DecisionCount]) -> BTreeMap<NaiveDate, DaySummary> {
+    let mut days: BTreeMap<NaiveDate, DaySummary> = BTreeMap::new();
+    for count in counts {
+        let day = days.entry(count.day).or_default();
+        day.decisions += count.decisions;
+        *day.by_action.entry(count.action.as_str()).or_default() += count.decisions;
+        for category in &count.granted {
+            *day.granted.entry(category.clone()).or_default() += count.decisions;
+        }
+        for dimension in Dimension::ALL {
+            day.by_dimension
+                .entry((dimension, dimension.value_of(count)))
+                .or_default()
+                .add(count);
+        }
+    }
+    days
+}
+
 /// The console's overview of `days` (oldest first) from the stored counts. `categories` are
 /// the categories whose share of grants is shown (the current policy's optional ones). A
 /// category's share on a day is the share of that day's decisions granting it.
 pub fn overview(days: &[NaiveDate], categories: &[String], counts: &[DecisionCount]) -> Overview {
-    let index: BTreeMap<NaiveDate, usize> = days
-        .iter()
-        .enumerate()
-        .map(|(position, day)| (*day, position))
-        .collect();
+    let summaries = summarize(counts);
+    overview_of(days, categories, |day| summaries.get(&day))
+}
+
+/// The overview from each day's summary (`None`: no decisions that day).
+pub fn overview_of<'s>(
+    days: &[NaiveDate],
+    categories: &[String],
+    summary_of: impl Fn(NaiveDate) -> Option<&'s DaySummary>,
+) -> Overview {
     let mut by_action: BTreeMap<String, Vec<i64>> = ConsentAction::ALL
         .iter()
         .map(|action| (action.as_str().to_owned(), vec![0; days.len()]))
@@ -105,27 +160,26 @@ pub fn overview(days: &[NaiveDate], categories: &[String], counts: &[DecisionCou
         .map(|category| (category.clone(), vec![0; days.len()]))
         .collect();
     let mut by_dimension: BTreeMap<Dimension, BTreeMap<String, DimensionValue>> = BTreeMap::new();
-    for count in counts {
-        let Some(&position) = index.get(&count.day) else {
+    for (position, day) in days.iter().enumerate() {
+        let Some(summary) = summary_of(*day) else {
             continue;
         };
-        if let Some(per_day) = by_action.get_mut(count.action.as_str()) {
-            per_day[position] += count.decisions;
-        }
-        decisions_per_day[position] += count.decisions;
-        for category in &count.granted {
-            if let Some(per_day) = granted_per_day.get_mut(category) {
-                per_day[position] += count.decisions;
+        for (action, decisions) in &summary.by_action {
+            if let Some(per_day) = by_action.get_mut(*action) {
+                per_day[position] += decisions;
             }
         }
-        for dimension in Dimension::ALL {
-            let value = dimension.value_of(count);
+        decisions_per_day[position] += summary.decisions;
+        for (category, per_day) in &mut granted_per_day {
+            per_day[position] += summary.granted.get(category).copied().unwrap_or(0);
+        }
+        for ((dimension, value), tally) in &summary.by_dimension {
             let row = by_dimension
-                .entry(dimension)
+                .entry(*dimension)
                 .or_default()
                 .entry(value.clone())
                 .or_insert_with(|| DimensionValue {
-                    value,
+                    value: value.clone(),
                     decisions: 0,
                     by_action: ConsentAction::ALL
                         .iter()
@@ -136,14 +190,12 @@ pub fn overview(days: &[NaiveDate], categories: &[String], counts: &[DecisionCou
                         .map(|category| (category.clone(), 0))
                         .collect(),
                 });
-            row.decisions += count.decisions;
-            *row.by_action
-                .entry(count.action.as_str().to_owned())
-                .or_default() += count.decisions;
-            for category in &count.granted {
-                if let Some(granted) = row.granted.get_mut(category) {
-                    *granted += count.decisions;
-                }
+            row.decisions += tally.decisions;
+            for (action, decisions) in &tally.by_action {
+                *row.by_action.entry((*action).to_owned()).or_default() += decisions;
+            }
+            for (category, granted) in &mut row.granted {
+                *granted += tally.granted.get(category).copied().unwrap_or(0);
             }
         }
     }

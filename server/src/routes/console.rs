@@ -7,7 +7,7 @@ use crate::console::export::{DayRange, ExportFormat, Exporter, body_stream};
 use crate::console::session::SessionKeys;
 use crate::console::{charts, history};
 use crate::cookies::{self, ADMIN_SESSION_COOKIE};
-use crate::domain::statistics::{self, day_range};
+use crate::domain::statistics::day_range;
 use crate::domain::{Ssaid, policy_diff};
 use crate::error::ApiError;
 use crate::http::admin::token_matches;
@@ -226,13 +226,8 @@ pub async fn build_overview(
     state: &AppState,
     days: u32,
 ) -> Result<app::console::Overview, ApiError> {
-    let today = state.consent.clock.now().date_naive();
-    let range = day_range(today, days);
-    let counts = state
-        .consent
-        .storage
-        .decision_counts(range[0], today)
-        .await?;
+    let now = state.consent.clock.now();
+    let range = day_range(now.date_naive(), days);
     let policy = state.consent.policies.cached().current().policy.clone();
     let categories: Vec<String> = policy
         .categories
@@ -240,7 +235,10 @@ pub async fn build_overview(
         .filter(|category| !category.required())
         .map(|category| category.id.to_string())
         .collect();
-    Ok(statistics::overview(&range, &categories, &counts))
+    Ok(state
+        .day_summaries
+        .overview(state.consent.storage.as_ref(), now, &range, &categories)
+        .await?)
 }
 
 /// `GET /admin/proof?q=CONSENT_ID|SSAID`: the visitor's decisions with every proof field.

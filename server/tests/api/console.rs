@@ -14,6 +14,7 @@ on_both_engines![
     the_console_is_behind_a_strict_short_lived_session,
     sign_in_refuses_other_sites_and_slows_down_and_counts_wrong_tokens,
     the_overview_counts_equal_the_decisions_behind_them,
+    days_that_are_over_are_summed_once_and_open_days_reread,
     proof_finds_a_visitors_decisions_by_consent_id_or_ssaid,
     the_export_streams_every_decision_of_the_range_in_order,
     policies_are_compared_and_published_from_the_console_with_the_cli_checks,
@@ -722,4 +723,64 @@ async fn operations_show_this_instances_counters_and_open_erasures(engine: Engin
         "unknown_parameter",
     )
     .await;
+}
+
+async fn days_that_are_over_are_summed_once_and_open_days_reread(engine: Engine) {
+    use server::console::day_summaries::DaySummaries;
+    use server::domain::statistics::{day_range, overview};
+    let app = spawn(engine).await;
+    let categories = vec!["analytics".to_owned()];
+    // Decisions every 3 hours from 2026-11-01 to 2026-11-03 09:00.
+    let start = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    store_decisions(&app, start, TimeDelta::hours(3), 20).await;
+    let summaries = DaySummaries::default();
+    let expected = |range: &[chrono::NaiveDate]| {
+        let storage = app.storage.clone();
+        let range = range.to_vec();
+        let categories = categories.clone();
+        async move {
+            let counts = storage
+                .decision_counts(range[0], *range.last().unwrap())
+                .await
+                .unwrap();
+            overview(&range, &categories, &counts)
+        }
+    };
+    // 2026-11-03 00:05: the 2nd is over but still settling, so the days up to the 1st are kept.
+    let now = Utc.with_ymd_and_hms(2026, 11, 3, 0, 5, 0).unwrap();
+    let range = day_range(now.date_naive(), 30);
+    let first = summaries
+        .overview(app.storage.as_ref(), now, &range, &categories)
+        .await
+        .unwrap();
+    assert_eq!(first, expected(&range).await);
+    assert_eq!(first.total, 20);
+    assert_eq!(summaries.kept(), 28);
+    // At 12:00 the 2nd is over too; a decision made today is counted at once.
+    store_decisions(
+        &app,
+        Utc.with_ymd_and_hms(2026, 11, 3, 11, 0, 0).unwrap(),
+        TimeDelta::zero(),
+        1,
+    )
+    .await;
+    let now = Utc.with_ymd_and_hms(2026, 11, 3, 12, 0, 0).unwrap();
+    let later = summaries
+        .overview(app.storage.as_ref(), now, &range, &categories)
+        .await
+        .unwrap();
+    assert_eq!(later, expected(&range).await);
+    assert_eq!(later.total, 21);
+    assert_eq!(summaries.kept(), 29);
+    // A 90-day range from the next day reads only the days not kept yet.
+    let now = Utc.with_ymd_and_hms(2026, 11, 4, 12, 0, 0).unwrap();
+    let range = day_range(now.date_naive(), 90);
+    assert_eq!(
+        summaries
+            .overview(app.storage.as_ref(), now, &range, &categories)
+            .await
+            .unwrap(),
+        expected(&range).await
+    );
+    assert_eq!(summaries.kept(), 89);
 }
