@@ -57,15 +57,19 @@ pub async fn get_consent(
     State(consent): State<Arc<ConsentService>>,
     context: RequestContext,
 ) -> Result<Response, ApiError> {
-    let status = consent.status(&context).await?;
+    let standing = consent.standing(&context).await?;
+    let (policy_version, standing_now) = standing.value;
     let body = ConsentResponse {
-        policy_version: status.value.policy.version.clone(),
-        needs_prompt: status.value.needs_prompt(),
-        prompt: status.value.prompt,
-        consent: status.value.current,
+        policy_version,
+        needs_prompt: standing_now.prompt.is_some(),
+        prompt: standing_now.prompt,
+        consent: standing_now.current,
         clear_storage: Vec::new(),
     };
-    Ok(with_cookies(Json(body).into_response(), status.set_cookies))
+    Ok(with_cookies(
+        Json(body).into_response(),
+        standing.set_cookies,
+    ))
 }
 
 #[utoipa::path(

@@ -23,7 +23,8 @@ use crate::tokens::{ReceiptSigner, TokenSigner};
 use app::backend::{BackendError, WithCookies};
 use app::domain::{
     ConsentAction, ConsentRequest, ConsentSource, ConsentStatus, CurrentConsent, Decision,
-    DecisionError, ExpiryRules, RecordedChoice, consent_grants, expiries, prompt_reason,
+    DecisionError, ExpiryRules, PromptReason, RecordedChoice, consent_grants, expiries,
+    prompt_reason,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -63,6 +64,13 @@ pub struct RequestContext {
     pub cookie_names: Vec<String>,
     /// The page's origin, recorded for decisions made on other sites.
     pub origin: Option<String>,
+}
+
+/// A visitor's standing decision under the current policy, and why to ask them, if at all.
+#[derive(Debug, Clone)]
+pub struct Standing {
+    pub current: Option<CurrentConsent>,
+    pub prompt: Option<PromptReason>,
 }
 
 pub struct ConsentService {
@@ -132,15 +140,55 @@ impl ConsentService {
         self.cookies.consent_domain.as_deref()
     }
 
-    /// The status for a request. With `Sec-GPC: 1` and no decision yet, the GPC default
-    /// applies; it is recorded (and its cookie set) once the browser comes back with its SSAID,
-    /// so a visitor's GPC is recorded once and a cookieless crawler's never. An explicit
-    /// language choice is remembered when the visitor consented to preferences.
+    /// The status for a request: [`Self::standing`] with the policy as the banner shows it in
+    /// the request's language.
     pub async fn status(
         &self,
         request: &RequestContext,
     ) -> Result<WithCookies<ConsentStatus>, BackendError> {
         let snapshot = self.policies.current().await;
+        let standing = self.standing_in(&snapshot, request).await?;
+        let Standing { current, prompt } = standing.value;
+        Ok(WithCookies {
+            value: ConsentStatus {
+                policy: snapshot
+                    .current()
+                    .shown(request.language, self.parent_domain())
+                    .view
+                    .clone(),
+                gpc_signal: request.gpc,
+                current,
+                prompt,
+            },
+            set_cookies: standing.set_cookies,
+        })
+    }
+
+    /// The visitor's standing decision and whether to ask, without the policy's texts (the
+    /// JSON API answers only these). With `Sec-GPC: 1` and no decision yet, the GPC default
+    /// applies; it is recorded (and its cookie set) once the browser comes back with its SSAID,
+    /// so a visitor's GPC is recorded once and a cookieless crawler's never. An explicit
+    /// language choice is remembered when the visitor consented to preferences.
+    pub async fn standing(
+        &self,
+        request: &RequestContext,
+    ) -> Result<WithCookies<(String, Standing)>, BackendError> {
+        let snapshot = self.policies.current().await;
+        let standing = self.standing_in(&snapshot, request).await?;
+        Ok(WithCookies {
+            value: (
+                snapshot.current().record.version.to_string(),
+                standing.value,
+            ),
+            set_cookies: standing.set_cookies,
+        })
+    }
+
+    async fn standing_in(
+        &self,
+        snapshot: &PolicySnapshot,
+        request: &RequestContext,
+    ) -> Result<WithCookies<Standing>, BackendError> {
         let policy = &snapshot.current().policy;
         let mut current = request.consent.clone();
         let mut set_cookies = Vec::new();
@@ -157,7 +205,7 @@ impl ConsentService {
                 decided_ms_ago: None,
             };
             let recorded = self
-                .record_in(&snapshot, request, gpc, ConsentSource::Gpc)
+                .record_in(snapshot, request, gpc, ConsentSource::Gpc)
                 .await?;
             current = Some(recorded.value.consent);
             set_cookies = recorded.set_cookies;
@@ -179,16 +227,7 @@ impl ConsentService {
             set_cookies.push(self.cookies.language(chosen));
         }
         Ok(WithCookies {
-            value: ConsentStatus {
-                policy: snapshot
-                    .current()
-                    .shown(request.language, self.parent_domain())
-                    .view
-                    .clone(),
-                gpc_signal: request.gpc,
-                current,
-                prompt,
-            },
+            value: Standing { current, prompt },
             set_cookies,
         })
     }
