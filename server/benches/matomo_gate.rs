@@ -197,12 +197,12 @@ async fn run(options: Options) {
             }),
             WithoutConsent::Drop,
         );
-        let query = hit.for_upstream(&fields).to_query();
+        let query = hit.upstream_query(&fields);
         black_box((query, verdict));
     });
     println!(
         "   {:<44} {:>12.0} hits/s  ({:.0} ns/hit)",
-        "parse + decide + for_upstream + to_query",
+        "parse + decide + upstream_query",
         prepare,
         1e9 / prepare
     );
@@ -313,6 +313,13 @@ async fn run(options: Options) {
         "through the gate (consent)",
         &gated,
         Some((gate_arrived, Some(drain_time))),
+    );
+    let per_cpu = |run: &LoadResult| run.latencies.len() as f64 / run.cpu.as_secs_f64().max(1e-9);
+    let rate = |run: &LoadResult| run.latencies.len() as f64 / run.elapsed.as_secs_f64();
+    println!(
+        "   gate as a share of direct: {:.1} % of the requests/s, {:.1} % per CPU second",
+        100.0 * rate(&gated) / rate(&direct),
+        100.0 * per_cpu(&gated) / per_cpu(&direct),
     );
 
     // Gate counters.
@@ -538,6 +545,29 @@ struct LoadResult {
     elapsed: Duration,
     latencies: Vec<Duration>,
     errors: usize,
+    /// CPU time the whole process spent meanwhile (clients, gate and stub).
+    cpu: Duration,
+}
+
+/// CPU time this process has used (user + system), from `/proc/self/stat`: on a machine
+/// shared with other work the CPU spent per request still compares changes when requests/s
+/// swing with the neighbours' load.
+fn process_cpu() -> Duration {
+    // Linux reports it in clock ticks of 1/100 s (USER_HZ).
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command name in parentheses: state is field 3; utime and stime are 14 and 15.
+    let ticks: f64 = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|field| field.parse::<f64>().ok())
+                .sum()
+        })
+        .unwrap_or(0.0);
+    Duration::from_secs_f64(ticks / TICKS_PER_SECOND)
 }
 
 /// `clients` tasks sending GET `url` back to back on keep-alive connections for `duration`.
@@ -549,6 +579,7 @@ async fn load(
     duration: Duration,
 ) -> LoadResult {
     let started = Instant::now();
+    let cpu_before = process_cpu();
     let deadline = started + duration;
     let tasks: Vec<_> = (0..clients)
         .map(|_| {
@@ -589,6 +620,7 @@ async fn load(
         elapsed: Duration::ZERO,
         latencies: Vec::new(),
         errors: 0,
+        cpu: Duration::ZERO,
     };
     for task in tasks {
         let (latencies, errors) = task.await.expect("load task");
@@ -596,13 +628,14 @@ async fn load(
         result.errors += errors;
     }
     result.elapsed = started.elapsed();
+    result.cpu = process_cpu().saturating_sub(cpu_before);
     result
 }
 
 fn print_load_header() {
     println!(
-        "   {:<30} {:>9} {:>10} {:>8} {:>8} {:>7} {:>10} {:>11}",
-        "", "requests", "req/s", "p50 µs", "p99 µs", "errors", "at stub", "at stub/s"
+        "   {:<30} {:>9} {:>10} {:>8} {:>8} {:>7} {:>10} {:>11} {:>12}",
+        "", "requests", "req/s", "p50 µs", "p99 µs", "errors", "at stub", "at stub/s", "CPU µs/req"
     );
 }
 
@@ -620,11 +653,12 @@ fn print_load_row(label: &str, run: &LoadResult, arrived: Option<(usize, Option<
         None => ("-".to_owned(), "-".to_owned()),
     };
     println!(
-        "   {label:<30} {count:>9} {:>10.0} {:>8.0} {:>8.0} {:>7} {at_stub:>10} {at_stub_rate:>11}",
+        "   {label:<30} {count:>9} {:>10.0} {:>8.0} {:>8.0} {:>7} {at_stub:>10} {at_stub_rate:>11} {:>12.1}",
         count as f64 / secs,
         stats.p50,
         stats.p99,
         run.errors,
+        run.cpu.as_secs_f64() * 1e6 / count.max(1) as f64,
     );
 }
 

@@ -4,10 +4,14 @@
 use crate::config::MatomoSettings;
 use crate::domain::network::mask_ip;
 use crate::domain::tracking::{
-    BulkRequest, PersonalFields, TrackingHit, UpstreamFields, Verdict, VisitorSignals,
+    BulkRequest, DropReason, PersonalFields, TrackingHit, UpstreamFields, Verdict, VisitorSignals,
     WithoutConsent, decide,
 };
-use crate::metrics::GateMetrics;
+use crate::metrics::{GateMetrics, HitOutcome, HitReason, UpstreamError};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use secrecy::{ExposeSecret, SecretString};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -36,8 +40,7 @@ pub struct VisitorHeaders {
 }
 
 pub struct MatomoGate {
-    upstream: reqwest::Url,
-    client: reqwest::Client,
+    upstream: Upstream,
     without_consent: WithoutConsent,
     category: String,
     personal: PersonalFields,
@@ -49,28 +52,205 @@ pub struct MatomoGate {
     metrics: Arc<GateMetrics>,
 }
 
+/// Hits ready to leave: each form-encoded once, as Matomo reads a query string or form body.
+#[derive(Debug, Default)]
+pub struct Admitted {
+    queries: Vec<String>,
+}
+
+impl Admitted {
+    pub fn is_empty(&self) -> bool {
+        self.queries.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.queries.len()
+    }
+}
+
+/// The one upstream: a pooled keep-alive HTTP/1.1 client, and its URL split into the parts
+/// each request reuses, so that a hit costs no URL parsing.
+struct Upstream {
+    pool: Pool,
+    scheme: http::uri::Scheme,
+    authority: http::uri::Authority,
+    path: String,
+    /// Basic credentials written in `upstream_url`, as reqwest (used before) sent them.
+    authorization: Option<http::HeaderValue>,
+    timeout: Duration,
+}
+
+/// Plain HTTP needs no root certificates: a gate in front of an internal Matomo over http
+/// starts on a host without a CA bundle.
+enum Pool {
+    Plain(Client<HttpConnector, String>),
+    Tls(Client<HttpsConnector<HttpConnector>, String>),
+}
+
+const USER_AGENT: http::HeaderValue =
+    http::HeaderValue::from_static(concat!("zeccloud-consent/", env!("CARGO_PKG_VERSION")));
+const FORM: http::HeaderValue =
+    http::HeaderValue::from_static("application/x-www-form-urlencoded; charset=UTF-8");
+const JSON: http::HeaderValue = http::HeaderValue::from_static("application/json; charset=UTF-8");
+/// Matomo answers a GIF, 204 or a short JSON status; anything longer is not read whole.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Why the upstream could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamSetupError {
+    #[error("upstream_url {0:?} is not a usable http(s) URL")]
+    Url(String),
+    #[error("no root certificates for an https upstream: {0}")]
+    Roots(std::io::Error),
+}
+
+impl Upstream {
+    fn new(url: &str, timeout: Duration, max_idle: usize) -> Result<Self, UpstreamSetupError> {
+        let invalid = || UpstreamSetupError::Url(url.to_owned());
+        // Parsed as before (and as the settings check does), so the same URLs are accepted.
+        let url = reqwest::Url::parse(url).map_err(|_| invalid())?;
+        let host = url.host_str().ok_or_else(invalid)?;
+        let authority = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        let authorization = (!url.username().is_empty()).then(|| {
+            use base64::Engine as _;
+            let decode = |text: &str| {
+                percent_encoding::percent_decode_str(text)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            let credentials = format!(
+                "{}:{}",
+                decode(url.username()),
+                decode(url.password().unwrap_or_default())
+            );
+            let mut value = http::HeaderValue::try_from(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(credentials)
+            ))
+            .expect("base64 is a valid header value");
+            value.set_sensitive(true);
+            value
+        });
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(timeout));
+        // Hits are small: waiting to fill a segment only delays them.
+        connector.set_nodelay(true);
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder
+            .pool_max_idle_per_host(max_idle)
+            .pool_timer(TokioTimer::new());
+        let pool = match url.scheme() {
+            "http" => Pool::Plain(builder.build(connector)),
+            "https" => {
+                connector.enforce_http(false);
+                let tls = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_native_roots()
+                    .map_err(UpstreamSetupError::Roots)?
+                    .https_only()
+                    .enable_http1()
+                    .wrap_connector(connector);
+                Pool::Tls(builder.build(tls))
+            }
+            _ => return Err(invalid()),
+        };
+        Ok(Self {
+            pool,
+            scheme: url.scheme().parse().map_err(|_| invalid())?,
+            authority: authority.parse().map_err(|_| invalid())?,
+            path: url.path().to_owned(),
+            authorization,
+            timeout,
+        })
+    }
+
+    /// A request to the upstream's URL, with `query` as its query string when given.
+    fn request(
+        &self,
+        method: http::Method,
+        query: Option<&str>,
+        content_type: Option<http::HeaderValue>,
+        body: String,
+    ) -> Result<http::Request<String>, http::Error> {
+        let path_and_query = match query {
+            Some(query) => {
+                let mut text = String::with_capacity(self.path.len() + 1 + query.len());
+                text.push_str(&self.path);
+                text.push('?');
+                text.push_str(query);
+                http::uri::PathAndQuery::try_from(text)?
+            }
+            None => http::uri::PathAndQuery::try_from(self.path.as_str())?,
+        };
+        let uri = http::Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(path_and_query)
+            .build()?;
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(http::header::USER_AGENT, USER_AGENT);
+        if let Some(content_type) = content_type {
+            request = request.header(http::header::CONTENT_TYPE, content_type);
+        }
+        if let Some(authorization) = &self.authorization {
+            request = request.header(http::header::AUTHORIZATION, authorization.clone());
+        }
+        request.body(body)
+    }
+
+    /// Sends `request` and reads Matomo's answer (so the connection goes back to the pool),
+    /// all within the timeout.
+    async fn send(
+        &self,
+        request: http::Request<String>,
+    ) -> Result<http::StatusCode, UpstreamError> {
+        let exchange = async {
+            let response = match &self.pool {
+                Pool::Plain(client) => client.request(request).await,
+                Pool::Tls(client) => client.request(request).await,
+            }
+            .map_err(|err| {
+                if err.is_connect() {
+                    UpstreamError::Connect
+                } else {
+                    UpstreamError::Other
+                }
+            })?;
+            let status = response.status();
+            axum::body::to_bytes(
+                axum::body::Body::new(response.into_body()),
+                MAX_ANSWER_BYTES,
+            )
+            .await
+            .map_err(|_| UpstreamError::Other)?;
+            Ok(status)
+        };
+        tokio::time::timeout(self.timeout, exchange)
+            .await
+            .unwrap_or(Err(UpstreamError::Timeout))
+    }
+}
+
 impl MatomoGate {
     /// The gate, or `None` when no upstream is configured.
     pub fn new(
         settings: &MatomoSettings,
         metrics: Arc<GateMetrics>,
-    ) -> Result<Option<Self>, reqwest::Error> {
+    ) -> Result<Option<Self>, UpstreamSetupError> {
         let Some(upstream) = &settings.upstream_url else {
             return Ok(None);
         };
-        // Checked with the settings.
-        let upstream = reqwest::Url::parse(upstream).expect("matomo.upstream_url is checked");
-        let timeout = Duration::from_millis(settings.timeout_ms);
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .pool_max_idle_per_host(settings.max_in_flight)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("zeccloud-consent/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let upstream = Upstream::new(
+            upstream,
+            Duration::from_millis(settings.timeout_ms),
+            settings.max_in_flight,
+        )?;
         Ok(Some(Self {
             upstream,
-            client,
             without_consent: settings.without_consent,
             category: settings.category.clone(),
             personal: PersonalFields {
@@ -110,50 +290,68 @@ impl MatomoGate {
         hits: &[TrackingHit],
         signals: VisitorSignals,
         visitor: &VisitorHeaders,
-    ) -> Vec<TrackingHit> {
-        let cip = self
-            .token_auth
-            .as_ref()
-            .and(visitor.ip)
-            .map(|ip| mask_ip(ip, self.cip_mask_bytes).to_string());
-        let fields = UpstreamFields {
-            user_agent: visitor.user_agent.as_deref(),
-            accept_language: visitor.accept_language.as_deref(),
-            cip: cip.as_deref(),
-            visitor_id: visitor.visitor_id.as_deref(),
+    ) -> Admitted {
+        // One verdict for the whole request: it depends on the visitor, not on the hit.
+        let verdict = decide(signals, self.without_consent);
+        let count = hits.len();
+        let queries = match verdict {
+            Verdict::Drop(reason) => {
+                let reason = match reason {
+                    DropReason::NoConsent => HitReason::NoConsent,
+                    DropReason::GlobalPrivacyControl => HitReason::Gpc,
+                };
+                for _ in 0..count {
+                    self.metrics.hit(HitOutcome::Dropped, reason);
+                }
+                Vec::new()
+            }
+            Verdict::Forward => {
+                let cip = self
+                    .token_auth
+                    .as_ref()
+                    .and(visitor.ip)
+                    .map(|ip| mask_ip(ip, self.cip_mask_bytes).to_string());
+                let fields = UpstreamFields {
+                    user_agent: visitor.user_agent.as_deref(),
+                    accept_language: visitor.accept_language.as_deref(),
+                    cip: cip.as_deref(),
+                    visitor_id: visitor.visitor_id.as_deref(),
+                };
+                hits.iter()
+                    .map(|hit| {
+                        self.metrics.hit(HitOutcome::Forwarded, HitReason::Consent);
+                        hit.upstream_query(&fields)
+                    })
+                    .collect()
+            }
+            Verdict::Anonymise => {
+                // No address either: an anonymous hit must not be linkable to the visitor.
+                let anonymous = UpstreamFields {
+                    user_agent: visitor.user_agent.as_deref(),
+                    accept_language: visitor.accept_language.as_deref(),
+                    cip: None,
+                    visitor_id: None,
+                };
+                hits.iter()
+                    .map(|hit| {
+                        self.metrics
+                            .hit(HitOutcome::Anonymised, HitReason::NoConsent);
+                        hit.anonymised(&self.personal).upstream_query(&anonymous)
+                    })
+                    .collect()
+            }
         };
-        hits.iter()
-            .filter_map(|hit| match decide(signals, self.without_consent) {
-                Verdict::Forward => {
-                    self.metrics.hit("forwarded", "consent");
-                    Some(hit.for_upstream(&fields))
-                }
-                Verdict::Anonymise => {
-                    self.metrics.hit("anonymised", "no_consent");
-                    // No address either: an anonymous hit must not be linkable to the visitor.
-                    let anonymous = UpstreamFields {
-                        cip: None,
-                        visitor_id: None,
-                        ..fields
-                    };
-                    Some(hit.anonymised(&self.personal).for_upstream(&anonymous))
-                }
-                Verdict::Drop(reason) => {
-                    self.metrics.hit("dropped", reason.as_str());
-                    None
-                }
-            })
-            .collect()
+        Admitted { queries }
     }
 
     /// Sends the hits upstream in the background and returns at once. With every permit taken
     /// the hits are shed (counted and logged), so a slow Matomo never piles up work here.
-    pub fn dispatch(&self, shape: Shape, hits: Vec<TrackingHit>) {
+    pub fn dispatch(self: &Arc<Self>, shape: Shape, hits: Admitted) {
         if hits.is_empty() {
             return;
         }
         let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
-            self.metrics.upstream_error("overloaded");
+            self.metrics.upstream_error(UpstreamError::Overloaded);
             tracing::warn!(
                 event = "matomo_forward_shed",
                 hits = hits.len(),
@@ -161,25 +359,27 @@ impl MatomoGate {
             );
             return;
         };
-        let request = self.request(shape, &hits);
-        let metrics = Arc::clone(&self.metrics);
         let count = hits.len();
+        let request = match self.request(shape, hits) {
+            Ok(request) => request,
+            Err(err) => {
+                // Every query was form-encoded here, so this is a bug, not a visitor's doing.
+                self.metrics.upstream_error(UpstreamError::Other);
+                tracing::error!(event = "matomo_forward_failed", kind = "other", hits = count, error = %err, "could not build the forward");
+                return;
+            }
+        };
+        let gate = Arc::clone(self);
         tokio::spawn(async move {
             let _permit = permit;
-            let _in_flight = metrics.forward_started();
+            let _in_flight = gate.metrics.forward_started();
             let started = Instant::now();
-            let outcome = async {
-                let response = request.send().await?;
-                let status = response.status();
-                // Read the body so the connection can be reused.
-                response.bytes().await?;
-                Ok::<_, reqwest::Error>(status)
-            }
-            .await;
-            match outcome {
-                Ok(status) if status.is_success() => metrics.upstream_latency(started.elapsed()),
+            match gate.upstream.send(request).await {
+                Ok(status) if status.is_success() => {
+                    gate.metrics.upstream_latency(started.elapsed());
+                }
                 Ok(status) => {
-                    metrics.upstream_error("status");
+                    gate.metrics.upstream_error(UpstreamError::Status);
                     tracing::warn!(
                         event = "matomo_forward_failed",
                         kind = "status",
@@ -188,60 +388,112 @@ impl MatomoGate {
                         "Matomo refused forwarded hits"
                     );
                 }
-                Err(err) => {
-                    let kind = if err.is_timeout() {
-                        "timeout"
-                    } else if err.is_connect() {
-                        "connect"
-                    } else {
-                        "other"
-                    };
-                    metrics.upstream_error(kind);
-                    // Without the URL: its query holds the hit's fields.
-                    tracing::warn!(event = "matomo_forward_failed", kind, hits = count, error = %err.without_url(), "could not forward hits to Matomo");
+                Err(kind) => {
+                    gate.metrics.upstream_error(kind);
+                    // Neither URL nor body: they hold the hits' fields.
+                    tracing::warn!(
+                        event = "matomo_forward_failed",
+                        kind = kind.as_str(),
+                        hits = count,
+                        "could not forward hits to Matomo"
+                    );
                 }
             }
         });
     }
 
-    fn request(&self, shape: Shape, hits: &[TrackingHit]) -> reqwest::RequestBuilder {
+    fn request(&self, shape: Shape, hits: Admitted) -> Result<http::Request<String>, http::Error> {
         let token = self.token_auth.as_ref().map(|t| t.expose_secret());
-        let with_token = |hit: &TrackingHit| {
-            let mut query = hit.to_query();
+        let with_token = |mut query: String| {
             if let Some(token) = token {
-                query.push('&');
-                query.push_str(
-                    &form_urlencoded::Serializer::new(String::new())
-                        .append_pair("token_auth", token)
-                        .finish(),
-                );
+                // From the start: the serializer sees the hit's pairs and adds `&` after them.
+                form_urlencoded::Serializer::for_suffix(&mut query, 0)
+                    .append_pair("token_auth", token);
             }
             query
         };
-        match (shape, hits) {
+        let mut queries = hits.queries;
+        match (shape, queries.len()) {
             // With a token every hit goes as a POST: the token never sits in a URL that
             // Matomo's access log would keep.
-            (Shape::Query, [hit]) if token.is_none() => {
-                let mut url = self.upstream.clone();
-                url.set_query(Some(&with_token(hit)));
-                self.client.get(url)
-            }
-            (Shape::Query | Shape::Form, [hit]) => self
-                .client
-                .post(self.upstream.clone())
-                .header(
-                    http::header::CONTENT_TYPE,
-                    "application/x-www-form-urlencoded; charset=UTF-8",
-                )
-                .body(with_token(hit)),
-            (_, hits) => self
-                .client
-                .post(self.upstream.clone())
-                .header(
-                    http::header::CONTENT_TYPE,
-                    "application/json; charset=UTF-8",
-                )
-                .body(BulkRequest::upstream_body(hits, token)),
+            (Shape::Query, 1) if token.is_none() => self.upstream.request(
+                http::Method::GET,
+                queries.pop().as_deref(),
+                None,
+                String::new(),
+            ),
+            (Shape::Query | Shape::Form, 1) => self.upstream.request(
+                http::Method::POST,
+                None,
+                Some(FORM),
+                with_token(queries.pop().unwrap_or_default()),
+            ),
+            _ => self.upstream.request(
+                http::Method::POST,
+                None,
+                Some(JSON),
+                BulkRequest::body_of_queries(&queries, token),
+            ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_reuse_the_url_split_once() {
+        let upstream = Upstream::new(
+            "http://gate:p%40ss@127.0.0.1:8080/matomo/matomo.php",
+            Duration::from_secs(1),
+            4,
+        )
+        .unwrap();
+        let request = upstream
+            .request(
+                http::Method::GET,
+                Some("idsite=1&rec=1&url=a+b"),
+                None,
+                String::new(),
+            )
+            .unwrap();
+        assert_eq!(
+            request.uri(),
+            "http://127.0.0.1:8080/matomo/matomo.php?idsite=1&rec=1&url=a+b"
+        );
+        assert!(
+            request.headers()[http::header::USER_AGENT]
+                .to_str()
+                .unwrap()
+                .starts_with("zeccloud-consent/")
+        );
+        // The credentials in the URL, percent-decoded, as reqwest sent them.
+        assert_eq!(
+            request.headers()[http::header::AUTHORIZATION],
+            "Basic Z2F0ZTpwQHNz"
+        );
+        let form = upstream
+            .request(
+                http::Method::POST,
+                None,
+                Some(FORM),
+                "idsite=1&rec=1".into(),
+            )
+            .unwrap();
+        assert_eq!(form.uri(), "http://127.0.0.1:8080/matomo/matomo.php");
+        assert_eq!(form.headers()[http::header::CONTENT_TYPE], FORM);
+        assert_eq!(form.body(), "idsite=1&rec=1");
+    }
+
+    #[test]
+    fn only_http_and_https_upstreams() {
+        assert!(matches!(
+            Upstream::new("ftp://matomo.test/matomo.php", Duration::from_secs(1), 1),
+            Err(UpstreamSetupError::Url(_))
+        ));
+        let plain = Upstream::new("http://matomo.test", Duration::from_secs(1), 1).unwrap();
+        assert!(matches!(plain.pool, Pool::Plain(_)));
+        assert_eq!(plain.path, "/");
     }
 }

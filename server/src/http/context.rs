@@ -121,8 +121,14 @@ pub struct HitSender {
 impl HitSender {
     fn read(parts: &Parts, edge: &Edge, consent: &ConsentService) -> Self {
         let text = |name| header_text(&parts.headers, name).map(str::to_owned);
+        let trusted = trusted_consent(&parts.headers, consent);
+        // Only a visitor with a standing consent can have hits forwarded with their id: the
+        // drop path skips parsing the cookies again.
+        let ssaid_token = trusted
+            .as_ref()
+            .and_then(|_| cookies::read(&parts.headers, consent.cookies.ssaid_name()));
         Self {
-            consent: trusted_consent(&parts.headers, consent),
+            consent: trusted,
             gpc: gpc_requested(&parts.headers),
             headers: VisitorHeaders {
                 user_agent: text(http::header::USER_AGENT),
@@ -130,7 +136,7 @@ impl HitSender {
                 ip: client_ip(parts, &edge.trusted_proxies),
                 visitor_id: None,
             },
-            ssaid_token: cookies::read(&parts.headers, consent.cookies.ssaid_name()),
+            ssaid_token,
         }
     }
 }

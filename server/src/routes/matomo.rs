@@ -50,7 +50,7 @@ pub async fn track(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let Some(gate) = state.matomo.as_deref() else {
+    let Some(gate) = state.matomo.as_ref() else {
         return Err(ApiError::new(
             ErrorCode::MatomoGateDisabled,
             "the Matomo gate is off: set matomo.upstream_url to enable it",
@@ -99,23 +99,21 @@ fn parse(method: &Method, query: Option<&str>, body: &[u8]) -> Result<Parsed, Hi
             hits: bulk.hits,
         });
     }
-    let (shape, text) = if *method == Method::POST && !body.is_empty() {
+    let (shape, hit) = if *method == Method::POST && !body.is_empty() {
         let form = std::str::from_utf8(body)
             .map_err(|_| HitError::BadEncoding("(request body)".to_owned()))?;
         // Matomo reads the query string and the body together.
-        let joined = [query, form]
-            .iter()
-            .filter(|part| !part.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join("&");
-        (Shape::Form, joined)
+        let hit = if query.is_empty() {
+            TrackingHit::parse(form)?
+        } else {
+            TrackingHit::parse(&format!("{query}&{form}"))?
+        };
+        (Shape::Form, hit)
     } else if *method == Method::POST {
-        (Shape::Form, query.to_owned())
+        (Shape::Form, TrackingHit::parse(query)?)
     } else {
-        (Shape::Query, query.to_owned())
+        (Shape::Query, TrackingHit::parse(query)?)
     };
-    let hit = TrackingHit::parse(&text)?;
     Ok(Parsed {
         shape,
         send_image: hit.wants_image(),

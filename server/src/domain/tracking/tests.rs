@@ -167,6 +167,54 @@ fn bulk_bodies_are_checked_entry_by_entry() {
 }
 
 #[test]
+fn upstream_query_is_for_upstream_encoded() {
+    let hits = [
+        "idsite=1&rec=1&ua=spoofed&lang=xx&cip=1.2.3.4&token_auth=stolen&country=fr&cdt=1",
+        "idsite=1&rec=1&cid=ffffffffffffffff&cid=eeeeeeeeeeeeeeee&ua=a&ua=b",
+        "idsite=3&rec=1&action_name=Caf%C3%A9+menu&url=https%3A%2F%2Fa.b%2F%3Fq%3D1&lat=1&long=2",
+        "idsite=1&rec=1",
+    ];
+    let fields = [
+        UpstreamFields::default(),
+        UpstreamFields {
+            user_agent: Some("Mozilla/5.0 (X11; Linux) \"quoted\" & more"),
+            accept_language: Some("ja,en;q=0.8"),
+            cip: Some("203.0.0.0"),
+            visitor_id: Some("0123456789abcdef"),
+        },
+        UpstreamFields {
+            accept_language: Some("fr"),
+            ..UpstreamFields::default()
+        },
+    ];
+    for query in hits {
+        for visitor in &fields {
+            let hit = hit(query);
+            assert_eq!(
+                hit.upstream_query(visitor),
+                hit.for_upstream(visitor).to_query(),
+                "{query} with {visitor:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bulk_body_of_prepared_queries_matches_the_hits() {
+    let hits = vec![hit("idsite=1&rec=1&url=a%20b"), hit("idsite=2&rec=1")];
+    let queries: Vec<String> = hits.iter().map(TrackingHit::to_query).collect();
+    for token in [None, Some("secret")] {
+        let prepared: serde_json::Value =
+            serde_json::from_str(&BulkRequest::body_of_queries(&queries, token)).unwrap();
+        let built: serde_json::Value =
+            serde_json::from_str(&BulkRequest::upstream_body(&hits, token)).unwrap();
+        assert_eq!(prepared, built);
+        assert_eq!(prepared["requests"][0], "?idsite=1&rec=1&url=a+b");
+        assert_eq!(prepared["send_image"], 0);
+    }
+}
+
+#[test]
 fn bulk_upstream_body_carries_the_token_once() {
     let hits = vec![hit("idsite=1&rec=1&cip=1.2.3.0")];
     let body: serde_json::Value =
