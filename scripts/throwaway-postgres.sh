@@ -1,6 +1,7 @@
 # Sourced by scripts/test and scripts/cluster: starts a throwaway PostgreSQL (Debian's package)
 # on a free port and exports CONSENT_TEST_POSTGRES_URL, unless it is already set. The caller's
-# EXIT trap must call stop_throwaway_postgres.
+# EXIT trap must call stop_throwaway_postgres. THROWAWAY_PG_FSYNC=on makes its commits durable
+# (the benches that measure decisions); tests run without fsync.
 throwaway_pg_dir=""
 start_throwaway_postgres() {
   [ -n "${CONSENT_TEST_POSTGRES_URL:-}" ] && return 0
@@ -17,7 +18,7 @@ start_throwaway_postgres() {
   fi
   "${throwaway_as_pg[@]}" "$throwaway_pg_bin/initdb" -D "$throwaway_pg_dir/data" -A trust -U postgres >/dev/null
   "${throwaway_as_pg[@]}" "$throwaway_pg_bin/pg_ctl" -D "$throwaway_pg_dir/data" \
-    -o "-p $port -k $throwaway_pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+    -o "-p $port -k $throwaway_pg_dir -c listen_addresses=127.0.0.1 -c fsync=${THROWAWAY_PG_FSYNC:-off} -c max_connections=200" \
     -l "$throwaway_pg_dir/log" -w start >/dev/null
   export CONSENT_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
