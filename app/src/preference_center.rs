@@ -94,6 +94,15 @@ fn stored_data(data: MyData, ui: &'static UiText) -> AnyView {
         .issued_at
         .map(|at| ui.data_issued.replace("{date}", &format_utc(at)));
     let not_stored = (!data.stored).then_some(ui.data_not_stored);
+    let earlier = |count: usize| {
+        (count > 0).then(|| {
+            view! {
+                <p data-testid="stored-earlier">{ui.data_earlier.replace("{n}", &count.to_string())}</p>
+            }
+        })
+    };
+    let earlier_decisions = earlier(data.earlier_decisions);
+    let earlier_sightings = earlier(data.earlier_sightings);
     let decisions = if data.decisions.is_empty() {
         Either::Left(view! { <p>{ui.data_none}</p> })
     } else {
@@ -128,9 +137,9 @@ fn stored_data(data: MyData, ui: &'static UiText) -> AnyView {
             <dt>{ui.data_identifier}</dt>
             <dd><code data-testid="stored-ssaid">{data.ssaid}</code> " " {issued} " " {not_stored}</dd>
             <dt>{ui.data_decisions}</dt>
-            <dd>{decisions}</dd>
+            <dd>{decisions} {earlier_decisions}</dd>
             <dt>{ui.data_sightings}</dt>
-            <dd>{sightings}</dd>
+            <dd>{sightings} {earlier_sightings}</dd>
             <dt>{ui.data_matomo}</dt>
             <dd><code data-testid="stored-matomo-id">{data.matomo_visitor_id}</code></dd>
         </dl>

@@ -2,7 +2,7 @@
 
 use super::{ConsentService, RequestContext};
 use app::backend::{BackendError, ConsentBackend, WithCookies};
-use app::domain::my_data::{MyData, MyDecision, MySighting};
+use app::domain::my_data::{MyData, MyDecision, MySighting, latest};
 use app::domain::{ConsentRequest, ConsentSource, ConsentStatus, Policy, RecordedChoice};
 use std::sync::Arc;
 
@@ -48,12 +48,13 @@ impl ConsentBackend for BoundConsent {
             )
             .await
             .map_err(BackendError::from)?;
+        let (decisions, earlier_decisions) = latest(data.consent_events);
+        let (sightings, earlier_sightings) = latest(data.sightings);
         Ok(MyData {
             ssaid: data.identifier.ssaid.as_str().to_owned(),
             issued_at: data.identifier.issued_at.map(|at| at.timestamp()),
             stored: data.identifier.stored,
-            decisions: data
-                .consent_events
+            decisions: decisions
                 .into_iter()
                 .map(|event| MyDecision {
                     at: event.created_at.timestamp(),
@@ -62,8 +63,8 @@ impl ConsentBackend for BoundConsent {
                     network: event.ip_prefix,
                 })
                 .collect(),
-            sightings: data
-                .sightings
+            earlier_decisions,
+            sightings: sightings
                 .into_iter()
                 .map(|sighting| MySighting {
                     day: sighting.day,
@@ -71,6 +72,7 @@ impl ConsentBackend for BoundConsent {
                     service: sighting.service,
                 })
                 .collect(),
+            earlier_sightings,
             matomo_visitor_id: data.matomo.visitor_id,
         })
     }

@@ -11,6 +11,7 @@ on_both_engines![
     erasure_removes_everything_keeps_evidence_and_revokes_the_old_cookies,
     a_withdrawn_choices_old_cookie_no_longer_grants,
     the_preference_center_downloads_and_erases_without_javascript,
+    the_preference_center_lists_the_latest_decisions_and_the_download_all,
     staff_show_and_erase_a_subject_from_the_command_line,
 ];
 
@@ -330,4 +331,51 @@ async fn a_withdrawn_choices_old_cookie_no_longer_grants(engine: Engine) {
     let replayed = app.consent_status(&old).await;
     assert_eq!(replayed["consent"], serde_json::Value::Null);
     assert_eq!(replayed["needs_prompt"], true);
+}
+
+async fn the_preference_center_lists_the_latest_decisions_and_the_download_all(engine: Engine) {
+    let app = spawn_with(engine, |settings| {
+        settings.rate_limits.decisions_burst = 100;
+    })
+    .await;
+    let ssaid = app.new_visitor().await;
+    let mut cookies = format!("zc_ssaid={ssaid}");
+    for index in 0..25 {
+        let action = if index % 2 == 0 {
+            "accept_all"
+        } else {
+            "reject_all"
+        };
+        let decided = app.post_json(&cookies, &decision(action)).await;
+        assert_eq!(decided.status(), 201);
+        cookies = cookies_after(&ssaid, &decided);
+    }
+    let page = app
+        .get("/preferences?lang=ko", &cookies)
+        .await
+        .text()
+        .await
+        .unwrap();
+    // The latest 20, oldest first (the 6th decision, a reject, to the 25th, an accept), and
+    // how many earlier ones the download holds.
+    let listed: Vec<&str> = page
+        .match_indices(r#"<li data-action=""#)
+        .map(|(at, found)| page[at + found.len()..].split('"').next().unwrap())
+        .collect();
+    let expected: Vec<&str> = (5..25)
+        .map(|index| {
+            if index % 2 == 0 {
+                "accept_all"
+            } else {
+                "reject_all"
+            }
+        })
+        .collect();
+    assert_eq!(listed, expected);
+    assert!(
+        page.contains(r#"<p data-testid="stored-earlier">이전 항목 5개가 더 있으며, 모두 아래 다운로드에 포함됩니다.</p>"#),
+        "{page}"
+    );
+    let all: serde_json::Value = app.get("/api/v1/me", &cookies).await.json().await.unwrap();
+    assert_eq!(all["consent_events"].as_array().unwrap().len(), 25);
 }
