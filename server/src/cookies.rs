@@ -117,20 +117,34 @@ pub fn expire(expiry: &CookieExpiry) -> HeaderValue {
     header_value(&cookie)
 }
 
-/// The well-formed cookies of a request's `Cookie` headers.
+/// The cookies of a request's `Cookie` headers as sent (still percent-encoded).
 fn sent(headers: &http::HeaderMap) -> impl Iterator<Item = Cookie<'_>> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(Cookie::split_parse_encoded)
+        .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
+}
+
+/// Percent-decodes a cookie's name or value; `None` when that is not UTF-8 (not well-formed).
+/// Only text with a `%` is decoded: the long token values a request carries are searched once
+/// (`str::contains` is vectorised) instead of decoded byte by byte for every lookup.
+fn decoded(raw: &str) -> Option<String> {
+    if raw.contains('%') {
+        percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .ok()
+            .map(|text| text.into_owned())
+    } else {
+        Some(raw.to_owned())
+    }
 }
 
 /// The names of the cookies a request carries.
 pub fn names(headers: &http::HeaderMap) -> Vec<String> {
     sent(headers)
-        .map(|cookie| cookie.name().to_owned())
+        .filter_map(|cookie| decoded(cookie.name()))
         .collect()
 }
 
@@ -146,8 +160,9 @@ fn header_value(cookie: &Cookie<'_>) -> HeaderValue {
 /// The value of one cookie from a request's `Cookie` headers.
 pub fn read(headers: &http::HeaderMap, name: &str) -> Option<String> {
     sent(headers)
-        .find(|cookie| cookie.name() == name)
-        .map(|cookie| cookie.value().to_owned())
+        .filter_map(|cookie| Some((decoded(cookie.name())?, cookie)))
+        .find(|(sent_name, _)| sent_name == name)
+        .and_then(|(_, cookie)| decoded(cookie.value()))
 }
 
 #[cfg(test)]
@@ -160,6 +175,28 @@ mod tests {
             consent_domain: domain.map(str::to_owned),
             ssaid_lifetime: Duration::from_secs(3600),
         }
+    }
+
+    #[test]
+    fn request_cookies_are_read_percent_decoded() {
+        let mut headers = http::HeaderMap::new();
+        headers.append(
+            http::header::COOKIE,
+            HeaderValue::from_static("zc_ssaid=a.b.c; zc_lang=zh%2DHans; bad=%FF; _pk_id%2E1=x"),
+        );
+        headers.append(
+            http::header::COOKIE,
+            HeaderValue::from_static("zc_consent=t"),
+        );
+        assert_eq!(read(&headers, "zc_ssaid").as_deref(), Some("a.b.c"));
+        assert_eq!(read(&headers, "zc_lang").as_deref(), Some("zh-Hans"));
+        assert_eq!(read(&headers, "zc_consent").as_deref(), Some("t"));
+        assert_eq!(read(&headers, "bad"), None, "not UTF-8 once decoded");
+        assert_eq!(read(&headers, "missing"), None);
+        assert_eq!(
+            names(&headers),
+            ["zc_ssaid", "zc_lang", "bad", "_pk_id.1", "zc_consent"]
+        );
     }
 
     #[test]

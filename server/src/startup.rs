@@ -20,7 +20,7 @@ use crate::routes;
 use crate::routes::ops::OpsState;
 use crate::serve::{InFlight, ServeLimits, serve};
 use crate::service::{ConsentService, PseudonymKey};
-use crate::state::{AppState, Edge};
+use crate::state::{AppState, Edge, SharedState};
 use crate::storage::{self, StorageError};
 use crate::tokens::{ReceiptSigner, TokenSigner};
 use app::SITE_NAME;
@@ -167,7 +167,7 @@ impl Application {
             matomo: matomo.clone(),
             risk: Arc::clone(&risk),
         };
-        let state = AppState {
+        let state = AppState::new(SharedState {
             leptos_options,
             consent,
             edge,
@@ -180,7 +180,7 @@ impl Application {
             matomo_eraser,
             history,
             day_summaries: Arc::default(),
-        };
+        });
         let draining = Arc::new(AtomicBool::new(false));
         let ops_router = routes::every_answer(
             routes::ops::router(OpsState {
