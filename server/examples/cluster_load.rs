@@ -9,24 +9,16 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+#[path = "common/mod.rs"]
+mod common;
+use common::policy_version;
+
 #[derive(Default)]
 struct Tally {
     acknowledged: Vec<String>,
     refused: u64,
     connection_errors: u64,
     latencies: Vec<Duration>,
-}
-
-async fn policy_version(client: &reqwest::Client, base: &str) -> String {
-    let policy: serde_json::Value = client
-        .get(format!("{base}/api/v1/policy"))
-        .send()
-        .await
-        .expect("the balancer answers")
-        .json()
-        .await
-        .expect("the policy is JSON");
-    policy["version"].as_str().expect("a version").to_owned()
 }
 
 /// One client: a new visitor every fifth decision, the same one in between.

@@ -19,6 +19,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{policy_version, set_cookie};
+
 #[derive(Parser)]
 struct Cli {
     #[command(subcommand)]
@@ -119,30 +123,6 @@ fn http() -> reqwest::Client {
         .timeout(Duration::from_secs(10))
         .build()
         .expect("a client")
-}
-
-/// The value of the cookie `name` set by `response`.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix(&format!("{name}=")))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_owned)
-}
-
-async fn policy_version(client: &reqwest::Client, base: &str) -> String {
-    let policy: serde_json::Value = client
-        .get(format!("{base}/api/v1/policy"))
-        .send()
-        .await
-        .expect("the policy answers")
-        .json()
-        .await
-        .expect("the policy is JSON");
-    policy["version"].as_str().expect("a version").to_owned()
 }
 
 /// A visitor who accepted everything: the `Cookie` header its browser sends from now on.

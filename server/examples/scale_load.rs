@@ -19,6 +19,9 @@ use server::tokens::TokenSigner;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "common/mod.rs"]
+mod common;
+
 struct Visitor {
     cookie: String,
     events: Vec<String>,
@@ -131,15 +134,7 @@ async fn main() {
         .build()
         .expect("a client");
     let version = if kind == Kind::Decide {
-        let policy: serde_json::Value = client
-            .get(format!("{base}/api/v1/policy"))
-            .send()
-            .await
-            .expect("the server answers")
-            .json()
-            .await
-            .expect("the policy is JSON");
-        policy["version"].as_str().expect("a version").to_owned()
+        common::policy_version(&client, base).await
     } else {
         String::new()
     };
