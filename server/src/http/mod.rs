@@ -19,7 +19,7 @@ pub use crate::service::Visitor;
 pub use admin::{AdminAuth, CallingService, ServiceCredential};
 pub use context::{HitSender, PublicBase};
 pub use form::AppForm;
-pub use origin::{Unnamed, check_origin, check_own_page, for_visitors};
+pub use origin::{Unnamed, check_origin, check_own_page, for_visitor_reads, for_visitors};
 pub use visitor::ensure_ssaid;
 
 use crate::state::Edge;

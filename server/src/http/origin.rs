@@ -139,10 +139,26 @@ pub fn for_visitors(
     // Route layers, and a 405 set after them: a method the route does not have is answered
     // outside the guards (no budget spent, no SSAID issued, no origin judged). Layers added
     // later (CORS) still wrap it.
+    private_with_405(
+        router
+            .route_layer(from_fn_with_state(state.clone(), ensure_ssaid))
+            .route_layer(from_fn_with_state(state.clone(), guard))
+            .route_layer(state.limits.decisions.layer(Arc::clone(&state.metrics))),
+    )
+}
+
+/// The visitor's identity for routes that only read (`GET`): the guards of [`for_visitors`]
+/// would let every such request through untouched, so they are left out of a busy read's path.
+/// A route that writes must use [`for_visitors`]; callers still check the origin themselves
+/// where another site's page may call.
+pub fn for_visitor_reads(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    private_with_405(router.route_layer(from_fn_with_state(state.clone(), ensure_ssaid)))
+}
+
+/// A 405 for methods the routes lack, answered outside their route layers (no budget spent,
+/// no SSAID issued), and answers private to the visitor.
+fn private_with_405(router: Router<AppState>) -> Router<AppState> {
     router
-        .route_layer(from_fn_with_state(state.clone(), ensure_ssaid))
-        .route_layer(from_fn_with_state(state.clone(), guard))
-        .route_layer(state.limits.decisions.layer(Arc::clone(&state.metrics)))
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 ErrorCode::MethodNotAllowed,

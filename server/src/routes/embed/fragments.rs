@@ -115,10 +115,9 @@ pub async fn fragment<const LAYER: bool>(request: FragmentRequest) -> Result<Res
         with_style,
     } = request;
     let status = consent.status(&context).await?;
-    let css = assets
+    let stylesheet = assets
         .css(std::path::Path::new(&*site_root))
         .map_err(ApiError::internal)?;
-    let stylesheet = css;
     let css = format!("{base}/embed/style.{}.css", stylesheet.hash);
     let status_value = status.value;
     let needs_prompt = status_value.needs_prompt();

@@ -7,13 +7,9 @@ mod assets;
 pub mod decisions;
 mod fragments;
 
-use crate::error::ApiError;
-use crate::http::visitor::private_to_the_visitor;
-use crate::http::{Unnamed, ensure_ssaid, for_visitors};
+use crate::http::{Unnamed, for_visitor_reads, for_visitors};
 use crate::state::AppState;
-use app::ErrorCode;
 use axum::Router;
-use axum::middleware::{from_fn_with_state, map_response};
 use axum::routing::{get, post};
 use std::sync::Arc;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -34,12 +30,9 @@ pub fn cors(state: &AppState) -> CorsLayer {
 
 pub fn router(state: &AppState) -> Router<AppState> {
     // The fragments and decisions know the visitor; the assets are the same for everyone.
-    // Decisions go through the guards for state-changing requests. The fragments are reads,
-    // which those guards (the decision budget, the source check) let through untouched; they
-    // are left out of their path because a first visit's fragment is the busiest per-visitor
-    // request and the guards' per-request work showed in its profile. Their origin is still
-    // checked (`fragments::FragmentRequest`), and they still get the visitor's SSAID and
-    // private caching.
+    // Decisions go through the guards for state-changing requests. The fragments only read: a
+    // first visit's fragment is the busiest per-visitor request, so it skips guards that let
+    // reads through anyway, and checks its origin itself (`fragments::FragmentRequest`).
     let decisions = Router::new().route("/embed/consent", post(decisions::record));
     let fragments = Router::new()
         .route(
@@ -49,20 +42,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/embed/preferences",
             get(fragments::fragment::<{ fragments::PREFERENCES }>),
-        )
-        .route_layer(from_fn_with_state(state.clone(), ensure_ssaid))
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                ErrorCode::MethodNotAllowed,
-                "this endpoint does not accept that method",
-            )
-        })
-        .layer(map_response(private_to_the_visitor));
+        );
     Router::new()
         .route("/embed.js", get(assets::loader))
         .route("/embed/{file}", get(assets::stylesheet))
         // Only browsers on allowed sites post decisions here.
         .merge(for_visitors(decisions, state, Unnamed::Refuse))
-        .merge(fragments)
+        .merge(for_visitor_reads(fragments, state))
         .layer(cors(state))
 }
