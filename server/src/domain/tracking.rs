@@ -161,9 +161,10 @@ impl TrackingHit {
         hit
     }
 
-    /// [`Self::for_upstream`] form-encoded, written straight from this hit: the same
-    /// parameters in the same order, without copying every parameter first (this runs once
-    /// per forwarded hit).
+    /// The hit as sent upstream, form-encoded: the visitor's user agent and languages from
+    /// their headers, no privileged parameter of the visitor's, `cip` when the gate
+    /// authenticates and Matomo's visitor id with consent. Written straight from the hit
+    /// without copying its parameters first: this runs once per forwarded hit.
     pub fn upstream_query(&self, visitor: &UpstreamFields<'_>) -> String {
         let replaced = |key: &str| match key {
             "ua" => visitor.user_agent.is_some(),
@@ -196,26 +197,6 @@ impl TrackingHit {
             }
         }
         query.finish()
-    }
-
-    /// The hit as sent upstream: the visitor's user agent and languages from their headers,
-    /// no privileged parameter of the visitor's, and `cip` when the gate authenticates.
-    pub fn for_upstream(&self, visitor: &UpstreamFields<'_>) -> Self {
-        let mut hit = self.clone();
-        hit.remove(|key| PRIVILEGED_PARAMS.contains(&key));
-        if let Some(ua) = visitor.user_agent {
-            hit.set("ua", ua);
-        }
-        if let Some(lang) = visitor.accept_language {
-            hit.set("lang", lang);
-        }
-        if let Some(cip) = visitor.cip {
-            hit.set("cip", cip);
-        }
-        if let Some(visitor_id) = visitor.visitor_id {
-            hit.set("cid", visitor_id);
-        }
-        hit
     }
 }
 
@@ -295,13 +276,8 @@ impl BulkRequest {
         Ok(Self { hits, send_image })
     }
 
-    /// The body sent upstream: the given hits, and the gate's `token_auth` when configured.
-    pub fn upstream_body(hits: &[TrackingHit], token_auth: Option<&str>) -> String {
-        let queries: Vec<String> = hits.iter().map(TrackingHit::to_query).collect();
-        Self::body_of_queries(&queries, token_auth)
-    }
-
-    /// [`Self::upstream_body`] for hits already form-encoded (as the gate prepares them).
+    /// The body sent upstream: the hits, already form-encoded (as the gate prepares them), and
+    /// the gate's `token_auth` when configured.
     pub fn body_of_queries(queries: &[String], token_auth: Option<&str>) -> String {
         #[derive(Serialize)]
         struct Body<'a> {
