@@ -1,10 +1,11 @@
-//! The overview's days, summed once they are over. A day's stored counts have one row per
-//! combination of properties, and their number grows with traffic (about 1,200 a day at ten
-//! million decisions): summing 30 such days on every visit to the console cost 1.7 s at that
-//! scale. A day that is over never changes (only the purge removes days, years later), so
-//! each instance keeps its summary and rereads only the days still open.
+//! The overview's days, summed once they are over. The overview reads a day's tallies (per
+//! dimension value, about 120 rows a day at ten million decisions) rather than its counts (one
+//! row per combination, about 1,200 at that scale): reading and summing today's combinations
+//! on every visit cost about 4 ms there against 0.6 ms at ten thousand decisions. A day that is
+//! over never changes (only the purge removes days, years later), so each instance keeps its
+//! summary and rereads only the days still open.
 
-use crate::domain::statistics::{DaySummary, overview_of, summarize};
+use crate::domain::statistics::{DaySummary, overview_of, summarize_tallies};
 use crate::storage::{Storage, StorageError};
 use app::console::Overview;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -46,7 +47,7 @@ impl DaySummaries {
                 .collect()
         };
         if let (Some(&from), Some(&to)) = (missing.first(), missing.last()) {
-            let mut read = summarize(&storage.decision_counts(from, to).await?);
+            let mut read = summarize_tallies(&storage.decision_tallies(from, to).await?);
             let mut closed = self.closed.lock().expect("day summaries lock");
             for day in missing {
                 closed.insert(day, Arc::new(read.remove(&day).unwrap_or_default()));
@@ -55,7 +56,11 @@ impl DaySummaries {
             closed.retain(|day, _| *day >= forget_before);
         }
         let open = if last >= first_open {
-            summarize(&storage.decision_counts(first.max(first_open), last).await?)
+            summarize_tallies(
+                &storage
+                    .decision_tallies(first.max(first_open), last)
+                    .await?,
+            )
         } else {
             BTreeMap::new()
         };

@@ -12,7 +12,7 @@ pub use sqlite::SqliteStorage;
 use crate::domain::retention::PurgeCutoffs;
 use crate::domain::rights::ErasureRecord;
 use crate::domain::risk::{CounterKind, NetworkCount, Sighting};
-use crate::domain::statistics::DecisionCount;
+use crate::domain::statistics::{DecisionCount, DecisionTally};
 use crate::domain::{PolicyRecord, PublishOutcome, Ssaid, TerminalType};
 use app::domain::{ConsentAction, ConsentSource, PolicyVersion};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -272,6 +272,13 @@ pub trait Storage: Send + Sync + 'static {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<DecisionCount>, StorageError>;
+    /// The tallies of the days from `from` to `to`, both included: per day and dimension
+    /// value, decisions by action and by granted category, written with the counts.
+    async fn decision_tallies(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DecisionTally>, StorageError>;
     /// Up to `limit` decisions made in `[from, to)`, in order of time and id, after the
     /// decision `after` (its time and id) when given: the audit export reads them page by
     /// page, in constant memory however many there are.

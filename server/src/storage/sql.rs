@@ -7,7 +7,10 @@ use super::{
 use crate::domain::retention::PurgeCutoffs;
 use crate::domain::rights::ErasureRecord;
 use crate::domain::risk::{CounterKind, NetworkCount, Sighting, TerminalTypes};
-use crate::domain::statistics::{DecisionCount, granted_key, parse_granted_key};
+use crate::domain::statistics::{
+    Counted, DecisionCount, DecisionTally, Dimension, add_to_tallies, granted_key,
+    parse_granted_key,
+};
 use crate::domain::{PolicyRecord, PublishOutcome, Ssaid, TerminalType};
 use app::domain::{ConsentAction, ConsentSource, PolicyVersion};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -197,14 +200,33 @@ where
         // The console's statistics, exact because they change with the decisions or not at all;
         // one increment per key, however many decisions of the group share it.
         let mut counts: BTreeMap<[String; 8], i64> = BTreeMap::new();
+        // And their tallies per dimension value, which the overview reads.
+        let mut tallies = BTreeMap::new();
         for (_, event) in decisions {
+            let count = DecisionCount {
+                day: event.created_at.date_naive(),
+                policy_version: event.policy_version.to_string(),
+                origin: event.origin.clone().unwrap_or_default(),
+                language: event.language.clone(),
+                terminal_type: event.ua_class.as_str().to_owned(),
+                action: event.action,
+                source: event.source,
+                granted: event
+                    .categories
+                    .iter()
+                    .filter(|(_, granted)| **granted)
+                    .map(|(category, _)| category.clone())
+                    .collect(),
+                decisions: 1,
+            };
+            add_to_tallies(&mut tallies, &count);
             *counts
                 .entry([
-                    event.created_at.date_naive().format(DAY_FORMAT).to_string(),
-                    event.policy_version.to_string(),
-                    event.origin.clone().unwrap_or_default(),
-                    event.language.clone(),
-                    event.ua_class.as_str().to_owned(),
+                    count.day.format(DAY_FORMAT).to_string(),
+                    count.policy_version,
+                    count.origin,
+                    count.language,
+                    count.terminal_type,
                     event.action.as_str().to_owned(),
                     event.source.as_str().to_owned(),
                     granted_key(&event.categories),
@@ -263,6 +285,32 @@ where
         .build()
         .execute(&mut *transaction)
         .await?;
+        // Last, just before the commit: every group updates the same few tallies (the current
+        // policy version's, say), so across instances they are the rows waited for longest.
+        let tallies: Vec<_> = tallies.into_iter().collect();
+        for chunk in tallies.chunks(TALLIES_PER_STATEMENT) {
+            QueryBuilder::<DB>::new(
+                "INSERT INTO decision_tallies (day, dimension, value, kind, name, decisions) ",
+            )
+            .push_values(
+                chunk,
+                |mut row, ((day, dimension, value, counted), decisions)| {
+                    row.push_bind(day.format(DAY_FORMAT).to_string())
+                        .push_bind(dimension.column())
+                        .push_bind(value.clone())
+                        .push_bind(counted.kind())
+                        .push_bind(counted.name().to_owned())
+                        .push_bind(*decisions);
+                },
+            )
+            .push(
+                " ON CONFLICT (day, dimension, value, kind, name) DO UPDATE SET \
+                 decisions = decision_tallies.decisions + excluded.decisions",
+            )
+            .build()
+            .execute(&mut *transaction)
+            .await?;
+        }
         transaction.commit().await?;
         Ok(())
     }
@@ -818,6 +866,38 @@ where
             .collect()
     }
 
+    async fn decision_tallies(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DecisionTally>, StorageError> {
+        let rows = sqlx::query::<DB>(
+            "SELECT day, dimension, value, kind, name, decisions FROM decision_tallies \
+             WHERE day >= $1 AND day <= $2",
+        )
+        .bind(from.format(DAY_FORMAT).to_string())
+        .bind(to.format(DAY_FORMAT).to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let text = |column: &str| row.try_get::<String, _>(column);
+                let kind = text("kind")?;
+                Ok(DecisionTally {
+                    day: parse_column("day", &text("day")?, |raw| {
+                        NaiveDate::parse_from_str(raw, DAY_FORMAT).ok()
+                    })?,
+                    dimension: parse_column("dimension", &text("dimension")?, Dimension::parse)?,
+                    value: text("value")?,
+                    counted: parse_column("tally", &text("name")?, |name| {
+                        Counted::parse(&kind, name)
+                    })?,
+                    decisions: row.try_get("decisions")?,
+                })
+            })
+            .collect()
+    }
+
     async fn events_between(
         &self,
         from: DateTime<Utc>,
@@ -861,6 +941,10 @@ where
     }
 }
 
+/// Tally rows per statement: far below both engines' bind limits (6 binds a row). A group
+/// has one per dimension value and action or category seen, a few hundred at most.
+const TALLIES_PER_STATEMENT: usize = 1000;
+
 /// Decisions whose proof period has passed: superseded by a later decision made before $1,
 /// or made before $2 (even as the standing choice they have expired since).
 macro_rules! ended_decisions {
@@ -895,7 +979,7 @@ struct PurgeStep {
     by_day: bool,
 }
 
-const SIMPLE_STEPS: [PurgeStep; 7] = [
+const SIMPLE_STEPS: [PurgeStep; 8] = [
     PurgeStep {
         table: "matomo_erasure_jobs",
         count: "SELECT COUNT(*) AS n FROM matomo_erasure_jobs \
@@ -946,6 +1030,13 @@ const SIMPLE_STEPS: [PurgeStep; 7] = [
         by_day: true,
     },
     PurgeStep {
+        table: "decision_tallies",
+        count: "SELECT COUNT(*) AS n FROM decision_tallies WHERE day < $1",
+        apply: "DELETE FROM decision_tallies WHERE day IN \
+                (SELECT DISTINCT day FROM decision_tallies WHERE day < $1 LIMIT $2)",
+        by_day: true,
+    },
+    PurgeStep {
         table: "revoked_consents",
         count: "SELECT COUNT(*) AS n FROM revoked_consents WHERE expires_at < $1",
         apply: "DELETE FROM revoked_consents WHERE event_id IN \
@@ -979,7 +1070,7 @@ where
                 "ssaid_sightings" | "network_counters" => cutoffs.sightings_before,
                 "consent_events.ip_prefix" => cutoffs.prefixes_before,
                 "erasures" | "matomo_erasure_jobs" => cutoffs.erasures_before,
-                "decision_counts" => cutoffs.statistics_before,
+                "decision_counts" | "decision_tallies" => cutoffs.statistics_before,
                 _ => cutoffs.as_of,
             };
             let done = self

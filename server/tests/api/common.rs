@@ -278,6 +278,20 @@ impl TestApp {
         String::from_utf8(output.stdout).unwrap()
     }
 
+    /// The overview's tallies say, day by day, exactly what the counts they are written with
+    /// say; returns how many tallies the days have.
+    pub async fn assert_tallies_equal_counts(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> usize {
+        use server::domain::statistics::{summarize, summarize_tallies};
+        let counts = self.storage.decision_counts(from, to).await.unwrap();
+        let tallies = self.storage.decision_tallies(from, to).await.unwrap();
+        assert_eq!(summarize_tallies(&tallies), summarize(&counts));
+        tallies.len()
+    }
+
     pub fn site_root(&self) -> std::path::PathBuf {
         self._dir.path().join("site")
     }

@@ -4,6 +4,7 @@
 use crate::common::*;
 use crate::on_both_engines;
 use chrono::{TimeZone, Utc};
+use server::domain::statistics::{Counted, Dimension};
 use server::domain::{Ssaid, TerminalType};
 use server::service::group_commit::DecisionWriter;
 use server::storage::{ConsentEvent, SsaidRecord, StorageError};
@@ -103,6 +104,9 @@ async fn a_group_stores_every_decision_its_visitors_and_exact_counts(engine: Eng
             (vec!["necessary".to_owned()], 2),
         ])
     );
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    // 4 dimensions × (custom, analytics, necessary): one value each.
+    assert_eq!(app.assert_tallies_equal_counts(day, day).await, 12);
     // A second group adds to the same counts rather than replacing them.
     let again = visitor(4);
     let event = stored_decision(&again, true);
@@ -117,6 +121,17 @@ async fn a_group_stores_every_decision_its_visitors_and_exact_counts(engine: Eng
             (vec!["necessary".to_owned()], 2),
         ])
     );
+    assert_eq!(app.assert_tallies_equal_counts(day, day).await, 12);
+    let tallies = app.storage.decision_tallies(day, day).await.unwrap();
+    let analytics = tallies
+        .iter()
+        .find(|tally| {
+            tally.dimension == Dimension::Language
+                && tally.value == "ja"
+                && tally.counted == Counted::Granted("analytics".to_owned())
+        })
+        .unwrap();
+    assert_eq!(analytics.decisions, 3);
 }
 
 async fn one_faulty_decision_fails_alone_and_its_group_is_stored(engine: Engine) {
@@ -165,6 +180,9 @@ async fn one_faulty_decision_fails_alone_and_its_group_is_stored(engine: Engine)
             (vec!["necessary".to_owned()], 1),
         ])
     );
+    // The failed transaction took its tallies with it.
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    app.assert_tallies_equal_counts(day, day).await;
 }
 
 async fn concurrent_requests_are_each_answered_after_their_own_row_is_stored(engine: Engine) {
@@ -216,4 +234,5 @@ async fn concurrent_requests_are_each_answered_after_their_own_row_is_stored(eng
         .map(|count| count.decisions)
         .sum();
     assert_eq!(stored, 48);
+    app.assert_tallies_equal_counts(today, today).await;
 }

@@ -22,4 +22,5 @@ mod openapi;
 mod retention;
 mod rights;
 mod serving;
+mod tallies;
 mod trust;

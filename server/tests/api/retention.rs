@@ -5,6 +5,7 @@ use crate::on_both_engines;
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use server::clock::Clock;
 use server::config::ServiceEntry;
+use server::domain::statistics::{Counted, Dimension};
 
 on_both_engines![
     a_purge_removes_exactly_what_the_settings_say,
@@ -129,6 +130,19 @@ async fn a_purge_removes_exactly_what_the_settings_say(engine: Engine) {
     // The console's daily counts (day 0: three acceptances; day 10: a refusal) name no one:
     // the erasure left them.
     assert_eq!(app.count_rows("decision_counts").await, 2);
+    // So did the overview's tallies of them.
+    let day_0 = start.date_naive();
+    let tallies = app.storage.decision_tallies(day_0, day_0).await.unwrap();
+    let accepted = tallies
+        .iter()
+        .find(|tally| {
+            tally.dimension == Dimension::PolicyVersion
+                && tally.counted == Counted::Action("accept_all")
+        })
+        .unwrap();
+    assert_eq!(accepted.decisions, 3);
+    let tally_rows = app.count_rows("decision_tallies").await;
+    assert!(tally_rows > 8, "{tally_rows}");
 
     // A dry run a year ahead counts and changes nothing.
     let year = date(start + TimeDelta::days(366));
@@ -151,6 +165,7 @@ async fn a_purge_removes_exactly_what_the_settings_say(engine: Engine) {
     assert_eq!(rows_of(&summary, "erasures"), 0);
     assert_eq!(rows_of(&summary, "ssaids"), 0);
     assert_eq!(rows_of(&summary, "decision_counts"), 0);
+    assert_eq!(rows_of(&summary, "decision_tallies"), 0);
     assert_eq!(app.count_rows("consent_events").await, 3);
     assert_eq!(app.count_rows("ssaid_sightings").await, 0);
     assert_eq!(app.count_rows("revoked_consents").await, 0);
@@ -164,6 +179,7 @@ async fn a_purge_removes_exactly_what_the_settings_say(engine: Engine) {
     assert_eq!(rows["ssaids"], 0);
     // `statistics_days` (three years) after day 0 and day 10: both days' counts.
     assert_eq!(rows["decision_counts"], 2);
+    assert_eq!(rows["decision_tallies"], tally_rows);
     let actions = app
         .texts("SELECT action FROM consent_events ORDER BY created_at")
         .await;
@@ -182,6 +198,7 @@ async fn a_purge_removes_exactly_what_the_settings_say(engine: Engine) {
         "revoked_consents",
         "ssaid_sightings",
         "decision_counts",
+        "decision_tallies",
     ] {
         assert_eq!(app.count_rows(table).await, 0, "{table}");
     }
