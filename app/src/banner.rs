@@ -7,14 +7,29 @@ use crate::domain::{
     CategoryView, ConsentAction, ConsentStatus, CurrentConsent, IdentifierView, PromptReason,
 };
 use crate::i18n::ui_text;
-use crate::preference_center::{Place, open_dialog, preferences_href};
-use crate::{ConsentContext, WithStatus};
+use crate::preference_center::{Place, PreferenceDialog, open_dialog, preferences_href};
+use crate::{ConsentContext, PagePath, hydration_marker};
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
+
+/// The interactive layer of every page but `/preferences`: the banner (or, once a choice is
+/// made, the privacy-settings button) and the preference dialog. One island, so a choice made
+/// in the dialog closes the banner; the page around it is plain HTML.
+#[island]
+pub fn ConsentUi(status: ConsentStatus, path: String) -> impl IntoView {
+    provide_context(PagePath(path));
+    ConsentContext::provide();
+    let hydrated = hydration_marker();
+    view! {
+        <div class="zc-consent-ui" data-hydrated=hydrated>
+            <ConsentBanner status=status.clone()/>
+            <PreferenceDialog status/>
+        </div>
+    }
+}
 
 #[component]
-pub fn ConsentBanner() -> impl IntoView {
+fn ConsentBanner(status: ConsentStatus) -> impl IntoView {
     let ConsentContext {
         record, delivery, ..
     } = expect_context();
@@ -24,28 +39,15 @@ pub fn ConsentBanner() -> impl IntoView {
         delivery.pending.get()
             || matches!(record.value().get(), Some(Ok(choice)) if choice.consent.action.is_explicit())
     };
-    // The preference center is the choice itself: no banner or button on top of it.
-    let location = use_location();
-    let on_preferences = move || location.pathname.get() == crate::PREFERENCES_PATH;
-
+    let prompt = status.needs_prompt();
+    let language = status.policy.language.clone();
     view! {
-        <WithStatus let:status>
-            {
-                let prompt = status.needs_prompt();
-                let language = status.policy.language.clone();
-                view! {
-                    <Show
-                        when=move || prompt && !decided() && !on_preferences()
-                        fallback=move || {
-                            (!on_preferences())
-                                .then(|| view! { <PrivacySettingsButton language=language.clone()/> })
-                        }
-                    >
-                        <BannerBody status=status.clone() record/>
-                    </Show>
-                }
-            }
-        </WithStatus>
+        <Show
+            when=move || prompt && !decided()
+            fallback=move || view! { <PrivacySettingsButton language=language.clone()/> }
+        >
+            <BannerBody status=status.clone() record/>
+        </Show>
     }
     .into_any()
 }
@@ -53,13 +55,12 @@ pub fn ConsentBanner() -> impl IntoView {
 /// The small, always-present button that reopens the preference center once the banner is gone.
 #[component]
 fn PrivacySettingsButton(language: String) -> impl IntoView {
-    let ConsentContext { dialog, .. } = expect_context();
     let ui = ui_text(&language);
     view! {
         <a
             class="zc-fab"
             href=preferences_href(&language)
-            on:click=move |event| open_dialog(dialog, &event)
+            on:click=open_dialog
             data-testid="privacy-settings-button"
         >
             <svg class="zc-fab__icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
@@ -72,10 +73,6 @@ fn PrivacySettingsButton(language: String) -> impl IntoView {
 
 #[component]
 pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) -> impl IntoView {
-    // Embedded in another site there is no dialog yet: the loader opens the center.
-    let dialog = use_context::<ConsentContext>()
-        .map(|context| context.dialog)
-        .unwrap_or_default();
     // Recorded by the server from the browser's Sec-GPC header, before the page was sent.
     let gpc_from_server = status.gpc_applied();
     let gpc_applied = move || gpc_from_server;
@@ -127,7 +124,9 @@ pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) ->
                     class="zc-btn zc-btn--secondary"
                     href=preferences_href(&policy.language)
                     data-action="customize"
-                    on:click=move |event| open_dialog(dialog, &event)
+                    // Embedded in another site there is no dialog and no WASM: the loader
+                    // opens the center there.
+                    on:click=open_dialog
                 >
                     {text.customize}
                 </a>
@@ -141,11 +140,12 @@ pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) ->
 #[component]
 pub fn LanguageSwitcher(current: String, id: String) -> impl IntoView {
     let ui = ui_text(&current);
-    // Embedded in another site there is no router: the loader handles the switch itself.
+    // Embedded in another site the loader handles the switch itself; on the service's pages
+    // the form reloads the page it is on.
     let action = if use_context::<crate::preference_center::ServiceBase>().is_some() {
         "/".to_owned()
     } else {
-        use_location().pathname.get_untracked()
+        use_context::<PagePath>().map_or_else(|| "/".to_owned(), |path| path.0)
     };
     let options = SUPPORTED_LANGUAGES
         .iter()

@@ -57,16 +57,57 @@ pub const PREFERENCES_PATH: &str = "/preferences";
 /// (`generate_route_list`) cannot see them; every one is covered by the integration tests.
 pub const PAGE_PATHS: [&str; 3] = ["/", "/notice", PREFERENCES_PATH];
 
-/// The visitor's consent as every component sees it: the status the page was rendered with,
-/// and the action that records a new decision.
+/// The visitor's consent status as the server-rendered page sees it (outside the islands).
+#[derive(Clone, Copy)]
+pub struct PageStatus(pub Resource<Result<ConsentStatus, UiError>>);
+
+/// What the interactive parts (the islands) of a page share: the action that records a new
+/// decision and what follows from it. Provided by the island that holds them.
 #[derive(Clone, Copy)]
 pub struct ConsentContext {
-    pub status: Resource<Result<ConsentStatus, UiError>>,
     pub record: ServerAction<RecordConsent>,
     /// A choice the service could not save yet, kept and retried (the banner stays closed).
     pub delivery: delivery::Delivery,
     /// The preference-center dialog (absent on `/preferences`, which is the center itself).
     pub dialog: NodeRef<leptos::html::Dialog>,
+}
+
+impl ConsentContext {
+    /// The action, its retries and the storage clearing after a refusal, provided as context
+    /// to the island's components.
+    pub fn provide() -> Self {
+        let record = ServerAction::<RecordConsent>::new();
+        let context = Self {
+            record,
+            delivery: delivery::keep_and_retry(record),
+            dialog: NodeRef::new(),
+        };
+        // After a refusal, the storage keys of the refused categories go too.
+        Effect::new(move || {
+            if let Some(Ok(choice)) = record.value().get() {
+                browser::clear_storage(&choice.clear_storage);
+            }
+        });
+        // GPC is recorded by the server from the browser's `Sec-GPC` header, which every
+        // browser that exposes `navigator.globalPrivacyControl` also sends; a page cannot
+        // claim it.
+        provide_context(context);
+        context
+    }
+}
+
+/// The path of the page an island is on, for forms that submit back to it (the language
+/// switcher): islands have no router in the browser.
+#[derive(Debug, Clone)]
+pub struct PagePath(pub String);
+
+/// `"false"` as rendered, `"true"` once the island holding it has hydrated: browser tests
+/// wait for it (`data-hydrated`) before they use what needs the WASM.
+pub(crate) fn hydration_marker() -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    let hydrated = RwSignal::new(false);
+    // Effects run only in the browser.
+    Effect::new(move || hydrated.set(true));
+    move || if hydrated.get() { "true" } else { "false" }
 }
 
 /// The language of the page being rendered, for `<html lang>`: the same negotiation the
@@ -88,7 +129,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <HydrationScripts options/>
+                // Islands: only the banner, the preference center and the footer's settings
+                // link hydrate; the rest of a page is HTML that ships no component code.
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -101,47 +144,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser: tests and styles can tell a hydrated page apart.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move || hydrated.set(true));
-
-    let record = ServerAction::<RecordConsent>::new();
     // Blocking: the HTML is sent once the visitor's status is known, so a banner that is needed
     // is in the first response, which also makes it work with JavaScript off.
     let status = Resource::new_blocking(|| (), |()| get_consent_status());
-    let dialog = NodeRef::new();
-    let delivery = delivery::keep_and_retry(record);
-    provide_context(ConsentContext {
-        status,
-        record,
-        delivery,
-        dialog,
-    });
+    provide_context(PageStatus(status));
 
-    // After a refusal, the storage keys of the refused categories go too.
-    Effect::new(move || {
-        if let Some(Ok(choice)) = record.value().get() {
-            browser::clear_storage(&choice.clear_storage);
-        }
-    });
-    // GPC is recorded by the server from the browser's `Sec-GPC` header, which every browser
-    // that exposes `navigator.globalPrivacyControl` also sends; a page cannot claim it.
-
-    // The page's parts (banner, header, pages, footer, dialog, preference center) and
-    // `WithStatus` return `AnyView`: the view types stay within the compiler's default recursion
-    // limit, and a debug build renders a page in under 1 MiB of stack (threads get 2 MiB).
+    // The page's parts (the consent layer, header, pages, footer) and `WithStatus` return
+    // `AnyView`: the view types stay within the compiler's default recursion limit, and a debug
+    // build renders a page in under 1 MiB of stack (threads get 2 MiB).
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css")/>
         <Title text="ZecCloud Consent"/>
-        <div id="zc-app" data-hydrated=move || hydrated.get().to_string()>
+        <div id="zc-app">
             <Router>
                 // One Suspense for the whole page: a resource read in several Suspense
                 // boundaries can leave an SSR response hanging under load
                 // (leptos-rs/leptos#4851). Components read the status in plain closures.
                 <Suspense>
-                // First in the document: keyboard and screen-reader users meet it first; it is
-                // a fixed overlay, so its place in the markup moves nothing on screen.
-                <banner::ConsentBanner/>
+                // First in the document: keyboard and screen-reader users meet the banner
+                // first; it is a fixed overlay, so its place in the markup moves nothing on
+                // screen.
+                <ConsentLayer/>
                 <SiteHeader/>
                 <main class="zc-main">
                     <Routes fallback=pages::NotFound>
@@ -157,11 +180,26 @@ pub fn App() -> impl IntoView {
                     </Routes>
                 </main>
                 <SiteFooter/>
-                <DialogUnlessOnPreferences/>
                 </Suspense>
             </Router>
         </div>
     }
+}
+
+/// The banner, the privacy-settings button and the preference dialog, as one island. Not on
+/// `/preferences`: that page is the center itself, with no banner or button on top of it.
+#[component]
+fn ConsentLayer() -> impl IntoView {
+    let path = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
+    view! {
+        <WithStatus let:status>
+            {(path != PREFERENCES_PATH)
+                .then(|| view! { <banner::ConsentUi status path=path.clone()/> })}
+        </WithStatus>
+    }
+    .into_any()
 }
 
 /// Renders `children` with the visitor's consent status once it is known, or the error that
@@ -172,7 +210,7 @@ where
     F: Fn(ConsentStatus) -> V + Send + Sync + 'static,
     V: IntoView + 'static,
 {
-    let ConsentContext { status, .. } = expect_context();
+    let PageStatus(status) = expect_context();
     move || {
         status.get().map(|result| match result {
             Ok(status) => children(status).into_any(),
@@ -191,7 +229,7 @@ fn page_language(status: Resource<Result<ConsentStatus, UiError>>) -> Option<Str
 
 #[component]
 fn SiteHeader() -> impl IntoView {
-    let ConsentContext { status, .. } = expect_context();
+    let PageStatus(status) = expect_context();
     view! {
         <header class="zc-header">
             <a class="zc-brand" href="/">"ZecCloud Consent"</a>
@@ -214,7 +252,7 @@ fn SiteHeader() -> impl IntoView {
 
 #[component]
 fn SiteFooter() -> impl IntoView {
-    let ConsentContext { status, dialog, .. } = expect_context();
+    let PageStatus(status) = expect_context();
     view! {
         <footer class="zc-footer">
                 {move || {
@@ -224,30 +262,11 @@ fn SiteFooter() -> impl IntoView {
                             view! {
                                 <a href="/notice">{ui.notice}</a>
                                 <a href="/notice#identifiers">{ui.cookies_and_identifiers}</a>
-                                <a
-                                    href=preference_center::preferences_href(&language)
-                                    data-testid="privacy-settings"
-                                    on:click=move |event| preference_center::open_dialog(dialog, &event)
-                                >
-                                    {ui.privacy_settings}
-                                </a>
+                                <preference_center::PrivacySettingsLink language/>
                             }
                         })
                 }}
         </footer>
-    }
-    .into_any()
-}
-
-/// `/preferences` is the center itself; every other page gets it as a dialog.
-#[component]
-fn DialogUnlessOnPreferences() -> impl IntoView {
-    let location = leptos_router::hooks::use_location();
-    let elsewhere = move || location.pathname.get() != PREFERENCES_PATH;
-    view! {
-        <Show when=elsewhere>
-            <preference_center::PreferenceDialog/>
-        </Show>
     }
     .into_any()
 }

@@ -9,7 +9,7 @@ use crate::domain::date::format_utc;
 use crate::domain::my_data::MyData;
 use crate::domain::{ConsentAction, ConsentStatus, CurrentConsent};
 use crate::i18n::{UiText, ui_text};
-use crate::{ConsentContext, PREFERENCES_PATH, WithStatus};
+use crate::{ConsentContext, PREFERENCES_PATH, PagePath, WithStatus, hydration_marker};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,23 +17,54 @@ use leptos_meta::Title;
 /// `/preferences`, reachable from every page and usable with plain forms.
 #[component]
 pub fn PreferencesPage() -> impl IntoView {
-    let ConsentContext { record, .. } = expect_context();
     view! {
         <WithStatus let:status>
             {
                 let ui = ui_text(&status.policy.language);
+                let language = status.policy.language.clone();
                 view! {
                     <Title text=format!("{} - ZecCloud", ui.privacy_settings)/>
                     <article class="zc-prose zc-preferences">
                         <h1 id="zc-pc-title">{ui.privacy_settings}</h1>
-                        <PreferenceCenter status=status.clone() record place=Place::Page/>
-                        <YourData ui language=status.policy.language.clone()/>
+                        <PreferencesIsland status/>
+                        <YourData ui language/>
                     </article>
                 }
             }
         </WithStatus>
     }
     .into_any()
+}
+
+/// The center on its own page, as an island: "Your data" around it stays plain HTML.
+#[island]
+fn PreferencesIsland(status: ConsentStatus) -> impl IntoView {
+    provide_context(PagePath(PREFERENCES_PATH.to_owned()));
+    let ConsentContext { record, .. } = ConsentContext::provide();
+    let hydrated = hydration_marker();
+    view! {
+        <div class="zc-preferences__center" data-hydrated=hydrated>
+            <PreferenceCenter status record place=Place::Page/>
+        </div>
+    }
+}
+
+/// The footer's link to the preference center: the dialog where the page has one, the
+/// `/preferences` page otherwise (and without JavaScript).
+#[island]
+pub fn PrivacySettingsLink(language: String) -> impl IntoView {
+    let ui = ui_text(&language);
+    let hydrated = hydration_marker();
+    view! {
+        <a
+            href=preferences_href(&language)
+            data-testid="privacy-settings"
+            data-hydrated=hydrated
+            on:click=open_dialog
+        >
+            {ui.privacy_settings}
+        </a>
+    }
 }
 
 /// Where the erasure form posts (a plain form: it works the same with JavaScript off).
@@ -151,7 +182,7 @@ fn stored_data(data: MyData, ui: &'static UiText) -> AnyView {
 /// button. A native `<dialog>` opened with `showModal()`: the page behind is inert, focus moves
 /// in and stays in, Esc closes it and focus returns to the control that opened it.
 #[component]
-pub fn PreferenceDialog() -> impl IntoView {
+pub fn PreferenceDialog(status: ConsentStatus) -> impl IntoView {
     let ConsentContext { record, dialog, .. } = expect_context();
     let close = move |_| {
         if let Some(dialog) = dialog.get() {
@@ -166,30 +197,39 @@ pub fn PreferenceDialog() -> impl IntoView {
             dialog.close();
         }
     });
+    let ui = ui_text(&status.policy.language);
     view! {
-        <dialog node_ref=dialog class="zc-dialog" aria-labelledby="zc-pc-title" data-testid="preference-dialog">
-            <WithStatus let:status>
-                {
-                    let ui = ui_text(&status.policy.language);
-                    view! {
-                        <div class="zc-dialog__head">
-                            <h2 id="zc-pc-title">{ui.privacy_settings}</h2>
-                            <button type="button" class="zc-btn zc-btn--secondary zc-dialog__close" on:click=close data-action="close">
-                                {ui.close}
-                            </button>
-                        </div>
-                        <PreferenceCenter status record place=Place::Dialog/>
-                    }
-                }
-            </WithStatus>
+        <dialog
+            node_ref=dialog
+            id=DIALOG_ID
+            class="zc-dialog"
+            aria-labelledby="zc-pc-title"
+            data-testid="preference-dialog"
+        >
+            <div class="zc-dialog__head">
+                <h2 id="zc-pc-title">{ui.privacy_settings}</h2>
+                <button type="button" class="zc-btn zc-btn--secondary zc-dialog__close" on:click=close data-action="close">
+                    {ui.close}
+                </button>
+            </div>
+            <PreferenceCenter status record place=Place::Dialog/>
         </dialog>
     }
     .into_any()
 }
 
+/// The dialog's element id: the footer's link is an island of its own and finds it by id.
+const DIALOG_ID: &str = "zc-preference-dialog";
+
 /// Opens the dialog if this page has it; otherwise lets the link go to `/preferences`.
-pub fn open_dialog(dialog: NodeRef<leptos::html::Dialog>, event: &leptos::ev::MouseEvent) {
-    if let Some(dialog) = dialog.get() {
+pub fn open_dialog(event: leptos::ev::MouseEvent) {
+    use leptos::wasm_bindgen::JsCast;
+    let dialog = document().get_element_by_id(DIALOG_ID).and_then(|element| {
+        element
+            .dyn_into::<leptos::web_sys::HtmlDialogElement>()
+            .ok()
+    });
+    if let Some(dialog) = dialog {
         event.prevent_default();
         if !dialog.open() {
             let _ = dialog.show_modal();

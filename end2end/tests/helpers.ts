@@ -50,8 +50,11 @@ export function watchErrors(page: Page): string[] {
   return errors;
 }
 
+/** Waits until every island on the page (banner and dialog, preference center, the footer's
+ * settings link) has hydrated: each says `data-hydrated="false"` until its WASM runs. */
 export async function waitForHydration(page: Page) {
-  await expect(page.locator('#zc-app')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('[data-hydrated="true"]').first()).toBeAttached();
+  await expect(page.locator('[data-hydrated="false"]')).toHaveCount(0);
 }
 
 /** The policy version the service currently shows. */
