@@ -18,7 +18,7 @@ pub struct RetentionSettings {
     pub proof_retention_days: u32,
     /// An erasure's evidence is kept this long.
     pub erasure_record_days: u32,
-    /// The console's daily counts (no visitor in them) are kept this long.
+    /// The console's daily counts and their tallies (no visitor in them) are kept this long.
     pub statistics_days: u32,
 }
 
