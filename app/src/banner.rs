@@ -41,15 +41,16 @@ fn ConsentBanner(status: ConsentStatus) -> impl IntoView {
     };
     let prompt = status.needs_prompt();
     let language = status.policy.language.clone();
-    view! {
-        <Show
-            when=move || prompt && !decided()
-            fallback=move || view! { <PrivacySettingsButton language=language.clone()/> }
-        >
-            <BannerBody status=status.clone() record/>
-        </Show>
-    }
-    .into_any()
+    // A memo, not `<Show>`: it re-renders only when the answer changes, and `<Show>` would box
+    // both views (`AnyView`), each with its own hydration code in the WASM.
+    let open = Memo::new(move |_| prompt && !decided());
+    crate::boxed_on_server(move || {
+        if open.get() {
+            Either::Left(view! { <BannerBody status=status.clone() record/> })
+        } else {
+            Either::Right(view! { <PrivacySettingsButton language=language.clone()/> })
+        }
+    })
 }
 
 /// The small, always-present button that reopens the preference center once the banner is gone.
@@ -74,8 +75,7 @@ fn PrivacySettingsButton(language: String) -> impl IntoView {
 #[component]
 pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) -> impl IntoView {
     // Recorded by the server from the browser's Sec-GPC header, before the page was sent.
-    let gpc_from_server = status.gpc_applied();
-    let gpc_applied = move || gpc_from_server;
+    let gpc_applied = status.gpc_applied();
     let notice_changed = matches!(status.prompt, Some(PromptReason::NoticeChanged));
     let policy = status.policy;
     let text = policy.banner;
@@ -87,7 +87,7 @@ pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) ->
     };
     let notice_url = policy.notice_url;
 
-    view! {
+    crate::boxed_on_server(view! {
         <section
             class="zc-banner"
             role="region"
@@ -108,9 +108,12 @@ pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) ->
                         </p>
                     }
                 })}
-            <Show when=gpc_applied>
-                <p class="zc-banner__gpc" data-testid="gpc-honoured">{text.gpc_honoured.clone()}</p>
-            </Show>
+            {gpc_applied
+                .then(|| {
+                    view! {
+                        <p class="zc-banner__gpc" data-testid="gpc-honoured">{text.gpc_honoured.clone()}</p>
+                    }
+                })}
             <p class="zc-banner__body">
                 {text.body} " " <a href=notice_url>{text.notice_link}</a>
             </p>
@@ -132,8 +135,7 @@ pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) ->
                 </a>
             </div>
         </section>
-    }
-    .into_any()
+    })
 }
 
 /// A plain GET form, so switching language works without JavaScript too.

@@ -270,3 +270,16 @@ fn SiteFooter() -> impl IntoView {
     }
     .into_any()
 }
+
+/// A view inside an island. On the server it is boxed (`AnyView`): view types stay within the
+/// compiler's recursion limit and a debug build's stack. In the browser the concrete type is
+/// kept: every boxed type brings its own copy of `AnyView`'s hydration code into the WASM.
+#[cfg(feature = "ssr")]
+pub(crate) fn boxed_on_server<V: IntoView + 'static>(view: V) -> AnyView {
+    view.into_any()
+}
+
+#[cfg(not(feature = "ssr"))]
+pub(crate) fn boxed_on_server<V: IntoView>(view: V) -> V {
+    view
+}

@@ -198,7 +198,7 @@ pub fn PreferenceDialog(status: ConsentStatus) -> impl IntoView {
         }
     });
     let ui = ui_text(&status.policy.language);
-    view! {
+    crate::boxed_on_server(view! {
         <dialog
             node_ref=dialog
             id=DIALOG_ID
@@ -214,8 +214,7 @@ pub fn PreferenceDialog(status: ConsentStatus) -> impl IntoView {
             </div>
             <PreferenceCenter status record place=Place::Dialog/>
         </dialog>
-    }
-    .into_any()
+    })
 }
 
 /// The dialog's element id: the footer's link is an island of its own and finds it by id.
@@ -306,7 +305,7 @@ pub fn PreferenceCenter(
             .collect::<Vec<_>>(),
     );
     let heading = |id: &str| format!("zc-{}-{id}", place.id_prefix());
-    view! {
+    crate::boxed_on_server(view! {
         <LanguageSwitcher current=policy.language.clone() id=heading("lang")/>
         <section class="zc-current" aria-labelledby=heading("current") data-testid="current-choice">
             <h2 id=heading("current")>{ui.current_choice}</h2>
@@ -351,8 +350,7 @@ pub fn PreferenceCenter(
                 from=Some(FROM_PREFERENCES)
             />
         </section>
-    }
-    .into_any()
+    })
 }
 
 fn current_choice(
