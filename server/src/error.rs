@@ -186,7 +186,11 @@ impl From<QueryRejection> for ApiError {
 
 /// Rewrites the bare 408 and 413 answers of the timeout and body-limit layers into the API's
 /// JSON error format, so every rejection reads the same.
-pub async fn json_for_layer_rejections(response: Response) -> Response {
+pub fn json_for_layer_rejections<B>(response: http::Response<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
     let is_json = response
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -200,7 +204,7 @@ pub async fn json_for_layer_rejections(response: Response) -> Response {
         StatusCode::REQUEST_TIMEOUT if !is_json => {
             ApiError::new(ErrorCode::Timeout, "the request took too long").into_response()
         }
-        _ => response,
+        _ => response.map(axum::body::Body::new),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::domain::tracking::{BulkRequest, HitError, TrackingHit, VisitorSignals
 use crate::error::ApiError;
 use crate::http::{HitSender, check_origin};
 use crate::matomo::Shape;
-use crate::routes::{embed, limit_body};
+use crate::routes::{body_limits, embed};
 use crate::state::AppState;
 use app::ErrorCode;
 use axum::Router;
@@ -25,7 +25,8 @@ pub fn router(state: &AppState, max_body_bytes: usize) -> Router<AppState> {
     let routes = Router::new()
         .route("/matomo.php", get(track).post(track))
         .route("/piwik.php", get(track).post(track));
-    limit_body(routes, max_body_bytes).layer(embed::cors(state))
+    // One stack, applied once (see `super::every_answer`).
+    routes.layer(body_limits(max_body_bytes).layer(embed::cors(state)))
 }
 
 /// Matomo's 1×1 transparent GIF.

@@ -22,6 +22,8 @@ use axum::response::Response;
 use axum::routing::get;
 use http::{HeaderValue, header};
 use std::time::Duration;
+use tower::ServiceBuilder;
+use tower::layer::util::{Identity, Stack};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -51,6 +53,10 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
 }
 
 /// What every answer goes through, whatever the route.
+///
+/// One `ServiceBuilder` stack, applied once: each `Router::layer` call boxes every route again,
+/// and a request then went through one boxed future per layer (moving each into the next:
+/// about a tenth of the CPU of the Matomo gate's drop path).
 pub fn every_answer<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
     settings: &Settings,
@@ -58,41 +64,41 @@ pub fn every_answer<S: Clone + Send + Sync + 'static>(
     // No content sniffing, no full URLs in other sites' Referer, and browsers keep to https
     // once they have seen it (only where cookies are Secure, so a plain-http development setup
     // is not locked out).
-    let router = router
-        // A bug in one request answers 500 in the API's format (with the headers every answer
-        // has) instead of resetting the connection; the panic is logged with the answer.
-        .layer(CatchPanicLayer::custom(answer_panic))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ));
-    let router = if settings.cookie_secure {
-        router.layer(SetResponseHeaderLayer::if_not_present(
+    let strict_transport_security = settings.cookie_secure.then(|| {
+        SetResponseHeaderLayer::if_not_present(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000"),
-        ))
-    } else {
-        router
-    };
-    router
-        .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(settings.request_timeout_secs),
-        ))
-        .layer(axum::middleware::map_response(
-            crate::error::json_for_layer_rejections,
-        ))
-        // The path only: query strings carry tracking hits' identifiers.
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
-                tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
-            }),
         )
+    });
+    // Outermost first.
+    router.layer(
+        ServiceBuilder::new()
+            // The path only: query strings carry tracking hits' identifiers.
+            .layer(
+                TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+                    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+                }),
+            )
+            .map_response(crate::error::json_for_layer_rejections)
+            .layer(TimeoutLayer::with_status_code(
+                http::StatusCode::REQUEST_TIMEOUT,
+                Duration::from_secs(settings.request_timeout_secs),
+            ))
+            .layer(CompressionLayer::new())
+            .option_layer(strict_transport_security)
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("strict-origin-when-cross-origin"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            // A bug in one request answers 500 in the API's format (with the headers every
+            // answer has) instead of resetting the connection; the panic is logged with the
+            // answer.
+            .layer(CatchPanicLayer::custom(answer_panic)),
+    )
 }
 
 fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -107,9 +113,16 @@ fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// Limits request bodies to `bytes`, for extractors (`DefaultBodyLimit`) and streamed bodies
 /// alike.
 pub fn limit_body<S: Clone + Send + Sync + 'static>(router: Router<S>, bytes: usize) -> Router<S> {
-    router
-        .layer(DefaultBodyLimit::max(bytes))
+    router.layer(body_limits(bytes))
+}
+
+/// The layers of [`limit_body`], for a route module that adds its own to the same stack.
+pub fn body_limits(
+    bytes: usize,
+) -> ServiceBuilder<Stack<DefaultBodyLimit, Stack<RequestBodyLimitLayer, Identity>>> {
+    ServiceBuilder::new()
         .layer(RequestBodyLimitLayer::new(bytes))
+        .layer(DefaultBodyLimit::max(bytes))
 }
 
 /// The response with `Set-Cookie` headers appended.
