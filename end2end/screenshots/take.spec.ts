@@ -1,9 +1,9 @@
 import { test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { waitForHydration } from '../tests/helpers';
 
 const out = (name: string) => path.join(__dirname, '..', '..', 'docs', 'screenshots', `${name}.png`);
-const waitForHydration = (page: import('@playwright/test').Page) =>
-  page.locator('#zc-app[data-hydrated="true"]').waitFor();
 
 test.describe('light, English', () => {
   test.use({ locale: 'en-US', colorScheme: 'light', viewport: { width: 1280, height: 800 } });
@@ -47,7 +47,8 @@ test.describe('operator console', () => {
   test.use({ locale: 'en-US', colorScheme: 'light', viewport: { width: 1280, height: 1400 } });
   test('overview', async ({ page }) => {
     // A month of sample counts straight into the statistics table (the picture needs days the
-    // fresh test database has not lived through); the page reads only these counts.
+    // fresh test database has not lived through), and the overview's tallies from them by
+    // migration 8's own statement; the page reads only these.
     const { execFileSync } = await import('node:child_process');
     const { databasePath, adminToken } = await import('../playwright.config');
     const rows: string[] = [];
@@ -68,11 +69,20 @@ test.describe('operator console', () => {
         });
       }
     }
-    execFileSync('sqlite3', [databasePath, `INSERT OR REPLACE INTO decision_counts VALUES ${rows.join(',')}`]);
+    const migration = readFileSync(
+      path.join(__dirname, '..', '..', 'server', 'migrations', 'sqlite', '20261127000008_decision_tallies.sql'),
+      'utf8',
+    );
+    const talliesFromCounts = migration.slice(migration.indexOf('-- The days counted so far'));
+    execFileSync('sqlite3', [
+      databasePath,
+      `INSERT OR REPLACE INTO decision_counts VALUES ${rows.join(',')}; DELETE FROM decision_tallies; ${talliesFromCounts}`,
+    ]);
     await page.goto('/admin/sign-in');
     await page.getByLabel('Admin token').fill(adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#zc-console[data-hydrated="true"]').waitFor();
+    // The console is server-rendered only: no WASM to wait for.
+    await page.locator('#zc-console').waitFor();
     await page.screenshot({ path: out('console-overview') });
   });
 });
