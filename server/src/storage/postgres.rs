@@ -20,6 +20,9 @@ impl Engine for Postgres {
         "SELECT pg_advisory_unlock(7426853214690517)",
     ));
 
+    /// Data-modifying CTEs: a group of decisions is one statement and one round trip.
+    const GROUP_IN_ONE_STATEMENT: bool = true;
+
     fn migrator() -> &'static Migrator {
         &MIGRATOR
     }

@@ -8,7 +8,7 @@ use crate::domain::retention::PurgeCutoffs;
 use crate::domain::rights::ErasureRecord;
 use crate::domain::risk::{CounterKind, NetworkCount, Sighting, TerminalTypes};
 use crate::domain::statistics::{
-    Counted, DecisionCount, DecisionTally, Dimension, add_to_tallies, granted_key,
+    Counted, DecisionCount, DecisionTally, Dimension, TallyKey, add_to_tallies, granted_key,
     parse_granted_key,
 };
 use crate::domain::{PolicyRecord, PublishOutcome, Ssaid, TerminalType};
@@ -31,6 +31,9 @@ pub trait Engine: Database {
     /// SQL that takes (answering `locked`) and releases the lock that lets one instance purge
     /// at a time, on one connection; none where one instance owns the database.
     const PURGE_LOCK: Option<(&'static str, &'static str)>;
+    /// Whether a group of decisions (`insert_consent_events`) is written as one statement of
+    /// data-modifying CTEs instead of a transaction of four.
+    const GROUP_IN_ONE_STATEMENT: bool;
     fn rows_affected(result: &Self::QueryResult) -> u64;
 }
 
@@ -233,83 +236,37 @@ where
                 ])
                 .or_default() += 1;
         }
+        let tallies: Vec<_> = tallies.into_iter().collect();
+        if DB::GROUP_IN_ONE_STATEMENT && tallies.len() <= TALLIES_PER_STATEMENT {
+            // One statement is atomic on its own, so no BEGIN and COMMIT either: one round trip
+            // instead of six while the group holds its rows' locks.
+            let mut group = QueryBuilder::<DB>::new("WITH visitors AS (");
+            push_ssaids(&mut group, &visitors);
+            group.push("), events AS (");
+            push_events(&mut group, decisions);
+            group.push("), counts AS (");
+            push_counts(&mut group, &counts);
+            group.push(") ");
+            push_tallies(&mut group, &tallies);
+            group.build().execute(&self.pool).await?;
+            return Ok(());
+        }
         let mut transaction = self.pool.begin().await?;
-        QueryBuilder::<DB>::new("INSERT INTO ssaids (ssaid, issued_at, terminal_type) ")
-            .push_values(visitors, |mut row, (ssaid, visitor)| {
-                row.push_bind(ssaid.to_owned())
-                    .push_bind(visitor.issued_at)
-                    .push_bind(visitor.terminal_type.as_str());
-            })
-            .push(" ON CONFLICT (ssaid) DO NOTHING")
-            .build()
-            .execute(&mut *transaction)
-            .await?;
-        QueryBuilder::<DB>::new(concat!(
-            "INSERT INTO consent_events (",
-            event_columns!(),
-            ") "
-        ))
-        .push_values(decisions, |mut row, (_, event)| {
-            row.push_bind(DB::Id::from(event.id))
-                .push_bind(event.ssaid.as_str().to_owned())
-                .push_bind(event.policy_version.to_string())
-                .push_bind(Json(event.categories.clone()))
-                .push_bind(event.action.as_str())
-                .push_bind(event.source.as_str())
-                .push_bind(event.created_at)
-                .push_bind(event.policy_hash.clone())
-                .push_bind(event.banner_text_hash.clone())
-                .push_bind(event.language.clone())
-                .push_bind(event.ip_prefix.clone())
-                .push_bind(event.ua_class.as_str())
-                .push_bind(event.origin.clone())
-                .push_bind(event.made_at);
-        })
-        .build()
-        .execute(&mut *transaction)
-        .await?;
-        QueryBuilder::<DB>::new(
-            "INSERT INTO decision_counts (day, policy_version, origin, language, terminal_type, \
-             action, source, granted, decisions) ",
-        )
-        .push_values(counts, |mut row, (key, decisions)| {
-            for column in key {
-                row.push_bind(column);
-            }
-            row.push_bind(decisions);
-        })
-        .push(
-            " ON CONFLICT (day, policy_version, origin, language, terminal_type, action, source, \
-             granted) DO UPDATE SET decisions = decision_counts.decisions + excluded.decisions",
-        )
-        .build()
-        .execute(&mut *transaction)
-        .await?;
+        let mut query = QueryBuilder::<DB>::new("");
+        push_ssaids(&mut query, &visitors);
+        query.build().execute(&mut *transaction).await?;
+        let mut query = QueryBuilder::<DB>::new("");
+        push_events(&mut query, decisions);
+        query.build().execute(&mut *transaction).await?;
+        let mut query = QueryBuilder::<DB>::new("");
+        push_counts(&mut query, &counts);
+        query.build().execute(&mut *transaction).await?;
         // Last, just before the commit: every group updates the same few tallies (the current
         // policy version's, say), so across instances they are the rows waited for longest.
-        let tallies: Vec<_> = tallies.into_iter().collect();
         for chunk in tallies.chunks(TALLIES_PER_STATEMENT) {
-            QueryBuilder::<DB>::new(
-                "INSERT INTO decision_tallies (day, dimension, value, kind, name, decisions) ",
-            )
-            .push_values(
-                chunk,
-                |mut row, ((day, dimension, value, counted), decisions)| {
-                    row.push_bind(day.format(DAY_FORMAT).to_string())
-                        .push_bind(dimension.column())
-                        .push_bind(value.clone())
-                        .push_bind(counted.kind())
-                        .push_bind(counted.name().to_owned())
-                        .push_bind(*decisions);
-                },
-            )
-            .push(
-                " ON CONFLICT (day, dimension, value, kind, name) DO UPDATE SET \
-                 decisions = decision_tallies.decisions + excluded.decisions",
-            )
-            .build()
-            .execute(&mut *transaction)
-            .await?;
+            let mut query = QueryBuilder::<DB>::new("");
+            push_tallies(&mut query, chunk);
+            query.build().execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -939,6 +896,106 @@ where
         };
         rows.iter().map(event_from_row::<DB>).collect()
     }
+}
+
+// A group's writes (`insert_consent_events`), one function a table: PostgreSQL runs them as one
+// statement, SQLite as a transaction of four.
+
+fn push_ssaids<DB: Engine>(query: &mut QueryBuilder<DB>, visitors: &BTreeMap<&str, &SsaidRecord>)
+where
+    for<'r> String: Encode<'r, DB> + Type<DB>,
+    for<'r> &'r str: Encode<'r, DB> + Type<DB>,
+    for<'r> DateTime<Utc>: Encode<'r, DB> + Type<DB>,
+{
+    query
+        .push("INSERT INTO ssaids (ssaid, issued_at, terminal_type) ")
+        .push_values(visitors, |mut row, (ssaid, visitor)| {
+            row.push_bind(ssaid.to_string())
+                .push_bind(visitor.issued_at)
+                .push_bind(visitor.terminal_type.as_str());
+        })
+        .push(" ON CONFLICT (ssaid) DO NOTHING");
+}
+
+fn push_events<DB: Engine>(query: &mut QueryBuilder<DB>, decisions: &[(SsaidRecord, ConsentEvent)])
+where
+    for<'r> String: Encode<'r, DB> + Type<DB>,
+    for<'r> &'r str: Encode<'r, DB> + Type<DB>,
+    for<'r> Option<String>: Encode<'r, DB> + Type<DB>,
+    for<'r> DB::Id: Encode<'r, DB> + Type<DB>,
+    for<'r> Json<BTreeMap<String, bool>>: Encode<'r, DB> + Type<DB>,
+    for<'r> DateTime<Utc>: Encode<'r, DB> + Type<DB>,
+    for<'r> Option<DateTime<Utc>>: Encode<'r, DB> + Type<DB>,
+{
+    query
+        .push(concat!(
+            "INSERT INTO consent_events (",
+            event_columns!(),
+            ") "
+        ))
+        .push_values(decisions, |mut row, (_, event)| {
+            row.push_bind(DB::Id::from(event.id))
+                .push_bind(event.ssaid.as_str().to_owned())
+                .push_bind(event.policy_version.to_string())
+                .push_bind(Json(event.categories.clone()))
+                .push_bind(event.action.as_str())
+                .push_bind(event.source.as_str())
+                .push_bind(event.created_at)
+                .push_bind(event.policy_hash.clone())
+                .push_bind(event.banner_text_hash.clone())
+                .push_bind(event.language.clone())
+                .push_bind(event.ip_prefix.clone())
+                .push_bind(event.ua_class.as_str())
+                .push_bind(event.origin.clone())
+                .push_bind(event.made_at);
+        });
+}
+
+fn push_counts<DB: Engine>(query: &mut QueryBuilder<DB>, counts: &BTreeMap<[String; 8], i64>)
+where
+    for<'r> String: Encode<'r, DB> + Type<DB>,
+    for<'r> i64: Encode<'r, DB> + Type<DB>,
+{
+    query
+        .push(
+            "INSERT INTO decision_counts (day, policy_version, origin, language, terminal_type, \
+             action, source, granted, decisions) ",
+        )
+        .push_values(counts, |mut row, (key, decisions)| {
+            for column in key {
+                row.push_bind(column.clone());
+            }
+            row.push_bind(*decisions);
+        })
+        .push(
+            " ON CONFLICT (day, policy_version, origin, language, terminal_type, action, source, \
+             granted) DO UPDATE SET decisions = decision_counts.decisions + excluded.decisions",
+        );
+}
+
+fn push_tallies<DB: Engine>(query: &mut QueryBuilder<DB>, tallies: &[(TallyKey, i64)])
+where
+    for<'r> String: Encode<'r, DB> + Type<DB>,
+    for<'r> &'r str: Encode<'r, DB> + Type<DB>,
+    for<'r> i64: Encode<'r, DB> + Type<DB>,
+{
+    query
+        .push("INSERT INTO decision_tallies (day, dimension, value, kind, name, decisions) ")
+        .push_values(
+            tallies,
+            |mut row, ((day, dimension, value, counted), decisions)| {
+                row.push_bind(day.format(DAY_FORMAT).to_string())
+                    .push_bind(dimension.column())
+                    .push_bind(value.clone())
+                    .push_bind(counted.kind())
+                    .push_bind(counted.name().to_owned())
+                    .push_bind(*decisions);
+            },
+        )
+        .push(
+            " ON CONFLICT (day, dimension, value, kind, name) DO UPDATE SET \
+             decisions = decision_tallies.decisions + excluded.decisions",
+        );
 }
 
 /// Tally rows per statement: far below both engines' bind limits (6 binds a row). A group

@@ -22,6 +22,9 @@ impl Engine for Sqlite {
     /// One SQLite file, one instance: nothing to take turns with.
     const PURGE_LOCK: Option<(&'static str, &'static str)> = None;
 
+    /// One writer in-process: a transaction's statements cost no round trips.
+    const GROUP_IN_ONE_STATEMENT: bool = false;
+
     fn migrator() -> &'static Migrator {
         &MIGRATOR
     }
