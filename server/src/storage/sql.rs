@@ -408,6 +408,10 @@ where
                 if !locked {
                     return Ok(None);
                 }
+                // The lock is the session's: a purge dropped half-way (its request timed out)
+                // must not hand a connection that still holds it back to the pool, where it
+                // would keep every instance from purging. Closing the connection releases it.
+                connection.close_on_drop();
                 Some(connection)
             }
             None => None,

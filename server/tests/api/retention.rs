@@ -10,7 +10,62 @@ use server::domain::statistics::{Counted, Dimension};
 on_both_engines![
     a_purge_removes_exactly_what_the_settings_say,
     one_instance_purges_at_a_time,
+    a_purge_dropped_half_way_leaves_no_lock_behind,
 ];
+
+/// A purge whose future is dropped after it took the lock (a request timeout cancels it so)
+/// leaves the lock free for the next purge of any instance.
+async fn a_purge_dropped_half_way_leaves_no_lock_behind(engine: Engine) {
+    let app = spawn(engine).await;
+    let cutoffs = server::domain::retention::PurgeCutoffs {
+        as_of: Utc::now(),
+        sightings_before: Utc::now(),
+        prefixes_before: Utc::now(),
+        superseded_before: Utc::now(),
+        decided_before: Utc::now(),
+        unused_ssaids_before: Utc::now(),
+        erasures_before: Utc::now(),
+        statistics_before: Utc::now(),
+    };
+    // The first step's progress report comes after the lock is taken: the purge is dropped
+    // there, as a timeout would drop it.
+    let (started, mut on_start) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let report = move |_: &str, _: u64| {
+        let _ = started.send(());
+    };
+    tokio::select! {
+        biased;
+        _ = on_start.recv() => {}
+        finished = app.storage.purge(&cutoffs, true, 1, &report) => {
+            panic!("the purge was to be dropped after its first step, not finish: {finished:?}")
+        }
+    }
+    if matches!(engine, Engine::Postgres) {
+        use sqlx::Connection;
+        let mut other = sqlx::PgConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        // The dropped purge's connection closes in the background: give it a moment.
+        let mut free = false;
+        for _ in 0..50 {
+            free = sqlx::query_scalar("SELECT pg_try_advisory_lock(7426853214690517)")
+                .fetch_one(&mut other)
+                .await
+                .unwrap();
+            if free {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(free, "another instance could not take the purge lock");
+        sqlx::query("SELECT pg_advisory_unlock(7426853214690517)")
+            .execute(&mut other)
+            .await
+            .unwrap();
+    }
+    let next = app.storage.purge(&cutoffs, true, 1000, &|_, _| {}).await;
+    assert!(matches!(next, Ok(Some(_))), "{next:?}");
+}
 
 async fn one_instance_purges_at_a_time(engine: Engine) {
     let app = spawn(engine).await;
