@@ -67,6 +67,13 @@ macro_rules! policy_columns {
     };
 }
 
+/// A `day` column (`YYYY-MM-DD`, UTC).
+fn day_column(raw: &str) -> Result<NaiveDate, StorageError> {
+    parse_column("day", raw, |raw| {
+        NaiveDate::parse_from_str(raw, DAY_FORMAT).ok()
+    })
+}
+
 /// A text column of ours; a value we never write means the row was not written by us.
 fn parse_column<T>(
     column: &str,
@@ -121,9 +128,7 @@ where
     Ok(Sighting {
         ssaid: parse_column("ssaid", &text("ssaid")?, |raw| Ssaid::parse(raw).ok())?,
         network: text("network")?,
-        day: parse_column("day", &text("day")?, |raw| {
-            NaiveDate::parse_from_str(raw, DAY_FORMAT).ok()
-        })?,
+        day: day_column(&text("day")?)?,
         terminal_types: TerminalTypes::from_bits(row.try_get("terminal_types")?),
         seen_count: row.try_get("seen_count")?,
         first_seen: row.try_get("first_seen")?,
@@ -799,21 +804,19 @@ where
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<DecisionCount>, StorageError> {
-        let rows = sqlx::query::<DB>(
-            "SELECT day, policy_version, origin, language, terminal_type, action, source, \
-             granted, decisions FROM decision_counts WHERE day >= $1 AND day <= $2",
-        )
-        .bind(from.format(DAY_FORMAT).to_string())
-        .bind(to.format(DAY_FORMAT).to_string())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self
+            .days_between(
+                "SELECT day, policy_version, origin, language, terminal_type, action, source, \
+                 granted, decisions FROM decision_counts WHERE day >= $1 AND day <= $2",
+                from,
+                to,
+            )
+            .await?;
         rows.iter()
             .map(|row| {
                 let text = |column: &str| row.try_get::<String, _>(column);
                 Ok(DecisionCount {
-                    day: parse_column("day", &text("day")?, |raw| {
-                        NaiveDate::parse_from_str(raw, DAY_FORMAT).ok()
-                    })?,
+                    day: day_column(&text("day")?)?,
                     policy_version: text("policy_version")?,
                     origin: text("origin")?,
                     language: text("language")?,
@@ -832,22 +835,20 @@ where
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<DecisionTally>, StorageError> {
-        let rows = sqlx::query::<DB>(
-            "SELECT day, dimension, value, kind, name, decisions FROM decision_tallies \
-             WHERE day >= $1 AND day <= $2",
-        )
-        .bind(from.format(DAY_FORMAT).to_string())
-        .bind(to.format(DAY_FORMAT).to_string())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self
+            .days_between(
+                "SELECT day, dimension, value, kind, name, decisions FROM decision_tallies \
+                 WHERE day >= $1 AND day <= $2",
+                from,
+                to,
+            )
+            .await?;
         rows.iter()
             .map(|row| {
                 let text = |column: &str| row.try_get::<String, _>(column);
                 let kind = text("kind")?;
                 Ok(DecisionTally {
-                    day: parse_column("day", &text("day")?, |raw| {
-                        NaiveDate::parse_from_str(raw, DAY_FORMAT).ok()
-                    })?,
+                    day: day_column(&text("day")?)?,
                     dimension: parse_column("dimension", &text("dimension")?, Dimension::parse)?,
                     value: text("value")?,
                     counted: parse_column("tally", &text("name")?, |name| {
@@ -1118,6 +1119,20 @@ where
     for<'r> DateTime<Utc>: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
     for<'r> i64: Decode<'r, DB> + Encode<'r, DB> + Type<DB>,
 {
+    /// The rows of `sql`, whose `$1` and `$2` are the first and last day (inclusive).
+    async fn days_between(
+        &self,
+        sql: &'static str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DB::Row>, StorageError> {
+        Ok(sqlx::query::<DB>(sql)
+            .bind(from.format(DAY_FORMAT).to_string())
+            .bind(to.format(DAY_FORMAT).to_string())
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     async fn purge_unlocked(
         &self,
         cutoffs: &PurgeCutoffs,
