@@ -195,17 +195,32 @@ where
         .headers()
         .get(http::header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    match response.status() {
+    let error = match response.status() {
         StatusCode::PAYLOAD_TOO_LARGE if !is_json => ApiError::new(
             ErrorCode::PayloadTooLarge,
             "the request body is larger than this service accepts",
-        )
-        .into_response(),
+        ),
         StatusCode::REQUEST_TIMEOUT if !is_json => {
-            ApiError::new(ErrorCode::Timeout, "the request took too long").into_response()
+            ApiError::new(ErrorCode::Timeout, "the request took too long")
         }
-        _ => response.map(axum::body::Body::new),
+        _ => return response.map(axum::body::Body::new),
+    };
+    // The body is replaced, not the answer: the headers the layers inside added (CORS, so that
+    // an embedding site's script can read the rejection) stay.
+    let mut rewritten = error.into_response();
+    let headers = response.headers();
+    for name in headers.keys() {
+        if *name == http::header::CONTENT_TYPE
+            || *name == http::header::CONTENT_LENGTH
+            || rewritten.headers().contains_key(name)
+        {
+            continue;
+        }
+        for value in headers.get_all(name) {
+            rewritten.headers_mut().append(name.clone(), value.clone());
+        }
     }
+    rewritten
 }
 
 /// `axum::Json` whose rejections answer in the API's error format.

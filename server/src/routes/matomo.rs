@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::{HeaderMap, Method, StatusCode, header};
 use serde_json::json;
+use tower::ServiceBuilder;
 
 /// Matomo's tracker posts bulk requests larger than any consent request, hence its own body
 /// limit; no SSAID is issued to a tracking request.
@@ -25,8 +26,15 @@ pub fn router(state: &AppState, max_body_bytes: usize) -> Router<AppState> {
     let routes = Router::new()
         .route("/matomo.php", get(track).post(track))
         .route("/piwik.php", get(track).post(track));
-    // One stack, applied once (see `super::every_answer`).
-    routes.layer(body_limits(max_body_bytes).layer(embed::cors(state)))
+    // One stack, applied once (see `super::every_answer`); CORS outermost, so a rejection by
+    // the body limits still tells the embedding site's script why.
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(embed::cors(state))
+            // CORS answers preflights itself, with an empty body of the inner body type.
+            .map_response(|response: http::Response<_>| response.map(axum::body::Body::new))
+            .layer(body_limits(max_body_bytes)),
+    )
 }
 
 /// Matomo's 1×1 transparent GIF.

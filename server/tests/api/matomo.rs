@@ -652,7 +652,13 @@ async fn malformed_requests_get_clear_errors_and_forward_nothing(engine: Engine)
         r#"{{"requests":["?idsite=1&rec=1&action_name={}"]}}"#,
         "a".repeat(10 * 1024 * 1024)
     );
-    check(post(&huge).await, 413, "payload_too_large", "10 MiB").await;
+    let too_large = post(&huge).await;
+    // The embedding site's script can read why: the rejection carries the CORS headers too.
+    assert_eq!(
+        too_large.headers()["access-control-allow-origin"],
+        HOST_ORIGIN
+    );
+    check(too_large, 413, "payload_too_large", "10 MiB").await;
     let not_utf8 = gate
         .track_post("", &cookies)
         .body(vec![b'i', b'd', 0xff, 0xfe])
