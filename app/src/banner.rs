@@ -1,67 +1,43 @@
 //! The consent banner: rendered on the server so it is there at first paint, usable as plain
-//! forms without JavaScript, and recording choices without a reload once hydrated.
+//! forms without JavaScript; the island beside it (`enhance::ConsentForms`) records choices
+//! without a reload once its WASM runs.
 
+use crate::PagePath;
 use crate::consent_api::{FROM_PREFERENCES, RecordConsent, UiError};
 use crate::domain::language::{SUPPORTED_LANGUAGES, native_name};
 use crate::domain::{
     CategoryView, ConsentAction, ConsentStatus, CurrentConsent, IdentifierView, PromptReason,
 };
 use crate::i18n::ui_text;
-use crate::preference_center::{Place, PreferenceDialog, open_dialog, preferences_href};
-use crate::{ConsentContext, PagePath, hydration_marker};
+use crate::preference_center::{Place, preferences_href};
 use leptos::either::Either;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
-/// The interactive layer of every page but `/preferences`: the banner (or, once a choice is
-/// made, the privacy-settings button) and the preference dialog. One island, so a choice made
-/// in the dialog closes the banner; the page around it is plain HTML.
-#[island]
-pub fn ConsentUi(status: ConsentStatus, path: String) -> impl IntoView {
-    provide_context(PagePath(path));
-    ConsentContext::provide();
-    let hydrated = hydration_marker();
-    view! {
-        <div class="zc-consent-ui" data-hydrated=hydrated>
-            <ConsentBanner status=status.clone()/>
-            <PreferenceDialog status/>
-        </div>
-    }
-}
-
+/// The banner if the visitor must be asked, and the privacy-settings button that takes its
+/// place once a choice is made: rendered hidden beside the banner, for the island to show.
+/// GPC is not the visitor's choice: after it the banner still asks about the rest.
 #[component]
-fn ConsentBanner(status: ConsentStatus) -> impl IntoView {
-    let ConsentContext {
-        record, delivery, ..
-    } = expect_context();
-    // GPC is not the visitor's choice: after it the banner still asks about the rest. A choice
-    // waiting to be delivered again is made: the banner stays closed meanwhile.
-    let decided = move || {
-        delivery.pending.get()
-            || matches!(record.value().get(), Some(Ok(choice)) if choice.consent.action.is_explicit())
-    };
+pub fn ConsentBanner(status: ConsentStatus) -> impl IntoView {
     let prompt = status.needs_prompt();
     let language = status.policy.language.clone();
-    // A memo, not `<Show>`: it re-renders only when the answer changes, and `<Show>` would box
-    // both views (`AnyView`), each with its own hydration code in the WASM.
-    let open = Memo::new(move |_| prompt && !decided());
-    crate::boxed_on_server(move || {
-        if open.get() {
-            Either::Left(view! { <BannerBody status=status.clone() record/> })
-        } else {
-            Either::Right(view! { <PrivacySettingsButton language=language.clone()/> })
-        }
-    })
+    view! {
+        {prompt.then(|| view! { <BannerBody status/> })}
+        <PrivacySettingsButton language hidden=prompt/>
+    }
+    .into_any()
 }
 
 /// The small, always-present button that reopens the preference center once the banner is gone.
 #[component]
-fn PrivacySettingsButton(language: String) -> impl IntoView {
+fn PrivacySettingsButton(language: String, hidden: bool) -> impl IntoView {
     let ui = ui_text(&language);
     view! {
         <a
             class="zc-fab"
             href=preferences_href(&language)
-            on:click=open_dialog
+            hidden=hidden
+            data-opens-dialog=""
             data-testid="privacy-settings-button"
         >
             <svg class="zc-fab__icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
@@ -73,7 +49,7 @@ fn PrivacySettingsButton(language: String) -> impl IntoView {
 }
 
 #[component]
-pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) -> impl IntoView {
+pub fn BannerBody(status: ConsentStatus) -> impl IntoView {
     // Recorded by the server from the browser's Sec-GPC header, before the page was sent.
     let gpc_applied = status.gpc_applied();
     let notice_changed = matches!(status.prompt, Some(PromptReason::NoticeChanged));
@@ -81,13 +57,9 @@ pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) ->
     let text = policy.banner;
     let version = StoredValue::new(policy.version);
     let language = StoredValue::new(policy.language.clone());
-    let failure = move || match record.value().get() {
-        Some(Err(error)) => Some(view! { <ErrorNotice error/> }),
-        _ => None,
-    };
     let notice_url = policy.notice_url;
 
-    crate::boxed_on_server(view! {
+    view! {
         <section
             class="zc-banner"
             role="region"
@@ -117,11 +89,11 @@ pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) ->
             <p class="zc-banner__body">
                 {text.body} " " <a href=notice_url>{text.notice_link}</a>
             </p>
-            {failure}
+            <div data-error-slot=""></div>
             <div class="zc-banner__actions">
                 // One component for both: Accept and Reject must carry equal weight.
-                <OneClickChoice record version language action=ConsentAction::AcceptAll label=text.accept_all from=None/>
-                <OneClickChoice record version language action=ConsentAction::RejectAll label=text.reject_all from=None/>
+                <OneClickChoice version language action=ConsentAction::AcceptAll label=text.accept_all from=None/>
+                <OneClickChoice version language action=ConsentAction::RejectAll label=text.reject_all from=None/>
                 // The second layer: the dialog when hydrated, the /preferences page without JS.
                 <a
                     class="zc-btn zc-btn--secondary"
@@ -129,13 +101,14 @@ pub fn BannerBody(status: ConsentStatus, record: ServerAction<RecordConsent>) ->
                     data-action="customize"
                     // Embedded in another site there is no dialog and no WASM: the loader
                     // opens the center there.
-                    on:click=open_dialog
+                    data-opens-dialog=""
                 >
                     {text.customize}
                 </a>
             </div>
         </section>
-    })
+    }
+    .into_any()
 }
 
 /// A plain GET form, so switching language works without JavaScript too.
@@ -172,7 +145,6 @@ pub fn LanguageSwitcher(current: String, id: String) -> impl IntoView {
 /// The policy version shown travels with every choice: it is what the visitor agreed to.
 #[component]
 pub fn OneClickChoice(
-    record: ServerAction<RecordConsent>,
     version: StoredValue<String>,
     language: StoredValue<String>,
     action: ConsentAction,
@@ -180,7 +152,7 @@ pub fn OneClickChoice(
     from: Option<&'static str>,
 ) -> impl IntoView {
     view! {
-        <ActionForm action=record>
+        <RecordForm>
             <input type="hidden" name="policy_version" value=version.get_value()/>
             <input type="hidden" name="language" value=language.get_value()/>
             <input type="hidden" name="action" value=action.as_str()/>
@@ -188,7 +160,18 @@ pub fn OneClickChoice(
             <button type="submit" class="zc-btn zc-btn--choice" data-action=action.as_str()>
                 {label}
             </button>
-        </ActionForm>
+        </RecordForm>
+    }
+}
+
+/// A form that posts a choice to `record_consent`: a plain HTML form without JavaScript, and
+/// posted by the island (`enhance`) with it.
+#[component]
+fn RecordForm(children: Children) -> impl IntoView {
+    view! {
+        <form method="post" action=RecordConsent::url() data-records-choice="">
+            {children()}
+        </form>
     }
 }
 
@@ -208,7 +191,6 @@ pub struct CategoryFormLabels {
 /// Only the preference center shows it, so it always says it was sent from there.
 #[component]
 pub fn CategoryForm(
-    record: ServerAction<RecordConsent>,
     version: StoredValue<String>,
     language: StoredValue<String>,
     categories: Vec<CategoryView>,
@@ -240,7 +222,7 @@ pub fn CategoryForm(
         })
         .collect_view();
     view! {
-        <ActionForm action=record>
+        <RecordForm>
             <input type="hidden" name="policy_version" value=version.get_value()/>
             <input type="hidden" name="language" value=language.get_value()/>
             <input type="hidden" name="action" value="custom"/>
@@ -249,7 +231,7 @@ pub fn CategoryForm(
             <button type="submit" class="zc-btn zc-btn--choice" data-action="save">
                 {save}
             </button>
-        </ActionForm>
+        </RecordForm>
     }
 }
 

@@ -4,7 +4,6 @@
 //! the host page.
 
 use crate::banner::BannerBody;
-use crate::consent_api::RecordConsent;
 use crate::domain::ConsentStatus;
 use crate::i18n::ui_text;
 use crate::preference_center::{Place, PreferenceCenter, ServiceBase};
@@ -30,17 +29,13 @@ fn absolute(base: &str, mut status: ConsentStatus) -> ConsentStatus {
 /// that key holds must add it there.
 pub fn banner_html(status: ConsentStatus, base: &str) -> String {
     let status = absolute(base, status);
-    render(base, move || {
-        let record = ServerAction::<RecordConsent>::new();
-        view! { <BannerBody status record/> }.into_any()
-    })
+    render(base, move || view! { <BannerBody status/> }.into_any())
 }
 
 /// The preference center as a dialog, for the loader to open with `showModal()`.
 pub fn preferences_html(status: ConsentStatus, base: &str) -> String {
     let status = absolute(base, status);
     render(base, move || {
-        let record = ServerAction::<RecordConsent>::new();
         let ui = ui_text(&status.policy.language);
         let language = status.policy.language.clone();
         view! {
@@ -56,7 +51,7 @@ pub fn preferences_html(status: ConsentStatus, base: &str) -> String {
                         {ui.close}
                     </button>
                 </div>
-                <PreferenceCenter status record place=Place::Embed/>
+                <PreferenceCenter status place=Place::Embed/>
             </dialog>
         }
         .into_any()

@@ -5,7 +5,6 @@
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod banner;
-mod browser;
 pub mod consent_api;
 #[cfg(feature = "ssr")]
 pub mod console;
@@ -13,6 +12,7 @@ pub mod delivery;
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod embed;
+pub mod enhance;
 mod error_code;
 pub mod i18n;
 #[cfg(feature = "ssr")]
@@ -22,7 +22,7 @@ pub mod preference_center;
 
 pub use error_code::ErrorCode;
 
-use consent_api::{RecordConsent, UiError, get_consent_status};
+use consent_api::{UiError, get_consent_status};
 use domain::ConsentStatus;
 
 use leptos::prelude::*;
@@ -61,54 +61,10 @@ pub const PAGE_PATHS: [&str; 3] = ["/", "/notice", PREFERENCES_PATH];
 #[derive(Clone, Copy)]
 pub struct PageStatus(pub Resource<Result<ConsentStatus, UiError>>);
 
-/// What the interactive parts (the islands) of a page share: the action that records a new
-/// decision and what follows from it. Provided by the island that holds them.
-#[derive(Clone, Copy)]
-pub struct ConsentContext {
-    pub record: ServerAction<RecordConsent>,
-    /// A choice the service could not save yet, kept and retried (the banner stays closed).
-    pub delivery: delivery::Delivery,
-    /// The preference-center dialog (absent on `/preferences`, which is the center itself).
-    pub dialog: NodeRef<leptos::html::Dialog>,
-}
-
-impl ConsentContext {
-    /// The action, its retries and the storage clearing after a refusal, provided as context
-    /// to the island's components.
-    pub fn provide() -> Self {
-        let record = ServerAction::<RecordConsent>::new();
-        let context = Self {
-            record,
-            delivery: delivery::keep_and_retry(record),
-            dialog: NodeRef::new(),
-        };
-        // After a refusal, the storage keys of the refused categories go too.
-        Effect::new(move || {
-            if let Some(Ok(choice)) = record.value().get() {
-                browser::clear_storage(&choice.clear_storage);
-            }
-        });
-        // GPC is recorded by the server from the browser's `Sec-GPC` header, which every
-        // browser that exposes `navigator.globalPrivacyControl` also sends; a page cannot
-        // claim it.
-        provide_context(context);
-        context
-    }
-}
-
-/// The path of the page an island is on, for forms that submit back to it (the language
-/// switcher): islands have no router in the browser.
+/// The path of the page being rendered, for forms that submit back to it (the language
+/// switcher).
 #[derive(Debug, Clone)]
 pub struct PagePath(pub String);
-
-/// `"false"` as rendered, `"true"` once the island holding it has hydrated: browser tests
-/// wait for it (`data-hydrated`) before they use what needs the WASM.
-pub(crate) fn hydration_marker() -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
-    let hydrated = RwSignal::new(false);
-    // Effects run only in the browser.
-    Effect::new(move || hydrated.set(true));
-    move || if hydrated.get() { "true" } else { "false" }
-}
 
 /// The language of the page being rendered, for `<html lang>`: the same negotiation the
 /// consent status uses (`?lang=`, `zc_lang`, `Accept-Language`, English).
@@ -186,8 +142,12 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The banner, the privacy-settings button and the preference dialog, as one island. Not on
-/// `/preferences`: that page is the center itself, with no banner or button on top of it.
+/// The banner, the privacy-settings button and the preference dialog, in the one island that
+/// records choices from them. Not on `/preferences`: that page is the center itself, with no
+/// banner or button on top of it.
+///
+/// GPC needs nothing here: the server records it from the browser's `Sec-GPC` header, which
+/// every browser that exposes `navigator.globalPrivacyControl` also sends; a page cannot claim it.
 #[component]
 fn ConsentLayer() -> impl IntoView {
     let path = leptos_router::hooks::use_location()
@@ -195,8 +155,15 @@ fn ConsentLayer() -> impl IntoView {
         .get_untracked();
     view! {
         <WithStatus let:status>
-            {(path != PREFERENCES_PATH)
-                .then(|| view! { <banner::ConsentUi status path=path.clone()/> })}
+            {(path != PREFERENCES_PATH).then(|| {
+                provide_context(PagePath(path.clone()));
+                view! {
+                    <enhance::ConsentForms>
+                        <banner::ConsentBanner status=status.clone()/>
+                        <preference_center::PreferenceDialog status=status.clone()/>
+                    </enhance::ConsentForms>
+                }
+            })}
         </WithStatus>
     }
     .into_any()
@@ -269,17 +236,4 @@ fn SiteFooter() -> impl IntoView {
         </footer>
     }
     .into_any()
-}
-
-/// A view inside an island. On the server it is boxed (`AnyView`): view types stay within the
-/// compiler's recursion limit and a debug build's stack. In the browser the concrete type is
-/// kept: every boxed type brings its own copy of `AnyView`'s hydration code into the WASM.
-#[cfg(feature = "ssr")]
-pub(crate) fn boxed_on_server<V: IntoView + 'static>(view: V) -> AnyView {
-    view.into_any()
-}
-
-#[cfg(not(feature = "ssr"))]
-pub(crate) fn boxed_on_server<V: IntoView>(view: V) -> V {
-    view
 }

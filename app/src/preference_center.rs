@@ -1,15 +1,17 @@
 //! The preference center (second layer): the same component as a modal dialog on every page
-//! (hydrated) and as the `/preferences` page (which also works without JavaScript).
+//! and as the `/preferences` page. Rendered on the server as plain forms; the island beside it
+//! (`enhance::ConsentForms`) records choices without a reload and shows the new current choice.
 
 use crate::banner::{
     CategoryForm, CategoryFormLabels, ErrorNotice, LanguageSwitcher, OneClickChoice,
 };
-use crate::consent_api::{FROM_PREFERENCES, RecordConsent, get_my_data};
+use crate::consent_api::{FROM_PREFERENCES, get_my_data};
 use crate::domain::date::format_utc;
 use crate::domain::my_data::MyData;
 use crate::domain::{ConsentAction, ConsentStatus, CurrentConsent};
+use crate::enhance::{ConsentForms, category_state, made_on_text};
 use crate::i18n::{UiText, ui_text};
-use crate::{ConsentContext, PREFERENCES_PATH, PagePath, WithStatus, hydration_marker};
+use crate::{PREFERENCES_PATH, PagePath, WithStatus};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -22,11 +24,16 @@ pub fn PreferencesPage() -> impl IntoView {
             {
                 let ui = ui_text(&status.policy.language);
                 let language = status.policy.language.clone();
+                provide_context(PagePath(PREFERENCES_PATH.to_owned()));
                 view! {
                     <Title text=format!("{} - ZecCloud", ui.privacy_settings)/>
                     <article class="zc-prose zc-preferences">
                         <h1 id="zc-pc-title">{ui.privacy_settings}</h1>
-                        <PreferencesIsland status/>
+                        <div class="zc-preferences__center">
+                            <ConsentForms>
+                                <PreferenceCenter status place=Place::Page/>
+                            </ConsentForms>
+                        </div>
                         <YourData ui language/>
                     </article>
                 }
@@ -36,32 +43,13 @@ pub fn PreferencesPage() -> impl IntoView {
     .into_any()
 }
 
-/// The center on its own page, as an island: "Your data" around it stays plain HTML.
-#[island]
-fn PreferencesIsland(status: ConsentStatus) -> impl IntoView {
-    provide_context(PagePath(PREFERENCES_PATH.to_owned()));
-    let ConsentContext { record, .. } = ConsentContext::provide();
-    let hydrated = hydration_marker();
-    view! {
-        <div class="zc-preferences__center" data-hydrated=hydrated>
-            <PreferenceCenter status record place=Place::Page/>
-        </div>
-    }
-}
-
-/// The footer's link to the preference center: the dialog where the page has one, the
-/// `/preferences` page otherwise (and without JavaScript).
-#[island]
+/// The footer's link to the preference center: the dialog where the page has one (the island
+/// opens it), the `/preferences` page otherwise and without JavaScript.
+#[component]
 pub fn PrivacySettingsLink(language: String) -> impl IntoView {
     let ui = ui_text(&language);
-    let hydrated = hydration_marker();
     view! {
-        <a
-            href=preferences_href(&language)
-            data-testid="privacy-settings"
-            data-hydrated=hydrated
-            on:click=open_dialog
-        >
+        <a href=preferences_href(&language) data-testid="privacy-settings" data-opens-dialog="">
             {ui.privacy_settings}
         </a>
     }
@@ -183,24 +171,9 @@ fn stored_data(data: MyData, ui: &'static UiText) -> AnyView {
 /// in and stays in, Esc closes it and focus returns to the control that opened it.
 #[component]
 pub fn PreferenceDialog(status: ConsentStatus) -> impl IntoView {
-    let ConsentContext { record, dialog, .. } = expect_context();
-    let close = move |_| {
-        if let Some(dialog) = dialog.get() {
-            dialog.close();
-        }
-    };
-    // A recorded choice (not the browser's GPC default) is the end of the dialog's job.
-    Effect::new(move || {
-        if matches!(record.value().get(), Some(Ok(choice)) if choice.consent.action.is_explicit())
-            && let Some(dialog) = dialog.get_untracked()
-        {
-            dialog.close();
-        }
-    });
     let ui = ui_text(&status.policy.language);
-    crate::boxed_on_server(view! {
+    view! {
         <dialog
-            node_ref=dialog
             id=DIALOG_ID
             class="zc-dialog"
             aria-labelledby="zc-pc-title"
@@ -208,33 +181,18 @@ pub fn PreferenceDialog(status: ConsentStatus) -> impl IntoView {
         >
             <div class="zc-dialog__head">
                 <h2 id="zc-pc-title">{ui.privacy_settings}</h2>
-                <button type="button" class="zc-btn zc-btn--secondary zc-dialog__close" on:click=close data-action="close">
+                <button type="button" class="zc-btn zc-btn--secondary zc-dialog__close" data-action="close">
                     {ui.close}
                 </button>
             </div>
-            <PreferenceCenter status record place=Place::Dialog/>
+            <PreferenceCenter status place=Place::Dialog/>
         </dialog>
-    })
-}
-
-/// The dialog's element id: the footer's link is an island of its own and finds it by id.
-const DIALOG_ID: &str = "zc-preference-dialog";
-
-/// Opens the dialog if this page has it; otherwise lets the link go to `/preferences`.
-pub fn open_dialog(event: leptos::ev::MouseEvent) {
-    use leptos::wasm_bindgen::JsCast;
-    let dialog = document().get_element_by_id(DIALOG_ID).and_then(|element| {
-        element
-            .dyn_into::<leptos::web_sys::HtmlDialogElement>()
-            .ok()
-    });
-    if let Some(dialog) = dialog {
-        event.prevent_default();
-        if !dialog.open() {
-            let _ = dialog.show_modal();
-        }
     }
+    .into_any()
 }
+
+/// The dialog's element id.
+const DIALOG_ID: &str = "zc-preference-dialog";
 
 /// The link to the preference center, in the visitor's language; absolute when embedded.
 pub fn preferences_href(language: &str) -> String {
@@ -276,46 +234,22 @@ impl Place {
 }
 
 #[component]
-pub fn PreferenceCenter(
-    status: ConsentStatus,
-    record: ServerAction<RecordConsent>,
-    place: Place,
-) -> impl IntoView {
+pub fn PreferenceCenter(status: ConsentStatus, place: Place) -> impl IntoView {
     let ui = ui_text(&status.policy.language);
-    let initial = status.current.clone();
-    // The decision just made here (hydrated) replaces the one the page was rendered with.
-    let current = move || match record.value().get() {
-        Some(Ok(choice)) => Some(choice.consent),
-        _ => initial.clone(),
-    };
-    let failure = move || match record.value().get() {
-        Some(Err(error)) => Some(view! { <ErrorNotice error/> }),
-        _ => None,
-    };
-    let saved = move || matches!(record.value().get(), Some(Ok(_)));
     let policy = status.policy;
     let text = policy.banner.clone();
     let version = StoredValue::new(policy.version.clone());
     let language = StoredValue::new(policy.language.clone());
-    let titles = StoredValue::new(
-        policy
-            .categories
-            .iter()
-            .map(|c| (c.id.clone(), c.title.clone()))
-            .collect::<Vec<_>>(),
-    );
+    let titles: Vec<(String, String)> = policy
+        .categories
+        .iter()
+        .map(|c| (c.id.clone(), c.title.clone()))
+        .collect();
     let heading = |id: &str| format!("zc-{}-{id}", place.id_prefix());
-    crate::boxed_on_server(view! {
+    view! {
         <LanguageSwitcher current=policy.language.clone() id=heading("lang")/>
-        <section class="zc-current" aria-labelledby=heading("current") data-testid="current-choice">
-            <h2 id=heading("current")>{ui.current_choice}</h2>
-            <p role="status" class="zc-saved">{move || saved().then_some(ui.saved)}</p>
-            {move || match current() {
-                Some(consent) => Either::Left(current_choice(consent, titles.get_value(), ui)),
-                None => Either::Right(view! { <p>{ui.no_choice}</p> }),
-            }}
-        </section>
-        {failure}
+        <CurrentChoice current=status.current.clone() titles ui heading=heading("current")/>
+        <div data-error-slot=""></div>
         <section aria-labelledby=heading("change")>
             <h2 id=heading("change")>{ui.change_choice}</h2>
             <p>
@@ -325,7 +259,6 @@ pub fn PreferenceCenter(
                 <a href=format!("{}/notice#identifiers", service_base())>{ui.cookies_and_identifiers}</a>
             </p>
             <CategoryForm
-                record
                 version
                 language
                 categories=policy.categories
@@ -342,7 +275,6 @@ pub fn PreferenceCenter(
             <h2 id=heading("withdraw")>{ui.withdraw_title}</h2>
             <p>{ui.withdraw_text}</p>
             <OneClickChoice
-                record
                 version
                 language
                 action=ConsentAction::Withdraw
@@ -350,47 +282,87 @@ pub fn PreferenceCenter(
                 from=Some(FROM_PREFERENCES)
             />
         </section>
-    })
+    }
+    .into_any()
 }
 
-fn current_choice(
-    consent: CurrentConsent,
+/// "Your current choice": each category's state, when and under which version, the receipt.
+/// Rendered complete even before any choice (hidden), and carrying the texts a new choice is
+/// shown with: the island fills it in after a choice, as this would render it (`enhance`).
+#[component]
+fn CurrentChoice(
+    current: Option<CurrentConsent>,
     titles: Vec<(String, String)>,
     ui: &'static UiText,
+    heading: String,
 ) -> impl IntoView {
-    let receipt = format!(
-        "{}/api/v1/consent/{}/receipt",
-        service_base(),
-        consent.event_id
-    );
+    let categories: Vec<(String, bool)> = current
+        .as_ref()
+        .map(|c| c.categories.clone().into_iter().collect())
+        .unwrap_or_default();
     let states = titles
         .into_iter()
         .map(|(id, title)| {
-            let (state, label) = match consent.state(&id) {
-                Some(true) => ("allowed", ui.allowed),
-                Some(false) => ("refused", ui.refused),
-                None => ("undecided", ui.undecided),
-            };
+            let state = category_state(&categories, &id);
+            let label = state_label(ui, state);
             view! {
-                <li data-category=id.clone() data-state=state>
-                    <strong>{title}</strong> ": " {label}
+                <li data-category=id data-state=state>
+                    <strong>{title}</strong> ": " <span data-state-label="">{label}</span>
                 </li>
             }
         })
         .collect_view();
-    let made_on = ui
-        .made_on
-        .replace("{date}", &format_utc(consent.decided_at))
-        .replace("{version}", &consent.policy_version);
-    let via_gpc = (consent.action == ConsentAction::Gpc).then_some(ui.via_gpc);
+    let made_on = current.as_ref().map(|consent| {
+        let line = made_on_text(ui.made_on, consent.decided_at, &consent.policy_version);
+        if consent.action == ConsentAction::Gpc {
+            format!("{line} {}", ui.via_gpc)
+        } else {
+            line
+        }
+    });
+    let receipt_template = format!("{}/api/v1/consent/{{id}}/receipt", service_base());
+    let receipt = current
+        .as_ref()
+        .map(|consent| receipt_template.replace("{id}", &consent.event_id));
+    let decided = current.is_some();
+    let labelled_by = heading.clone();
     view! {
-        <p>{made_on} " " {via_gpc}</p>
-        <ul class="zc-states">{states}</ul>
-        <p>
-            <a href=receipt download="" data-testid="receipt-link">{ui.download_receipt}</a>
-            " — "
-            {ui.receipt_hint}
-        </p>
+        <section
+            class="zc-current"
+            aria-labelledby=labelled_by
+            data-testid="current-choice"
+            data-current-choice=""
+            data-allowed=ui.allowed
+            data-refused=ui.refused
+            data-undecided=ui.undecided
+            data-saved=ui.saved
+            data-made-on=ui.made_on
+            data-via-gpc=ui.via_gpc
+        >
+            <h2 id=heading>{ui.current_choice}</h2>
+            <p role="status" class="zc-saved" data-saved-line=""></p>
+            <p data-no-choice="" hidden=decided>{ui.no_choice}</p>
+            <div data-choice="" hidden=!decided>
+                <p data-made-on-line="">{made_on}</p>
+                <ul class="zc-states">{states}</ul>
+                <p>
+                    <a href=receipt data-receipt=receipt_template download="" data-testid="receipt-link">
+                        {ui.download_receipt}
+                    </a>
+                    " — "
+                    {ui.receipt_hint}
+                </p>
+            </div>
+        </section>
+    }
+}
+
+/// The word for a category's state, in the page's language.
+fn state_label(ui: &'static UiText, state: &str) -> &'static str {
+    match state {
+        "allowed" => ui.allowed,
+        "refused" => ui.refused,
+        _ => ui.undecided,
     }
 }
 

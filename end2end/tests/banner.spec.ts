@@ -20,11 +20,15 @@ test('after hydration Reject all records the choice without a reload', async ({ 
   await page.goto('/');
   await waitForHydration(page);
   await expect(page.locator(banner)).toBeVisible();
+  // The settings button is in the page, hidden while the banner asks.
+  const settings = page.locator('[data-testid="privacy-settings-button"]');
+  await expect(settings).toBeHidden();
   // A marker on window survives only if the page is not reloaded.
   await page.evaluate(() => ((window as any).__stillSamePage = true));
 
   await page.locator(`${banner} button[data-action="reject_all"]`).click();
   await expect(page.locator(banner)).toHaveCount(0);
+  await expect(settings).toBeVisible();
   expect(await page.evaluate(() => (window as any).__stillSamePage)).toBe(true);
 
   const events = storedEvents(await ssaidOf(context));
@@ -74,6 +78,26 @@ test('Customize opens the preference center, which stores exactly the ticked cat
   expect(consent?.httpOnly).toBe(false);
   const claims = JSON.parse(Buffer.from(consent!.value.split('.')[1], 'base64url').toString());
   expect(claims).toMatchObject({ ver: await currentPolicyVersion(), eid: events[0].id, cats: { analytics: true, preferences: false } });
+
+  // Reopened without a reload, the center shows the choice just made, as the server would.
+  await page.locator('[data-testid="privacy-settings-button"]').click();
+  const current = dialog.locator('[data-testid="current-choice"]');
+  await expect(current.locator('[data-category="analytics"]')).toHaveAttribute('data-state', 'allowed');
+  await expect(current.locator('[data-category="analytics"]')).toContainText('Allowed');
+  await expect(current.locator('[data-category="preferences"]')).toHaveAttribute('data-state', 'refused');
+  await expect(current.locator('[data-category="preferences"]')).toContainText('Refused');
+  const saved = 'Your choice has been saved.';
+  await expect(current.getByRole('status')).toHaveText(saved);
+  await expect(current).toContainText(`version ${await currentPolicyVersion()}`);
+  await expect(dialog.locator('[data-testid="receipt-link"]')).toHaveAttribute('href', `/api/v1/consent/${events[0].id}/receipt`);
+  const fresh = await page.context().newPage();
+  await fresh.goto('/notice');
+  await waitForHydration(fresh);
+  await fresh.locator('[data-testid="privacy-settings-button"]').click();
+  await expect(fresh.locator('[data-testid="preference-dialog"] [data-testid="current-choice"]')).toHaveText(
+    (await current.textContent())!.replace(saved, ''),
+  );
+  await fresh.close();
   expect(errors).toEqual([]);
 });
 
