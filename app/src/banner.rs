@@ -55,8 +55,11 @@ pub fn BannerBody(status: ConsentStatus) -> impl IntoView {
     let notice_changed = matches!(status.prompt, Some(PromptReason::NoticeChanged));
     let policy = status.policy;
     let text = policy.banner;
-    let version = StoredValue::new(policy.version);
-    let language = StoredValue::new(policy.language.clone());
+    // Plain values, not stored ones: a page abandoned mid-render (the client went away) drops
+    // its reactive owner while the render may still run, and a disposed value would panic.
+    let version = policy.version;
+    let language = policy.language.clone();
+    let lang = policy.language.clone();
     let notice_url = policy.notice_url;
 
     view! {
@@ -65,7 +68,7 @@ pub fn BannerBody(status: ConsentStatus) -> impl IntoView {
             role="region"
             aria-labelledby="zc-banner-title"
             data-testid="consent-banner"
-            lang=language.get_value()
+            lang=lang
         >
             <div class="zc-banner__head">
                 <h2 id="zc-banner-title" class="zc-banner__title">{text.title}</h2>
@@ -92,7 +95,7 @@ pub fn BannerBody(status: ConsentStatus) -> impl IntoView {
             <div data-error-slot=""></div>
             <div class="zc-banner__actions">
                 // One component for both: Accept and Reject must carry equal weight.
-                <OneClickChoice version language action=ConsentAction::AcceptAll label=text.accept_all from=None/>
+                <OneClickChoice version=version.clone() language=language.clone() action=ConsentAction::AcceptAll label=text.accept_all from=None/>
                 <OneClickChoice version language action=ConsentAction::RejectAll label=text.reject_all from=None/>
                 // The second layer: the dialog when hydrated, the /preferences page without JS.
                 <a
@@ -145,16 +148,16 @@ pub fn LanguageSwitcher(current: String, id: String) -> impl IntoView {
 /// The policy version shown travels with every choice: it is what the visitor agreed to.
 #[component]
 pub fn OneClickChoice(
-    version: StoredValue<String>,
-    language: StoredValue<String>,
+    version: String,
+    language: String,
     action: ConsentAction,
     label: String,
     from: Option<&'static str>,
 ) -> impl IntoView {
     view! {
         <RecordForm>
-            <input type="hidden" name="policy_version" value=version.get_value()/>
-            <input type="hidden" name="language" value=language.get_value()/>
+            <input type="hidden" name="policy_version" value=version/>
+            <input type="hidden" name="language" value=language/>
             <input type="hidden" name="action" value=action.as_str()/>
             {from.map(|from| view! { <input type="hidden" name="from" value=from/> })}
             <button type="submit" class="zc-btn zc-btn--choice" data-action=action.as_str()>
@@ -191,8 +194,8 @@ pub struct CategoryFormLabels {
 /// Only the preference center shows it, so it always says it was sent from there.
 #[component]
 pub fn CategoryForm(
-    version: StoredValue<String>,
-    language: StoredValue<String>,
+    version: String,
+    language: String,
     categories: Vec<CategoryView>,
     current: Option<CurrentConsent>,
     labels: CategoryFormLabels,
@@ -223,8 +226,8 @@ pub fn CategoryForm(
         .collect_view();
     view! {
         <RecordForm>
-            <input type="hidden" name="policy_version" value=version.get_value()/>
-            <input type="hidden" name="language" value=language.get_value()/>
+            <input type="hidden" name="policy_version" value=version/>
+            <input type="hidden" name="language" value=language/>
             <input type="hidden" name="action" value="custom"/>
             <input type="hidden" name="from" value=FROM_PREFERENCES/>
             <ul class="zc-categories">{items}</ul>

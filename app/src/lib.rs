@@ -179,7 +179,9 @@ where
 {
     let PageStatus(status) = expect_context();
     move || {
-        status.get().map(|result| match result {
+        // `try_get`: a page abandoned mid-render (the client went away) drops the resource
+        // while this may still run; there is nothing left to render then.
+        status.try_get().flatten().map(|result| match result {
             Ok(status) => children(status).into_any(),
             Err(error) => view! { <banner::ErrorNotice error/> }.into_any(),
         })
@@ -188,7 +190,7 @@ where
 
 /// The language the consent status resolved, once known.
 fn page_language(status: Resource<Result<ConsentStatus, UiError>>) -> Option<String> {
-    status.get().map(|result| match result {
+    status.try_get().flatten().map(|result| match result {
         Ok(status) => status.policy.language,
         Err(_) => domain::language::DEFAULT_LANGUAGE.to_owned(),
     })

@@ -62,25 +62,24 @@ pub const ERASE_PATH: &str = "/preferences/erase";
 /// after ticking a confirmation. After an erasure the page shows its reference.
 #[component]
 fn YourData(ui: &'static UiText, language: String) -> impl IntoView {
-    let query = leptos_router::hooks::use_query_map();
     let stored = Resource::new(|| (), |()| get_my_data());
-    // Only the shape of an erasure id is shown back.
-    let erased = move || {
-        query
-            .read()
-            .get("erased")
-            .filter(|id| id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
-    };
+    // Only the shape of an erasure id is shown back. Read once, while the page is being built:
+    // the page is server-rendered only, and a reactive read could outlive an abandoned render.
+    let erased = leptos_router::hooks::use_query_map()
+        .get_untracked()
+        .get("erased")
+        .filter(|id| id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'));
     view! {
         <section class="zc-your-data" aria-labelledby="zc-page-data" data-testid="your-data">
             <h2 id="zc-page-data">{ui.your_data_title}</h2>
             <p role="status" data-testid="erased-notice">
-                {move || erased().map(|id| ui.erased_notice.replace("{id}", &id))}
+                {erased.map(|id| ui.erased_notice.replace("{id}", &id))}
             </p>
             <p>{ui.your_data_text}</p>
             // Its own boundary: the stored data is read after the status that rendered the page.
             <Suspense fallback=|| ()>
-                {move || stored.get().map(|data| match data {
+                // `try_get`: an abandoned page's render may outlive the resource.
+                {move || stored.try_get().flatten().map(|data| match data {
                     Ok(data) => stored_data(data, ui),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 })}
@@ -238,8 +237,8 @@ pub fn PreferenceCenter(status: ConsentStatus, place: Place) -> impl IntoView {
     let ui = ui_text(&status.policy.language);
     let policy = status.policy;
     let text = policy.banner.clone();
-    let version = StoredValue::new(policy.version.clone());
-    let language = StoredValue::new(policy.language.clone());
+    let version = policy.version.clone();
+    let language = policy.language.clone();
     let titles: Vec<(String, String)> = policy
         .categories
         .iter()
@@ -259,8 +258,8 @@ pub fn PreferenceCenter(status: ConsentStatus, place: Place) -> impl IntoView {
                 <a href=format!("{}/notice#identifiers", service_base())>{ui.cookies_and_identifiers}</a>
             </p>
             <CategoryForm
-                version
-                language
+                version=version.clone()
+                language=language.clone()
                 categories=policy.categories
                 current=status.current
                 labels=CategoryFormLabels {
