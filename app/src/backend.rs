@@ -40,7 +40,7 @@ pub trait ConsentBackend: Send + Sync + 'static {
 pub type SharedBackend = Arc<dyn ConsentBackend>;
 
 /// A value and the `Set-Cookie` headers the response must carry with it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct WithCookies<T> {
     pub value: T,
     pub set_cookies: Vec<HeaderValue>,

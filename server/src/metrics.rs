@@ -18,6 +18,7 @@ pub struct Metrics {
     purged: Family<TableLabels, Counter>,
     matomo_jobs: Family<StateLabels, Gauge>,
     matomo_job_attempts: Family<OutcomeLabels, Counter>,
+    pages: Family<OutcomeLabels, Counter>,
 }
 
 /// What the consent core counts as it works: decisions, SSAIDs issued, erasures, console
@@ -126,6 +127,12 @@ impl Metrics {
             "Attempts at Matomo erasure jobs, by outcome",
             matomo_job_attempts.clone(),
         );
+        let pages = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "pages_served",
+            "Pages answered from the page cache (kept), rendered and kept, or rendered only",
+            pages.clone(),
+        );
         Self {
             registry,
             matomo,
@@ -133,7 +140,14 @@ impl Metrics {
             purged,
             matomo_jobs,
             matomo_job_attempts,
+            pages,
         }
+    }
+
+    /// A cacheable page served: `kept` (from the page cache), `rendered` (and kept) or
+    /// `not_kept` (rendered only: a cookie to set, or a value not cut out cleanly).
+    pub fn page_served(&self, outcome: &'static str) {
+        self.pages.get_or_create(&OutcomeLabels { outcome }).inc();
     }
 
     /// The Matomo erasure jobs per state, as last counted.

@@ -8,7 +8,7 @@ use std::fmt;
 
 use crate::error_code::ErrorCode;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentAction {
     AcceptAll,

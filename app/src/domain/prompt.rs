@@ -16,7 +16,7 @@ pub struct PublishedVersion {
 }
 
 /// Why the banner asks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum PromptReason {
     /// The visitor has not decided yet.

@@ -10,6 +10,7 @@ pub mod form;
 pub mod language;
 pub mod not_saved;
 pub mod origin;
+pub mod page_cache;
 pub mod pages;
 pub mod query;
 pub mod rate_limit;

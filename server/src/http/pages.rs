@@ -4,13 +4,19 @@
 
 use crate::service::{BoundConsent, RequestContext};
 use crate::state::AppState;
-use app::backend::SharedBackend;
+use app::backend::{SharedBackend, WithCookies};
+use app::domain::ConsentStatus;
 use http::HeaderValue;
 use http::request::Parts;
 use leptos::nonce::use_nonce;
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::ResponseOptions;
 use std::sync::Arc;
+
+/// The consent status a layer in front of the page (the page cache) already read for this
+/// request, handed to the page in the request's extensions.
+#[derive(Clone)]
+pub struct StatusRead(pub WithCookies<ConsentStatus>);
 
 /// The additional context for `leptos_routes_with_context` and the error-page fallback.
 pub fn bound_consent(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
@@ -24,6 +30,10 @@ pub fn bound_consent(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'sta
         let backend: SharedBackend = Arc::new(BoundConsent {
             service: Arc::clone(&state.consent),
             request,
+            status: parts
+                .extensions
+                .get::<StatusRead>()
+                .map(|read| read.0.clone()),
         });
         provide_context(backend);
         // Only page renders have a nonce (server functions answer data, not HTML).

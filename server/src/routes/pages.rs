@@ -2,6 +2,7 @@
 //! consent service bound to each request.
 
 use crate::http::not_saved::not_saved_pages;
+use crate::http::page_cache::{PageCache, serve_cached};
 use crate::http::pages::bound_consent;
 use crate::http::visitor::private_to_the_visitor;
 use crate::http::{Unnamed, for_visitors};
@@ -34,7 +35,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let pages = Router::new()
         .leptos_routes_with_context(state, page_routes(), context.clone(), app_shell)
         // A plain form's choice that was not saved gets a page, not server_fn's JSON.
-        .layer(axum::middleware::from_fn(not_saved_pages));
+        .layer(axum::middleware::from_fn(not_saved_pages))
+        // `/` and `/notice` rendered once per kind of visitor.
+        .layer(axum::middleware::from_fn_with_state(
+            (state.clone(), std::sync::Arc::new(PageCache::default())),
+            serve_cached,
+        ));
     // Server functions change state: only the service's own pages may call them.
     for_visitors(pages, state, Unnamed::Refuse)
         .fallback(file_and_error_handler_with_context::<AppState, _>(

@@ -11,6 +11,9 @@ use std::sync::Arc;
 pub struct BoundConsent {
     pub service: Arc<ConsentService>,
     pub request: RequestContext,
+    /// The status already read for this request (by the page cache), so a page rendered after
+    /// it does not read it again: reading it may record a GPC default, which must happen once.
+    pub status: Option<WithCookies<ConsentStatus>>,
 }
 
 #[async_trait::async_trait]
@@ -24,7 +27,10 @@ impl ConsentBackend for BoundConsent {
     }
 
     async fn status(&self) -> Result<WithCookies<ConsentStatus>, BackendError> {
-        self.service.status(&self.request).await
+        match &self.status {
+            Some(status) => Ok(status.clone()),
+            None => self.service.status(&self.request).await,
+        }
     }
 
     async fn record(

@@ -19,6 +19,7 @@ mod keys;
 mod matomo;
 mod matomo_erasure;
 mod openapi;
+mod pages;
 mod retention;
 mod rights;
 mod serving;
