@@ -63,12 +63,60 @@ pub const ERASE_PATH: &str = "/preferences/erase";
 #[component]
 fn YourData(ui: &'static UiText, language: String) -> impl IntoView {
     let stored = Resource::new(|| (), |()| get_my_data());
-    // Only the shape of an erasure id is shown back. Read once, while the page is being built:
-    // the page is server-rendered only, and a reactive read could outlive an abandoned render.
-    let erased = leptos_router::hooks::use_query_map()
-        .get_untracked()
-        .get("erased")
-        .filter(|id| id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'));
+    // Read once, while the page is being built: the page is server-rendered only, and a
+    // reactive read could outlive an abandoned render.
+    let erased = erased_reference(
+        leptos_router::hooks::use_query_map()
+            .get_untracked()
+            .get("erased")
+            .as_deref(),
+    );
+    view! {
+        // Its own boundary: the stored data is read after the status that rendered the page.
+        <Suspense fallback=|| ()>
+            // `try_get`: an abandoned page's render may outlive the resource.
+            {move || {
+                stored
+                    .try_get()
+                    .flatten()
+                    .map(|data| your_data_section(data, ui, language.clone(), erased.clone()))
+            }}
+        </Suspense>
+    }
+    .into_any()
+}
+
+/// The erasure reference `?erased=` carries, if it has the shape of one: only that is shown
+/// back.
+pub fn erased_reference(query_value: Option<&str>) -> Option<String> {
+    query_value
+        .filter(|id| id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
+        .map(str::to_owned)
+}
+
+/// "Your data" as HTML on its own: exactly the section `/preferences` shows, for the page
+/// cache to put into a kept page (it is the visitor's own part of it).
+#[cfg(feature = "ssr")]
+pub fn your_data_html(
+    data: Result<MyData, crate::UiError>,
+    language: &str,
+    erased: Option<String>,
+) -> String {
+    let ui = ui_text(language);
+    let language = language.to_owned();
+    crate::render_html(move || your_data_section(data, ui, language, erased))
+}
+
+fn your_data_section(
+    data: Result<MyData, crate::UiError>,
+    ui: &'static UiText,
+    language: String,
+    erased: Option<String>,
+) -> AnyView {
+    let stored = match data {
+        Ok(data) => stored_data(data, ui),
+        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+    };
     view! {
         <section class="zc-your-data" aria-labelledby="zc-page-data" data-testid="your-data">
             <h2 id="zc-page-data">{ui.your_data_title}</h2>
@@ -76,14 +124,7 @@ fn YourData(ui: &'static UiText, language: String) -> impl IntoView {
                 {erased.map(|id| ui.erased_notice.replace("{id}", &id))}
             </p>
             <p>{ui.your_data_text}</p>
-            // Its own boundary: the stored data is read after the status that rendered the page.
-            <Suspense fallback=|| ()>
-                // `try_get`: an abandoned page's render may outlive the resource.
-                {move || stored.try_get().flatten().map(|data| match data {
-                    Ok(data) => stored_data(data, ui),
-                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                })}
-            </Suspense>
+            {stored}
             <p>
                 <a href="/api/v1/me" download="zeccloud-consent-my-data.json" data-testid="download-data">
                     {ui.download_data}

@@ -1,18 +1,20 @@
-//! `/` and `/notice` rendered once per kind of visitor instead of once per request (issue 17).
+//! The visitor pages rendered once per kind of visitor instead of once per request (issue 17).
 //!
 //! Everything these pages show follows from the request's consent status: the policy version
 //! and language, why the banner asks (if it does), the GPC signal, and the standing choice.
-//! Only three things in their HTML belong to one request: the CSP nonce, the choice's event id
-//! (the receipt link) and the time it was made. So a page is rendered by Leptos the first time
+//! Only a few things in their HTML belong to one request: the CSP nonce, the choice's event id
+//! (the receipt link), the time it was made, and on `/preferences` the "Your data" section. So a page is rendered by Leptos the first time
 //! its kind is seen, those three values are cut out of it, and later visitors of the same kind
 //! get the same HTML with their own values put back. A status that sets a cookie (a GPC default
 //! being recorded) or cannot be read is rendered as before.
 
 use crate::http::pages::{StatusRead, content_security_policy};
-use crate::service::RequestContext;
+use crate::service::{BoundConsent, RequestContext};
 use crate::state::AppState;
+use app::backend::ConsentBackend;
 use app::domain::date::format_utc;
 use app::domain::{ConsentAction, ConsentStatus, PromptReason};
+use app::preference_center::{erased_reference, your_data_html};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -21,8 +23,8 @@ use http::{HeaderValue, Method, StatusCode, header};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-/// The pages served from the cache. `/preferences` is not: "Your data" is the visitor's own.
-const CACHED_PATHS: [&str; 2] = ["/", "/notice"];
+/// The pages served from the cache.
+const CACHED_PATHS: [&str; 3] = app::PAGE_PATHS;
 
 /// How many kinds of page are kept; the cache starts over when full. Kinds are few (paths ×
 /// languages × prompt reasons × choices), and none can be made up by a client: a standing
@@ -74,14 +76,17 @@ struct Holes {
     nonce: String,
     event_id: Option<String>,
     decided_at: Option<String>,
+    /// `/preferences`' "Your data", rendered for this visitor.
+    your_data: Option<String>,
 }
 
 impl Holes {
-    fn of(nonce: String, status: &ConsentStatus) -> Self {
+    fn of(nonce: String, status: &ConsentStatus, your_data: Option<String>) -> Self {
         Self {
             nonce,
             event_id: status.current.as_ref().map(|c| c.event_id.clone()),
             decided_at: status.current.as_ref().map(|c| format_utc(c.decided_at)),
+            your_data,
         }
     }
 }
@@ -91,6 +96,7 @@ enum Hole {
     Nonce,
     EventId,
     DecidedAt,
+    YourData,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,40 +118,18 @@ impl Template {
     /// page (it could then also be some other text that must not be replaced), or the nonce is
     /// missing: such a page is served but not kept.
     fn cut(html: &str, holes: &Holes) -> Option<Self> {
-        let mut needles = vec![(Hole::Nonce, holes.nonce.as_str())];
+        let mut pieces = vec![Piece::Text(html.to_owned())];
+        // "Your data" first: the visitor's values inside it (a decision's time) go with it.
         for (hole, value) in [
+            (Hole::YourData, holes.your_data.as_deref()),
             (Hole::EventId, holes.event_id.as_deref()),
             (Hole::DecidedAt, holes.decided_at.as_deref()),
         ] {
             if let Some(value) = value {
-                if value.is_empty() || html.matches(value).count() != 1 {
-                    return None;
-                }
-                needles.push((hole, value));
+                pieces = split(pieces, hole, value, Some(1))?;
             }
         }
-        if holes.nonce.is_empty() || !html.contains(&holes.nonce) {
-            return None;
-        }
-        let mut pieces = Vec::new();
-        let mut rest = html;
-        loop {
-            let next = needles
-                .iter()
-                .filter_map(|&(hole, needle)| rest.find(needle).map(|at| (at, hole, needle)))
-                .min_by_key(|&(at, ..)| at);
-            let Some((at, hole, needle)) = next else {
-                break;
-            };
-            if at > 0 {
-                pieces.push(Piece::Text(rest[..at].to_owned()));
-            }
-            pieces.push(Piece::Hole(hole));
-            rest = &rest[at + needle.len()..];
-        }
-        if !rest.is_empty() {
-            pieces.push(Piece::Text(rest.to_owned()));
-        }
+        let pieces = split(pieces, Hole::Nonce, &holes.nonce, None)?;
         let text_len = pieces
             .iter()
             .map(|piece| match piece {
@@ -166,10 +150,47 @@ impl Template {
                 Piece::Hole(Hole::Nonce) => page.push_str(&holes.nonce),
                 Piece::Hole(Hole::EventId) => page.push_str(holes.event_id.as_deref()?),
                 Piece::Hole(Hole::DecidedAt) => page.push_str(holes.decided_at.as_deref()?),
+                Piece::Hole(Hole::YourData) => page.push_str(holes.your_data.as_deref()?),
             }
         }
         Some(page)
     }
+}
+
+/// `pieces` with every `needle` in their text replaced by `hole`: `None` if the needle is
+/// empty, absent, or not `exactly` as many times as asked.
+fn split(
+    pieces: Vec<Piece>,
+    hole: Hole,
+    needle: &str,
+    exactly: Option<usize>,
+) -> Option<Vec<Piece>> {
+    let count: usize = pieces
+        .iter()
+        .map(|piece| match piece {
+            Piece::Text(text) => text.matches(needle).count(),
+            Piece::Hole(_) => 0,
+        })
+        .sum();
+    if needle.is_empty() || count == 0 || exactly.is_some_and(|exactly| count != exactly) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(pieces.len() + 2 * count);
+    for piece in pieces {
+        let Piece::Text(text) = piece else {
+            out.push(piece);
+            continue;
+        };
+        for (i, part) in text.split(needle).enumerate() {
+            if i > 0 {
+                out.push(Piece::Hole(hole));
+            }
+            if !part.is_empty() {
+                out.push(Piece::Text(part.to_owned()));
+            }
+        }
+    }
+    Some(out)
 }
 
 /// The pages kept, by kind.
@@ -230,10 +251,30 @@ pub async fn serve_cached(
         return next.run(Request::from_parts(parts, body)).await;
     }
     let status = read.value;
+    let your_data = if path == app::PREFERENCES_PATH {
+        let erased = form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+            .find(|(name, _)| name == "erased")
+            .and_then(|(_, value)| erased_reference(Some(&value)));
+        let visitor = BoundConsent {
+            service: Arc::clone(&state.consent),
+            request: context,
+            status: None,
+        };
+        match visitor.my_data().await {
+            Ok(data) => Some(your_data_html(Ok(data), &status.policy.language, erased)),
+            Err(_) => {
+                // The page as Leptos renders it, with the error where the data would be.
+                state.metrics.page_served("not_kept");
+                return next.run(Request::from_parts(parts, body)).await;
+            }
+        }
+    } else {
+        None
+    };
     let kind = PageKind::of(path, &status);
     if let Some(template) = cache.get(&kind) {
         let nonce = leptos::nonce::Nonce::new().to_string();
-        if let Some(page) = template.fill(&Holes::of(nonce.clone(), &status)) {
+        if let Some(page) = template.fill(&Holes::of(nonce.clone(), &status, your_data.clone())) {
             state.metrics.page_served("kept");
             return page_response(page, &nonce);
         }
@@ -260,7 +301,7 @@ pub async fn serve_cached(
             .unwrap_or_default();
     };
     if let Ok(html) = std::str::from_utf8(&bytes)
-        && let Some(template) = Template::cut(html, &Holes::of(nonce, &status))
+        && let Some(template) = Template::cut(html, &Holes::of(nonce, &status, your_data))
     {
         cache.keep(kind, template);
         state.metrics.page_served("rendered");
@@ -300,7 +341,22 @@ mod tests {
             nonce: nonce.to_owned(),
             event_id: event.map(str::to_owned),
             decided_at: at.map(str::to_owned),
+            your_data: None,
         }
+    }
+
+    #[test]
+    fn the_visitors_own_section_takes_their_values_inside_it_along() {
+        let html = "<i nonce=\"N\"></i><p>D</p><section>D · E</section>";
+        let mut mine = holes("N", None, Some("D"));
+        mine.your_data = Some("<section>D · E</section>".to_owned());
+        let template = Template::cut(html, &mine).expect("the time is once outside the section");
+        let mut theirs = holes("M", None, Some("F"));
+        theirs.your_data = Some("<section>F · G</section>".to_owned());
+        assert_eq!(
+            template.fill(&theirs).as_deref(),
+            Some("<i nonce=\"M\"></i><p>F</p><section>F · G</section>")
+        );
     }
 
     #[test]

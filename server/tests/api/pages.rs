@@ -1,4 +1,4 @@
-//! `/` and `/notice` are rendered once per kind of visitor and kept (`http::page_cache`): a
+//! The visitor pages are rendered once per kind of visitor and kept (`http::page_cache`): a
 //! visitor answered from the cache gets exactly the page a fresh render gives them.
 
 use crate::common::*;
@@ -77,7 +77,7 @@ async fn a_kept_page_is_the_page_a_fresh_render_gives(engine: Engine) {
     // Another instance on the same database: its cache is empty, so it renders.
     let fresh = spawn_beside(&app, |_| {}).await;
     let kinds = ["undecided", "undecided, Japanese", "accepted", "rejected"];
-    for path in ["/", "/notice"] {
+    for path in ["/", "/notice", "/preferences"] {
         for kind in kinds {
             let first = visitor(&app, kind).await;
             let second = visitor(&app, kind).await;
@@ -87,25 +87,36 @@ async fn a_kept_page_is_the_page_a_fresh_render_gives(engine: Engine) {
             let rendered = page(&fresh, path, &second).await;
             assert_eq!(kept.0, 200, "{path} for {kind}");
             assert_eq!(kept, rendered, "{path} for {kind}: kept and fresh differ");
-            if kind == "accepted" || kind == "rejected" {
-                // Each visitor's own choice: another visitor's receipt would be a leak.
+            if kind == "accepted" || kind == "rejected" || path == "/preferences" {
+                // Each visitor's own choice and data: another visitor's would be a leak.
                 assert_ne!(rendered_first.3, kept.3, "{path} for {kind}");
             }
         }
     }
     let served = app.metrics().await;
     for line in [
-        "zeccloud_pages_served_total{outcome=\"rendered\"} 8",
-        "zeccloud_pages_served_total{outcome=\"kept\"} 8",
+        "zeccloud_pages_served_total{outcome=\"rendered\"} 12",
+        "zeccloud_pages_served_total{outcome=\"kept\"} 12",
     ] {
         assert!(served.contains(line), "{line} in {served}");
     }
     let served = fresh.metrics().await;
     assert!(
-        served.contains("zeccloud_pages_served_total{outcome=\"rendered\"} 8")
+        served.contains("zeccloud_pages_served_total{outcome=\"rendered\"} 12")
             && !served.contains("outcome=\"kept\""),
         "{served}"
     );
+
+    // A kept `/preferences` still shows the reference of an erasure, and only its shape.
+    let someone = visitor(&app, "undecided").await;
+    let reference = "01a21e35-6b3d-7309-930c-4b216f05e2d5";
+    for (query, shown) in [(reference, true), ("<script>x</script>", false)] {
+        let (status, _, _, body) =
+            page(&app, &format!("/preferences?erased={query}"), &someone).await;
+        assert_eq!(status, 200);
+        assert_eq!(body.contains(reference), shown, "{query}");
+        assert!(!body.contains("<script>x"), "{query}");
+    }
 }
 
 async fn a_page_that_records_a_gpc_default_is_never_kept(engine: Engine) {
