@@ -5,8 +5,7 @@
 
 use crate::banner::BannerBody;
 use crate::domain::ConsentStatus;
-use crate::i18n::ui_text;
-use crate::preference_center::{Place, PreferenceCenter, ServiceBase};
+use crate::preference_center::{Place, PreferenceDialog, ServiceBase};
 use leptos::prelude::*;
 
 fn render(base: &str, view: impl FnOnce() -> AnyView) -> String {
@@ -36,24 +35,6 @@ pub fn banner_html(status: ConsentStatus, base: &str) -> String {
 pub fn preferences_html(status: ConsentStatus, base: &str) -> String {
     let status = absolute(base, status);
     render(base, move || {
-        let ui = ui_text(&status.policy.language);
-        let language = status.policy.language.clone();
-        view! {
-            <dialog
-                class="zc-dialog"
-                aria-labelledby="zc-pc-title"
-                data-testid="preference-dialog"
-                lang=language
-            >
-                <div class="zc-dialog__head">
-                    <h2 id="zc-pc-title">{ui.privacy_settings}</h2>
-                    <button type="button" class="zc-btn zc-btn--secondary zc-dialog__close" data-action="close">
-                        {ui.close}
-                    </button>
-                </div>
-                <PreferenceCenter status place=Place::Embed/>
-            </dialog>
-        }
-        .into_any()
+        view! { <PreferenceDialog status place=Place::Embed/> }.into_any()
     })
 }

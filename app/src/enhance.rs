@@ -97,8 +97,6 @@ mod browser {
     /// What the island keeps between events: one per page.
     struct Page {
         root: HtmlElement,
-        /// The page asked for a choice when it was rendered.
-        prompted: bool,
         /// The banner, while it is out of the page (a choice is recorded or on its way).
         banner: RefCell<Option<Element>>,
         /// A choice was recorded on this page: a later failure does not bring the banner back.
@@ -118,7 +116,6 @@ mod browser {
         };
         let page = Rc::new(Page {
             root: root.clone(),
-            prompted: root.query_selector(".zc-banner").ok().flatten().is_some(),
             banner: RefCell::new(None),
             recorded: Cell::new(false),
             latest: Cell::new(0),
@@ -372,7 +369,6 @@ mod browser {
     /// was recorded on this page before.
     fn show_failure(page: &Page, failure: &Failure) {
         if !page.recorded.get()
-            && page.prompted
             && let Some(banner) = page.banner.take()
         {
             match fab(page) {

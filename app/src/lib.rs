@@ -160,7 +160,7 @@ fn ConsentLayer() -> impl IntoView {
                 view! {
                     <enhance::ConsentForms>
                         <banner::ConsentBanner status=status.clone()/>
-                        <preference_center::PreferenceDialog status=status.clone()/>
+                        <preference_center::PreferenceDialog status=status.clone() place=preference_center::Place::Dialog/>
                     </enhance::ConsentForms>
                 }
             })}

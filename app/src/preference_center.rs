@@ -207,17 +207,19 @@ fn stored_data(data: MyData, ui: &'static UiText) -> AnyView {
 }
 
 /// The preference center as a modal dialog, opened by Customize and the privacy-settings
-/// button. A native `<dialog>` opened with `showModal()`: the page behind is inert, focus moves
-/// in and stays in, Esc closes it and focus returns to the control that opened it.
+/// button (by the island on the service's pages, by the loader on another site's). A native
+/// `<dialog>` opened with `showModal()`: the page behind is inert, focus moves in and stays in,
+/// Esc closes it and focus returns to the control that opened it.
 #[component]
-pub fn PreferenceDialog(status: ConsentStatus) -> impl IntoView {
+pub fn PreferenceDialog(status: ConsentStatus, place: Place) -> impl IntoView {
     let ui = ui_text(&status.policy.language);
+    let language = status.policy.language.clone();
     view! {
         <dialog
-            id=DIALOG_ID
             class="zc-dialog"
             aria-labelledby="zc-pc-title"
             data-testid="preference-dialog"
+            lang=language
         >
             <div class="zc-dialog__head">
                 <h2 id="zc-pc-title">{ui.privacy_settings}</h2>
@@ -225,14 +227,11 @@ pub fn PreferenceDialog(status: ConsentStatus) -> impl IntoView {
                     {ui.close}
                 </button>
             </div>
-            <PreferenceCenter status place=Place::Dialog/>
+            <PreferenceCenter status place/>
         </dialog>
     }
     .into_any()
 }
-
-/// The dialog's element id.
-const DIALOG_ID: &str = "zc-preference-dialog";
 
 /// The link to the preference center, in the visitor's language; absolute when embedded.
 pub fn preferences_href(language: &str) -> String {

@@ -8,6 +8,7 @@
 //! get the same HTML with their own values put back. A status that sets a cookie (a GPC default
 //! being recorded) or cannot be read is rendered as before.
 
+use crate::error::ApiError;
 use crate::http::pages::{StatusRead, content_security_policy};
 use crate::service::{BoundConsent, RequestContext};
 use crate::state::AppState;
@@ -18,7 +19,7 @@ use app::preference_center::{erased_reference, your_data_html};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method, StatusCode, header};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -31,7 +32,7 @@ const CACHED_PATHS: [&str; 3] = app::PAGE_PATHS;
 /// choice comes from a signed cookie or storage.
 const MAX_KINDS: usize = 512;
 
-/// A rendered page is at most this large; a larger one is served but not kept.
+/// A rendered page larger than this is served but not kept.
 const MAX_PAGE_BYTES: usize = 1 << 20;
 
 /// What a page's HTML depends on, apart from the values cut out of it.
@@ -293,14 +294,14 @@ pub async fn serve_cached(
         return response;
     };
     let (parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
-        // Too large to keep, or the render failed part-way: there is no page to send either.
-        return Response::builder()
-            .status(StatusCode::INTERNAL_SERVER_ERROR)
-            .body(Body::empty())
-            .unwrap_or_default();
+    // The page is our own render, read whole to be cut; only its keeping is bounded.
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        // The render failed part-way: there is no page to send.
+        Err(error) => return ApiError::internal(error).into_response(),
     };
-    if let Ok(html) = std::str::from_utf8(&bytes)
+    if bytes.len() <= MAX_PAGE_BYTES
+        && let Ok(html) = std::str::from_utf8(&bytes)
         && let Some(template) = Template::cut(html, &Holes::of(nonce, &status, your_data))
     {
         cache.keep(kind, template);
