@@ -161,24 +161,20 @@ impl ConsentService {
         ssaid: &Ssaid,
         issued: Option<(DateTime<Utc>, TerminalType)>,
     ) -> Result<SubjectData, StorageError> {
-        let record = self.storage.find_ssaid(ssaid).await?;
-        let stored = record.is_some();
-        let (issued_at, terminal_type) = match (record, issued) {
+        let records = self.storage.subject_records(ssaid).await?;
+        let stored = records.ssaid.is_some();
+        let (issued_at, terminal_type) = match (records.ssaid, issued) {
             (Some(record), _) => (Some(record.issued_at), Some(record.terminal_type.as_str())),
             (None, Some((at, terminal))) => (Some(at), Some(terminal.as_str())),
             (None, None) => (None, None),
         };
-        let consent_events = self
-            .storage
-            .consent_events_for(ssaid)
-            .await?
+        let consent_events = records
+            .consent_events
             .into_iter()
             .map(DecisionData::from)
             .collect();
-        let sightings = self
-            .storage
-            .sightings_of(ssaid, DateTime::<Utc>::UNIX_EPOCH)
-            .await?
+        let sightings = records
+            .sightings
             .into_iter()
             .map(SightingData::from)
             .collect();

@@ -27,6 +27,18 @@ pub struct SsaidRecord {
     pub terminal_type: TerminalType,
 }
 
+/// Everything stored under one SSAID, as read for its data subject ("Your data", the access
+/// export).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SubjectRecords {
+    /// Its row, if its visitor ever decided.
+    pub ssaid: Option<SsaidRecord>,
+    /// Its decisions, oldest first.
+    pub consent_events: Vec<ConsentEvent>,
+    /// Its sightings, oldest first.
+    pub sightings: Vec<Sighting>,
+}
+
 /// One consent decision as recorded; rows are never updated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentEvent {
@@ -209,6 +221,10 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Option<BTreeMap<String, u64>>, StorageError>;
     /// Deletes every sighting of one SSAID (erasure); returns how many rows went.
     async fn erase_sightings(&self, ssaid: &Ssaid) -> Result<u64, StorageError>;
+    /// Everything stored under an SSAID, read on one connection: `find_ssaid`,
+    /// `consent_events_for` and every sighting, without three trips through the pool (it is
+    /// most of a kept preference center's cost).
+    async fn subject_records(&self, ssaid: &Ssaid) -> Result<SubjectRecords, StorageError>;
     /// The stored record of an SSAID, if its visitor ever decided.
     async fn find_ssaid(&self, ssaid: &Ssaid) -> Result<Option<SsaidRecord>, StorageError>;
     /// Erases everything stored under an SSAID in one transaction, through the one deletion

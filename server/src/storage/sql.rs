@@ -3,6 +3,7 @@
 
 use super::{
     ConsentEvent, JobSelection, MatomoJob, MatomoJobState, SsaidRecord, Storage, StorageError,
+    SubjectRecords,
 };
 use crate::domain::retention::PurgeCutoffs;
 use crate::domain::rights::ErasureRecord;
@@ -67,6 +68,20 @@ macro_rules! policy_columns {
     };
 }
 
+/// One SSAID's row, decisions and sightings since `$2`: the reads behind `subject_records`,
+/// shared with the single reads.
+const SSAID_ROW: &str = "SELECT ssaid, issued_at, terminal_type FROM ssaids WHERE ssaid = $1";
+const EVENTS_OF_SSAID: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM consent_events WHERE ssaid = $1 ORDER BY created_at, id"
+);
+const SIGHTINGS_OF_SSAID: &str = concat!(
+    "SELECT ",
+    sighting_columns!(),
+    " FROM ssaid_sightings WHERE ssaid = $1 AND last_seen >= $2 ORDER BY day, network"
+);
+
 /// A `day` column (`YYYY-MM-DD`, UTC).
 fn day_column(raw: &str) -> Result<NaiveDate, StorageError> {
     parse_column("day", raw, |raw| {
@@ -113,6 +128,20 @@ where
         ip_prefix: row.try_get("ip_prefix")?,
         ua_class: parse_column("terminal type", &text("ua_class")?, TerminalType::parse)?,
         origin: row.try_get("origin")?,
+    })
+}
+
+fn ssaid_from_row<DB: Engine>(ssaid: &Ssaid, row: &DB::Row) -> Result<SsaidRecord, StorageError>
+where
+    for<'r> &'r str: ColumnIndex<DB::Row>,
+    for<'r> String: Decode<'r, DB> + Type<DB>,
+    for<'r> DateTime<Utc>: Decode<'r, DB> + Type<DB>,
+{
+    let terminal: String = row.try_get("terminal_type")?;
+    Ok(SsaidRecord {
+        ssaid: ssaid.clone(),
+        issued_at: row.try_get("issued_at")?,
+        terminal_type: parse_column("terminal type", &terminal, TerminalType::parse)?,
     })
 }
 
@@ -308,14 +337,10 @@ where
     }
 
     async fn consent_events_for(&self, ssaid: &Ssaid) -> Result<Vec<ConsentEvent>, StorageError> {
-        let rows = sqlx::query::<DB>(concat!(
-            "SELECT ",
-            event_columns!(),
-            " FROM consent_events WHERE ssaid = $1 ORDER BY created_at, id"
-        ))
-        .bind(ssaid.as_str().to_owned())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query::<DB>(EVENTS_OF_SSAID)
+            .bind(ssaid.as_str().to_owned())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(event_from_row::<DB>).collect()
     }
 
@@ -349,15 +374,11 @@ where
         ssaid: &Ssaid,
         since: DateTime<Utc>,
     ) -> Result<Vec<Sighting>, StorageError> {
-        let rows = sqlx::query::<DB>(concat!(
-            "SELECT ",
-            sighting_columns!(),
-            " FROM ssaid_sightings WHERE ssaid = $1 AND last_seen >= $2 ORDER BY day, network"
-        ))
-        .bind(ssaid.as_str().to_owned())
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query::<DB>(SIGHTINGS_OF_SSAID)
+            .bind(ssaid.as_str().to_owned())
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(sighting_from_row::<DB>).collect()
     }
 
@@ -442,21 +463,44 @@ where
     }
 
     async fn find_ssaid(&self, ssaid: &Ssaid) -> Result<Option<SsaidRecord>, StorageError> {
-        let row = sqlx::query::<DB>(
-            "SELECT ssaid, issued_at, terminal_type FROM ssaids WHERE ssaid = $1",
-        )
-        .bind(ssaid.as_str().to_owned())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| {
-            let terminal: String = row.try_get("terminal_type")?;
-            Ok(SsaidRecord {
-                ssaid: ssaid.clone(),
-                issued_at: row.try_get("issued_at")?,
-                terminal_type: parse_column("terminal type", &terminal, TerminalType::parse)?,
-            })
+        let row = sqlx::query::<DB>(SSAID_ROW)
+            .bind(ssaid.as_str().to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| ssaid_from_row::<DB>(ssaid, &row)).transpose()
+    }
+
+    async fn subject_records(&self, ssaid: &Ssaid) -> Result<SubjectRecords, StorageError> {
+        // Three reads on one connection, not in one transaction: a decision made meanwhile
+        // shows in one list and not yet in the other, as it would a moment later anyway.
+        let mut connection = self.pool.acquire().await?;
+        let row = sqlx::query::<DB>(SSAID_ROW)
+            .bind(ssaid.as_str().to_owned())
+            .fetch_optional(&mut *connection)
+            .await?;
+        let events = sqlx::query::<DB>(EVENTS_OF_SSAID)
+            .bind(ssaid.as_str().to_owned())
+            .fetch_all(&mut *connection)
+            .await?;
+        let sightings = sqlx::query::<DB>(SIGHTINGS_OF_SSAID)
+            .bind(ssaid.as_str().to_owned())
+            .bind(DateTime::<Utc>::UNIX_EPOCH)
+            .fetch_all(&mut *connection)
+            .await?;
+        drop(connection);
+        Ok(SubjectRecords {
+            ssaid: row
+                .map(|row| ssaid_from_row::<DB>(ssaid, &row))
+                .transpose()?,
+            consent_events: events
+                .iter()
+                .map(event_from_row::<DB>)
+                .collect::<Result<_, _>>()?,
+            sightings: sightings
+                .iter()
+                .map(sighting_from_row::<DB>)
+                .collect::<Result<_, _>>()?,
         })
-        .transpose()
     }
 
     async fn erase_subject(

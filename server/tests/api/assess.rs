@@ -2,6 +2,7 @@
 
 use crate::common::*;
 use crate::on_both_engines;
+use app::domain::ConsentAction;
 use chrono::{SubsecRound, TimeDelta, Utc};
 use server::clock::Clock;
 use server::config::ServiceEntry;
@@ -18,6 +19,7 @@ on_both_engines![
     the_notice_and_preferences_say_what_the_ssaid_is_for,
     instances_sharing_storage_agree_on_network_counts,
     sightings_are_erased_with_their_ssaid,
+    a_subjects_records_are_read_whole_in_one_go,
     counts_gathered_before_a_shutdown_are_not_lost,
 ];
 
@@ -102,6 +104,50 @@ async fn sightings_are_erased_with_their_ssaid(engine: Engine) {
     assert_eq!(
         app.storage.sightings_of(&other, since).await.unwrap().len(),
         2
+    );
+}
+
+async fn a_subjects_records_are_read_whole_in_one_go(engine: Engine) {
+    let app = spawn_assessing(engine).await;
+    let subject = desktop_visitor(&app, "198.51.100.1").await;
+    let other = desktop_visitor(&app, "198.51.100.1").await;
+    for token in [&subject, &other] {
+        for action in ["accept_all", "reject_all"] {
+            let answer = app
+                .post_json(&format!("zc_ssaid={token}"), &decision(action))
+                .await;
+            assert_eq!(answer.status(), 201);
+        }
+        assess(&app, login(Some(token), "203.0.113.9")).await;
+        assess(&app, login(Some(token), "192.0.2.9")).await;
+    }
+    let ssaid = ssaid_of(&app.tokens, &subject);
+    let whole = app.storage.subject_records(&ssaid).await.unwrap();
+    // Exactly what the single reads give, and only this subject's.
+    assert_eq!(whole.ssaid, app.storage.find_ssaid(&ssaid).await.unwrap());
+    assert!(whole.ssaid.is_some());
+    assert_eq!(
+        whole.consent_events,
+        app.storage.consent_events_for(&ssaid).await.unwrap()
+    );
+    let actions: Vec<_> = whole.consent_events.iter().map(|e| e.action).collect();
+    assert_eq!(
+        actions,
+        [ConsentAction::AcceptAll, ConsentAction::RejectAll]
+    );
+    assert_eq!(
+        whole.sightings,
+        app.storage
+            .sightings_of(&ssaid, chrono::DateTime::<Utc>::UNIX_EPOCH)
+            .await
+            .unwrap()
+    );
+    assert_eq!(whole.sightings.len(), 2);
+    assert!(whole.sightings.iter().all(|s| s.ssaid == ssaid));
+    let unknown = Ssaid::from_random_bytes([7; 16]);
+    assert_eq!(
+        app.storage.subject_records(&unknown).await.unwrap(),
+        Default::default()
     );
 }
 
