@@ -68,9 +68,14 @@ macro_rules! policy_columns {
     };
 }
 
-/// One SSAID's row, decisions and sightings since `$2`: the reads behind `subject_records`,
-/// shared with the single reads.
+/// One SSAID's row, its decisions, its sightings since `$2`: the single reads.
 const SSAID_ROW: &str = "SELECT ssaid, issued_at, terminal_type FROM ssaids WHERE ssaid = $1";
+/// The SSAID's row with each of its decisions (oldest first), or alone (`action` null).
+const SSAID_WITH_EVENTS: &str = "SELECT s.issued_at, s.terminal_type, e.id, e.ssaid, \
+     e.policy_version, e.categories, e.action, e.source, e.created_at, e.policy_hash, \
+     e.banner_text_hash, e.language, e.ip_prefix, e.ua_class, e.origin, e.made_at \
+     FROM ssaids s LEFT JOIN consent_events e ON e.ssaid = s.ssaid WHERE s.ssaid = $1 \
+     ORDER BY e.created_at, e.id";
 const EVENTS_OF_SSAID: &str = concat!(
     "SELECT ",
     event_columns!(),
@@ -471,14 +476,13 @@ where
     }
 
     async fn subject_records(&self, ssaid: &Ssaid) -> Result<SubjectRecords, StorageError> {
-        // Three reads on one connection, not in one transaction: a decision made meanwhile
-        // shows in one list and not yet in the other, as it would a moment later anyway.
+        // Each statement is a trip to the connection (on SQLite, to its worker thread), and
+        // the trips are most of the cost: the SSAID's row comes with its decisions, which
+        // cannot exist without it (a foreign key), one row per decision or one row alone.
+        // Not one transaction: a decision made meanwhile may be missing from the decisions
+        // while its sighting shows, as a read a moment earlier would have missed both.
         let mut connection = self.pool.acquire().await?;
-        let row = sqlx::query::<DB>(SSAID_ROW)
-            .bind(ssaid.as_str().to_owned())
-            .fetch_optional(&mut *connection)
-            .await?;
-        let events = sqlx::query::<DB>(EVENTS_OF_SSAID)
+        let rows = sqlx::query::<DB>(SSAID_WITH_EVENTS)
             .bind(ssaid.as_str().to_owned())
             .fetch_all(&mut *connection)
             .await?;
@@ -488,14 +492,18 @@ where
             .fetch_all(&mut *connection)
             .await?;
         drop(connection);
+        let mut consent_events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if row.try_get::<Option<String>, _>("action")?.is_some() {
+                consent_events.push(event_from_row::<DB>(row)?);
+            }
+        }
         Ok(SubjectRecords {
-            ssaid: row
-                .map(|row| ssaid_from_row::<DB>(ssaid, &row))
+            ssaid: rows
+                .first()
+                .map(|row| ssaid_from_row::<DB>(ssaid, row))
                 .transpose()?,
-            consent_events: events
-                .iter()
-                .map(event_from_row::<DB>)
-                .collect::<Result<_, _>>()?,
+            consent_events,
             sightings: sightings
                 .iter()
                 .map(sighting_from_row::<DB>)

@@ -55,6 +55,10 @@ impl SqlStorage<Sqlite> {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A connection to a file cannot go stale while idle, so the ping sqlx sends before
+            // handing one out is a wasted trip to its worker thread on every request (sqlx
+            // still pings on release, which catches a connection left mid-statement).
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(Self { pool })

@@ -144,6 +144,27 @@ async fn a_subjects_records_are_read_whole_in_one_go(engine: Engine) {
     );
     assert_eq!(whole.sightings.len(), 2);
     assert!(whole.sightings.iter().all(|s| s.ssaid == ssaid));
+    // A row without decisions (none is written so today, but a purge may leave one).
+    let undecided = Ssaid::from_random_bytes([8; 16]);
+    app.execute_raw(&format!(
+        "INSERT INTO ssaids (ssaid, issued_at, terminal_type) \
+         VALUES ('{}', '2026-11-01T10:00:00Z', 'mobile')",
+        undecided.as_str()
+    ))
+    .await
+    .unwrap();
+    let alone = app.storage.subject_records(&undecided).await.unwrap();
+    assert_eq!(
+        alone.ssaid,
+        app.storage.find_ssaid(&undecided).await.unwrap()
+    );
+    assert_eq!(
+        alone
+            .ssaid
+            .map(|row| (row.issued_at.to_rfc3339(), row.terminal_type)),
+        Some(("2026-11-01T10:00:00+00:00".to_owned(), TerminalType::Mobile))
+    );
+    assert!(alone.consent_events.is_empty() && alone.sightings.is_empty());
     let unknown = Ssaid::from_random_bytes([7; 16]);
     assert_eq!(
         app.storage.subject_records(&unknown).await.unwrap(),
