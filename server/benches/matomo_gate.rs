@@ -361,7 +361,6 @@ impl Bench {
         );
         settings.request_timeout_secs = 10;
         settings.matomo.upstream_url = Some(upstream_url.to_owned());
-        settings.matomo.max_in_flight = 256;
         settings.matomo.timeout_ms = 5_000;
         let app = Application::build(settings)
             .await
@@ -463,17 +462,33 @@ impl Stub {
     async fn start() -> Self {
         let (sender, arrivals) = mpsc::unbounded_channel();
         let router = axum::Router::new().fallback(
-            move |axum::extract::RawQuery(query): axum::extract::RawQuery| {
+            move |axum::extract::RawQuery(query): axum::extract::RawQuery,
+                  body: axum::body::Bytes| {
                 let at = Instant::now();
                 let sender = sender.clone();
                 async move {
-                    let seq = query.as_deref().and_then(|query| {
-                        form_urlencoded::parse(query.as_bytes())
+                    let seq_of = |query: &str| {
+                        form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
                             .find(|(key, _)| key == SEQ_PARAM)
                             .and_then(|(_, value)| value.parse().ok())
-                    });
+                    };
+                    // The gate merges hits that wait for a busy upstream into bulk requests:
+                    // each entry is a hit arriving.
+                    let bulk = serde_json::from_slice::<serde_json::Value>(&body).ok();
+                    let entries = bulk.as_ref().and_then(|bulk| bulk["requests"].as_array());
                     // The receiver lives as long as the benchmark.
-                    let _ = sender.send(Arrival { at, seq });
+                    match entries {
+                        Some(entries) => {
+                            for entry in entries {
+                                let seq = entry.as_str().and_then(seq_of);
+                                let _ = sender.send(Arrival { at, seq });
+                            }
+                        }
+                        None => {
+                            let seq = query.as_deref().and_then(seq_of);
+                            let _ = sender.send(Arrival { at, seq });
+                        }
+                    }
                     http::StatusCode::NO_CONTENT
                 }
             },

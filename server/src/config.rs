@@ -228,7 +228,9 @@ pub struct MatomoSettings {
     pub cip_mask_bytes: u8,
     /// Time limit for one forward, in milliseconds.
     pub timeout_ms: u64,
-    /// Forwards in flight at once; hits beyond that are shed (and counted), never queued.
+    /// Requests to Matomo under way at once. Hits that come meanwhile wait, and leave
+    /// together as one bulk request when one ends; beyond 200 waiting hits per forward they
+    /// are shed (and counted).
     pub max_in_flight: usize,
     /// Custom dimension ids and custom variable names that identify a person.
     pub personal_dimensions: Vec<u32>,
@@ -258,7 +260,7 @@ impl Default for MatomoSettings {
             token_auth: None,
             cip_mask_bytes: 2,
             timeout_ms: 2_000,
-            max_in_flight: 64,
+            max_in_flight: 8,
             personal_dimensions: Vec::new(),
             personal_custom_variables: Vec::new(),
             max_body_bytes: 64 * 1024,

@@ -16,7 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How a request reached the gate; forwards keep the same shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,11 +46,17 @@ pub struct MatomoGate {
     personal: PersonalFields,
     token_auth: Option<SecretString>,
     cip_mask_bytes: u8,
-    /// Permits for forwards in flight: when none is free the hit is shed, never queued.
+    /// Permits for forwards in flight (requests to Matomo under way).
     in_flight: Arc<Semaphore>,
     max_in_flight: u32,
+    /// Hits that came while every permit was taken, oldest first: the next free permit takes
+    /// them as one bulk request. Bounded by [`Self::max_waiting`]; beyond it hits are shed.
+    waiting: std::sync::Mutex<Vec<String>>,
     metrics: Arc<GateMetrics>,
 }
+
+/// The most hits one forward carries: a bulk request of this many is about 100 KB.
+pub const MAX_HITS_PER_FORWARD: usize = 200;
 
 /// Hits ready to leave: each form-encoded once, as Matomo reads a query string or form body.
 #[derive(Debug, Default)]
@@ -262,16 +268,65 @@ impl MatomoGate {
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
             max_in_flight: u32::try_from(settings.max_in_flight)
                 .expect("the settings check keeps max_in_flight small"),
+            waiting: std::sync::Mutex::default(),
             metrics,
         }))
     }
 
-    /// Waits until every forward in flight has arrived or failed (each is bounded by
-    /// `timeout_ms`), taking every slot so that none starts meanwhile: for shutdown.
-    pub async fn drain(&self) {
+    /// Sends the hits still waiting, then waits until every forward in flight has arrived or
+    /// failed (each is bounded by `timeout_ms`), taking every slot so that none starts
+    /// meanwhile: for shutdown, after the last request was answered.
+    pub async fn drain(self: &Arc<Self>) {
+        while self.waiting_hits() > 0 {
+            let Ok(permit) = Arc::clone(&self.in_flight).acquire_owned().await else {
+                return;
+            };
+            let batch = self.take_waiting(0);
+            if batch.is_empty() {
+                drop(permit);
+            } else {
+                self.forward(permit, Shape::Bulk, batch);
+            }
+        }
         if let Ok(all) = self.in_flight.acquire_many(self.max_in_flight).await {
             all.forget();
             self.in_flight.close();
+        }
+    }
+
+    /// How many hits may wait for a permit: as many as the permits take in one round.
+    fn max_waiting(&self) -> usize {
+        MAX_HITS_PER_FORWARD * self.max_in_flight as usize
+    }
+
+    fn waiting_hits(&self) -> usize {
+        self.waiting
+            .lock()
+            .map(|waiting| waiting.len())
+            .unwrap_or(0)
+    }
+
+    /// The oldest waiting hits, as many as fit in one forward beside `room_taken` others.
+    fn take_waiting(&self, room_taken: usize) -> Vec<String> {
+        let Ok(mut waiting) = self.waiting.lock() else {
+            return Vec::new();
+        };
+        let count = waiting
+            .len()
+            .min(MAX_HITS_PER_FORWARD.saturating_sub(room_taken));
+        waiting.drain(..count).collect()
+    }
+
+    /// With a permit free and hits waiting, sends them; called by whoever may have left hits
+    /// without a forward: a request that queued its hits, and a forward that has just ended.
+    fn forward_waiting(self: &Arc<Self>) {
+        let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
+            // Every permit is held, and each holder calls this once it lets go.
+            return;
+        };
+        let batch = self.take_waiting(0);
+        if !batch.is_empty() {
+            self.forward(permit, Shape::Bulk, batch);
         }
     }
 
@@ -344,23 +399,54 @@ impl MatomoGate {
         Admitted { queries }
     }
 
-    /// Sends the hits upstream in the background and returns at once. With every permit taken
-    /// the hits are shed (counted and logged), so a slow Matomo never piles up work here.
+    /// Sends the hits upstream in the background and returns at once. While every permit is
+    /// taken the hits wait, and the next forward to start takes them along as one bulk
+    /// request, so a busy or slow Matomo gets fewer, larger requests instead of a pile of
+    /// small ones; with `max_waiting` hits already waiting they are shed (counted and logged).
     pub fn dispatch(self: &Arc<Self>, shape: Shape, hits: Admitted) {
         if hits.is_empty() {
             return;
         }
-        let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
+        let mut queries = hits.queries;
+        if let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() {
+            let waiting = self.take_waiting(queries.len());
+            if waiting.is_empty() {
+                return self.forward(permit, shape, queries);
+            }
+            // The hits that waited go first: they came first.
+            let mut batch = waiting;
+            batch.append(&mut queries);
+            self.forward(permit, Shape::Bulk, batch);
+            // What did not fit waits for the next permit.
+            return self.forward_waiting();
+        }
+        let count = queries.len();
+        let queued = match self.waiting.lock() {
+            Ok(mut waiting) if waiting.len() + count <= self.max_waiting() => {
+                waiting.append(&mut queries);
+                true
+            }
+            _ => false,
+        };
+        if !queued {
             self.metrics.upstream_error(UpstreamError::Overloaded);
             tracing::warn!(
                 event = "matomo_forward_shed",
-                hits = hits.len(),
-                "too many forwards in flight; hits shed"
+                hits = count,
+                "too many hits waiting for Matomo; hits shed"
             );
             return;
-        };
-        let count = hits.len();
-        let request = match self.request(shape, hits) {
+        }
+        // A permit let go between the failed try and the queueing would otherwise leave the
+        // hits waiting for the next request.
+        self.forward_waiting();
+    }
+
+    /// Sends `queries` with `permit` in the background; when done, lets the permit go and
+    /// sends what waited meanwhile.
+    fn forward(self: &Arc<Self>, permit: OwnedSemaphorePermit, shape: Shape, queries: Vec<String>) {
+        let count = queries.len();
+        let request = match self.request(shape, Admitted { queries }) {
             Ok(request) => request,
             Err(err) => {
                 // Every query was form-encoded here, so this is a bug, not a visitor's doing.
@@ -371,8 +457,7 @@ impl MatomoGate {
         };
         let gate = Arc::clone(self);
         tokio::spawn(async move {
-            let _permit = permit;
-            let _in_flight = gate.metrics.forward_started();
+            let in_flight = gate.metrics.forward_started();
             let started = Instant::now();
             match gate.upstream.send(request).await {
                 Ok(status) if status.is_success() => {
@@ -399,6 +484,9 @@ impl MatomoGate {
                     );
                 }
             }
+            drop(in_flight);
+            drop(permit);
+            gate.forward_waiting();
         });
     }
 

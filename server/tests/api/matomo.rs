@@ -437,6 +437,71 @@ async fn bulk_entries_are_forwarded_in_one_request_with_token_and_ip(engine: Eng
     assert_eq!(param(&solo, "cip"), Some("127.0.0.0"));
 }
 
+async fn hits_that_come_while_matomo_is_busy_leave_together(engine: Engine) {
+    let gate = gate(engine, |settings| settings.matomo.max_in_flight = 1).await;
+    gate.upstream.delay_ms.store(400, Ordering::SeqCst);
+    let first_visitor = gate.visitor(true).await;
+    let first_id = gate.visitor_id(&first_visitor).await;
+    let second_visitor = gate.visitor(true).await;
+    let second_id = gate.visitor_id(&second_visitor).await;
+    gate.track_get("idsite=1&rec=1&action_name=alone", &first_visitor)
+        .fetch()
+        .await;
+    gate.upstream.wait_for(1).await;
+    // Matomo holds the one permitted forward: these wait, in the order they came.
+    let later = [
+        ("idsite=1&rec=1&action_name=two", &first_visitor),
+        ("idsite=2&rec=1&action_name=three", &second_visitor),
+    ];
+    for (query, cookies) in later {
+        let answer = gate.track_get(query, cookies).fetch().await;
+        assert_eq!(answer.status(), 200, "answered without waiting for Matomo");
+    }
+    let bulk = serde_json::json!({ "requests": ["?idsite=3&rec=1&action_name=four"] });
+    let answer = gate
+        .track_post(&bulk.to_string(), &second_visitor)
+        .fetch()
+        .await;
+    assert_eq!(answer.status(), 200);
+
+    let received = gate.upstream.wait_for(2).await;
+    let first = &received[0];
+    assert_eq!(first.method, "GET", "a hit alone keeps its shape");
+    assert_eq!(param(&first.query_params(), "action_name"), Some("alone"));
+    let merged = &received[1];
+    assert_eq!(
+        (merged.method.as_str(), merged.path.as_str()),
+        ("POST", "/matomo.php")
+    );
+    let json: serde_json::Value = serde_json::from_str(&merged.body).unwrap();
+    let entries: Vec<Vec<(String, String)>> = json["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| pairs(entry.as_str().unwrap().strip_prefix('?').unwrap()))
+        .collect();
+    // Each hit as it would have left alone: its visitor's id, nobody else's.
+    assert_eq!(
+        entries,
+        [
+            expected_forward("idsite=1&rec=1&action_name=two", None, &first_id),
+            expected_forward("idsite=2&rec=1&action_name=three", None, &second_id),
+            expected_forward("idsite=3&rec=1&action_name=four", None, &second_id),
+        ]
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        gate.upstream.received().len(),
+        2,
+        "one request for the three"
+    );
+    assert_eq!(
+        gate.counter(r#"zeccloud_matomo_upstream_errors_total{kind="overloaded"}"#)
+            .await,
+        0.0
+    );
+}
+
 async fn nothing_leaves_without_consent(engine: Engine) {
     let gate = gate(engine, |_| {}).await;
     let refused = gate.visitor(false).await;
@@ -575,8 +640,15 @@ async fn slow_or_absent_upstream_is_counted_and_never_waited_for(engine: Engine)
         .fetch()
         .await;
     assert_eq!(first.status(), 200, "answered before Matomo does");
-    // The only permit is taken by the slow forward: the next hit is shed, not queued.
+    // The only permit is taken by the slow forward: later hits wait for it, as many as one
+    // forward takes (200), and one more is shed rather than queued.
     gate.upstream.wait_for(1).await;
+    let waiting: Vec<String> = (0..200)
+        .map(|n| format!("?idsite=1&rec=1&action_name=waiting-{n}"))
+        .collect();
+    let bulk = serde_json::json!({ "requests": waiting }).to_string();
+    let queued = gate.track_post(&bulk, &cookies).fetch().await;
+    assert_eq!(queued.status(), 200);
     let second = gate
         .track_get("idsite=1&rec=1&action_name=shed", &cookies)
         .fetch()
@@ -587,16 +659,31 @@ async fn slow_or_absent_upstream_is_counted_and_never_waited_for(engine: Engine)
         1.0,
     )
     .await;
+    // The first forward times out, then the waiting hits leave as one bulk (and time out).
     gate.wait_for_counter(
         r#"zeccloud_matomo_upstream_errors_total{kind="timeout"}"#,
-        1.0,
+        2.0,
     )
     .await;
     assert_eq!(
         gate.counter("zeccloud_matomo_forwards_in_flight").await,
         0.0
     );
-    assert_eq!(gate.upstream.received().len(), 1, "the shed hit never left");
+    let received = gate.upstream.received();
+    assert_eq!(received.len(), 2, "{received:?}");
+    let merged: serde_json::Value = serde_json::from_str(&received[1].body).unwrap();
+    let merged: Vec<String> = merged["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            param(&pairs(&entry.as_str().unwrap()[1..]), "action_name")
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let expected: Vec<String> = (0..200).map(|n| format!("waiting-{n}")).collect();
+    assert_eq!(merged, expected, "the shed hit never left");
 
     // Nothing listens on the upstream port any more.
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -721,6 +808,7 @@ on_both_engines!(
     consented_hits_carry_a_visitor_id_the_service_can_compute_again,
     shutdown_gives_up_on_forwards_at_its_deadline,
     slow_or_absent_upstream_is_counted_and_never_waited_for,
+    hits_that_come_while_matomo_is_busy_leave_together,
     malformed_requests_get_clear_errors_and_forward_nothing,
     foreign_origins_are_refused,
     gate_is_off_without_an_upstream,
@@ -744,9 +832,13 @@ async fn the_gate_is_never_rate_limited(engine: Engine) {
 }
 
 async fn shutdown_waits_for_forwards_in_flight(engine: Engine) {
-    let gate = gate(engine, |settings| settings.matomo.timeout_ms = 10_000).await;
+    let gate = gate(engine, |settings| {
+        settings.matomo.timeout_ms = 10_000;
+        settings.matomo.max_in_flight = 1;
+    })
+    .await;
     let consented = gate.visitor(true).await;
-    gate.upstream.delay_ms.store(1_500, Ordering::SeqCst);
+    gate.upstream.delay_ms.store(1_000, Ordering::SeqCst);
     let response = gate.track_get(PAGE_VIEW, &consented).fetch().await;
     assert_eq!(
         response.status(),
@@ -755,6 +847,12 @@ async fn shutdown_waits_for_forwards_in_flight(engine: Engine) {
     );
     gate.upstream.wait_for(1).await;
     assert_eq!(gate.upstream.answered.load(Ordering::SeqCst), 0);
+    // A hit that waits for the one permit leaves before the process exits, too.
+    let waiting = gate
+        .track_get("idsite=1&rec=1&action_name=waiting", &consented)
+        .fetch()
+        .await;
+    assert_eq!(waiting.status(), 200);
     // While it drains, readiness says "send traffic elsewhere" and liveness still answers.
     let ops = gate.app.ops_base.clone();
     let probe = tokio::spawn(async move {
@@ -777,7 +875,9 @@ async fn shutdown_waits_for_forwards_in_flight(engine: Engine) {
     // SIGTERM: the server returns only once the forward has been answered, so the process
     // that exits next loses no hit.
     gate.app.server.shut_down().await;
-    assert_eq!(gate.upstream.answered.load(Ordering::SeqCst), 1);
+    assert_eq!(gate.upstream.answered.load(Ordering::SeqCst), 2);
+    let merged = &gate.upstream.received()[1];
+    assert!(merged.body.contains("action_name=waiting"), "{merged:?}");
     let (code, live) = tokio::time::timeout(Duration::from_secs(5), probe)
         .await
         .expect("readiness turned 503 while draining")
