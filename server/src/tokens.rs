@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
 
-use crate::domain::claims::ISSUER;
+use crate::domain::claims::{CONSENT_AUDIENCE, ISSUER, SSAID_AUDIENCE};
 
 /// The only algorithm we sign with and the only one we accept: pinned on verify, so a token
 /// claiming `none` or an asymmetric algorithm is refused.
@@ -105,13 +105,26 @@ impl fmt::Debug for KeyRing {
 
 struct HmacKey {
     kid: String,
+    /// The first part of every token this key signs (the header names the key and never
+    /// changes), with its dot: a token that starts with it is found without decoding.
+    header_part: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
+}
+
+impl HmacKey {
+    fn header(&self) -> Header {
+        let mut header = Header::new(ALGORITHM);
+        header.kid = Some(self.kid.clone());
+        header
+    }
 }
 
 /// Signs with the ring's first key and verifies with whichever key a token names (`kid`).
 pub struct TokenSigner {
     keys: Vec<HmacKey>,
+    /// The checks for the cookies' audiences, built once (each holds sets it would allocate).
+    validations: [(&'static str, Validation); 2],
     /// Tokens refused, by reason: `/metrics` shows them (a retired key still in use, forgeries).
     refused: Family<RefusalLabels, Counter>,
 }
@@ -179,13 +192,20 @@ impl TokenSigner {
                 .iter()
                 .map(|key| {
                     let secret = key.secret.expose_secret();
-                    HmacKey {
+                    let mut hmac = HmacKey {
                         kid: key.id.clone(),
+                        header_part: String::new(),
                         encoding: EncodingKey::from_secret(secret),
                         decoding: DecodingKey::from_secret(secret),
-                    }
+                    };
+                    let token = jsonwebtoken::encode(&hmac.header(), &(), &hmac.encoding)
+                        .expect("HMAC signing of a unit cannot fail");
+                    hmac.header_part = token[..=token.find('.').unwrap_or(0)].to_owned();
+                    hmac
                 })
                 .collect(),
+            validations: [SSAID_AUDIENCE, CONSENT_AUDIENCE]
+                .map(|audience| (audience, validation(audience))),
             refused: Family::default(),
         }
     }
@@ -202,17 +222,32 @@ impl TokenSigner {
 
     pub fn sign<C: Serialize>(&self, claims: &C) -> String {
         let signing = &self.keys[0];
-        let mut header = Header::new(ALGORITHM);
-        header.kid = Some(signing.kid.clone());
-        jsonwebtoken::encode(&header, claims, &signing.encoding)
+        jsonwebtoken::encode(&signing.header(), claims, &signing.encoding)
             .expect("HMAC signing of serialisable claims cannot fail")
     }
 
     /// Whether a token names the signing key; one signed by another key of the ring is
     /// re-issued, so that a rotation completes on each visitor's next request.
     pub fn is_signed_by_current_key(&self, token: &str) -> bool {
-        jsonwebtoken::decode_header(token)
-            .is_ok_and(|header| header.kid.as_deref() == Some(self.kid()))
+        self.key_of(token)
+            .is_ok_and(|key| std::ptr::eq(key, &self.keys[0]))
+    }
+
+    /// The ring's key a token names: by its header part as we write it, else (a token from
+    /// another library version, or not ours) by decoding the header.
+    fn key_of(&self, token: &str) -> Result<&HmacKey, TokenRejection> {
+        if let Some(key) = self
+            .keys
+            .iter()
+            .find(|key| token.starts_with(&key.header_part))
+        {
+            return Ok(key);
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Malformed)?;
+        self.keys
+            .iter()
+            .find(|key| header.kid.as_deref() == Some(key.kid.as_str()))
+            .ok_or(TokenRejection::UnknownKey)
     }
 
     pub fn verify<C: DeserializeOwned>(
@@ -230,18 +265,21 @@ impl TokenSigner {
     }
 
     fn check<C: DeserializeOwned>(&self, token: &str, audience: &str) -> Result<C, TokenRejection> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Malformed)?;
-        let key = self
-            .keys
+        let key = self.key_of(token)?;
+        let built;
+        let validation = match self
+            .validations
             .iter()
-            .find(|key| header.kid.as_deref() == Some(key.kid.as_str()))
-            .ok_or(TokenRejection::UnknownKey)?;
-        let mut validation = Validation::new(ALGORITHM);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[audience]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud"]);
-        validation.leeway = 0;
-        jsonwebtoken::decode::<C>(token, &key.decoding, &validation)
+            .find(|(known, _)| *known == audience)
+        {
+            Some((_, validation)) => validation,
+            None => {
+                built = validation(audience);
+                &built
+            }
+        };
+        // Still checks everything, the header's algorithm included: the key was only found.
+        jsonwebtoken::decode::<C>(token, &key.decoding, validation)
             .map(|data| data.claims)
             .map_err(|err| match err.into_kind() {
                 ErrorKind::InvalidSignature => TokenRejection::BadSignature,
@@ -256,6 +294,16 @@ impl TokenSigner {
                 other => TokenRejection::InvalidClaims(format!("{other:?}")),
             })
     }
+}
+
+/// What a token for `audience` must hold: our issuer, that audience, the times, no leeway.
+fn validation(audience: &str) -> Validation {
+    let mut validation = Validation::new(ALGORITHM);
+    validation.set_issuer(&[ISSUER]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud"]);
+    validation.leeway = 0;
+    validation
 }
 
 struct Ed25519Key {
@@ -363,6 +411,7 @@ mod tests {
     use super::*;
     use crate::domain::TerminalType;
     use crate::domain::claims::{SSAID_AUDIENCE, Ssaid, SsaidClaims};
+    use base64::Engine as _;
 
     fn signer(byte: u8) -> TokenSigner {
         TokenSigner::new(&SecretSlice::from(vec![byte; 32]))
@@ -461,6 +510,50 @@ mod tests {
         let single = SecretSlice::from(vec![1u8; 32]);
         assert_eq!(TokenSigner::new(&single).kid(), key_id(&[1u8; 32]));
         assert!(ReceiptSigner::derive(&single).kid().starts_with("receipt-"));
+    }
+
+    #[test]
+    fn a_key_is_found_by_its_header_as_written_or_by_decoding_it() {
+        let rotating = TokenSigner::ring(&ring(&[("new", 2), ("old", 1)]));
+        let claims = claims(60);
+        // Headers written some other way (a field more, as another library version might)
+        // still name their key: found by decoding, and verified just the same.
+        for (kid, byte, current) in [("new", 2, true), ("old", 1, false)] {
+            let mut header = Header::new(ALGORITHM);
+            header.kid = Some(kid.to_owned());
+            header.cty = Some("zc".to_owned());
+            let key = EncodingKey::from_secret(&[byte; 32]);
+            let token = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+            assert_eq!(
+                rotating.verify::<SsaidClaims>(&token, SSAID_AUDIENCE),
+                Ok(claims.clone())
+            );
+            assert_eq!(rotating.is_signed_by_current_key(&token), current);
+        }
+        // Our own header with another key's signature is still refused.
+        let ours = rotating.sign(&claims);
+        let (head, _) = ours.rsplit_once('.').unwrap();
+        let foreign = signer(9).sign(&claims);
+        let forged = format!("{head}.{}", foreign.rsplit_once('.').unwrap().1);
+        assert_eq!(
+            rotating.verify::<SsaidClaims>(&forged, SSAID_AUDIENCE),
+            Err(TokenRejection::BadSignature)
+        );
+        // A header naming `alg: none` never reaches a key's header part, and is refused.
+        let none = format!(
+            "{}.{}.",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(r#"{"alg":"none","kid":"new"}"#),
+            ours.split('.').nth(1).unwrap()
+        );
+        assert_eq!(
+            rotating.verify::<SsaidClaims>(&none, SSAID_AUDIENCE),
+            Err(TokenRejection::Malformed)
+        );
+        assert_eq!(
+            rotating.verify::<SsaidClaims>("not a token", SSAID_AUDIENCE),
+            Err(TokenRejection::Malformed)
+        );
     }
 
     fn now() -> i64 {
