@@ -22,6 +22,8 @@ impl Engine for Postgres {
 
     /// Data-modifying CTEs: a group of decisions is one statement and one round trip.
     const GROUP_IN_ONE_STATEMENT: bool = true;
+    /// The extended protocol takes one statement per call.
+    const STATEMENTS_IN_ONE_CALL: bool = false;
 
     fn migrator() -> &'static Migrator {
         &MIGRATOR

@@ -22,8 +22,10 @@ impl Engine for Sqlite {
     /// One SQLite file, one instance: nothing to take turns with.
     const PURGE_LOCK: Option<(&'static str, &'static str)> = None;
 
-    /// One writer in-process: a transaction's statements cost no round trips.
+    /// No data-modifying CTEs in SQLite.
     const GROUP_IN_ONE_STATEMENT: bool = false;
+    /// sqlx runs every statement of a call on the connection's thread.
+    const STATEMENTS_IN_ONE_CALL: bool = true;
 
     fn migrator() -> &'static Migrator {
         &MIGRATOR
