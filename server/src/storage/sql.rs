@@ -74,21 +74,33 @@ macro_rules! policy_columns {
 /// One SSAID's row, its decisions, its sightings since `$2`: the single reads.
 const SSAID_ROW: &str = "SELECT ssaid, issued_at, terminal_type FROM ssaids WHERE ssaid = $1";
 /// The SSAID's row with each of its decisions (oldest first), or alone (`action` null).
-const SSAID_WITH_EVENTS: &str = "SELECT s.issued_at, s.terminal_type, e.id, e.ssaid, \
-     e.policy_version, e.categories, e.action, e.source, e.created_at, e.policy_hash, \
-     e.banner_text_hash, e.language, e.ip_prefix, e.ua_class, e.origin, e.made_at \
-     FROM ssaids s LEFT JOIN consent_events e ON e.ssaid = s.ssaid WHERE s.ssaid = $1 \
-     ORDER BY e.created_at, e.id";
+macro_rules! ssaid_with_events {
+    () => {
+        "SELECT s.issued_at, s.terminal_type, e.id, e.ssaid, \
+         e.policy_version, e.categories, e.action, e.source, e.created_at, e.policy_hash, \
+         e.banner_text_hash, e.language, e.ip_prefix, e.ua_class, e.origin, e.made_at \
+         FROM ssaids s LEFT JOIN consent_events e ON e.ssaid = s.ssaid WHERE s.ssaid = $1 \
+         ORDER BY e.created_at, e.id"
+    };
+}
+const SSAID_WITH_EVENTS: &str = ssaid_with_events!();
 const EVENTS_OF_SSAID: &str = concat!(
     "SELECT ",
     event_columns!(),
     " FROM consent_events WHERE ssaid = $1 ORDER BY created_at, id"
 );
-const SIGHTINGS_OF_SSAID: &str = concat!(
-    "SELECT ",
-    sighting_columns!(),
-    " FROM ssaid_sightings WHERE ssaid = $1 AND last_seen >= $2 ORDER BY day, network"
-);
+macro_rules! sightings_of_ssaid {
+    () => {
+        concat!(
+            "SELECT ",
+            sighting_columns!(),
+            " FROM ssaid_sightings WHERE ssaid = $1 AND last_seen >= $2 ORDER BY day, network"
+        )
+    };
+}
+const SIGHTINGS_OF_SSAID: &str = sightings_of_ssaid!();
+/// Both reads of `subject_records` as one call, where the driver takes several statements.
+const SUBJECT_IN_ONE_CALL: &str = concat!(ssaid_with_events!(), "; ", sightings_of_ssaid!());
 
 /// A `day` column (`YYYY-MM-DD`, UTC).
 fn day_column(raw: &str) -> Result<NaiveDate, StorageError> {
@@ -513,15 +525,35 @@ where
         // Not one transaction: a decision made meanwhile may be missing from the decisions
         // while its sighting shows, as a read a moment earlier would have missed both.
         let mut connection = self.pool.acquire().await?;
-        let rows = sqlx::query::<DB>(SSAID_WITH_EVENTS)
-            .bind(ssaid.as_str().to_owned())
-            .fetch_all(&mut *connection)
-            .await?;
-        let sightings = sqlx::query::<DB>(SIGHTINGS_OF_SSAID)
-            .bind(ssaid.as_str().to_owned())
-            .bind(DateTime::<Utc>::UNIX_EPOCH)
-            .fetch_all(&mut *connection)
-            .await?;
+        let (rows, sightings) = if DB::STATEMENTS_IN_ONE_CALL {
+            // One trip for both; a sighting's row is the one with a `network` column.
+            let mut rows = sqlx::query::<DB>(SUBJECT_IN_ONE_CALL)
+                .bind(ssaid.as_str().to_owned())
+                .bind(DateTime::<Utc>::UNIX_EPOCH)
+                .fetch_all(&mut *connection)
+                .await?;
+            let first_sighting = rows
+                .iter()
+                .position(|row| {
+                    row.columns()
+                        .iter()
+                        .any(|column| sqlx::Column::name(column) == "network")
+                })
+                .unwrap_or(rows.len());
+            let sightings = rows.split_off(first_sighting);
+            (rows, sightings)
+        } else {
+            let rows = sqlx::query::<DB>(SSAID_WITH_EVENTS)
+                .bind(ssaid.as_str().to_owned())
+                .fetch_all(&mut *connection)
+                .await?;
+            let sightings = sqlx::query::<DB>(SIGHTINGS_OF_SSAID)
+                .bind(ssaid.as_str().to_owned())
+                .bind(DateTime::<Utc>::UNIX_EPOCH)
+                .fetch_all(&mut *connection)
+                .await?;
+            (rows, sightings)
+        };
         drop(connection);
         let mut consent_events = Vec::with_capacity(rows.len());
         for row in &rows {

@@ -144,6 +144,20 @@ async fn a_subjects_records_are_read_whole_in_one_go(engine: Engine) {
     );
     assert_eq!(whole.sightings.len(), 2);
     assert!(whole.sightings.iter().all(|s| s.ssaid == ssaid));
+    // Sightings of a visitor who never decided: no SSAID row, no decisions.
+    let undecided_visitor = desktop_visitor(&app, "198.51.100.1").await;
+    assess(&app, login(Some(&undecided_visitor), "203.0.113.9")).await;
+    let only_seen = ssaid_of(&app.tokens, &undecided_visitor);
+    let seen = app.storage.subject_records(&only_seen).await.unwrap();
+    assert_eq!((seen.ssaid, seen.consent_events.len()), (None, 0));
+    assert_eq!(
+        seen.sightings,
+        app.storage
+            .sightings_of(&only_seen, chrono::DateTime::<Utc>::UNIX_EPOCH)
+            .await
+            .unwrap()
+    );
+    assert_eq!(seen.sightings.len(), 1);
     // A row without decisions (none is written so today, but a purge may leave one).
     let undecided = Ssaid::from_random_bytes([8; 16]);
     app.execute_raw(&format!(
