@@ -135,13 +135,7 @@ async fn a_subjects_records_are_read_whole_in_one_go(engine: Engine) {
         actions,
         [ConsentAction::AcceptAll, ConsentAction::RejectAll]
     );
-    assert_eq!(
-        whole.sightings,
-        app.storage
-            .sightings_of(&ssaid, chrono::DateTime::<Utc>::UNIX_EPOCH)
-            .await
-            .unwrap()
-    );
+    assert_eq!(whole.sightings, every_sighting(&app, &ssaid).await);
     assert_eq!(whole.sightings.len(), 2);
     assert!(whole.sightings.iter().all(|s| s.ssaid == ssaid));
     // Sightings of a visitor who never decided: no SSAID row, no decisions.
@@ -150,13 +144,7 @@ async fn a_subjects_records_are_read_whole_in_one_go(engine: Engine) {
     let only_seen = ssaid_of(&app.tokens, &undecided_visitor);
     let seen = app.storage.subject_records(&only_seen).await.unwrap();
     assert_eq!((seen.ssaid, seen.consent_events.len()), (None, 0));
-    assert_eq!(
-        seen.sightings,
-        app.storage
-            .sightings_of(&only_seen, chrono::DateTime::<Utc>::UNIX_EPOCH)
-            .await
-            .unwrap()
-    );
+    assert_eq!(seen.sightings, every_sighting(&app, &only_seen).await);
     assert_eq!(seen.sightings.len(), 1);
     // A row without decisions (none is written so today, but a purge may leave one).
     let undecided = Ssaid::from_random_bytes([8; 16]);
@@ -184,6 +172,11 @@ async fn a_subjects_records_are_read_whole_in_one_go(engine: Engine) {
         app.storage.subject_records(&unknown).await.unwrap(),
         Default::default()
     );
+}
+
+async fn every_sighting(app: &TestApp, ssaid: &Ssaid) -> Vec<server::domain::risk::Sighting> {
+    let since = chrono::DateTime::<Utc>::UNIX_EPOCH;
+    app.storage.sightings_of(ssaid, since).await.unwrap()
 }
 
 async fn the_notice_and_preferences_say_what_the_ssaid_is_for(engine: Engine) {
