@@ -457,7 +457,7 @@ impl MatomoGate {
         };
         let gate = Arc::clone(self);
         tokio::spawn(async move {
-            let in_flight = gate.metrics.forward_started();
+            let in_flight = gate.metrics.forward_started(count);
             let started = Instant::now();
             match gate.upstream.send(request).await {
                 Ok(status) if status.is_success() => {

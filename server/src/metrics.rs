@@ -333,6 +333,8 @@ pub struct GateMetrics {
     rejected: Family<CodeLabels, Counter>,
     upstream_errors: Family<KindLabels, Counter>,
     upstream_latency: Histogram,
+    /// Hits per request to Matomo: above 1 when hits waited and left together.
+    hits_per_forward: Histogram,
     in_flight: Gauge,
 }
 
@@ -344,6 +346,8 @@ impl Default for GateMetrics {
             upstream_errors: Family::default(),
             // 1 ms … ~16 s.
             upstream_latency: Histogram::new(exponential_buckets(0.001, 2.0, 15)),
+            // 1 … 256: a forward carries at most 200.
+            hits_per_forward: Histogram::new(exponential_buckets(1.0, 2.0, 9)),
             in_flight: Gauge::default(),
         }
     }
@@ -372,6 +376,11 @@ impl GateMetrics {
             self.upstream_latency.clone(),
         );
         registry.register(
+            "hits_per_forward",
+            "Hits each request to Matomo carried (more than one when hits waited and were merged)",
+            self.hits_per_forward.clone(),
+        );
+        registry.register(
             "forwards_in_flight",
             "Forwards to Matomo under way",
             self.in_flight.clone(),
@@ -398,8 +407,10 @@ impl GateMetrics {
         self.upstream_latency.observe(took.as_secs_f64());
     }
 
-    /// Counts a forward as under way until the returned guard drops.
-    pub fn forward_started(self: &Arc<Self>) -> InFlight {
+    /// Counts a forward of `hits` hits as under way until the returned guard drops.
+    pub fn forward_started(self: &Arc<Self>, hits: usize) -> InFlight {
+        #[allow(clippy::cast_precision_loss)] // at most 200
+        self.hits_per_forward.observe(hits as f64);
         self.in_flight.inc();
         InFlight(Arc::clone(self))
     }
@@ -424,7 +435,7 @@ mod tests {
         metrics.matomo.hit(HitOutcome::Dropped, HitReason::Gpc);
         metrics.matomo.upstream_error(UpstreamError::Timeout);
         metrics.matomo.upstream_latency(Duration::from_millis(3));
-        let guard = metrics.matomo.forward_started();
+        let guard = metrics.matomo.forward_started(3);
         let text = metrics.encode();
         assert!(
             text.contains(r#"zeccloud_matomo_hits_total{outcome="dropped",reason="gpc"} 2"#),
@@ -432,6 +443,10 @@ mod tests {
         );
         assert!(text.contains(r#"zeccloud_matomo_upstream_errors_total{kind="timeout"} 1"#));
         assert!(text.contains("zeccloud_matomo_upstream_latency_seconds_count 1"));
+        assert!(
+            text.contains("zeccloud_matomo_hits_per_forward_sum 3.0"),
+            "{text}"
+        );
         assert!(text.contains("zeccloud_matomo_forwards_in_flight 1"));
         drop(guard);
         assert!(

@@ -500,6 +500,20 @@ async fn hits_that_come_while_matomo_is_busy_leave_together(engine: Engine) {
             .await,
         0.0
     );
+    // The operator sees the merging: two forwards, four hits, the first alone.
+    assert_eq!(
+        gate.counter("zeccloud_matomo_hits_per_forward_count").await,
+        2.0
+    );
+    assert_eq!(
+        gate.counter("zeccloud_matomo_hits_per_forward_sum").await,
+        4.0
+    );
+    assert_eq!(
+        gate.counter(r#"zeccloud_matomo_hits_per_forward_bucket{le="1.0"}"#)
+            .await,
+        1.0
+    );
 }
 
 async fn nothing_leaves_without_consent(engine: Engine) {
