@@ -277,16 +277,15 @@ impl MatomoGate {
     /// failed (each is bounded by `timeout_ms`), taking every slot so that none starts
     /// meanwhile: for shutdown, after the last request was answered.
     pub async fn drain(self: &Arc<Self>) {
-        while self.waiting_hits() > 0 {
+        loop {
             let Ok(permit) = Arc::clone(&self.in_flight).acquire_owned().await else {
                 return;
             };
             let batch = self.take_waiting(0);
             if batch.is_empty() {
-                drop(permit);
-            } else {
-                self.forward(permit, Shape::Bulk, batch);
+                break;
             }
+            self.forward(permit, Shape::Bulk, batch);
         }
         if let Ok(all) = self.in_flight.acquire_many(self.max_in_flight).await {
             all.forget();
@@ -299,18 +298,18 @@ impl MatomoGate {
         MAX_HITS_PER_FORWARD * self.max_in_flight as usize
     }
 
-    fn waiting_hits(&self) -> usize {
+    /// The waiting hits. A panic while they were held cannot leave them half-changed (they
+    /// are only appended to and drained), so a poisoned lock is taken as it is: otherwise
+    /// every later hit would be shed.
+    fn waiting(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
         self.waiting
             .lock()
-            .map(|waiting| waiting.len())
-            .unwrap_or(0)
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The oldest waiting hits, as many as fit in one forward beside `room_taken` others.
     fn take_waiting(&self, room_taken: usize) -> Vec<String> {
-        let Ok(mut waiting) = self.waiting.lock() else {
-            return Vec::new();
-        };
+        let mut waiting = self.waiting();
         let count = waiting
             .len()
             .min(MAX_HITS_PER_FORWARD.saturating_sub(room_taken));
@@ -421,12 +420,13 @@ impl MatomoGate {
             return self.forward_waiting();
         }
         let count = queries.len();
-        let queued = match self.waiting.lock() {
-            Ok(mut waiting) if waiting.len() + count <= self.max_waiting() => {
+        let queued = {
+            let mut waiting = self.waiting();
+            let room = waiting.len() + count <= self.max_waiting();
+            if room {
                 waiting.append(&mut queries);
-                true
             }
-            _ => false,
+            room
         };
         if !queued {
             self.metrics.upstream_error(UpstreamError::Overloaded);

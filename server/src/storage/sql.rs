@@ -297,14 +297,14 @@ where
             // (the transaction below only takes over past a thousand tallies), so instances
             // take the rows in the same order; a deadlock would fail the group, which the
             // writer then retries one decision at a time.
-            let mut group = QueryBuilder::<DB>::new("WITH visitors AS (");
-            push_ssaids(&mut group, &visitors);
-            group.push("), events AS (");
-            push_events(&mut group, decisions);
-            group.push("), counts AS (");
-            push_counts(&mut group, &counts);
-            group.push(") ");
-            push_tallies(&mut group, &tallies);
+            let glue = [
+                "WITH visitors AS (",
+                "), events AS (",
+                "), counts AS (",
+                ") ",
+                "",
+            ];
+            let mut group = group_of_four(glue, &visitors, decisions, &counts, &tallies);
             group.build().execute(&self.pool).await?;
             return Ok(());
         }
@@ -313,15 +313,8 @@ where
             // to the connection's own thread and back (a wake-up and two context switches),
             // and the seven of a group (the pool's included) were a quarter of a decision's
             // CPU. The parameters are numbered across the statements, each binding its own.
-            let mut group = QueryBuilder::<DB>::new("BEGIN IMMEDIATE; ");
-            push_ssaids(&mut group, &visitors);
-            group.push("; ");
-            push_events(&mut group, decisions);
-            group.push("; ");
-            push_counts(&mut group, &counts);
-            group.push("; ");
-            push_tallies(&mut group, &tallies);
-            group.push("; COMMIT");
+            let glue = ["BEGIN IMMEDIATE; ", "; ", "; ", "; ", "; COMMIT"];
+            let mut group = group_of_four(glue, &visitors, decisions, &counts, &tallies);
             let mut connection = self.pool.acquire().await?;
             if let Err(err) = group.build().execute(&mut *connection).await {
                 // The statements after the failed one, COMMIT included, did not run. The writer
@@ -1023,6 +1016,37 @@ where
 
 // A group's writes (`insert_consent_events`), one function a table: PostgreSQL runs them as one
 // statement, SQLite as a transaction of four.
+
+/// A group's four writes in their one order (SSAIDs, events, counts, tallies) as one query,
+/// `glue` before, between and after them: an engine's statement or transaction around them.
+fn group_of_four<DB: Engine>(
+    glue: [&str; 5],
+    visitors: &BTreeMap<&str, &SsaidRecord>,
+    decisions: &[(SsaidRecord, ConsentEvent)],
+    counts: &BTreeMap<[String; 8], i64>,
+    tallies: &[(TallyKey, i64)],
+) -> QueryBuilder<DB>
+where
+    for<'r> String: Encode<'r, DB> + Type<DB>,
+    for<'r> &'r str: Encode<'r, DB> + Type<DB>,
+    for<'r> i64: Encode<'r, DB> + Type<DB>,
+    for<'r> Option<String>: Encode<'r, DB> + Type<DB>,
+    for<'r> DB::Id: Encode<'r, DB> + Type<DB>,
+    for<'r> Json<BTreeMap<String, bool>>: Encode<'r, DB> + Type<DB>,
+    for<'r> DateTime<Utc>: Encode<'r, DB> + Type<DB>,
+    for<'r> Option<DateTime<Utc>>: Encode<'r, DB> + Type<DB>,
+{
+    let mut group = QueryBuilder::<DB>::new(glue[0]);
+    push_ssaids(&mut group, visitors);
+    group.push(glue[1]);
+    push_events(&mut group, decisions);
+    group.push(glue[2]);
+    push_counts(&mut group, counts);
+    group.push(glue[3]);
+    push_tallies(&mut group, tallies);
+    group.push(glue[4]);
+    group
+}
 
 fn push_ssaids<DB: Engine>(query: &mut QueryBuilder<DB>, visitors: &BTreeMap<&str, &SsaidRecord>)
 where
