@@ -16,7 +16,7 @@ async fn main() -> std::io::Result<()> {
     let hello = || async { "Hello, World!" };
     let layered = server::routes::every_answer(
         Router::new().route("/layered", get(hello)),
-        &server::config::Settings::default(),
+        &server::infra::config::Settings::default(),
     );
     axum::serve(
         listener,

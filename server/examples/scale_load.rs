@@ -15,7 +15,7 @@
 use base64::Engine;
 use secrecy::SecretSlice;
 use server::domain::{Ssaid, SsaidClaims, TerminalType};
-use server::tokens::TokenSigner;
+use server::infra::tokens::TokenSigner;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! one place. A failure of the service itself is logged once, when its response is made, and
 //! answered with a generic message.
 
-use crate::policies::PublishError;
+use crate::service::policies::PublishError;
 use crate::storage::StorageError;
 use app::ErrorCode;
 use app::backend::BackendError;

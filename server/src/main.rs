@@ -1,9 +1,9 @@
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
-use server::clock::Clock;
-use server::config::Settings;
-use server::policies::{self, Published};
+use server::infra::clock::Clock;
+use server::infra::config::Settings;
+use server::service::policies::{self, Published};
 use server::startup::{Application, shutdown_signal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -134,7 +134,7 @@ async fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    server::telemetry::init(settings.log_format);
+    server::infra::telemetry::init(settings.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Policy(PolicyCommand::Publish { file, material }) => {
@@ -164,7 +164,7 @@ async fn export(
     format: &str,
     output: Option<PathBuf>,
 ) -> ExitCode {
-    use server::console::export::{DayRange, ExportFormat, Exporter};
+    use server::service::console::export::{DayRange, ExportFormat, Exporter};
     use std::io::Write;
 
     let range = match DayRange::parse(from, to) {
@@ -299,7 +299,7 @@ async fn publish(settings: Settings, file: PathBuf, material: bool) -> ExitCode 
 #[allow(clippy::print_stdout)]
 fn generate_key(id: Option<String>) -> ExitCode {
     let id = id.unwrap_or_else(|| chrono::Utc::now().format("%Y-%m").to_string());
-    match server::config::KeyEntry::generate(&id) {
+    match server::infra::config::KeyEntry::generate(&id) {
         Ok(entry) => {
             println!("{entry}");
             ExitCode::SUCCESS

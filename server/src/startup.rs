@@ -1,28 +1,28 @@
 //! Builds the application from settings; `main` and the tests both go through here.
 
-use crate::clock::Clock;
-use crate::config::{ConfigError, Settings};
-use crate::console::history::CounterHistory;
-use crate::console::session::SessionKeys;
-use crate::cookies::CookiePolicy;
 use crate::domain::network::TrustedProxies;
 use crate::domain::origin::OriginAllowlist;
 use crate::domain::receipt::Controller;
 use crate::http::ServiceCredential;
+use crate::http::console_session::SessionKeys;
 use crate::http::rate_limit::RateLimits;
-use crate::matomo::MatomoGate;
-use crate::matomo_privacy::{MatomoEraser, MatomoPrivacyApi};
-use crate::metrics::Metrics;
-use crate::policies::{PolicyRegistry, PublishError};
-use crate::retention::Retention;
-use crate::risk::RiskControl;
+use crate::http::serve::{InFlight, ServeLimits, serve};
+use crate::infra::clock::Clock;
+use crate::infra::config::{ConfigError, Settings};
+use crate::infra::cookies::CookiePolicy;
+use crate::infra::metrics::Metrics;
+use crate::infra::tokens::{ReceiptSigner, TokenSigner};
 use crate::routes;
 use crate::routes::ops::OpsState;
-use crate::serve::{InFlight, ServeLimits, serve};
+use crate::service::console::history::CounterHistory;
+use crate::service::matomo_erasure::{MatomoEraser, MatomoPrivacyApi};
+use crate::service::matomo_gate::MatomoGate;
+use crate::service::policies::{PolicyRegistry, PublishError};
+use crate::service::retention::Retention;
+use crate::service::risk::RiskControl;
 use crate::service::{ConsentService, PseudonymKey};
 use crate::state::{AppState, Edge, SharedState};
 use crate::storage::{self, StorageError};
-use crate::tokens::{ReceiptSigner, TokenSigner};
 use app::SITE_NAME;
 use app::domain::{ExpiryRules, Policy};
 use axum::Router;
@@ -283,7 +283,9 @@ pub async fn consent_service(
         ),
     };
     Ok(Arc::new(ConsentService {
-        decisions: crate::service::group_commit::DecisionWriter::spawn(Arc::clone(&storage)),
+        decisions: crate::service::consent::group_commit::DecisionWriter::spawn(Arc::clone(
+            &storage,
+        )),
         storage,
         tokens,
         receipts: ReceiptSigner::ring(&keys),
@@ -301,7 +303,9 @@ pub async fn consent_service(
         counters: Arc::default(),
         // About the policy reread's wait plus a connection's: long enough that an outage costs
         // one slow answer per second, short enough that recovery is seen within a second.
-        storage_breaker: crate::service::breaker::StorageBreaker::new(Duration::from_secs(1)),
+        storage_breaker: crate::service::consent::breaker::StorageBreaker::new(
+            Duration::from_secs(1),
+        ),
     }))
 }
 

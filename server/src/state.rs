@@ -3,18 +3,18 @@
 
 use crate::domain::network::TrustedProxies;
 use crate::domain::origin::OriginAllowlist;
-use crate::embed_assets::EmbedAssets;
 use crate::http::ServiceCredential;
+use crate::http::embed_assets::EmbedAssets;
 use crate::http::rate_limit::RateLimits;
-use crate::matomo::MatomoGate;
-use crate::matomo_privacy::MatomoEraser;
-use crate::metrics::Metrics;
-use crate::policies::PolicyRegistry;
-use crate::retention::Retention;
-use crate::risk::RiskControl;
+use crate::infra::metrics::Metrics;
+use crate::infra::tokens::TokenSigner;
 use crate::service::ConsentService;
+use crate::service::matomo_erasure::MatomoEraser;
+use crate::service::matomo_gate::MatomoGate;
+use crate::service::policies::PolicyRegistry;
+use crate::service::retention::Retention;
+use crate::service::risk::RiskControl;
 use crate::storage::Storage;
-use crate::tokens::TokenSigner;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use secrecy::SecretString;
@@ -58,9 +58,9 @@ pub struct SharedState {
     /// Carries erasures through to Matomo; `None` without its Reporting API.
     pub matomo_eraser: Option<Arc<MatomoEraser>>,
     /// The last hours of this instance's counters, for the console.
-    pub history: Arc<crate::console::history::CounterHistory>,
+    pub history: Arc<crate::service::console::history::CounterHistory>,
     /// The console overview's days that are over, summed once.
-    pub day_summaries: Arc<crate::console::day_summaries::DaySummaries>,
+    pub day_summaries: Arc<crate::service::console::day_summaries::DaySummaries>,
 }
 
 /// How this deployment's requests are read and who may call it: settings of the HTTP edge.
@@ -76,7 +76,7 @@ pub struct Edge {
     /// The back ends that may assess SSAIDs; the assessment API is off without any.
     pub services: Vec<ServiceCredential>,
     /// The console's session keys, derived from the admin token; the console is off without.
-    pub console_sessions: Option<Arc<crate::console::session::SessionKeys>>,
+    pub console_sessions: Option<Arc<crate::http::console_session::SessionKeys>>,
 }
 
 /// `FromRef` for each part a handler may ask for, without cloning the whole state.

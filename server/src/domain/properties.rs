@@ -5,7 +5,7 @@ use super::network::{TrustedProxies, client_network, truncate_ip};
 use super::tracking::{BulkRequest, TrackingHit};
 use super::{Ssaid, SsaidClaims, TerminalType};
 use crate::domain::claims::SSAID_AUDIENCE;
-use crate::tokens::TokenSigner;
+use crate::infra::tokens::TokenSigner;
 use app::domain::{ConsentAction, ConsentRequest, Decision, DecisionForm, Policy};
 use proptest::prelude::*;
 use secrecy::SecretSlice;

@@ -1,6 +1,6 @@
 //! Risk control with the SSAID (notice §01): the signals an assessment reports and the
 //! documented thresholds that turn them into `low`, `elevated` or `high`. Pure rules; the
-//! counting and the storage of sightings live in `crate::risk`.
+//! counting and the storage of sightings live in `crate::service::risk`.
 
 use super::TerminalType;
 use chrono::{DateTime, NaiveDate, Utc};

@@ -215,7 +215,7 @@ pub fn day_range(to: NaiveDate, days: u32) -> Vec<NaiveDate> {
 
 /// One day's counts summed by everything the overview shows: a few hundred numbers, however
 /// many stored rows (one per combination of properties) the day has. A day's summary never
-/// changes once the day is over, so the console keeps them (`crate::console::day_summaries`).
+/// changes once the day is over, so the console keeps them (`crate::service::console::day_summaries`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DaySummary {
     pub decisions: i64,

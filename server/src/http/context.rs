@@ -1,11 +1,11 @@
 //! Extractors that read what the consent core needs from a request, once.
 
 use super::{header_text, language, public_base_url};
-use crate::cookies::{self, CONSENT_COOKIE};
 use crate::domain::ConsentClaims;
 use crate::domain::claims::CONSENT_AUDIENCE;
 use crate::domain::network::TrustedProxies;
-use crate::matomo::VisitorHeaders;
+use crate::infra::cookies::{self, CONSENT_COOKIE};
+use crate::service::matomo_gate::VisitorHeaders;
 use crate::service::{ConsentService, RequestContext, Visitor};
 use crate::state::{AppState, Edge};
 use app::domain::CurrentConsent;

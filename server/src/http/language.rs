@@ -1,7 +1,7 @@
 //! The language of a request: `?lang=`, then the remembered `zc_lang` cookie, then
 //! `Accept-Language`, then English (the rules themselves are in `app::domain::language`).
 
-use crate::cookies;
+use crate::infra::cookies;
 use app::domain::language::{LANGUAGE_COOKIE, negotiate, supported};
 use http::{HeaderMap, Uri};
 

@@ -5,7 +5,9 @@
 //! [`RequestContext`]: crate::service::RequestContext
 
 pub mod admin;
+pub mod console_session;
 pub mod context;
+pub mod embed_assets;
 pub mod form;
 pub mod language;
 pub mod not_saved;
@@ -14,6 +16,7 @@ pub mod page_cache;
 pub mod pages;
 pub mod query;
 pub mod rate_limit;
+pub mod serve;
 pub mod visitor;
 
 pub use crate::service::Visitor;

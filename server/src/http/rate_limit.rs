@@ -3,10 +3,10 @@
 //! SSAID) another. Over budget: 429 `rate_limited` with `Retry-After`, and nothing written.
 
 use super::context::client_ip_of;
-use crate::config::RateLimitSettings;
 use crate::domain::network::{TrustedProxies, client_network};
 use crate::error::ApiError;
-use crate::metrics::Metrics;
+use crate::infra::config::RateLimitSettings;
+use crate::infra::metrics::Metrics;
 use app::ErrorCode;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};

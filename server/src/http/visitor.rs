@@ -1,11 +1,11 @@
 //! The SSAID middleware: every visitor gets a signed, server-issued identifier (notice §01).
 
 use super::context::client_ip_of;
-use crate::cookies;
 use crate::domain::claims::{CONSENT_AUDIENCE, SSAID_AUDIENCE};
 use crate::domain::risk::CounterKind;
 use crate::domain::{ConsentClaims, Ssaid, SsaidClaims, TerminalType};
 use crate::error::ApiError;
+use crate::infra::cookies;
 use crate::service::Visitor;
 use crate::state::AppState;
 use crate::storage::SsaidRecord;

@@ -3,10 +3,10 @@
 use crate::error::ApiError;
 use crate::http::AdminAuth;
 use crate::http::query::Params;
-use crate::policies::{PolicyRegistry, Published};
-use crate::retention::Retention;
 use crate::routes::limit_body;
 use crate::routes::policy::VersionInfo;
+use crate::service::policies::{PolicyRegistry, Published};
+use crate::service::retention::Retention;
 use crate::state::AppState;
 use app::ErrorCode;
 use axum::body::Bytes;

@@ -77,7 +77,7 @@ pub async fn get_consent(
     path = "/api/v1/consent",
     tag = "visitor",
     summary = "Record a decision on the current policy version",
-    request_body(content = crate::openapi::DecisionBody, content_type = "application/json"),
+    request_body(content = crate::routes::openapi::DecisionBody, content_type = "application/json"),
     responses((status = 201, description = "Recorded; `Set-Cookie: zc_consent`", body = ConsentResponse))
 )]
 pub async fn post_consent(

@@ -3,19 +3,19 @@
 //! only from the console's own pages; sign-in attempts have a budget per network, and a wrong
 //! token is answered only after a second.
 
-use crate::console::export::{DayRange, ExportFormat, Exporter, body_stream};
-use crate::console::session::SessionKeys;
-use crate::console::{charts, history};
-use crate::cookies::{self, ADMIN_SESSION_COOKIE};
 use crate::domain::statistics::day_range;
 use crate::domain::{Ssaid, policy_diff};
 use crate::error::ApiError;
 use crate::http::admin::token_matches;
+use crate::http::console_session::SessionKeys;
 use crate::http::query::Params;
 use crate::http::{AppForm, PublicBase, check_own_page};
-use crate::policies::{PublishError, Published};
+use crate::infra::cookies::{self, ADMIN_SESSION_COOKIE};
 use crate::routes::consent::{parse_consent_id, receipt_download};
 use crate::routes::limit_body;
+use crate::service::console::export::{DayRange, ExportFormat, Exporter, body_stream};
+use crate::service::console::{charts, history};
+use crate::service::policies::{PublishError, Published};
 use crate::state::AppState;
 use crate::storage::{ConsentEvent, JobSelection};
 use app::ErrorCode;
@@ -297,7 +297,7 @@ async fn find_proof(state: &AppState, query: &str) -> Result<ProofOutcome, ApiEr
 
 fn proof_event(
     consent: &crate::service::ConsentService,
-    snapshot: &crate::policies::PolicySnapshot,
+    snapshot: &crate::service::policies::PolicySnapshot,
     parent_domain: Option<&str>,
     event: ConsentEvent,
 ) -> ProofEvent {

@@ -6,14 +6,15 @@ pub mod consent;
 pub mod console;
 pub mod embed;
 pub mod matomo;
+pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod policy;
 pub mod rights;
 pub mod ssaid;
 
-use crate::config::Settings;
 use crate::error::ApiError;
+use crate::infra::config::Settings;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -42,8 +43,11 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .merge(embed::router(&state))
         .merge(pages::router(&state));
     let router = Router::new()
-        .route("/api/openapi.json", get(crate::openapi::openapi_json))
-        .route("/api/docs", get(crate::openapi::reference_page))
+        .route(
+            "/api/openapi.json",
+            get(crate::routes::openapi::openapi_json),
+        )
+        .route("/api/docs", get(crate::routes::openapi::reference_page))
         .merge(admin::router())
         .merge(console::router(&state))
         .merge(ssaid::router())

@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use crate::http::admin::token_matches;
-use crate::metrics::Metrics;
+use crate::infra::metrics::Metrics;
 use crate::storage::Storage;
 use app::ErrorCode;
 use axum::extract::{FromRef, State};

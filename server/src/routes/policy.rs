@@ -2,8 +2,8 @@
 
 use crate::domain::PolicyRecord;
 use crate::error::{ApiError, AppQuery};
-use crate::policies::PublishedPolicy;
 use crate::service::ConsentService;
+use crate::service::policies::PublishedPolicy;
 use crate::state::AppState;
 use app::ErrorCode;
 use app::domain::PolicyView;

@@ -2,12 +2,12 @@
 //! (`GET /api/v1/me`) and erasure (`POST /api/v1/me/erase`); staff do the same by SSAID or by a
 //! receipt's consent id through the admin API.
 
-use crate::cookies;
 use crate::domain::Ssaid;
 use crate::domain::rights::{ErasureChannel, parse_ticket};
 use crate::error::{ApiError, AppJson};
 use crate::http::form::AppForm;
 use crate::http::{AdminAuth, Unnamed, Visitor, for_visitors};
+use crate::infra::cookies;
 use crate::routes::with_cookies;
 use crate::service::ConsentService;
 use crate::service::rights::{Erasure, SubjectData};

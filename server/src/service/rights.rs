@@ -40,7 +40,7 @@ impl RevokedConsents {
         self: &Arc<Self>,
         storage: Arc<dyn Storage>,
         every: Duration,
-        clock: crate::clock::Clock,
+        clock: crate::infra::clock::Clock,
     ) {
         let revoked = Arc::downgrade(self);
         tokio::spawn(async move {

@@ -177,7 +177,7 @@ pub trait Storage: Send + Sync + 'static {
             .await
     }
     /// Records several decisions (with their SSAIDs) in one transaction, so they share one
-    /// commit and one fsync (group commit, `crate::service::group_commit`): all or none.
+    /// commit and one fsync (group commit, `crate::service::consent::group_commit`): all or none.
     async fn insert_consent_events(
         &self,
         decisions: &[(SsaidRecord, ConsentEvent)],

@@ -4,9 +4,9 @@ use crate::common::*;
 use crate::on_both_engines;
 use app::domain::ConsentAction;
 use chrono::{SubsecRound, TimeDelta, Utc};
-use server::clock::Clock;
-use server::config::ServiceEntry;
 use server::domain::{Ssaid, SsaidClaims, TerminalType};
+use server::infra::clock::Clock;
+use server::infra::config::ServiceEntry;
 
 on_both_engines![
     a_valid_token_gives_its_facts_and_one_row_per_day,
@@ -299,7 +299,8 @@ async fn each_invalid_token_gives_its_reason(engine: Engine) {
     let sub = Ssaid::from_random_bytes([4; 16]);
     let mut expired = SsaidClaims::new(sub.clone(), TerminalType::Desktop, now - 7200, 3600);
     expired.exp = now - 10;
-    let foreign = server::tokens::TokenSigner::new(&secrecy::SecretSlice::from(vec![9u8; 32]));
+    let foreign =
+        server::infra::tokens::TokenSigner::new(&secrecy::SecretSlice::from(vec![9u8; 32]));
     let cases = [
         (None, "missing"),
         (Some("   ".to_owned()), "missing"),

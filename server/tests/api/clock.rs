@@ -3,7 +3,7 @@
 use crate::common::*;
 use crate::on_both_engines;
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
-use server::clock::Clock;
+use server::infra::clock::Clock;
 
 on_both_engines![a_fixed_clock_dates_every_record_and_expires_choices];
 

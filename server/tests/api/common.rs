@@ -4,12 +4,12 @@
 
 use base64::Engine as _;
 use secrecy::SecretString;
-use server::clock::Clock;
-use server::config::Settings;
 use server::domain::{Ssaid, TerminalType};
+use server::infra::clock::Clock;
+use server::infra::config::Settings;
+use server::infra::tokens::TokenSigner;
 use server::startup::Application;
 use server::storage::{self, ConsentEvent, Storage};
-use server::tokens::TokenSigner;
 use sqlx::Connection;
 use std::sync::Arc;
 use tempfile::TempDir;

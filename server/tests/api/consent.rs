@@ -192,7 +192,8 @@ async fn expired_ssaid_is_replaced(engine: Engine) {
 
 async fn foreign_signed_ssaid_is_replaced(engine: Engine) {
     let app = spawn(engine).await;
-    let foreign = server::tokens::TokenSigner::new(&secrecy::SecretSlice::from(vec![8u8; 32]));
+    let foreign =
+        server::infra::tokens::TokenSigner::new(&secrecy::SecretSlice::from(vec![8u8; 32]));
     let claims = SsaidClaims::new(
         Ssaid::from_random_bytes([6; 16]),
         TerminalType::Desktop,
@@ -274,7 +275,8 @@ async fn tampered_consent_cookie_is_not_trusted(engine: Engine) {
     let ssaid = app.new_visitor().await;
     // Validly signed, but as an SSAID: the audience must keep it from passing as consent.
     let wrong_audience = ssaid.clone();
-    let foreign = server::tokens::TokenSigner::new(&secrecy::SecretSlice::from(vec![1u8; 32]));
+    let foreign =
+        server::infra::tokens::TokenSigner::new(&secrecy::SecretSlice::from(vec![1u8; 32]));
     let claims = ConsentClaims {
         iss: ISSUER.into(),
         aud: CONSENT_AUDIENCE.into(),

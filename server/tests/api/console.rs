@@ -4,8 +4,8 @@
 use crate::common::*;
 use crate::on_both_engines;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use server::clock::Clock;
 use server::domain::{Ssaid, TerminalType};
+use server::infra::clock::Clock;
 use server::storage::{ConsentEvent, SsaidRecord};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -726,8 +726,8 @@ async fn operations_show_this_instances_counters_and_open_erasures(engine: Engin
 }
 
 async fn days_that_are_over_are_summed_once_and_open_days_reread(engine: Engine) {
-    use server::console::day_summaries::DaySummaries;
     use server::domain::statistics::{day_range, overview};
+    use server::service::console::day_summaries::DaySummaries;
     let app = spawn(engine).await;
     let categories = vec!["analytics".to_owned()];
     // Decisions every 3 hours from 2026-11-01 to 2026-11-03 09:00.

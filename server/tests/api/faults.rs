@@ -82,7 +82,7 @@ async fn postgres_going_away_is_answered_503_at_once_and_recovered_from_without_
         through,
         url,
         dir,
-        server::clock::Clock::system(),
+        server::infra::clock::Clock::system(),
         |settings| settings.policy_refresh_secs = 1,
     )
     .await;
@@ -346,7 +346,7 @@ async fn kill_9_on_sqlite_loses_no_acknowledged_decision() {
 
 #[tokio::test]
 async fn a_material_version_published_through_one_instance_reaches_the_others_in_a_refresh() {
-    fn refresh_each_second(settings: &mut server::config::Settings) {
+    fn refresh_each_second(settings: &mut server::infra::config::Settings) {
         settings.policy_refresh_secs = 1;
     }
     let first = spawn_with(Engine::Postgres, refresh_each_second).await;

@@ -6,7 +6,7 @@ use crate::on_both_engines;
 use chrono::{TimeZone, Utc};
 use server::domain::statistics::{Counted, Dimension};
 use server::domain::{Ssaid, TerminalType};
-use server::service::group_commit::DecisionWriter;
+use server::service::consent::group_commit::DecisionWriter;
 use server::storage::{ConsentEvent, SsaidRecord, StorageError};
 use std::collections::BTreeMap;
 

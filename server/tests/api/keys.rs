@@ -6,9 +6,9 @@ use crate::audit::verify_receipt;
 use crate::common::*;
 use crate::on_both_engines;
 use secrecy::{SecretSlice, SecretString};
-use server::config::KeyEntry;
+use server::infra::config::KeyEntry;
+use server::infra::tokens::{KeyRing, TokenSigner};
 use server::startup::Application;
-use server::tokens::{KeyRing, TokenSigner};
 
 on_both_engines![
     instances_mid_rotation_accept_each_others_tokens,
@@ -65,7 +65,7 @@ async fn a_rotation_keeps_the_pseudonyms_through_the_printed_pseudonym_key(engin
         .to_owned();
 
     // A ring of two without it is refused: the derived key would change.
-    let refused = Application::build(server::config::Settings {
+    let refused = Application::build(server::infra::config::Settings {
         signing_key: None,
         signing_keys: vec![entry(NEW), entry(OLD)],
         ..settings_for(&before)

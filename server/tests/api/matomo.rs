@@ -10,8 +10,8 @@ use crate::common::{
 };
 use crate::on_both_engines;
 use secrecy::SecretString;
-use server::config::Settings;
 use server::domain::tracking::{IDENTIFIER_PARAMS, WithoutConsent};
+use server::infra::config::Settings;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

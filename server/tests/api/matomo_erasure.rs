@@ -85,7 +85,7 @@ async fn start_matomo(matomo: Arc<Matomo>) -> String {
 
 use axum::response::IntoResponse;
 
-fn with_matomo_api(url: String) -> impl FnOnce(&mut server::config::Settings) {
+fn with_matomo_api(url: String) -> impl FnOnce(&mut server::infra::config::Settings) {
     move |settings| {
         settings.matomo.api_url = Some(url);
         settings.matomo.api_token = Some(SecretString::from(API_TOKEN.to_owned()));

@@ -3,9 +3,9 @@
 use crate::common::*;
 use crate::on_both_engines;
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
-use server::clock::Clock;
-use server::config::ServiceEntry;
 use server::domain::statistics::{Counted, Dimension};
+use server::infra::clock::Clock;
+use server::infra::config::ServiceEntry;
 
 on_both_engines![
     a_purge_removes_exactly_what_the_settings_say,

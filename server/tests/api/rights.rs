@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use crate::on_both_engines;
-use server::config::ServiceEntry;
+use server::infra::config::ServiceEntry;
 
 on_both_engines![
     access_lists_everything_stored,

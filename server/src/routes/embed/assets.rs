@@ -1,8 +1,8 @@
 //! `/embed.js` and `/embed/style.HASH.css`.
 
-use crate::embed_assets::EmbedAssets;
 use crate::error::ApiError;
-use crate::policies::PolicyRegistry;
+use crate::http::embed_assets::EmbedAssets;
+use crate::service::policies::PolicyRegistry;
 use crate::state::Edge;
 use app::ErrorCode;
 use axum::body::Body;

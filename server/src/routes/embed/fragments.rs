@@ -1,8 +1,8 @@
 //! `/embed/banner` and `/embed/preferences`: the service's own components as HTML fragments,
 //! for the loader to put into a shadow root on another site's page.
 
-use crate::embed_assets::{BannerKey, EmbedAssets};
 use crate::error::ApiError;
+use crate::http::embed_assets::{BannerKey, EmbedAssets};
 use crate::http::{PublicBase, check_origin};
 use crate::routes::with_cookies;
 use crate::service::{ConsentService, RequestContext};

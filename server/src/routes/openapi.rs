@@ -366,16 +366,16 @@ mod tests {
     /// `METHOD path`, for the JSON API: `/api/…`, the receipt keys and the embed's JSON routes.
     fn declared_routes() -> std::collections::BTreeSet<String> {
         let sources = [
-            include_str!("routes/mod.rs"),
-            include_str!("routes/admin.rs"),
-            include_str!("routes/consent.rs"),
-            include_str!("routes/policy.rs"),
-            include_str!("routes/rights.rs"),
-            include_str!("routes/ssaid.rs"),
-            include_str!("routes/embed/mod.rs"),
-            include_str!("routes/console.rs"),
-            include_str!("routes/matomo.rs"),
-            include_str!("routes/pages.rs"),
+            include_str!("mod.rs"),
+            include_str!("admin.rs"),
+            include_str!("consent.rs"),
+            include_str!("policy.rs"),
+            include_str!("rights.rs"),
+            include_str!("ssaid.rs"),
+            include_str!("embed/mod.rs"),
+            include_str!("console.rs"),
+            include_str!("matomo.rs"),
+            include_str!("pages.rs"),
         ];
         let not_described = ["/api/{*rest}", "/api/openapi.json", "/api/docs"];
         let mut routes = std::collections::BTreeSet::new();

@@ -162,8 +162,8 @@ impl CounterHistory {
     /// dropped.
     pub fn spawn_sampling(
         self: &std::sync::Arc<Self>,
-        metrics: std::sync::Arc<crate::metrics::Metrics>,
-        clock: crate::clock::Clock,
+        metrics: std::sync::Arc<crate::infra::metrics::Metrics>,
+        clock: crate::infra::clock::Clock,
     ) {
         let history = std::sync::Arc::downgrade(self);
         tokio::spawn(async move {

@@ -4,7 +4,6 @@
 //! seconds, so several instances agree and a flood costs one row per network and window; the
 //! rules that turn them into a risk are pure (`crate::domain::risk`).
 
-use crate::clock::Clock;
 use crate::domain::claims::SSAID_AUDIENCE;
 use crate::domain::network::truncate_ip;
 use crate::domain::risk::{
@@ -12,8 +11,9 @@ use crate::domain::risk::{
     Signal, Signals, TerminalTypes, window_start,
 };
 use crate::domain::{Ssaid, SsaidClaims, TerminalType};
+use crate::infra::clock::Clock;
+use crate::infra::tokens::{TokenRejection, TokenSigner};
 use crate::storage::{Storage, StorageError};
-use crate::tokens::{TokenRejection, TokenSigner};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};

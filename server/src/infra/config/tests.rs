@@ -215,7 +215,7 @@ fn bad_settings_are_refused_with_a_reason() {
 
 #[test]
 fn sample_config_file_matches_the_settings() {
-    let sample = include_str!("../../../consent.sample.toml");
+    let sample = include_str!("../../../../consent.sample.toml");
     let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
         .merge(Toml::string(sample))
         .extract()

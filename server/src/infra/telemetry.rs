@@ -1,4 +1,4 @@
-use crate::config::LogFormat;
+use crate::infra::config::LogFormat;
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 

@@ -153,7 +153,7 @@ mod tests {
 
     #[test]
     fn the_loader_is_minified_and_keeps_its_placeholder() {
-        let source = include_str!("../embed/loader.js");
+        let source = include_str!("../../embed/loader.js");
         assert!(
             LOADER.len() < source.len() * 2 / 3,
             "{} bytes",

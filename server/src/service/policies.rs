@@ -1,7 +1,7 @@
 //! Published policy versions: publishing (immutably) and the cached view every request reads.
 
-use crate::clock::Clock;
 use crate::domain::{PolicyRecord, PublishOutcome, banner_text_hash};
+use crate::infra::clock::Clock;
 use crate::storage::{Storage, StorageError};
 use app::domain::language::SUPPORTED_LANGUAGES;
 use app::domain::policy::PolicyError;

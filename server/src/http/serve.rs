@@ -3,8 +3,8 @@
 //! the server), and a shutdown that drains in-flight requests and then the Matomo forwards
 //! still on their way, within one deadline.
 
-use crate::matomo::MatomoGate;
-use crate::risk::RiskControl;
+use crate::service::matomo_gate::MatomoGate;
+use crate::service::risk::RiskControl;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;

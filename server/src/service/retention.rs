@@ -2,9 +2,9 @@
 //! by hand with `server purge`, or now with `POST /api/v1/admin/retention/purge`. What goes and
 //! when is `domain::retention`; storage deletes in bounded batches.
 
-use crate::clock::Clock;
 use crate::domain::retention::RetentionSettings;
-use crate::metrics::Metrics;
+use crate::infra::clock::Clock;
+use crate::infra::metrics::Metrics;
 use crate::storage::{Storage, StorageError};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::BTreeMap;

@@ -1,7 +1,7 @@
 //! Counters for the operator, in the Prometheus/OpenMetrics text format (`GET /metrics`,
 //! admin token). The Matomo gate's are the first.
 
-use crate::tokens::RefusalLabels;
+use crate::infra::tokens::RefusalLabels;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;

@@ -4,7 +4,7 @@
 use crate::domain::retention::RetentionSettings;
 use crate::domain::risk::RiskThresholds;
 use crate::domain::tracking::WithoutConsent;
-use crate::tokens::KeyRing;
+use crate::infra::tokens::KeyRing;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretSlice, SecretString};

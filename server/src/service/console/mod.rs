@@ -4,4 +4,3 @@ pub mod charts;
 pub mod day_summaries;
 pub mod export;
 pub mod history;
-pub mod session;

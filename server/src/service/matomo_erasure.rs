@@ -4,8 +4,8 @@
 //! (one answer holds at most 401). Jobs live in storage and are retried with back-off until they
 //! succeed or a human looks, so a Matomo that is down loses nothing, restarts included.
 
-use crate::clock::Clock;
-use crate::metrics::Metrics;
+use crate::infra::clock::Clock;
+use crate::infra::metrics::Metrics;
 use crate::storage::{JobSelection, MatomoJob, Storage, StorageError};
 use chrono::TimeDelta;
 use secrecy::{ExposeSecret, SecretString};

@@ -1,13 +1,13 @@
 //! The Matomo gate's I/O: decides each hit with the pure rules in [`crate::domain::tracking`]
 //! and forwards what may go to the configured Matomo, in the background, within bounds.
 
-use crate::config::MatomoSettings;
 use crate::domain::network::mask_ip;
 use crate::domain::tracking::{
     BulkRequest, DropReason, PersonalFields, TrackingHit, UpstreamFields, Verdict, VisitorSignals,
     WithoutConsent, decide,
 };
-use crate::metrics::{GateMetrics, HitOutcome, HitReason, UpstreamError};
+use crate::infra::config::MatomoSettings;
+use crate::infra::metrics::{GateMetrics, HitOutcome, HitReason, UpstreamError};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
