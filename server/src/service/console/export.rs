@@ -72,14 +72,14 @@ impl DayRange {
             NaiveDate::parse_from_str(raw, "%Y-%m-%d")
                 .map_err(|_| format!("{name} must be a date as YYYY-MM-DD, not {raw:?}"))
         };
-        let range = Self {
-            from: day("from", from)?,
-            to: day("to", to)?,
-        };
-        if range.from > range.to {
-            return Err(format!("from ({}) is after to ({})", range.from, range.to));
+        Self::new(day("from", from)?, day("to", to)?)
+    }
+
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, String> {
+        if from > to {
+            return Err(format!("from ({from}) is after to ({to})"));
         }
-        Ok(range)
+        Ok(Self { from, to })
     }
 
     fn start(self) -> DateTime<Utc> {
