@@ -1,4 +1,6 @@
 use super::*;
+use crate::domain::tracking::WithoutConsent;
+use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
 /// The defaults, completed as production needs: with its public URL.
