@@ -1,10 +1,9 @@
 //! The admin API (`/api/v1/admin/…`): bearer-token protected, off unless `admin_token` is set.
 
 use crate::error::ApiError;
-use crate::http::AdminAuth;
 use crate::http::query::Params;
-use crate::routes::limit_body;
-use crate::routes::policy::VersionInfo;
+use crate::http::response::VersionInfo;
+use crate::http::{AdminAuth, limit_body};
 use crate::service::policies::{PolicyRegistry, Published};
 use crate::service::retention::Retention;
 use crate::state::AppState;

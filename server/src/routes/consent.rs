@@ -1,15 +1,15 @@
 //! `/api/v1/consent`: the visitor's decision as JSON for other clients, and its receipt.
 
 use crate::error::{ApiError, AppJson};
-use crate::http::{AdminAuth, PublicBase, Unnamed, Visitor, for_visitors};
-use crate::routes::with_cookies;
+use crate::http::response::receipt_download;
+use crate::http::{AdminAuth, ConsentId, PublicBase, Unnamed, Visitor, for_visitors, with_cookies};
 use crate::service::{ConsentService, RequestContext};
 use crate::state::AppState;
 use app::ErrorCode;
 use app::domain::{
     ConsentAction, ConsentRequest, ConsentSource, CurrentConsent, PromptReason, StorageKey,
 };
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
@@ -120,9 +120,8 @@ pub async fn get_receipt(
     visitor: Visitor,
     admin: Option<AdminAuth>,
     PublicBase(base): PublicBase,
-    Path(id): Path<String>,
+    ConsentId(id): ConsentId,
 ) -> Result<Response, ApiError> {
-    let id = parse_consent_id(&id)?;
     let requester = admin.is_none().then_some(&visitor.issued.ssaid);
     let receipt = consent
         .receipt(id, requester, &base)
@@ -134,27 +133,6 @@ pub async fn get_receipt(
             )
         })?;
     Ok(receipt_download(id, receipt))
-}
-
-/// A signed receipt as a JSON download.
-pub fn receipt_download(id: uuid::Uuid, receipt: crate::service::SignedReceipt) -> Response {
-    let filename = format!("attachment; filename=\"consent-receipt-{id}.json\"");
-    let mut response = Json(receipt).into_response();
-    response.headers_mut().insert(
-        http::header::CONTENT_DISPOSITION,
-        http::HeaderValue::from_str(&filename).expect("a UUID is a valid header value"),
-    );
-    response
-}
-
-/// A consent id from a path: a UUID, as receipts name it.
-pub fn parse_consent_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(raw).map_err(|_| {
-        ApiError::new(
-            ErrorCode::InvalidConsentId,
-            format!("{raw:?} is not a consent id (a UUID)"),
-        )
-    })
 }
 
 pub async fn api_not_found() -> ApiError {

@@ -9,10 +9,9 @@ use crate::error::ApiError;
 use crate::http::admin::token_matches;
 use crate::http::console_session::SessionKeys;
 use crate::http::query::Params;
-use crate::http::{AppForm, PublicBase, check_own_page};
+use crate::http::response::receipt_download;
+use crate::http::{AppForm, ConsentId, PublicBase, check_own_page, limit_body};
 use crate::infra::cookies::{self, ADMIN_SESSION_COOKIE};
-use crate::routes::consent::{parse_consent_id, receipt_download};
-use crate::routes::limit_body;
 use crate::service::console::export::{DayRange, ExportFormat, Exporter, body_stream};
 use crate::service::console::{charts, history};
 use crate::service::policies::{PublishError, Published};
@@ -28,7 +27,7 @@ use app::console::{
 use app::domain::Policy;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::middleware::{Next, from_fn_with_state, map_response};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -328,9 +327,8 @@ async fn receipt(
     State(state): State<AppState>,
     _session: ConsoleSession,
     PublicBase(base): PublicBase,
-    Path(id): Path<String>,
+    ConsentId(id): ConsentId,
 ) -> Result<Response, ApiError> {
-    let id = parse_consent_id(&id)?;
     let receipt = state
         .consent
         .receipt(id, None, &base)
