@@ -15,6 +15,7 @@ use axum::routing::{any, get};
 use axum::{Json, Router};
 use http::StatusCode;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The JSON API. It knows the visitor by SSAID, like the pages.
@@ -44,6 +45,52 @@ pub struct ConsentResponse {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<Object>)]
     pub clear_storage: Vec<StorageKey>,
+}
+
+/// A decision (`app::domain::ConsentRequest`, described here: the `app` crate is shared with
+/// the WASM bundle, which carries no utoipa).
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // A shape for the document.
+pub struct DecisionBody {
+    /// The policy version the visitor was shown: the current one.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
+    policy_version: String,
+    action: DecisionAction,
+    /// Each category's state; required for `custom`.
+    categories: Option<BTreeMap<String, bool>>,
+    /// The language the texts were shown in; the policy's default language when absent.
+    language: Option<DecisionLanguage>,
+    /// How long ago the visitor made the choice, when the page delivers it late (after
+    /// retrying while the service could not save it). At most an hour.
+    #[schema(minimum = 0, maximum = 3_600_000)]
+    decided_ms_ago: Option<u64>,
+}
+
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // A shape for the document.
+pub enum DecisionAction {
+    AcceptAll,
+    RejectAll,
+    Custom,
+    Withdraw,
+    Gpc,
+}
+
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[allow(dead_code)] // A shape for the document.
+pub enum DecisionLanguage {
+    #[serde(rename = "en")]
+    En,
+    #[serde(rename = "zh-Hans")]
+    ZhHans,
+    #[serde(rename = "zh-Hant")]
+    ZhHant,
+    #[serde(rename = "ja")]
+    Ja,
+    #[serde(rename = "ko")]
+    Ko,
 }
 
 #[utoipa::path(
@@ -77,7 +124,7 @@ pub async fn get_consent(
     path = "/api/v1/consent",
     tag = "visitor",
     summary = "Record a decision on the current policy version",
-    request_body(content = crate::routes::openapi::DecisionBody, content_type = "application/json"),
+    request_body(content = DecisionBody, content_type = "application/json"),
     responses((status = 201, description = "Recorded; `Set-Cookie: zc_consent`", body = ConsentResponse))
 )]
 pub async fn post_consent(
