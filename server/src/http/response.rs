@@ -1,9 +1,11 @@
-//! What more than one route answers with: cookies set beside an answer, a decision's receipt
-//! as a download and a published version's identity.
+//! What more than one route answers with: cookies set beside an answer, the downloads (a
+//! decision's receipt, the audit export) and a published version's identity.
 
 use crate::domain::PolicyRecord;
 use crate::service::SignedReceipt;
+use crate::service::console::export::{Exporter, body_stream};
 use axum::Json;
+use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use http::{HeaderValue, header};
@@ -24,6 +26,20 @@ pub fn receipt_download(id: uuid::Uuid, receipt: SignedReceipt) -> Response {
     response.headers_mut().insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_str(&filename).expect("a UUID is a valid header value"),
+    );
+    response
+}
+
+/// The audit export as a streamed download.
+pub fn export_download(exporter: Exporter) -> Response {
+    let filename = format!("attachment; filename=\"{}\"", exporter.file_name());
+    let content_type = exporter.content_type();
+    let mut response = Body::from_stream(body_stream(exporter)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&filename).expect("dates and extensions are valid header text"),
     );
     response
 }
