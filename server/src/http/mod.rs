@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod body_limit;
 pub mod consent_id;
+pub mod console;
 pub mod console_session;
 pub mod context;
 pub mod embed_assets;

@@ -327,7 +327,7 @@ mod tests {
             include_str!("rights.rs"),
             include_str!("ssaid.rs"),
             include_str!("embed/mod.rs"),
-            include_str!("console.rs"),
+            include_str!("console/mod.rs"),
             include_str!("matomo.rs"),
             include_str!("pages.rs"),
         ];
