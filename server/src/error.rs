@@ -3,6 +3,7 @@
 //! one place. A failure of the service itself is logged once, when its response is made, and
 //! answered with a generic message.
 
+use crate::service::console::export::InvalidExport;
 use crate::service::policies::PublishError;
 use crate::storage::StorageError;
 use app::ErrorCode;
@@ -149,6 +150,12 @@ impl From<PublishError> for ApiError {
             }
             PublishError::Storage(storage) => storage.into(),
         }
+    }
+}
+
+impl From<InvalidExport> for ApiError {
+    fn from(err: InvalidExport) -> Self {
+        Self::new(ErrorCode::InvalidParameter, err.0)
     }
 }
 

@@ -15,6 +15,7 @@ use crate::infra::tokens::{ReceiptSigner, TokenSigner};
 use crate::routes;
 use crate::routes::ops::OpsState;
 use crate::service::console::history::CounterHistory;
+use crate::service::console::{Configured, ConsoleService};
 use crate::service::matomo_erasure::{MatomoEraser, MatomoPrivacyApi};
 use crate::service::matomo_gate::MatomoGate;
 use crate::service::policies::{PolicyRegistry, PublishError};
@@ -163,6 +164,11 @@ impl Application {
         limits.spawn_cleanup();
         let history = Arc::new(CounterHistory::default());
         history.spawn_sampling(Arc::clone(&metrics), consent.clock.clone());
+        let configured = Configured {
+            gate: matomo.is_some(),
+            erasures: matomo_eraser.is_some(),
+        };
+        let console = ConsoleService::new(&consent, Arc::clone(&metrics), history, configured);
         let in_flight = InFlight {
             matomo: matomo.clone(),
             risk: Arc::clone(&risk),
@@ -178,8 +184,7 @@ impl Application {
             risk,
             retention,
             matomo_eraser,
-            history,
-            day_summaries: Arc::default(),
+            console: Arc::new(console),
         });
         let draining = Arc::new(AtomicBool::new(false));
         let ops_router = routes::every_answer(

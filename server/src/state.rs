@@ -9,6 +9,7 @@ use crate::http::rate_limit::RateLimits;
 use crate::infra::metrics::Metrics;
 use crate::infra::tokens::TokenSigner;
 use crate::service::ConsentService;
+use crate::service::console::ConsoleService;
 use crate::service::matomo_erasure::MatomoEraser;
 use crate::service::matomo_gate::MatomoGate;
 use crate::service::policies::PolicyRegistry;
@@ -57,10 +58,8 @@ pub struct SharedState {
     pub retention: Arc<Retention>,
     /// Carries erasures through to Matomo; `None` without its Reporting API.
     pub matomo_eraser: Option<Arc<MatomoEraser>>,
-    /// The last hours of this instance's counters, for the console.
-    pub history: Arc<crate::service::console::history::CounterHistory>,
-    /// The console overview's days that are over, summed once.
-    pub day_summaries: Arc<crate::service::console::day_summaries::DaySummaries>,
+    /// What the operator console's pages show.
+    pub console: Arc<ConsoleService>,
 }
 
 /// How this deployment's requests are read and who may call it: settings of the HTTP edge.
@@ -93,6 +92,7 @@ macro_rules! state_parts {
 state_parts! {
     LeptosOptions => |state| state.leptos_options.clone();
     Arc<ConsentService> => |state| Arc::clone(&state.consent);
+    Arc<ConsoleService> => |state| Arc::clone(&state.console);
     Arc<PolicyRegistry> => |state| Arc::clone(&state.consent.policies);
     Arc<dyn Storage> => |state| Arc::clone(&state.consent.storage);
     Arc<TokenSigner> => |state| Arc::clone(&state.consent.tokens);

@@ -5,6 +5,9 @@
 //! [`RequestContext`]: crate::service::RequestContext
 
 pub mod admin;
+pub mod body_limit;
+pub mod consent_id;
+pub mod console;
 pub mod console_session;
 pub mod context;
 pub mod embed_assets;
@@ -16,14 +19,20 @@ pub mod page_cache;
 pub mod pages;
 pub mod query;
 pub mod rate_limit;
+pub mod response;
 pub mod serve;
 pub mod visitor;
 
 pub use crate::service::Visitor;
 pub use admin::{AdminAuth, CallingService, ServiceCredential};
+pub use body_limit::{body_limits, limit_body};
+pub use consent_id::ConsentId;
 pub use context::{HitSender, PublicBase};
 pub use form::AppForm;
-pub use origin::{Unnamed, check_origin, check_own_page, for_visitor_reads, for_visitors};
+pub use origin::{
+    Unnamed, check_origin, check_own_page, embed_cors, for_visitor_reads, for_visitors,
+};
+pub use response::with_cookies;
 pub use visitor::ensure_ssaid;
 
 use crate::state::Edge;

@@ -12,6 +12,7 @@ use axum::middleware::{Next, from_fn_with_state, map_response};
 use axum::response::IntoResponse;
 use http::HeaderMap;
 use std::sync::Arc;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// Cross-origin calls must come from an allowed site. `required`: the request must name its
 /// origin at all (decisions do; a same-origin GET or an image request may not).
@@ -43,6 +44,21 @@ pub enum Unnamed {
     Refuse,
     /// Other clients may call too (the JSON API, which already requires `application/json`).
     Accept,
+}
+
+/// CORS for the service's routes that other ZecCloud sites call with the visitor's cookies
+/// (the embed, the Matomo gate): answered, with credentials, for the allowed origins only.
+pub fn embed_cors(state: &AppState) -> CorsLayer {
+    let edge = Arc::clone(&state.edge);
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origin
+                .to_str()
+                .is_ok_and(|origin| edge.embed_origins.allows(origin))
+        }))
+        .allow_credentials(true)
+        .allow_methods([http::Method::GET, http::Method::POST])
+        .allow_headers([http::header::CONTENT_TYPE])
 }
 
 /// Whether a state-changing request comes from the service's own pages or an allowed

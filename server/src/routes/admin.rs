@@ -1,10 +1,11 @@
 //! The admin API (`/api/v1/admin/…`): bearer-token protected, off unless `admin_token` is set.
 
 use crate::error::ApiError;
-use crate::http::AdminAuth;
 use crate::http::query::Params;
-use crate::routes::limit_body;
-use crate::routes::policy::VersionInfo;
+use crate::http::response::{VersionInfo, export_download};
+use crate::http::{AdminAuth, limit_body};
+use crate::service::console::ConsoleService;
+use crate::service::console::export::ExportRequest;
 use crate::service::policies::{PolicyRegistry, Published};
 use crate::service::retention::Retention;
 use crate::state::AppState;
@@ -198,7 +199,7 @@ pub async fn matomo_erasures(
 )]
 pub async fn statistics(
     _admin: AdminAuth,
-    State(state): State<AppState>,
+    State(console): State<Arc<ConsoleService>>,
     mut params: Params,
 ) -> Result<Json<app::console::Overview>, ApiError> {
     let days = match params.take("days") {
@@ -215,9 +216,7 @@ pub async fn statistics(
             })?,
     };
     params.finish()?;
-    Ok(Json(
-        crate::routes::console::build_overview(&state, days).await?,
-    ))
+    Ok(Json(console.overview(days).await?))
 }
 
 /// `GET /api/v1/admin/export?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv|jsonl]`: every decision
@@ -240,7 +239,7 @@ pub async fn statistics(
 )]
 pub async fn export(
     _admin: AdminAuth,
-    State(state): State<AppState>,
+    State(console): State<Arc<ConsoleService>>,
     mut params: Params,
 ) -> Result<Response, ApiError> {
     let (from, to) = match (params.take("from"), params.take("to")) {
@@ -254,7 +253,8 @@ pub async fn export(
     };
     let format = params.take("format").unwrap_or_else(|| "csv".to_owned());
     params.finish()?;
-    crate::routes::console::export_download(Arc::clone(&state.consent.storage), &from, &to, &format)
+    let request = ExportRequest::parse(&from, &to, &format)?;
+    Ok(export_download(console.export(request)))
 }
 
 #[cfg(test)]

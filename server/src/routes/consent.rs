@@ -1,20 +1,21 @@
 //! `/api/v1/consent`: the visitor's decision as JSON for other clients, and its receipt.
 
 use crate::error::{ApiError, AppJson};
-use crate::http::{AdminAuth, PublicBase, Unnamed, Visitor, for_visitors};
-use crate::routes::with_cookies;
+use crate::http::response::receipt_download;
+use crate::http::{AdminAuth, ConsentId, PublicBase, Unnamed, Visitor, for_visitors, with_cookies};
 use crate::service::{ConsentService, RequestContext};
 use crate::state::AppState;
 use app::ErrorCode;
 use app::domain::{
     ConsentAction, ConsentRequest, ConsentSource, CurrentConsent, PromptReason, StorageKey,
 };
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
 use http::StatusCode;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The JSON API. It knows the visitor by SSAID, like the pages.
@@ -44,6 +45,52 @@ pub struct ConsentResponse {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<Object>)]
     pub clear_storage: Vec<StorageKey>,
+}
+
+/// A decision (`app::domain::ConsentRequest`, described here: the `app` crate is shared with
+/// the WASM bundle, which carries no utoipa).
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // A shape for the document.
+pub struct DecisionBody {
+    /// The policy version the visitor was shown: the current one.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
+    policy_version: String,
+    action: DecisionAction,
+    /// Each category's state; required for `custom`.
+    categories: Option<BTreeMap<String, bool>>,
+    /// The language the texts were shown in; the policy's default language when absent.
+    language: Option<DecisionLanguage>,
+    /// How long ago the visitor made the choice, when the page delivers it late (after
+    /// retrying while the service could not save it). At most an hour.
+    #[schema(minimum = 0, maximum = 3_600_000)]
+    decided_ms_ago: Option<u64>,
+}
+
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // A shape for the document.
+pub enum DecisionAction {
+    AcceptAll,
+    RejectAll,
+    Custom,
+    Withdraw,
+    Gpc,
+}
+
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[allow(dead_code)] // A shape for the document.
+pub enum DecisionLanguage {
+    #[serde(rename = "en")]
+    En,
+    #[serde(rename = "zh-Hans")]
+    ZhHans,
+    #[serde(rename = "zh-Hant")]
+    ZhHant,
+    #[serde(rename = "ja")]
+    Ja,
+    #[serde(rename = "ko")]
+    Ko,
 }
 
 #[utoipa::path(
@@ -77,7 +124,7 @@ pub async fn get_consent(
     path = "/api/v1/consent",
     tag = "visitor",
     summary = "Record a decision on the current policy version",
-    request_body(content = crate::routes::openapi::DecisionBody, content_type = "application/json"),
+    request_body(content = DecisionBody, content_type = "application/json"),
     responses((status = 201, description = "Recorded; `Set-Cookie: zc_consent`", body = ConsentResponse))
 )]
 pub async fn post_consent(
@@ -120,9 +167,8 @@ pub async fn get_receipt(
     visitor: Visitor,
     admin: Option<AdminAuth>,
     PublicBase(base): PublicBase,
-    Path(id): Path<String>,
+    ConsentId(id): ConsentId,
 ) -> Result<Response, ApiError> {
-    let id = parse_consent_id(&id)?;
     let requester = admin.is_none().then_some(&visitor.issued.ssaid);
     let receipt = consent
         .receipt(id, requester, &base)
@@ -134,27 +180,6 @@ pub async fn get_receipt(
             )
         })?;
     Ok(receipt_download(id, receipt))
-}
-
-/// A signed receipt as a JSON download.
-pub fn receipt_download(id: uuid::Uuid, receipt: crate::service::SignedReceipt) -> Response {
-    let filename = format!("attachment; filename=\"consent-receipt-{id}.json\"");
-    let mut response = Json(receipt).into_response();
-    response.headers_mut().insert(
-        http::header::CONTENT_DISPOSITION,
-        http::HeaderValue::from_str(&filename).expect("a UUID is a valid header value"),
-    );
-    response
-}
-
-/// A consent id from a path: a UUID, as receipts name it.
-pub fn parse_consent_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(raw).map_err(|_| {
-        ApiError::new(
-            ErrorCode::InvalidConsentId,
-            format!("{raw:?} is not a consent id (a UUID)"),
-        )
-    })
 }
 
 pub async fn api_not_found() -> ApiError {

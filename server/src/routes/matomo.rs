@@ -6,8 +6,7 @@ use crate::domain::SsaidClaims;
 use crate::domain::claims::SSAID_AUDIENCE;
 use crate::domain::tracking::{BulkRequest, HitError, TrackingHit, VisitorSignals, is_bulk};
 use crate::error::ApiError;
-use crate::http::{HitSender, check_origin};
-use crate::routes::{body_limits, embed};
+use crate::http::{HitSender, body_limits, check_origin, embed_cors};
 use crate::service::matomo_gate::Shape;
 use crate::state::AppState;
 use app::ErrorCode;
@@ -26,11 +25,11 @@ pub fn router(state: &AppState, max_body_bytes: usize) -> Router<AppState> {
     let routes = Router::new()
         .route("/matomo.php", get(track).post(track))
         .route("/piwik.php", get(track).post(track));
-    // One stack, applied once (see `super::every_answer`); CORS outermost, so a rejection by
+    // One stack, applied once (see `every_answer`); CORS outermost, so a rejection by
     // the body limits still tells the embedding site's script why.
     routes.layer(
         ServiceBuilder::new()
-            .layer(embed::cors(state))
+            .layer(embed_cors(state))
             // CORS answers preflights itself, with an empty body of the inner body type.
             .map_response(|response: http::Response<_>| response.map(axum::body::Body::new))
             .layer(body_limits(max_body_bytes)),

@@ -14,20 +14,18 @@ pub mod rights;
 pub mod ssaid;
 
 use crate::error::ApiError;
+use crate::http::limit_body;
 use crate::infra::config::Settings;
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
 use http::{HeaderValue, header};
 use std::time::Duration;
 use tower::ServiceBuilder;
-use tower::layer::util::{Identity, Stack};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -112,31 +110,6 @@ fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".to_owned());
     ApiError::internal(format!("panic: {message}")).into_response()
-}
-
-/// Limits request bodies to `bytes`, for extractors (`DefaultBodyLimit`) and streamed bodies
-/// alike.
-pub fn limit_body<S: Clone + Send + Sync + 'static>(router: Router<S>, bytes: usize) -> Router<S> {
-    router.layer(body_limits(bytes))
-}
-
-/// The layers of [`limit_body`], for a route module that adds its own to the same stack.
-pub fn body_limits(
-    bytes: usize,
-) -> ServiceBuilder<Stack<DefaultBodyLimit, Stack<RequestBodyLimitLayer, Identity>>> {
-    ServiceBuilder::new()
-        .layer(RequestBodyLimitLayer::new(bytes))
-        .layer(DefaultBodyLimit::max(bytes))
-}
-
-/// The response with `Set-Cookie` headers appended.
-pub fn with_cookies(mut response: Response, cookies: Vec<http::HeaderValue>) -> Response {
-    for cookie in cookies {
-        response
-            .headers_mut()
-            .append(http::header::SET_COOKIE, cookie);
-    }
-    response
 }
 
 #[cfg(test)]

@@ -2,9 +2,9 @@
 //! reference page of our own at `/api/docs` (the usual viewers fetch their scripts from a CDN
 //! at build or run time; this one is plain HTML from the same document, no script).
 //!
-//! Each operation is declared beside its handler (`#[utoipa::path]`); the bodies whose Rust
-//! types live in the `app` crate (shared with the WASM bundle, which must not carry utoipa)
-//! are described here by shape. Every operation answers errors from the one vocabulary
+//! Each operation is declared beside its handler (`#[utoipa::path]`), and so are the bodies
+//! whose Rust types live in the `app` crate (shared with the WASM bundle, which must not carry
+//! utoipa), by shape. Every operation answers errors from the one vocabulary
 //! ([`ErrorCode`]): the document lists, per status, the codes that carry it. A test checks the
 //! router's routes against the document's paths; schemathesis checks answers against it.
 
@@ -61,52 +61,6 @@ use utoipa::{Modify, OpenApi, ToSchema};
     )
 )]
 struct ApiDoc;
-
-/// A decision (`app::domain::ConsentRequest`, described here: the `app` crate is shared with
-/// the WASM bundle, which carries no utoipa).
-#[derive(ToSchema, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)] // A shape for the document.
-pub struct DecisionBody {
-    /// The policy version the visitor was shown: the current one.
-    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
-    policy_version: String,
-    action: DecisionAction,
-    /// Each category's state; required for `custom`.
-    categories: Option<BTreeMap<String, bool>>,
-    /// The language the texts were shown in; the policy's default language when absent.
-    language: Option<DecisionLanguage>,
-    /// How long ago the visitor made the choice, when the page delivers it late (after
-    /// retrying while the service could not save it). At most an hour.
-    #[schema(minimum = 0, maximum = 3_600_000)]
-    decided_ms_ago: Option<u64>,
-}
-
-#[derive(ToSchema, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)] // A shape for the document.
-pub enum DecisionAction {
-    AcceptAll,
-    RejectAll,
-    Custom,
-    Withdraw,
-    Gpc,
-}
-
-#[derive(ToSchema, serde::Deserialize)]
-#[allow(dead_code)] // A shape for the document.
-pub enum DecisionLanguage {
-    #[serde(rename = "en")]
-    En,
-    #[serde(rename = "zh-Hans")]
-    ZhHans,
-    #[serde(rename = "zh-Hant")]
-    ZhHant,
-    #[serde(rename = "ja")]
-    Ja,
-    #[serde(rename = "ko")]
-    Ko,
-}
 
 /// Every error answer.
 #[derive(ToSchema)]
@@ -373,7 +327,7 @@ mod tests {
             include_str!("rights.rs"),
             include_str!("ssaid.rs"),
             include_str!("embed/mod.rs"),
-            include_str!("console.rs"),
+            include_str!("console/mod.rs"),
             include_str!("matomo.rs"),
             include_str!("pages.rs"),
         ];

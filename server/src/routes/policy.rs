@@ -1,7 +1,7 @@
 //! The published policy as JSON: the identifier registry of notice §06 and the version history.
 
-use crate::domain::PolicyRecord;
 use crate::error::{ApiError, AppQuery};
+use crate::http::response::VersionInfo;
 use crate::service::ConsentService;
 use crate::service::policies::PublishedPolicy;
 use crate::state::AppState;
@@ -10,7 +10,6 @@ use app::domain::PolicyView;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -20,30 +19,6 @@ pub fn router() -> Router<AppState> {
         .route("/.well-known/jwks.json", get(jwks))
         .route("/api/v1/policy", get(current_policy))
         .route("/api/v1/policy/{version}", get(policy_version))
-}
-
-/// A published version's identity.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct VersionInfo {
-    pub version: String,
-    pub hash: String,
-    pub material: bool,
-    pub published_at: DateTime<Utc>,
-    /// Set when a publish found the same content already published.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub unchanged: bool,
-}
-
-impl From<&PolicyRecord> for VersionInfo {
-    fn from(record: &PolicyRecord) -> Self {
-        Self {
-            version: record.version.to_string(),
-            hash: record.hash.clone(),
-            material: record.material,
-            published_at: record.published_at,
-            unchanged: false,
-        }
-    }
 }
 
 #[derive(Debug, Serialize)]

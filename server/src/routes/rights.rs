@@ -6,9 +6,8 @@ use crate::domain::Ssaid;
 use crate::domain::rights::{ErasureChannel, parse_ticket};
 use crate::error::{ApiError, AppJson};
 use crate::http::form::AppForm;
-use crate::http::{AdminAuth, Unnamed, Visitor, for_visitors};
+use crate::http::{AdminAuth, ConsentId, Unnamed, Visitor, for_visitors, with_cookies};
 use crate::infra::cookies;
-use crate::routes::with_cookies;
 use crate::service::ConsentService;
 use crate::service::rights::{Erasure, SubjectData};
 use crate::state::AppState;
@@ -223,9 +222,8 @@ pub async fn subject(
 pub async fn subject_of_consent(
     _admin: AdminAuth,
     State(consent): State<Arc<ConsentService>>,
-    Path(id): Path<String>,
+    ConsentId(id): ConsentId,
 ) -> Result<Response, ApiError> {
-    let id = crate::routes::consent::parse_consent_id(&id)?;
     let event = consent
         .storage
         .find_consent_event(id)

@@ -3,9 +3,8 @@
 
 use crate::domain::risk::AssessedEvent;
 use crate::error::{ApiError, AppJson};
-use crate::http::CallingService;
 use crate::http::origin::{Unnamed, check_source};
-use crate::routes::limit_body;
+use crate::http::{CallingService, limit_body};
 use crate::service::risk::{AssessmentRequest, RiskControl};
 use crate::state::{AppState, Edge};
 use app::ErrorCode;

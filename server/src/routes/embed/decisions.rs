@@ -1,8 +1,7 @@
 //! `POST /embed/consent`: decisions made on other ZecCloud sites' pages.
 
 use crate::error::ApiError;
-use crate::http::AppForm;
-use crate::routes::with_cookies;
+use crate::http::{AppForm, with_cookies};
 use crate::service::{ConsentService, RequestContext};
 use app::ErrorCode;
 use app::domain::{ConsentSource, CurrentConsent, DecisionForm, StorageKey, language};

@@ -3,8 +3,7 @@
 
 use crate::error::ApiError;
 use crate::http::embed_assets::{BannerKey, EmbedAssets};
-use crate::http::{PublicBase, check_origin};
-use crate::routes::with_cookies;
+use crate::http::{PublicBase, check_origin, with_cookies};
 use crate::service::{ConsentService, RequestContext};
 use crate::state::AppState;
 use app::domain::{ConsentStatus, CurrentConsent, PromptReason};

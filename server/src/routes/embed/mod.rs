@@ -7,26 +7,10 @@ mod assets;
 pub mod decisions;
 mod fragments;
 
-use crate::http::{Unnamed, for_visitor_reads, for_visitors};
+use crate::http::{Unnamed, embed_cors, for_visitor_reads, for_visitors};
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
-use std::sync::Arc;
-use tower_http::cors::{AllowOrigin, CorsLayer};
-
-/// CORS for the service's routes that other ZecCloud sites call with the visitor's cookies.
-pub fn cors(state: &AppState) -> CorsLayer {
-    let edge = Arc::clone(&state.edge);
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::predicate(move |origin, _| {
-            origin
-                .to_str()
-                .is_ok_and(|origin| edge.embed_origins.allows(origin))
-        }))
-        .allow_credentials(true)
-        .allow_methods([http::Method::GET, http::Method::POST])
-        .allow_headers([http::header::CONTENT_TYPE])
-}
 
 pub fn router(state: &AppState) -> Router<AppState> {
     // The fragments and decisions know the visitor; the assets are the same for everyone.
@@ -49,5 +33,5 @@ pub fn router(state: &AppState) -> Router<AppState> {
         // Only browsers on allowed sites post decisions here.
         .merge(for_visitors(decisions, state, Unnamed::Refuse))
         .merge(for_visitor_reads(fragments, state))
-        .layer(cors(state))
+        .layer(embed_cors(state))
 }

@@ -93,6 +93,28 @@ impl DayRange {
     }
 }
 
+/// An export asked for (`from`, `to`, `format` as the console's form, the admin API and the
+/// command line name them), checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportRequest {
+    pub range: DayRange,
+    pub format: ExportFormat,
+}
+
+/// Why an export request is not one: a range or format that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidExport(pub String);
+
+impl ExportRequest {
+    pub fn parse(from: &str, to: &str, format: &str) -> Result<Self, InvalidExport> {
+        let range = DayRange::parse(from, to).map_err(InvalidExport)?;
+        let format = ExportFormat::parse(format)
+            .ok_or_else(|| InvalidExport(format!("format must be csv or jsonl, not {format:?}")))?;
+        Ok(Self { range, format })
+    }
+}
+
 /// Produces the export chunk by chunk: the header (CSV), then one chunk per page of decisions.
 pub struct Exporter {
     storage: Arc<dyn Storage>,
@@ -116,6 +138,20 @@ impl Exporter {
             finished: false,
             rows: 0,
         }
+    }
+
+    /// The file's name: `consent-decisions-FROM-to-TO.EXT`.
+    pub fn file_name(&self) -> String {
+        format!(
+            "consent-decisions-{}-to-{}.{}",
+            self.range.from,
+            self.range.to,
+            self.format.extension()
+        )
+    }
+
+    pub fn content_type(&self) -> &'static str {
+        self.format.content_type()
     }
 
     /// The next chunk of the file; `None` once everything was written.
@@ -262,6 +298,19 @@ mod tests {
         assert_eq!(ExportFormat::parse("csv"), Some(ExportFormat::Csv));
         assert_eq!(ExportFormat::parse("jsonl"), Some(ExportFormat::JsonLines));
         assert_eq!(ExportFormat::parse("xlsx"), None);
+    }
+
+    #[test]
+    fn requests_need_a_range_and_a_format() {
+        let request = ExportRequest::parse("2026-11-01", "2026-11-27", "jsonl").unwrap();
+        assert_eq!(request.format, ExportFormat::JsonLines);
+        assert_eq!(
+            request.range,
+            DayRange::parse("2026-11-01", "2026-11-27").unwrap()
+        );
+        let refused = ExportRequest::parse("2026-11-01", "2026-11-27", "xlsx").unwrap_err();
+        assert_eq!(refused.0, "format must be csv or jsonl, not \"xlsx\"");
+        assert!(ExportRequest::parse("2026-11-02", "2026-11-01", "csv").is_err());
     }
 
     #[test]

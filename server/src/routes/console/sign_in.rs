@@ -1,0 +1,70 @@
+//! `/admin/sign-in` and `/admin/sign-out`: the admin token exchanged for a session cookie, and
+//! the session ended. A wrong token is answered only after a second.
+
+use crate::error::ApiError;
+use crate::http::admin::token_matches;
+use crate::http::console::{ConsoleSession, render, session_keys};
+use crate::http::{AppForm, with_cookies};
+use crate::state::AppState;
+use app::console::{CONSOLE_PATH, ConsolePage, SIGN_IN_PATH};
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::StatusCode;
+use secrecy::ExposeSecret;
+use std::time::Duration;
+
+/// How long a wrong token waits for its answer.
+const WRONG_TOKEN_DELAY: Duration = Duration::from_secs(1);
+
+/// `GET /admin/sign-in`: the form.
+pub async fn page(State(state): State<AppState>) -> Response {
+    if let Err(disabled) = session_keys(&state) {
+        return disabled.into_response();
+    }
+    render(ConsolePage::SignIn { error: None })
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInForm {
+    token: Option<String>,
+}
+
+/// `POST /admin/sign-in`: exchanges the admin token for a session cookie, then on to the
+/// overview.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    AppForm(form): AppForm<SignInForm>,
+) -> Result<Response, ApiError> {
+    let keys = session_keys(&state)?;
+    let expected = state
+        .edge
+        .admin_token
+        .as_ref()
+        .expect("sessions exist only with an admin token");
+    let presented = form.token.unwrap_or_default();
+    let counters = &state.consent.counters;
+    if !token_matches(presented.trim(), expected.expose_secret()) {
+        counters.sign_in("wrong_token");
+        tracing::warn!(event = "console_sign_in_refused", "wrong admin token");
+        tokio::time::sleep(WRONG_TOKEN_DELAY).await;
+        let page = ConsolePage::SignIn {
+            error: Some("That is not the admin token.".to_owned()),
+        };
+        return Ok((StatusCode::UNAUTHORIZED, render(page)).into_response());
+    }
+    counters.sign_in("signed_in");
+    tracing::info!(event = "console_signed_in");
+    Ok(with_cookies(
+        Redirect::to(CONSOLE_PATH).into_response(),
+        vec![ConsoleSession::start(&state, keys)],
+    ))
+}
+
+/// `POST /admin/sign-out`: the session cookie expired, back to the sign-in form.
+pub async fn sign_out(State(state): State<AppState>) -> Response {
+    with_cookies(
+        Redirect::to(SIGN_IN_PATH).into_response(),
+        vec![ConsoleSession::end(&state)],
+    )
+}
