@@ -81,11 +81,7 @@ async fn a_group_stores_every_decision_its_visitors_and_exact_counts(engine: Eng
             Some(event)
         );
         assert_eq!(
-            app.storage
-                .find_ssaid(&visitor.ssaid)
-                .await
-                .unwrap()
-                .as_ref(),
+            app.stored_ssaid(&visitor.ssaid).await.as_ref(),
             Some(visitor)
         );
     }
@@ -172,7 +168,7 @@ async fn one_faulty_decision_fails_alone_and_its_group_is_stored(engine: Engine)
             .map(|event| event.ssaid),
         Some(first.ssaid)
     );
-    assert_eq!(app.storage.find_ssaid(&second.ssaid).await.unwrap(), None);
+    assert_eq!(app.stored_ssaid(&second.ssaid).await, None);
     assert_eq!(
         counts(&app).await,
         BTreeMap::from([
