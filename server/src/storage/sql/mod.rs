@@ -35,6 +35,8 @@ pub struct SqlStorage<DB: Database> {
 /// attributes) or helpers of its own (`impl { … }`), under the bounds the generic SQL needs:
 /// the pool and a connection run queries, and every type bound or read is one both engines
 /// encode and decode. One list of bounds, so that the aggregates' files hold only their SQL.
+/// rustfmt does not reach into a macro's body: keep it as rustfmt would format it, four
+/// spaces further in.
 macro_rules! for_both_engines {
     ($(#[$attribute:meta])* impl $($port:ident)? { $($body:tt)* }) => {
         $(#[$attribute])*
