@@ -98,7 +98,7 @@ impl Application {
         let listener = TcpListener::bind(settings.listen).await?;
         let ops_listener = TcpListener::bind(settings.ops_listen).await?;
         consent.revoked.spawn_refresh(
-            Arc::clone(&consent.storage),
+            consent.storage.clone(),
             Duration::from_secs(settings.policy_refresh_secs),
             clock,
         );
@@ -144,7 +144,8 @@ impl Application {
             &edge.trusted_proxies,
         ));
         let risk = Arc::new(RiskControl::new(
-            Arc::clone(&consent.storage),
+            consent.storage.clone(),
+            consent.storage.clone(),
             Arc::clone(&consent.tokens),
             settings.risk.clone(),
             consent.clock.clone(),
@@ -189,7 +190,7 @@ impl Application {
         let draining = Arc::new(AtomicBool::new(false));
         let ops_router = routes::every_answer(
             routes::ops::router(OpsState {
-                storage: Arc::clone(&state.consent.storage),
+                storage: state.consent.storage.clone(),
                 metrics: Arc::clone(&state.metrics),
                 token: settings.ops_token.clone(),
                 draining: Arc::clone(&draining),
@@ -273,7 +274,7 @@ pub async fn consent_service(
     let storage = storage::connect(&settings.database_url).await?;
     let policies = Arc::new(
         PolicyRegistry::open(
-            Arc::clone(&storage),
+            storage.clone(),
             &bootstrap,
             Duration::from_secs(settings.policy_refresh_secs),
             clock.clone(),
@@ -288,9 +289,7 @@ pub async fn consent_service(
         ),
     };
     Ok(Arc::new(ConsentService {
-        decisions: crate::service::consent::group_commit::DecisionWriter::spawn(Arc::clone(
-            &storage,
-        )),
+        decisions: crate::service::consent::group_commit::DecisionWriter::spawn(storage.clone()),
         storage,
         tokens,
         receipts: ReceiptSigner::ring(&keys),
@@ -333,7 +332,7 @@ fn matomo_eraser(
     )
     .map_err(|err| StartupError::Matomo(err.to_string()))?;
     Ok(Some(MatomoEraser::new(
-        Arc::clone(&consent.storage),
+        consent.storage.clone(),
         api,
         consent.clock.clone(),
         Duration::from_secs(matomo.erasure_retry_secs),
@@ -351,7 +350,7 @@ pub fn retention_for(
     let longest_choice =
         chrono::TimeDelta::seconds(consent.expiry.consent_secs.max(consent.expiry.refusal_secs));
     Retention::new(
-        Arc::clone(&consent.storage),
+        consent.storage.clone(),
         settings.retention.clone(),
         settings.sightings_retention_days,
         longest_choice,

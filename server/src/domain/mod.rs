@@ -10,6 +10,7 @@ pub mod receipt;
 pub mod retention;
 pub mod rights;
 pub mod risk;
+pub mod rollup;
 pub mod statistics;
 pub mod terminal;
 pub mod tracking;

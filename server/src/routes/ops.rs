@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use crate::http::admin::token_matches;
 use crate::infra::metrics::Metrics;
-use crate::storage::Storage;
+use crate::storage::StorageHealth;
 use app::ErrorCode;
 use axum::extract::{FromRef, State};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// What the operations endpoints read.
 #[derive(Clone)]
 pub struct OpsState {
-    pub storage: Arc<dyn Storage>,
+    pub storage: Arc<dyn StorageHealth>,
     pub metrics: Arc<Metrics>,
     /// When set, `/metrics` wants it as a bearer token.
     pub token: Option<SecretString>,
@@ -28,7 +28,7 @@ pub struct OpsState {
     pub draining: Arc<AtomicBool>,
 }
 
-impl FromRef<OpsState> for Arc<dyn Storage> {
+impl FromRef<OpsState> for Arc<dyn StorageHealth> {
     fn from_ref(state: &OpsState) -> Self {
         Arc::clone(&state.storage)
     }

@@ -6,7 +6,7 @@
 
 use crate::infra::clock::Clock;
 use crate::infra::metrics::Metrics;
-use crate::storage::{JobSelection, MatomoJob, Storage, StorageError};
+use crate::storage::{JobSelection, MatomoJob, MatomoJobStore, StorageError};
 use chrono::TimeDelta;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -157,7 +157,7 @@ impl MatomoPrivacyApi {
 /// The worker that runs erasure jobs against Matomo, in every instance; a job is claimed for
 /// a lease, so two instances never run one at once.
 pub struct MatomoEraser {
-    storage: Arc<dyn Storage>,
+    storage: Arc<dyn MatomoJobStore>,
     api: MatomoPrivacyApi,
     clock: Clock,
     retry_base: TimeDelta,
@@ -167,7 +167,7 @@ pub struct MatomoEraser {
 
 impl MatomoEraser {
     pub fn new(
-        storage: Arc<dyn Storage>,
+        storage: Arc<dyn MatomoJobStore>,
         api: MatomoPrivacyApi,
         clock: Clock,
         retry_base: Duration,

@@ -2,7 +2,7 @@
 
 use crate::domain::{PolicyRecord, PublishOutcome, banner_text_hash};
 use crate::infra::clock::Clock;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{PolicyStore, StorageError};
 use app::domain::language::SUPPORTED_LANGUAGES;
 use app::domain::policy::PolicyError;
 use app::domain::{Policy, PolicyView, PublishedVersion};
@@ -152,7 +152,7 @@ impl Published {
 
 /// Checks a policy file and stores it as a new published version.
 pub async fn publish(
-    storage: &dyn Storage,
+    storage: &dyn PolicyStore,
     source: &str,
     material: bool,
     now: DateTime<Utc>,
@@ -184,7 +184,7 @@ const REREAD_WAIT: Duration = Duration::from_millis(200);
 /// The published versions as this instance last read them. Reread every `refresh_every`, so
 /// a version published elsewhere (another instance, the CLI) reaches every instance.
 pub struct PolicyRegistry {
-    storage: Arc<dyn Storage>,
+    storage: Arc<dyn PolicyStore>,
     snapshot: RwLock<Arc<PolicySnapshot>>,
     loaded_at: Mutex<Instant>,
     refresh_every: Duration,
@@ -196,7 +196,7 @@ pub struct PolicyRegistry {
 impl PolicyRegistry {
     /// Reads the published versions; publishes `bootstrap` first when there are none.
     pub async fn open(
-        storage: Arc<dyn Storage>,
+        storage: Arc<dyn PolicyStore>,
         bootstrap: &str,
         refresh_every: Duration,
         clock: Clock,

@@ -5,7 +5,7 @@
 use crate::domain::retention::RetentionSettings;
 use crate::infra::clock::Clock;
 use crate::infra::metrics::Metrics;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{PurgeStore, StorageError};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,7 +17,7 @@ const FIRST_AFTER: Duration = Duration::from_secs(60);
 const BATCH: i64 = 500;
 
 pub struct Retention {
-    storage: Arc<dyn Storage>,
+    storage: Arc<dyn PurgeStore>,
     settings: RetentionSettings,
     sightings_days: u32,
     longest_choice: TimeDelta,
@@ -27,7 +27,7 @@ pub struct Retention {
 
 impl Retention {
     pub fn new(
-        storage: Arc<dyn Storage>,
+        storage: Arc<dyn PurgeStore>,
         settings: RetentionSettings,
         sightings_days: u32,
         longest_choice: TimeDelta,

@@ -6,7 +6,7 @@ use super::ConsentService;
 use crate::domain::rights::{ErasureChannel, ErasureRecord, matomo_visitor_id, subject_hash};
 use crate::domain::risk::Sighting;
 use crate::domain::{Ssaid, TerminalType};
-use crate::storage::{ConsentEvent, Storage, StorageError};
+use crate::storage::{ConsentEvent, StorageError, SubjectStore};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
@@ -38,7 +38,7 @@ impl RevokedConsents {
     /// Rereads the list every `every` (at least a second); ends with the service.
     pub fn spawn_refresh(
         self: &Arc<Self>,
-        storage: Arc<dyn Storage>,
+        storage: Arc<dyn SubjectStore>,
         every: Duration,
         clock: crate::infra::clock::Clock,
     ) {

@@ -13,7 +13,7 @@ use crate::domain::risk::{
 use crate::domain::{Ssaid, SsaidClaims, TerminalType};
 use crate::infra::clock::Clock;
 use crate::infra::tokens::{TokenRejection, TokenSigner};
-use crate::storage::{Storage, StorageError};
+use crate::storage::{DecisionStore, RiskStore, StorageError};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -32,7 +32,10 @@ const MAX_PENDING_KEYS: usize = 50_000;
 type Pending = HashMap<(String, CounterKind), BTreeMap<DateTime<Utc>, i64>>;
 
 pub struct RiskControl {
-    storage: Arc<dyn Storage>,
+    /// The counters and sightings.
+    storage: Arc<dyn RiskStore>,
+    /// The assessed visitor's latest decision.
+    decisions: Arc<dyn DecisionStore>,
     tokens: Arc<TokenSigner>,
     thresholds: RiskThresholds,
     clock: Clock,
@@ -76,13 +79,15 @@ pub struct Assessment {
 
 impl RiskControl {
     pub fn new(
-        storage: Arc<dyn Storage>,
+        storage: Arc<dyn RiskStore>,
+        decisions: Arc<dyn DecisionStore>,
         tokens: Arc<TokenSigner>,
         thresholds: RiskThresholds,
         clock: Clock,
     ) -> Self {
         Self {
             storage,
+            decisions,
             tokens,
             thresholds,
             clock,
@@ -231,7 +236,7 @@ impl RiskControl {
         signals.terminal_type_changed = seen_as != claims.tt;
         let (risk, risk_signals) = self.thresholds.assess(&signals);
         let consent = self
-            .storage
+            .decisions
             .latest_consent_event_for(&claims.sub)
             .await?
             .map(|event| ConsentState {

@@ -92,7 +92,14 @@ async fn sightings_are_erased_with_their_ssaid(engine: Engine) {
         app.storage.sightings_of(&ssaid, since).await.unwrap().len(),
         2
     );
-    assert_eq!(app.storage.erase_sightings(&ssaid).await.unwrap(), 2);
+    let erasure = app
+        .http
+        .post(app.url(&format!("/api/v1/admin/subjects/{}/erase", ssaid.as_str())))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&serde_json::json!({}))
+        .fetch_json()
+        .await;
+    assert_eq!(erasure["deleted"]["ssaid_sightings"], 2);
     assert!(
         app.storage
             .sightings_of(&ssaid, since)
@@ -124,7 +131,7 @@ async fn a_subjects_records_are_read_whole_in_one_go(engine: Engine) {
     let ssaid = ssaid_of(&app.tokens, &subject);
     let whole = app.storage.subject_records(&ssaid).await.unwrap();
     // Exactly what the single reads give, and only this subject's.
-    assert_eq!(whole.ssaid, app.storage.find_ssaid(&ssaid).await.unwrap());
+    assert_eq!(whole.ssaid, app.stored_ssaid(&ssaid).await);
     assert!(whole.ssaid.is_some());
     assert_eq!(
         whole.consent_events,
@@ -156,10 +163,7 @@ async fn a_subjects_records_are_read_whole_in_one_go(engine: Engine) {
     .await
     .unwrap();
     let alone = app.storage.subject_records(&undecided).await.unwrap();
-    assert_eq!(
-        alone.ssaid,
-        app.storage.find_ssaid(&undecided).await.unwrap()
-    );
+    assert_eq!(alone.ssaid, app.stored_ssaid(&undecided).await);
     assert_eq!(
         alone
             .ssaid

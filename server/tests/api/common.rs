@@ -9,7 +9,8 @@ use server::infra::clock::Clock;
 use server::infra::config::Settings;
 use server::infra::tokens::TokenSigner;
 use server::startup::Application;
-use server::storage::{self, ConsentEvent, Storage};
+use server::storage::testing::{self, TestStorage};
+use server::storage::{ConsentEvent, SsaidRecord};
 use sqlx::Connection;
 use std::sync::Arc;
 use tempfile::TempDir;
@@ -33,7 +34,8 @@ pub struct TestApp {
     pub engine: Engine,
     pub database_url: String,
     pub http: reqwest::Client,
-    pub storage: Arc<dyn Storage>,
+    /// Every storage port, and the reads only tests make.
+    pub storage: Arc<dyn TestStorage>,
     pub tokens: TokenSigner,
     pub server: Running,
     _dir: TempDir,
@@ -197,7 +199,7 @@ pub async fn start_through(
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
-        storage: storage::connect(&url).await.unwrap(),
+        storage: testing::connect(&url).await.unwrap(),
         tokens: TokenSigner::new(&secrecy::SecretSlice::from(SIGNING_KEY.to_vec())),
         _dir: dir,
     }
@@ -466,6 +468,17 @@ impl TestApp {
         })
         .unwrap();
         row.map(|(issued_at, terminal)| (issued_at, TerminalType::parse(&terminal).unwrap()))
+    }
+
+    /// [`Self::ssaid_record`] as the record stored.
+    pub async fn stored_ssaid(&self, ssaid: &Ssaid) -> Option<SsaidRecord> {
+        self.ssaid_record(ssaid)
+            .await
+            .map(|(issued_at, terminal_type)| SsaidRecord {
+                ssaid: ssaid.clone(),
+                issued_at,
+                terminal_type,
+            })
     }
 
     pub async fn events_of(&self, ssaid_token: &str) -> Vec<ConsentEvent> {

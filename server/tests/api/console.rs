@@ -423,7 +423,7 @@ async fn store_decisions(app: &TestApp, start: DateTime<Utc>, step: TimeDelta, c
             origin: (index % 2 == 0).then(|| SITE.to_owned()),
         };
         app.storage
-            .insert_consent_event(visitor, &event)
+            .insert_consent_events(&[(visitor.clone(), event)])
             .await
             .unwrap();
     }

@@ -14,6 +14,7 @@ on_both_engines![
     a_group_stores_every_decision_its_visitors_and_exact_counts,
     one_faulty_decision_fails_alone_and_its_group_is_stored,
     concurrent_requests_are_each_answered_after_their_own_row_is_stored,
+    a_group_with_more_tallies_than_a_statement_takes_is_written_statement_by_statement,
 ];
 
 fn visitor(seed: u8) -> SsaidRecord {
@@ -56,6 +57,27 @@ async fn counts(app: &TestApp) -> BTreeMap<Vec<String>, i64> {
     totals
 }
 
+/// Every decision of the group is stored as it was, and so is its visitor's SSAID.
+async fn assert_every_decision_and_visitor_stored(
+    app: &TestApp,
+    group: &[(SsaidRecord, ConsentEvent)],
+) {
+    for (visitor, event) in group {
+        assert_eq!(
+            app.storage
+                .find_consent_event(event.id)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(event)
+        );
+        assert_eq!(
+            app.stored_ssaid(&visitor.ssaid).await.as_ref(),
+            Some(visitor)
+        );
+    }
+}
+
 async fn a_group_stores_every_decision_its_visitors_and_exact_counts(engine: Engine) {
     let app = spawn(engine).await;
     // Three visitors, one of them twice in the same group (its SSAID row written once), and
@@ -71,24 +93,7 @@ async fn a_group_stores_every_decision_its_visitors_and_exact_counts(engine: Eng
         .collect();
     app.storage.insert_consent_events(&group).await.unwrap();
 
-    for (visitor, event) in &group {
-        assert_eq!(
-            app.storage
-                .find_consent_event(event.id)
-                .await
-                .unwrap()
-                .as_ref(),
-            Some(event)
-        );
-        assert_eq!(
-            app.storage
-                .find_ssaid(&visitor.ssaid)
-                .await
-                .unwrap()
-                .as_ref(),
-            Some(visitor)
-        );
-    }
+    assert_every_decision_and_visitor_stored(&app, &group).await;
     assert_eq!(
         app.storage
             .consent_events_for(&visitors[0].ssaid)
@@ -172,7 +177,7 @@ async fn one_faulty_decision_fails_alone_and_its_group_is_stored(engine: Engine)
             .map(|event| event.ssaid),
         Some(first.ssaid)
     );
-    assert_eq!(app.storage.find_ssaid(&second.ssaid).await.unwrap(), None);
+    assert_eq!(app.stored_ssaid(&second.ssaid).await, None);
     assert_eq!(
         counts(&app).await,
         BTreeMap::from([
@@ -235,4 +240,36 @@ async fn concurrent_requests_are_each_answered_after_their_own_row_is_stored(eng
         .sum();
     assert_eq!(stored, 48);
     app.assert_tallies_equal_counts(today, today).await;
+}
+
+async fn a_group_with_more_tallies_than_a_statement_takes_is_written_statement_by_statement(
+    engine: Engine,
+) {
+    let app = spawn(engine).await;
+    // 250 decisions, each on its own site in its own language: five tallies each on average,
+    // more than the thousand one statement takes, so the group is written as a transaction of
+    // separate statements, its tallies in two.
+    let group: Vec<(SsaidRecord, ConsentEvent)> = (0..250_u8)
+        .map(|seed| {
+            let visitor = visitor(seed);
+            let event = ConsentEvent {
+                origin: Some(format!("https://site-{seed}.test")),
+                language: format!("x-{seed}"),
+                ..stored_decision(&visitor, seed % 2 == 0)
+            };
+            (visitor, event)
+        })
+        .collect();
+    app.storage.insert_consent_events(&group).await.unwrap();
+    assert_every_decision_and_visitor_stored(&app, &group).await;
+    assert_eq!(
+        counts(&app).await,
+        BTreeMap::from([
+            (vec!["analytics".to_owned(), "necessary".to_owned()], 125),
+            (vec!["necessary".to_owned()], 125),
+        ])
+    );
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    let tallies = app.assert_tallies_equal_counts(day, day).await;
+    assert_eq!(tallies, 250 * 2 * 2 + 125 * 2 + 3 * 2);
 }

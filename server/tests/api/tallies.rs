@@ -76,7 +76,7 @@ async fn counts_stored_before_the_tallies_are_tallied_by_the_migration(engine: E
     }
 
     // What the service does on start: the remaining migrations, the tallies' among them.
-    let storage = server::storage::connect(&url).await.unwrap();
+    let storage = server::storage::testing::connect(&url).await.unwrap();
     let (from, to) = (day("2026-11-01"), day("2026-11-02"));
     let counts = storage.decision_counts(from, to).await.unwrap();
     assert_eq!(counts.len(), 5);
@@ -163,7 +163,7 @@ async fn counts_stored_before_the_tallies_are_tallied_by_the_migration(engine: E
         origin: None,
     };
     storage
-        .insert_consent_event(&visitor, &event)
+        .insert_consent_events(&[(visitor, event)])
         .await
         .unwrap();
     let counts = storage.decision_counts(from, to).await.unwrap();

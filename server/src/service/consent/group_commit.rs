@@ -5,7 +5,7 @@
 //! for a timer. On SQLite this also ends the fight of several connections for the one write
 //! lock (whose busy handler sleeps for up to 100 ms at a time).
 
-use crate::storage::{ConsentEvent, SsaidRecord, Storage, StorageError};
+use crate::storage::{ConsentEvent, DecisionStore, SsaidRecord, StorageError};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -27,7 +27,7 @@ pub struct DecisionWriter {
 
 impl DecisionWriter {
     /// Starts the writer; it stops when the last handle is dropped and the queue is empty.
-    pub fn spawn(storage: Arc<dyn Storage>) -> Self {
+    pub fn spawn(storage: Arc<dyn DecisionStore>) -> Self {
         // Bounded, so a stalled database pushes back on requests instead of queueing without
         // limit; the requests' own deadlines and the storage breaker answer them meanwhile.
         let (queue, mut waiting) = mpsc::channel::<Pending>(MOST_PER_COMMIT * 4);
@@ -59,7 +59,7 @@ impl DecisionWriter {
     }
 }
 
-async fn commit(storage: &dyn Storage, group: Vec<Pending>) {
+async fn commit(storage: &dyn DecisionStore, group: Vec<Pending>) {
     let (decisions, answers): (Vec<_>, Vec<_>) = group
         .into_iter()
         .map(|pending| ((pending.visitor, pending.event), pending.stored))

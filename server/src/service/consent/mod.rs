@@ -73,6 +73,9 @@ pub struct Standing {
 }
 
 pub struct ConsentService {
+    /// Every storage port. The core records and reads decisions (`DecisionStore`) and a
+    /// subject's records (`SubjectStore`) through it; start-up hands each other service the one
+    /// port it uses from it.
     pub storage: Arc<dyn Storage>,
     pub tokens: Arc<TokenSigner>,
     pub receipts: ReceiptSigner,
