@@ -6,7 +6,7 @@
 //! summary and rereads only the days still open.
 
 use crate::domain::statistics::{DaySummary, overview_of, summarize_tallies};
-use crate::storage::{Storage, StorageError};
+use crate::storage::{StatisticsStore, StorageError};
 use app::console::Overview;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use std::collections::BTreeMap;
@@ -29,7 +29,7 @@ impl DaySummaries {
     /// The overview of `range` (consecutive days, oldest first) as of `now`.
     pub async fn overview(
         &self,
-        storage: &dyn Storage,
+        storage: &dyn StatisticsStore,
         now: DateTime<Utc>,
         range: &[NaiveDate],
         categories: &[String],

@@ -2,7 +2,7 @@
 //! by page (keyset paging on time and id) so memory stays flat however many there are. The
 //! columns are documented in the README; the console and `server export` share this code.
 
-use crate::storage::{ConsentEvent, Storage, StorageError};
+use crate::storage::{ConsentEvent, StatisticsStore, StorageError};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -117,7 +117,7 @@ impl ExportRequest {
 
 /// Produces the export chunk by chunk: the header (CSV), then one chunk per page of decisions.
 pub struct Exporter {
-    storage: Arc<dyn Storage>,
+    storage: Arc<dyn StatisticsStore>,
     range: DayRange,
     format: ExportFormat,
     after: Option<(DateTime<Utc>, Uuid)>,
@@ -128,7 +128,7 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    pub fn new(storage: Arc<dyn Storage>, range: DayRange, format: ExportFormat) -> Self {
+    pub fn new(storage: Arc<dyn StatisticsStore>, range: DayRange, format: ExportFormat) -> Self {
         Self {
             storage,
             range,

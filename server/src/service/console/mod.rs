@@ -18,7 +18,7 @@ use crate::infra::metrics::Metrics;
 use crate::service::ConsentService;
 use crate::service::policies::PolicyRegistry;
 use crate::service::rights::RevokedConsents;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{DecisionStore, MatomoJobStore, StatisticsStore, StorageError};
 use app::console::Overview;
 use day_summaries::DaySummaries;
 use export::{DayRange, ExportRequest, Exporter};
@@ -37,7 +37,11 @@ pub struct Configured {
 /// Loads what the console's pages show, from storage, the published policies and this
 /// instance's counters.
 pub struct ConsoleService {
-    storage: Arc<dyn Storage>,
+    /// The console reads decisions (proof search), their statistics and the Matomo erasure
+    /// jobs, and writes nothing there (publishing goes through the policy registry).
+    decisions: Arc<dyn DecisionStore>,
+    statistics: Arc<dyn StatisticsStore>,
+    matomo_jobs: Arc<dyn MatomoJobStore>,
     clock: Clock,
     policies: Arc<PolicyRegistry>,
     /// Whether each decision is still honoured.
@@ -61,7 +65,9 @@ impl ConsoleService {
         configured: Configured,
     ) -> Self {
         Self {
-            storage: Arc::clone(&consent.storage),
+            decisions: consent.storage.clone(),
+            statistics: consent.storage.clone(),
+            matomo_jobs: consent.storage.clone(),
             clock: consent.clock.clone(),
             policies: Arc::clone(&consent.policies),
             revoked: Arc::clone(&consent.revoked),
@@ -88,7 +94,7 @@ impl ConsoleService {
             .map(|category| category.id.to_string())
             .collect();
         self.day_summaries
-            .overview(self.storage.as_ref(), now, &range, &categories)
+            .overview(self.statistics.as_ref(), now, &range, &categories)
             .await
     }
 
@@ -110,6 +116,6 @@ impl ConsoleService {
 
     /// The export that `request` asks for, read from storage as it is written.
     pub fn export(&self, request: ExportRequest) -> Exporter {
-        Exporter::new(Arc::clone(&self.storage), request.range, request.format)
+        Exporter::new(Arc::clone(&self.statistics), request.range, request.format)
     }
 }

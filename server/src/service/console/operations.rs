@@ -19,7 +19,7 @@ impl ConsoleService {
         ];
         let charts = tables.iter().map(line_chart).collect();
         let open_erasures = self
-            .storage
+            .matomo_jobs
             .matomo_jobs(JobSelection::Open)
             .await?
             .into_iter()
@@ -42,7 +42,7 @@ impl ConsoleService {
             tables,
             charts,
             erasures_configured: self.configured.erasures,
-            erasure_counts: self.storage.matomo_job_counts().await?,
+            erasure_counts: self.matomo_jobs.matomo_job_counts().await?,
             open_erasures,
         })
     }

@@ -19,7 +19,7 @@ impl ConsoleService {
 
     async fn find_proof(&self, query: &str) -> Result<ProofOutcome, StorageError> {
         let (ssaid, matched) = if let Ok(id) = uuid::Uuid::parse_str(query) {
-            match self.storage.find_consent_event(id).await? {
+            match self.decisions.find_consent_event(id).await? {
                 Some(event) => (event.ssaid, Some(id.to_string())),
                 None => {
                     return Ok(ProofOutcome::NotFound(format!(
@@ -34,7 +34,7 @@ impl ConsoleService {
                 "{query:?} is neither a consent id (a UUID) nor an SSAID."
             )));
         };
-        let events = self.storage.consent_events_for(&ssaid).await?;
+        let events = self.decisions.consent_events_for(&ssaid).await?;
         if events.is_empty() {
             return Ok(ProofOutcome::NotFound(format!(
                 "No decision is stored under the SSAID {}.",
