@@ -132,8 +132,8 @@ pub async fn policy_version(
     path = "/.well-known/jwks.json",
     tag = "policy",
     summary = "The Ed25519 public keys that verify receipts",
-    responses((status = 200, description = "A JSON Web Key Set", body = Object))
+    responses((status = 200, description = "A JSON Web Key Set", body = crate::infra::tokens::Jwks))
 )]
-pub async fn jwks(State(consent): State<Arc<ConsentService>>) -> Json<serde_json::Value> {
+pub async fn jwks(State(consent): State<Arc<ConsentService>>) -> Json<crate::infra::tokens::Jwks> {
     Json(consent.receipts.jwks())
 }
