@@ -14,6 +14,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// This module's operations in the API's description (`routes::openapi` merges them).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(current_policy, policy_version, jwks))]
+pub struct Api;
+
 /// Policy documents need no visitor identity: no SSAID is issued for them.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,9 +29,19 @@ pub fn router() -> Router<AppState> {
 
 /// A published version's identity.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "version": "2026-11-27",
+    "hash": "sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4",
+    "material": true,
+    "published_at": "2026-11-27T09:00:00Z"
+}))]
 pub struct VersionInfo {
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
     pub version: String,
+    /// SHA-256 of the policy's canonical JSON.
+    #[schema(pattern = "^sha256:[0-9a-f]{64}$")]
     pub hash: String,
+    /// A material change: visitors who decided on an earlier version are asked again.
     pub material: bool,
     pub published_at: DateTime<Utc>,
     /// Set when a publish found the same content already published.
@@ -46,13 +61,33 @@ impl From<&PolicyRecord> for VersionInfo {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A published version in one language: its identity, then the categories with their
+/// identifiers, the banner texts and the notice link.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PolicyDocument {
     #[serde(flatten)]
     pub published: VersionInfo,
     /// The categories with their identifiers, banner texts and notice link, in `language`.
     #[serde(flatten)]
     pub view: PolicyView,
+}
+
+/// The embedded default policy as `GET /api/v1/policy?lang=…` shows it: the document's example,
+/// from the real file, so it is always a valid answer.
+pub fn document_example() -> serde_json::Value {
+    let policy = app::domain::Policy::from_toml(app::DEFAULT_POLICY_TOML)
+        .expect("the embedded default policy parses");
+    let document = PolicyDocument {
+        published: VersionInfo {
+            version: policy.version.to_string(),
+            hash: crate::domain::policy_hash(&policy),
+            material: true,
+            published_at: DateTime::from_timestamp(1_795_770_000, 0).unwrap_or_default(),
+            unchanged: false,
+        },
+        view: policy.view(&policy.default_language, None),
+    };
+    serde_json::to_value(document).expect("a policy document serialises")
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,8 +119,18 @@ fn document(
     path = "/api/v1/policy",
     tag = "policy",
     summary = "The current policy version, in one language",
-    params(("lang" = Option<String>, Query, description = "A language of the policy; its default otherwise")),
-    responses((status = 200, description = "The version, its hash and texts", body = Object))
+    params(("lang" = Option<String>, Query, description = "A language of the policy (`en`, `zh-Hans`, `zh-Hant`, `ja`, `ko` in the default one); its default otherwise", example = "en")),
+    responses((
+        status = 200,
+        description = "The version, its hash and texts",
+        body = PolicyDocument,
+        links(("version" = (
+            operation_id = "policy_version",
+            parameters(("version" = "$response.body#/version")),
+            description = "The same version by its id, as audits ask for it"
+        ))),
+        example = document_example
+    ))
 )]
 pub async fn current_policy(
     State(consent): State<Arc<ConsentService>>,
@@ -106,10 +151,10 @@ pub async fn current_policy(
     tag = "policy",
     summary = "Any published policy version, for audits",
     params(
-        ("version" = String, Path, description = "A published version id"),
-        ("lang" = Option<String>, Query, description = "A language of the policy; its default otherwise")
+        ("version" = String, Path, min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$", description = "A published version id", example = "2026-11-27"),
+        ("lang" = Option<String>, Query, description = "A language of the policy; its default otherwise", example = "en")
     ),
-    responses((status = 200, description = "The version, its hash and texts", body = Object))
+    responses((status = 200, description = "The version, its hash and texts", body = PolicyDocument, example = document_example))
 )]
 pub async fn policy_version(
     State(consent): State<Arc<ConsentService>>,
