@@ -13,10 +13,27 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use serde_json::json;
 use std::fmt::Display;
 
 const INTERNAL_MESSAGE: &str = "the consent service failed; please try again";
+
+/// Every error answer: `{"error": {"code", "message"}}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"error": {
+    "code": "stale_policy_version",
+    "message": "policy version \"2026-03-25\" is not the current version \"2026-11-27\"; reload the page and decide again"
+}}))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable; it fixes the status (the operation's responses list the codes of each).
+    pub code: ErrorCode,
+    /// For people; never details of a server error.
+    pub message: String,
+}
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -74,7 +91,12 @@ impl IntoResponse for ApiError {
                 "request failed"
             );
         }
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+            },
+        };
         let mut response = (status, Json(body)).into_response();
         // Storage down, an instance draining: worth trying again, not at once.
         if status == StatusCode::SERVICE_UNAVAILABLE {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 /// Decisions over a range of days.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Overview {
     /// The days (`YYYY-MM-DD`, UTC), oldest first; every per-day list follows them.
     pub days: Vec<String>,
@@ -24,6 +25,7 @@ pub struct Overview {
 
 /// Decisions split by one property over the whole range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DimensionTable {
     pub title: String,
     /// Most decisions first.
@@ -31,6 +33,7 @@ pub struct DimensionTable {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DimensionValue {
     pub value: String,
     pub decisions: i64,
@@ -41,6 +44,7 @@ pub struct DimensionValue {
 
 /// A chart as SVG markup drawn by the server from the same numbers as the table under it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Chart {
     /// The element id, for links and tests.
     pub id: String,

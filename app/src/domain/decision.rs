@@ -9,6 +9,7 @@ use std::fmt;
 use crate::error_code::ErrorCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentAction {
     AcceptAll,
@@ -52,6 +53,7 @@ impl ConsentAction {
 
 /// Where a decision was made; part of the proof of consent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentSource {
     /// The hydrated banner on one of our pages.
@@ -96,13 +98,28 @@ impl ConsentSource {
 
 /// A decision as a client submits it, before it is checked against the policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ssr",
+    derive(utoipa::ToSchema),
+    schema(example = json!({
+        "policy_version": "2026-11-27",
+        "action": "custom",
+        "categories": {"preferences": true, "analytics": false},
+        "language": "en"
+    }))
+)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentRequest {
-    /// The policy version the visitor was shown.
+    /// The policy version the visitor was shown: the current one (`GET /api/v1/policy`).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")
+    )]
     pub policy_version: String,
     pub action: ConsentAction,
     /// Each category's state. Required for `custom`; optional but checked for the others.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = super::schema::category_states))]
     pub categories: Option<BTreeMap<String, bool>>,
     /// The language the banner was shown in (its exact text is part of the proof); the
     /// policy's default language when absent.
@@ -112,6 +129,7 @@ pub struct ConsentRequest {
     /// the choice and retried while the service could not save it. Relative, so a wrong clock
     /// in the browser cannot misdate it; the record keeps both times.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 3_600_000))]
     pub decided_ms_ago: Option<u64>,
 }
 
@@ -309,10 +327,13 @@ impl Decision {
 
 /// The visitor's standing decision, as read back from a trusted consent cookie.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CurrentConsent {
     pub policy_version: String,
     /// The categories decided; a category missing here is unset (never decided).
     pub categories: BTreeMap<String, bool>,
+    /// The decision's id: its receipt is `GET /api/v1/consent/{event_id}/receipt`.
+    #[cfg_attr(feature = "ssr", schema(format = Uuid))]
     pub event_id: String,
     /// Unix seconds.
     pub decided_at: i64,
@@ -328,6 +349,7 @@ impl CurrentConsent {
 
 /// A browser storage key the page must remove because its category was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StorageKey {
     pub kind: IdentifierKind,
     /// Exact key, or a prefix ending in `*`.
@@ -336,6 +358,7 @@ pub struct StorageKey {
 
 /// The answer to a recorded decision: the new standing decision and what the page must clear.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RecordedChoice {
     pub consent: CurrentConsent,
     pub clear_storage: Vec<StorageKey>,

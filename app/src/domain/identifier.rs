@@ -7,6 +7,7 @@ use std::fmt;
 
 /// Where a browser keeps the identifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IdentifierKind {
     Cookie,

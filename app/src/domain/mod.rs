@@ -46,6 +46,9 @@ pub mod my_data;
 pub mod policy;
 pub mod prompt;
 pub mod refusal;
+/// The parts of the API's description that derive cannot say (server only).
+#[cfg(feature = "ssr")]
+pub(crate) mod schema;
 
 pub use category::CategoryId;
 pub use decision::{

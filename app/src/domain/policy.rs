@@ -30,6 +30,7 @@ crate::text_newtype!(PolicyVersion, PolicyError, display);
 
 /// The texts of the first layer of the banner, in one language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BannerText {
     pub title: String,
@@ -278,7 +279,12 @@ fn describe_domain(domain: &str, parent_domain: Option<&str>, language: &str) ->
 
 /// What the banner needs to render: the policy in one language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PolicyView {
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")
+    )]
     pub version: String,
     pub notice_url: String,
     pub language: String,
@@ -287,7 +293,9 @@ pub struct PolicyView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CategoryView {
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[a-z][a-z0-9_]{0,31}$"))]
     pub id: String,
     pub required: bool,
     pub title: String,
@@ -297,6 +305,7 @@ pub struct CategoryView {
 
 /// One row of the identifier table, in one language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IdentifierView {
     pub name: String,
     pub kind: IdentifierKind,

@@ -17,6 +17,7 @@ pub struct PublishedVersion {
 
 /// Why the banner asks.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum PromptReason {
     /// The visitor has not decided yet.

@@ -9,7 +9,7 @@ use super::claims::ISSUER;
 
 pub const RECEIPT_SCHEMA: &str = "ISO/IEC TS 27560:2023 consent record (JSON)";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsentReceipt {
     pub schema: String,
     /// The consent record id (the event id).
@@ -21,6 +21,7 @@ pub struct ConsentReceipt {
     pub purposes: Vec<PurposeState>,
     pub event: EventDetails,
     /// `active`, `superseded` (a later decision replaced it) or `expired`.
+    #[schema(pattern = "^(active|superseded|expired)$")]
     pub state: String,
     pub validity: Validity,
     pub withdrawal: Withdrawal,
@@ -30,13 +31,13 @@ pub struct ConsentReceipt {
     pub jti: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Controller {
     pub name: String,
     pub contact: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NoticeShown {
     pub url: String,
     pub version: String,
@@ -46,38 +47,46 @@ pub struct NoticeShown {
     pub shown_text_hash: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PurposeState {
     pub category: String,
     pub purpose: String,
     /// `consent`, or `strictly_necessary` for what the service cannot work without.
+    #[schema(pattern = "^(consent|strictly_necessary)$")]
     pub lawful_basis: String,
     /// `granted`, `refused` or `undecided`.
+    #[schema(pattern = "^(granted|refused|undecided)$")]
     pub state: String,
     pub identifiers: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventDetails {
+    #[schema(value_type = app::domain::ConsentAction)]
     pub action: String,
+    #[schema(value_type = app::domain::ConsentSource)]
     pub source: String,
     /// The site the embedded banner ran on, for embed decisions.
     pub origin: Option<String>,
     /// When the decision was recorded.
+    #[schema(format = DateTime)]
     pub time: String,
     /// When the visitor made the choice, if their page delivered it late (it retried while the
     /// service could not save it); absent when made at `time`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub made_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Validity {
+    #[schema(format = DateTime)]
     pub from: String,
+    #[schema(format = DateTime)]
     pub until: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Withdrawal {
     pub method: String,
     pub url: String,

@@ -33,17 +33,21 @@ impl ErasureChannel {
 }
 
 /// Evidence that an erasure was handled, without the erased data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ErasureRecord {
+    /// The erasure's reference (its job in `GET /api/v1/admin/matomo-erasures`).
     pub id: Uuid,
     pub erased_at: DateTime<Utc>,
+    /// `self_service` (the visitor) or `staff` (a ticket).
+    #[schema(pattern = "^(self_service|staff)$")]
     pub channel: &'static str,
     pub ticket: Option<String>,
     /// A keyed hash of the SSAID: recognises a repeated request, cannot be read back.
     pub subject_hash: String,
     /// Rows deleted, per table.
     pub deleted: BTreeMap<String, u64>,
-    /// What happened on Matomo's side.
+    /// What happened on Matomo's side: `not_configured`, or its job's state (`pending` until
+    /// the worker has deleted the visitor there).
     pub matomo: String,
 }
 

@@ -135,9 +135,11 @@ impl TerminalTypes {
 }
 
 /// A signal's value and the window it counts over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Signal {
     pub value: u64,
+    /// `1h`, `24h`, `30d` or `now`.
+    #[schema(pattern = "^(1h|24h|30d|now)$")]
     pub window: &'static str,
 }
 
@@ -204,7 +206,7 @@ impl Signals {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Risk {
     Low,

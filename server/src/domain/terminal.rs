@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The coarse terminal type stored with an SSAID (notice §01): never the full User-Agent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TerminalType {
     Desktop,

@@ -46,9 +46,19 @@ pub fn export_download(exporter: Exporter) -> Response {
 
 /// A published version's identity, as the policy documents and the admin API give it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "version": "2026-11-27",
+    "hash": "sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4",
+    "material": true,
+    "published_at": "2026-11-27T09:00:00Z"
+}))]
 pub struct VersionInfo {
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
     pub version: String,
+    /// SHA-256 of the policy's canonical JSON.
+    #[schema(pattern = "^sha256:[0-9a-f]{64}$")]
     pub hash: String,
+    /// A material change: visitors who decided on an earlier version are asked again.
     pub material: bool,
     pub published_at: DateTime<Utc>,
     /// Set when a publish found the same content already published.

@@ -312,6 +312,40 @@ struct Ed25519Key {
     public_key: [u8; 32],
 }
 
+/// The receipt keys as a JSON Web Key Set (RFC 7517), newest first.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"keys": [{
+    "kty": "OKP",
+    "crv": "Ed25519",
+    "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    "kid": "receipt-2026-11",
+    "alg": "EdDSA",
+    "use": "sig"
+}]}))]
+pub struct Jwks {
+    #[schema(min_items = 1)]
+    pub keys: Vec<Jwk>,
+}
+
+/// One Ed25519 public key (RFC 8037).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Jwk {
+    #[schema(pattern = "^OKP$")]
+    pub kty: &'static str,
+    #[schema(pattern = "^Ed25519$")]
+    pub crv: &'static str,
+    /// The public key, base64url without padding (32 bytes).
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    pub x: String,
+    /// What a receipt's `kid` names.
+    pub kid: String,
+    #[schema(pattern = "^EdDSA$")]
+    pub alg: &'static str,
+    #[serde(rename = "use")]
+    #[schema(pattern = "^sig$")]
+    pub use_: &'static str,
+}
+
 /// Signs consent receipts with Ed25519, so anyone holding our public keys (published as a JWKS)
 /// can check a receipt without being able to forge one. Each key is derived from a key of the
 /// ring: one secret to keep, and every instance derives the same keys. The first signs; every
@@ -379,24 +413,21 @@ impl ReceiptSigner {
     }
 
     /// Every public key of the ring as a JSON Web Key Set, served at `/.well-known/jwks.json`.
-    pub fn jwks(&self) -> serde_json::Value {
+    pub fn jwks(&self) -> Jwks {
         use base64::Engine;
-        let keys: Vec<serde_json::Value> = self
+        let keys = self
             .keys
             .iter()
-            .map(|key| {
-                let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.public_key);
-                serde_json::json!({
-                    "kty": "OKP",
-                    "crv": "Ed25519",
-                    "x": x,
-                    "kid": key.kid,
-                    "alg": "EdDSA",
-                    "use": "sig",
-                })
+            .map(|key| Jwk {
+                kty: "OKP",
+                crv: "Ed25519",
+                x: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.public_key),
+                kid: key.kid.clone(),
+                alg: "EdDSA",
+                use_: "sig",
             })
             .collect();
-        serde_json::json!({ "keys": keys })
+        Jwks { keys }
     }
 }
 
@@ -498,7 +529,7 @@ mod tests {
     fn receipts_are_signed_by_the_first_key_and_every_key_is_published() {
         let receipts = ReceiptSigner::ring(&ring(&[("new", 2), ("old", 1)]));
         assert_eq!(receipts.kid(), "receipt-new");
-        let jwks = receipts.jwks();
+        let jwks = serde_json::to_value(receipts.jwks()).unwrap();
         let kids: Vec<&str> = jwks["keys"]
             .as_array()
             .unwrap()
@@ -684,7 +715,8 @@ mod tests {
         let receipt = serde_json::json!({ "record_id": "r1", "iss": ISSUER });
         let jws = signer.sign(&receipt);
 
-        let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(signer.jwks()).unwrap();
+        let jwks: jsonwebtoken::jwk::JwkSet =
+            serde_json::from_value(serde_json::to_value(signer.jwks()).unwrap()).unwrap();
         let key = DecodingKey::from_jwk(&jwks.keys[0]).unwrap();
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.required_spec_claims.clear();
@@ -693,7 +725,8 @@ mod tests {
         assert_eq!(back.claims, receipt);
 
         let other = ReceiptSigner::derive(&SecretSlice::from(vec![2; 32]));
-        let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(other.jwks()).unwrap();
+        let jwks: jsonwebtoken::jwk::JwkSet =
+            serde_json::from_value(serde_json::to_value(other.jwks()).unwrap()).unwrap();
         let key = DecodingKey::from_jwk(&jwks.keys[0]).unwrap();
         assert!(jsonwebtoken::decode::<serde_json::Value>(&jws, &key, &validation).is_err());
         assert!(!format!("{signer:?}").contains("encoding"));

@@ -16,11 +16,24 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::StatusCode;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Largest policy file the admin API accepts: one with every language is larger than any
 /// visitor request.
 const MAX_POLICY_BYTES: usize = 1024 * 1024;
+
+/// This module's operations in the API's description (`routes::openapi` merges them).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list_policies,
+    publish_policy,
+    purge_now,
+    matomo_erasures,
+    statistics,
+    export
+))]
+pub struct Api;
 
 pub fn router() -> Router<AppState> {
     let routes = Router::new()
@@ -64,6 +77,11 @@ fn material_flag(query: Option<&str>) -> Result<bool, ApiError> {
     Ok(material)
 }
 
+/// The embedded default policy, the example of a policy file (publishing it again answers 200).
+fn default_policy_file() -> serde_json::Value {
+    serde_json::Value::String(app::DEFAULT_POLICY_TOML.to_owned())
+}
+
 /// `POST /api/v1/admin/policies[?material=true]` with the policy TOML as the body.
 /// 201 for a new version, 200 when the same content is already published under it,
 /// 409 when different content is, 422 when the file is not a valid policy.
@@ -72,15 +90,26 @@ fn material_flag(query: Option<&str>) -> Result<bool, ApiError> {
     path = "/api/v1/admin/policies",
     tag = "admin",
     summary = "Publish a policy version (the TOML file as the body)",
-    params(("material" = Option<bool>, Query, description = "A material change: visitors are asked again")),
+    params(("material" = Option<bool>, Query, description = "A material change: visitors are asked again", example = false)),
     request_body(
         content = String,
         content_type = "text/plain",
-        description = "The policy file (TOML, UTF-8); any content type is read as the file"
+        description = "The policy file (TOML, UTF-8); any content type is read as the file",
+        example = default_policy_file
     ),
     responses(
-        (status = 201, description = "Published", body = VersionInfo),
-        (status = 200, description = "The same content was already published", body = VersionInfo)
+        (status = 201, description = "Published", body = VersionInfo, links(("version" = (
+            operation_id = "policy_version",
+            parameters(("version" = "$response.body#/version")),
+            description = "The version just published"
+        )))),
+        (status = 200, description = "The same content was already published", body = VersionInfo, example = json!({
+            "version": "2026-11-27",
+            "hash": "sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4",
+            "material": true,
+            "published_at": "2026-11-27T09:00:00Z",
+            "unchanged": true
+        }))
     ),
     security(("admin_token" = []))
 )]
@@ -113,7 +142,16 @@ pub async fn publish_policy(
     path = "/api/v1/admin/policies",
     tag = "admin",
     summary = "Every published policy version, oldest first",
-    responses((status = 200, description = "The versions", body = Vec<VersionInfo>)),
+    responses((status = 200, description = "The versions", body = Vec<VersionInfo>, links(("first" = (
+        operation_id = "policy_version",
+        parameters(("version" = "$response.body#/0/version")),
+        description = "The first version ever published"
+    ))), example = json!([{
+        "version": "2026-11-27",
+        "hash": "sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4",
+        "material": true,
+        "published_at": "2026-11-27T09:00:00Z"
+    }]))),
     security(("admin_token" = []))
 )]
 pub async fn list_policies(
@@ -124,6 +162,26 @@ pub async fn list_policies(
     Json(snapshot.records().map(VersionInfo::from).collect())
 }
 
+/// What a purge removed (or, with `dry_run`, would remove).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"dry_run": true, "rows": {
+    "consent_events": 0,
+    "consent_events.ip_prefix": 12,
+    "decision_counts": 0,
+    "decision_tallies": 0,
+    "erasures": 0,
+    "matomo_erasure_jobs": 0,
+    "network_counters": 40,
+    "revoked_consents": 1,
+    "ssaid_sightings": 7,
+    "ssaids": 0
+}}))]
+pub struct PurgeReport {
+    pub dry_run: bool,
+    /// Rows per table (`table.column` for a column cleared, not a row deleted).
+    pub rows: BTreeMap<String, u64>,
+}
+
 /// `POST /api/v1/admin/retention/purge[?dry_run=true]`: runs the retention purge now (it also
 /// runs hourly) and says what went, per table; `dry_run` only counts.
 #[utoipa::path(
@@ -131,8 +189,8 @@ pub async fn list_policies(
     path = "/api/v1/admin/retention/purge",
     tag = "admin",
     summary = "Run the retention purge now",
-    params(("dry_run" = Option<bool>, Query, description = "Only count what would go")),
-    responses((status = 200, description = "Rows per table", body = Object)),
+    params(("dry_run" = Option<bool>, Query, description = "Only count what would go", example = true)),
+    responses((status = 200, description = "Rows per table", body = PurgeReport)),
     security(("admin_token" = []))
 )]
 pub async fn purge_now(
@@ -155,9 +213,7 @@ pub async fn purge_now(
         .await
         .map_err(ApiError::internal)?
     {
-        Some(report) => {
-            Ok(Json(serde_json::json!({ "dry_run": dry_run, "rows": report })).into_response())
-        }
+        Some(rows) => Ok(Json(PurgeReport { dry_run, rows }).into_response()),
         None => Err(ApiError::new(
             ErrorCode::PurgeBusy,
             "another instance is purging right now; try again in a minute",
@@ -171,19 +227,74 @@ pub async fn purge_now(
     path = "/api/v1/admin/matomo-erasures",
     tag = "admin",
     summary = "Every erasure's job against Matomo",
-    responses((status = 200, description = "The jobs, oldest first", body = Vec<Object>)),
+    responses((status = 200, description = "The jobs, oldest first", body = Vec<MatomoErasure>, example = json!([{
+        "erasure_id": "01968f41-0c2d-7e51-8a3b-5c7d9e1f2a34",
+        "visitor_id": "d8235f9a8aacecf4",
+        "state": "pending",
+        "attempts": 2,
+        "next_attempt_at": "2026-12-05T10:05:00Z",
+        "last_error": "Matomo answered 503",
+        "deleted": null,
+        "created_at": "2026-12-05T10:00:00Z",
+        "updated_at": "2026-12-05T10:01:00Z"
+    }]))),
     security(("admin_token" = []))
 )]
 pub async fn matomo_erasures(
     _admin: AdminAuth,
     State(storage): State<Arc<dyn crate::storage::Storage>>,
-) -> Result<Json<Vec<crate::storage::MatomoJob>>, ApiError> {
-    Ok(Json(
-        storage
-            .matomo_jobs(crate::storage::JobSelection::All)
-            .await
-            .map_err(ApiError::internal)?,
-    ))
+) -> Result<Json<Vec<MatomoErasure>>, ApiError> {
+    let jobs = storage
+        .matomo_jobs(crate::storage::JobSelection::All)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(jobs.into_iter().map(MatomoErasure::from).collect()))
+}
+
+/// An erasure's job against Matomo, as the admin API shows it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "erasure_id": "01968f41-0c2d-7e51-8a3b-5c7d9e1f2a34",
+    "visitor_id": null,
+    "state": "done",
+    "attempts": 1,
+    "next_attempt_at": "2026-12-05T10:00:00Z",
+    "last_error": null,
+    "deleted": {"log_visit": 3, "log_link_visit_action": 17},
+    "created_at": "2026-12-05T10:00:00Z",
+    "updated_at": "2026-12-05T10:00:04Z"
+}))]
+pub struct MatomoErasure {
+    /// The erasure's reference (`id` of its evidence).
+    pub erasure_id: uuid::Uuid,
+    /// Matomo's visitor id to delete; cleared once done.
+    pub visitor_id: Option<String>,
+    /// `pending`, `done`, or `failed` (gave up after `erasure_max_attempts`: a human must look).
+    #[schema(pattern = "^(pending|done|failed)$")]
+    pub state: &'static str,
+    pub attempts: u32,
+    pub next_attempt_at: chrono::DateTime<chrono::Utc>,
+    pub last_error: Option<String>,
+    /// Matomo's counts per table, once done.
+    pub deleted: Option<BTreeMap<String, u64>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<crate::storage::MatomoJob> for MatomoErasure {
+    fn from(job: crate::storage::MatomoJob) -> Self {
+        Self {
+            erasure_id: job.erasure_id,
+            visitor_id: job.visitor_id,
+            state: job.state.as_str(),
+            attempts: job.attempts,
+            next_attempt_at: job.next_attempt_at,
+            last_error: job.last_error,
+            deleted: job.deleted,
+            created_at: job.created_at,
+            updated_at: job.updated_at,
+        }
+    }
 }
 
 /// `GET /api/v1/admin/statistics[?days=N]`: the console's overview as JSON (without the
@@ -193,8 +304,22 @@ pub async fn matomo_erasures(
     path = "/api/v1/admin/statistics",
     tag = "admin",
     summary = "The console's overview: decisions per day by action, grants, splits",
-    params(("days" = Option<u32>, Query, minimum = 1, maximum = 366, description = "Days up to today (UTC); 30 by default")),
-    responses((status = 200, description = "The overview", body = Object)),
+    params(("days" = Option<u32>, Query, minimum = 1, maximum = 366, description = "Days up to today (UTC); 30 by default", example = 7)),
+    responses((status = 200, description = "The overview", body = app::console::Overview, example = json!({
+        "days": ["2026-12-03", "2026-12-04"],
+        "total": 1,
+        "decisions_per_day": [0, 1],
+        "by_action": {"accept_all": [0, 0], "custom": [0, 1], "gpc": [0, 0], "reject_all": [0, 0], "withdraw": [0, 0]},
+        "grant_share": {"analytics": [null, 0.0], "preferences": [null, 100.0]},
+        "categories": ["preferences", "analytics"],
+        "dimensions": [{"title": "Language", "values": [{
+            "value": "en",
+            "decisions": 1,
+            "by_action": {"accept_all": 0, "custom": 1, "gpc": 0, "reject_all": 0, "withdraw": 0},
+            "granted": {"analytics": 0, "preferences": 1}
+        }]}],
+        "charts": []
+    }))),
     security(("admin_token" = []))
 )]
 pub async fn statistics(
@@ -227,13 +352,13 @@ pub async fn statistics(
     tag = "admin",
     summary = "Every decision of a range of UTC days, streamed (columns in the README)",
     params(
-        ("from" = String, Query, format = Date, description = "First day, YYYY-MM-DD"),
-        ("to" = String, Query, format = Date, description = "Last day, YYYY-MM-DD"),
-        ("format" = Option<String>, Query, description = "`csv` (default) or `jsonl`")
+        ("from" = String, Query, format = Date, description = "First day, YYYY-MM-DD", example = "2026-12-01"),
+        ("to" = String, Query, format = Date, description = "Last day, YYYY-MM-DD (not before `from`)", example = "2026-12-31"),
+        ("format" = Option<String>, Query, pattern = "^(csv|jsonl)$", description = "`csv` (default) or `jsonl`", example = "csv")
     ),
     responses((status = 200, description = "The file", content(
-        (String = "text/csv"),
-        (String = "application/jsonl")
+        (String = "text/csv", example = json!("consent_id,decided_at,ssaid,policy_version,policy_hash,banner_text_hash,language,action,source,categories,network_prefix,terminal_type,origin,made_at\r\n01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12,2026-12-04T16:01:58.555177Z,DufRwMy_btVimng3kkTdoQ,2026-11-27,sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4,sha256:40858c39b1c434155a5d032d961ae0a515d321cbf6e54f54d426bc2d885a6ebe,en,custom,banner,\"{\"\"analytics\"\":false,\"\"necessary\"\":true,\"\"preferences\"\":true}\",203.0.113.0/24,desktop,,\r\n")),
+        (String = "application/jsonl", example = json!("{\"action\":\"custom\",\"banner_text_hash\":\"sha256:40858c39b1c434155a5d032d961ae0a515d321cbf6e54f54d426bc2d885a6ebe\",\"categories\":{\"analytics\":false,\"necessary\":true,\"preferences\":true},\"consent_id\":\"01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12\",\"decided_at\":\"2026-12-04T16:01:58.555177Z\",\"language\":\"en\",\"made_at\":null,\"network_prefix\":\"203.0.113.0/24\",\"origin\":null,\"policy_hash\":\"sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4\",\"policy_version\":\"2026-11-27\",\"source\":\"banner\",\"ssaid\":\"DufRwMy_btVimng3kkTdoQ\",\"terminal_type\":\"desktop\"}\n"))
     ))),
     security(("admin_token" = []))
 )]

@@ -15,8 +15,12 @@ use axum::routing::{any, get};
 use axum::{Json, Router};
 use http::StatusCode;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// This module's operations in the API's description (`routes::openapi` merges them).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(get_consent, post_consent, get_receipt))]
+pub struct Api;
 
 /// The JSON API. It knows the visitor by SSAID, like the pages.
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -28,69 +32,42 @@ pub fn router(state: &AppState) -> Router<AppState> {
     for_visitors(api, state, Unnamed::Accept)
 }
 
+/// The visitor's standing decision (the same shape after recording one).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "policy_version": "2026-11-27",
+    "consent": null,
+    "needs_prompt": true,
+    "prompt": {"reason": "no_choice"}
+}))]
 pub struct ConsentResponse {
     /// The current policy version.
     pub policy_version: String,
-    /// The standing decision, if the visitor has one: `{policy_version, categories, event_id,
-    /// decided_at, action}`.
-    #[schema(value_type = Option<Object>)]
+    /// The standing decision, if the visitor has one.
     pub consent: Option<CurrentConsent>,
-    /// Whether the banner should be shown, and why.
+    /// Whether the banner should be shown (`prompt` says why).
     pub needs_prompt: bool,
-    /// `{reason: no_choice | notice_changed | expired | undecided}`.
-    #[schema(value_type = Option<Object>)]
+    /// Why the banner must ask; null while the standing decision holds.
     pub prompt: Option<PromptReason>,
-    /// Browser-storage keys the page must remove (refused categories).
+    /// Browser-storage keys the page must remove (refused categories); absent when none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Object>)]
     pub clear_storage: Vec<StorageKey>,
 }
 
-/// A decision (`app::domain::ConsentRequest`, described here: the `app` crate is shared with
-/// the WASM bundle, which carries no utoipa).
-#[derive(utoipa::ToSchema, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)] // A shape for the document.
-pub struct DecisionBody {
-    /// The policy version the visitor was shown: the current one.
-    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
-    policy_version: String,
-    action: DecisionAction,
-    /// Each category's state; required for `custom`.
-    categories: Option<BTreeMap<String, bool>>,
-    /// The language the texts were shown in; the policy's default language when absent.
-    language: Option<DecisionLanguage>,
-    /// How long ago the visitor made the choice, when the page delivers it late (after
-    /// retrying while the service could not save it). At most an hour.
-    #[schema(minimum = 0, maximum = 3_600_000)]
-    decided_ms_ago: Option<u64>,
-}
-
-#[derive(utoipa::ToSchema, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)] // A shape for the document.
-pub enum DecisionAction {
-    AcceptAll,
-    RejectAll,
-    Custom,
-    Withdraw,
-    Gpc,
-}
-
-#[derive(utoipa::ToSchema, serde::Deserialize)]
-#[allow(dead_code)] // A shape for the document.
-pub enum DecisionLanguage {
-    #[serde(rename = "en")]
-    En,
-    #[serde(rename = "zh-Hans")]
-    ZhHans,
-    #[serde(rename = "zh-Hant")]
-    ZhHant,
-    #[serde(rename = "ja")]
-    Ja,
-    #[serde(rename = "ko")]
-    Ko,
+/// What `POST /api/v1/consent` answers for its example decision.
+fn recorded_example() -> serde_json::Value {
+    serde_json::json!({
+        "policy_version": "2026-11-27",
+        "consent": {
+            "policy_version": "2026-11-27",
+            "categories": {"necessary": true, "preferences": true, "analytics": false},
+            "event_id": "01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12",
+            "decided_at": 1_795_000_000,
+            "action": "custom"
+        },
+        "needs_prompt": false,
+        "prompt": null
+    })
 }
 
 #[utoipa::path(
@@ -98,6 +75,7 @@ pub enum DecisionLanguage {
     path = "/api/v1/consent",
     tag = "visitor",
     summary = "The visitor's standing decision and whether the banner must ask",
+    params(("Sec-GPC" = Option<String>, Header, description = "`1`: the browser's Global Privacy Control signal (a `gpc` decision needs it; without a decision it refuses what the policy lets it); other values are no signal", example = "1")),
     responses((status = 200, description = "The standing decision", body = ConsentResponse))
 )]
 pub async fn get_consent(
@@ -124,8 +102,26 @@ pub async fn get_consent(
     path = "/api/v1/consent",
     tag = "visitor",
     summary = "Record a decision on the current policy version",
-    request_body(content = DecisionBody, content_type = "application/json"),
-    responses((status = 201, description = "Recorded; `Set-Cookie: zc_consent`", body = ConsentResponse))
+    params(("Sec-GPC" = Option<String>, Header, description = "`1`: the browser's Global Privacy Control signal (a `gpc` decision needs it; without a decision it refuses what the policy lets it); other values are no signal", example = "1")),
+    request_body(content = ConsentRequest, content_type = "application/json"),
+    responses((
+        status = 201,
+        description = "Recorded; `Set-Cookie: zc_consent`",
+        body = ConsentResponse,
+        links(
+            ("receipt" = (
+                operation_id = "get_receipt",
+                parameters(("id" = "$response.body#/consent/event_id")),
+                description = "The signed receipt of the decision just recorded"
+            )),
+            ("subject" = (
+                operation_id = "subject_of_consent",
+                parameters(("id" = "$response.body#/consent/event_id")),
+                description = "What the service holds about the visitor who made it (admin)"
+            ))
+        ),
+        example = recorded_example
+    ))
 )]
 pub async fn post_consent(
     State(consent): State<Arc<ConsentService>>,
@@ -158,8 +154,8 @@ pub async fn post_consent(
     path = "/api/v1/consent/{id}/receipt",
     tag = "visitor",
     summary = "The signed receipt of one decision (its visitor, or an admin)",
-    params(("id" = String, Path, format = Uuid, description = "The consent id (a UUID)")),
-    responses((status = 200, description = "The receipt and its compact JWS", body = Object)),
+    params(("id" = String, Path, format = Uuid, description = "The consent id (a UUID): `consent.event_id` of a recorded decision", example = "01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12")),
+    responses((status = 200, description = "The receipt and its compact JWS", body = crate::service::SignedReceipt, example = receipt_example)),
     security((), ("admin_token" = []))
 )]
 pub async fn get_receipt(
@@ -180,6 +176,55 @@ pub async fn get_receipt(
             )
         })?;
     Ok(receipt_download(id, receipt))
+}
+
+/// A receipt as the service makes one (on the embedded default policy, signed with a key of
+/// the example's own), for the document.
+fn receipt_example() -> serde_json::Value {
+    use crate::domain::receipt::{Controller, ReceiptInput};
+    let policy = app::domain::Policy::from_toml(app::DEFAULT_POLICY_TOML)
+        .expect("the embedded default policy parses");
+    let decided_at = chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default();
+    let base = "https://consent.zeccloud.com";
+    let categories = std::collections::BTreeMap::from([
+        ("necessary".to_owned(), true),
+        ("preferences".to_owned(), true),
+        ("analytics".to_owned(), false),
+    ]);
+    let view = policy.view(&policy.default_language, None);
+    let receipt = crate::domain::ConsentReceipt::build(ReceiptInput {
+        record_id: "01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12".to_owned(),
+        ssaid: "DufRwMy_btVimng3kkTdoQ",
+        policy: &policy,
+        policy_hash: &crate::domain::policy_hash(&policy),
+        language: &view.language,
+        shown_text_hash: &crate::domain::banner_text_hash(&view),
+        categories: &categories,
+        action: ConsentAction::Custom,
+        source: ConsentSource::Banner.as_str(),
+        origin: None,
+        decided_at,
+        made_at: None,
+        superseded: false,
+        controller: Controller {
+            name: "ZecCloud".to_owned(),
+            contact: "Submit a ticket in the ZecCloud console (Data Protection Notice §07)"
+                .to_owned(),
+        },
+        notice_url: format!("{base}{}", policy.notice_url),
+        preferences_url: format!("{base}/preferences"),
+        expiry: &app::domain::ExpiryRules::from_days(365, 182),
+        now: decided_at,
+    });
+    let signer =
+        crate::infra::tokens::ReceiptSigner::derive(&secrecy::SecretSlice::from(vec![7; 32]));
+    let signed = crate::service::SignedReceipt {
+        jws: signer.sign(&receipt),
+        receipt,
+        kid: signer.kid().to_owned(),
+        jwks_url: format!("{base}/.well-known/jwks.json"),
+    };
+    serde_json::to_value(signed).expect("a receipt serialises")
 }
 
 pub async fn api_not_found() -> ApiError {

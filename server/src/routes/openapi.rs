@@ -2,21 +2,25 @@
 //! reference page of our own at `/api/docs` (the usual viewers fetch their scripts from a CDN
 //! at build or run time; this one is plain HTML from the same document, no script).
 //!
-//! Each operation is declared beside its handler (`#[utoipa::path]`), and so are the bodies
-//! whose Rust types live in the `app` crate (shared with the WASM bundle, which must not carry
-//! utoipa), by shape. Every operation answers errors from the one vocabulary
+//! Each route module declares its operations beside their handlers (`#[utoipa::path]`) and
+//! lists them in its own `Api`; here they are merged into one document. Bodies are described by
+//! their real types (`ToSchema`, derived in the `app` crate only with its `ssr` feature, so the
+//! WASM bundle carries no utoipa). Every operation answers errors from the one vocabulary
 //! ([`ErrorCode`]): the document lists, per status, the codes that carry it. A test checks the
 //! router's routes against the document's paths; schemathesis checks answers against it.
 
+use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes;
 use app::ErrorCode;
 use axum::response::{Html, IntoResponse, Response};
 use std::collections::BTreeMap;
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, RefOr, ResponseBuilder};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
+/// What the document says besides its operations.
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -27,31 +31,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
                        the code fixes the status.",
         license(name = "UNLICENSED")
     ),
-    paths(
-        routes::consent::get_consent,
-        routes::consent::post_consent,
-        routes::consent::get_receipt,
-        routes::policy::current_policy,
-        routes::policy::policy_version,
-        routes::policy::jwks,
-        routes::rights::my_data,
-        routes::rights::erase_me,
-        routes::rights::subject,
-        routes::rights::subject_of_consent,
-        routes::rights::erase_subject,
-        routes::ssaid::assess,
-        routes::admin::list_policies,
-        routes::admin::publish_policy,
-        routes::admin::purge_now,
-        routes::admin::matomo_erasures,
-        routes::admin::statistics,
-        routes::admin::export,
-        embed_banner,
-        embed_preferences,
-        routes::embed::decisions::record,
-    ),
-    components(schemas(ErrorBody, ErrorDetail)),
-    modifiers(&Vocabulary),
+    components(schemas(ErrorBody, ErrorDetail, ErrorCode)),
     tags(
         (name = "visitor", description = "What a visitor's browser (or a page of ours) calls"),
         (name = "embed", description = "The embedded banner on other ZecCloud sites"),
@@ -62,24 +42,20 @@ use utoipa::{Modify, OpenApi, ToSchema};
 )]
 struct ApiDoc;
 
-/// Every error answer.
-#[derive(ToSchema)]
-#[allow(dead_code)] // A shape for the document.
-pub struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)] // A shape for the document.
-pub struct ErrorDetail {
-    /// Machine-readable; one of the vocabulary's codes (see the operation's responses).
-    code: String,
-    /// For people; never details of a server error.
-    message: String,
+/// Every route module's operations.
+fn operations_of_each_module() -> [Document; 6] {
+    [
+        routes::consent::Api::openapi(),
+        routes::policy::Api::openapi(),
+        routes::rights::Api::openapi(),
+        routes::ssaid::Api::openapi(),
+        routes::admin::Api::openapi(),
+        routes::embed::Api::openapi(),
+    ]
 }
 
 /// The error responses, per status, with the codes of the vocabulary that carry it; and the
-/// security schemes.
+/// security schemes. Applied once the modules' operations are merged in.
 struct Vocabulary;
 
 impl Modify for Vocabulary {
@@ -114,14 +90,32 @@ impl Modify for Vocabulary {
             for operation in operations(path) {
                 for (status, codes) in &by_status {
                     let described = format!("Error; `error.code` is one of: {}", codes.join(", "));
+                    // The body, with `error.code` narrowed to this status's codes.
+                    let narrowed = ObjectBuilder::new().property(
+                        "error",
+                        ObjectBuilder::new().property(
+                            "code",
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .enum_values(Some(codes.iter().copied())),
+                        ),
+                    );
+                    let schema = AllOfBuilder::new()
+                        .item(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                            "ErrorBody",
+                        )))
+                        .item(narrowed);
+                    let example = serde_json::json!({"error": {
+                        "code": codes[0],
+                        "message": format!("what went wrong, for people ({})", codes[0]),
+                    }});
                     let response = ResponseBuilder::new()
                         .description(described)
                         .content(
                             "application/json",
                             ContentBuilder::new()
-                                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
-                                    "ErrorBody",
-                                ))))
+                                .schema(Some(schema))
+                                .example(Some(example))
                                 .build(),
                         )
                         .build();
@@ -131,7 +125,27 @@ impl Modify for Vocabulary {
                         .entry(status.to_string())
                         .or_insert(RefOr::T(response));
                 }
+                for response in operation.responses.responses.values_mut() {
+                    if let RefOr::T(response) = response {
+                        links_name_operations_as_the_specification_does(response);
+                    }
+                }
             }
+        }
+    }
+}
+
+/// utoipa 5.5 writes a link's `operationId` as `operation_id`, which no client reads: the id
+/// moves to the link's extension fields, which are written as named.
+fn links_name_operations_as_the_specification_does(response: &mut utoipa::openapi::Response) {
+    for link in response.links.values_mut() {
+        if let RefOr::T(link) = link
+            && !link.operation_id.is_empty()
+        {
+            let id = std::mem::take(&mut link.operation_id);
+            link.extensions
+                .get_or_insert_with(Default::default)
+                .insert("operationId".to_owned(), serde_json::Value::String(id));
         }
     }
 }
@@ -149,9 +163,14 @@ fn operations(path: &mut utoipa::openapi::path::PathItem) -> Vec<&mut Operation>
     .collect()
 }
 
-/// The document.
+/// The document: the modules' operations merged, then the error vocabulary on each.
 pub fn document() -> Document {
-    ApiDoc::openapi()
+    let mut document = ApiDoc::openapi();
+    for operations in operations_of_each_module() {
+        document.merge(operations);
+    }
+    Vocabulary.modify(&mut document);
+    document
 }
 
 /// The document and its page never change while the service runs: made once.
@@ -271,28 +290,6 @@ fn reference_html(document: &Document) -> String {
     )
 }
 
-/// `GET /embed/banner[?lang=]`: the banner as a fragment for an allowed embedding site.
-#[utoipa::path(
-    get,
-    path = "/embed/banner",
-    tag = "embed",
-    params(("lang" = Option<String>, Query, description = "A language of the policy")),
-    responses((status = 200, description = "`{needs_prompt, consent, html, css}`", body = Object))
-)]
-#[allow(dead_code)] // Declares the generic handler `fragments::fragment::<BANNER>`.
-fn embed_banner() {}
-
-/// `GET /embed/preferences[?lang=]`: the preference center as a fragment.
-#[utoipa::path(
-    get,
-    path = "/embed/preferences",
-    tag = "embed",
-    params(("lang" = Option<String>, Query, description = "A language of the policy")),
-    responses((status = 200, description = "`{needs_prompt, consent, html, css}`", body = Object))
-)]
-#[allow(dead_code)] // Declares the generic handler `fragments::fragment::<PREFERENCES>`.
-fn embed_preferences() {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,5 +394,303 @@ mod tests {
         assert!(page.contains("<code>POST /api/v1/consent</code>"));
         assert!(page.contains("<code>GET /api/v1/admin/statistics</code>"));
         assert!(page.contains("rate_limited"));
+    }
+
+    /// The document as it is served.
+    fn served() -> serde_json::Value {
+        serde_json::to_value(document()).expect("the document serialises")
+    }
+
+    /// Every operation of the served document, as `(METHOD path, operation)`.
+    fn each_operation(document: &serde_json::Value) -> Vec<(String, &serde_json::Value)> {
+        let mut found = Vec::new();
+        for (path, item) in document["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("a path item") {
+                found.push((format!("{} {path}", method.to_uppercase()), operation));
+            }
+        }
+        found
+    }
+
+    /// A schema with its `$ref` followed (to `#/components/schemas/…`).
+    fn resolved<'a>(
+        document: &'a serde_json::Value,
+        schema: &'a serde_json::Value,
+    ) -> &'a serde_json::Value {
+        match schema["$ref"].as_str() {
+            Some(reference) => {
+                let name = reference
+                    .strip_prefix("#/components/schemas/")
+                    .expect("references point at component schemas");
+                let target = &document["components"]["schemas"][name];
+                assert!(!target.is_null(), "{reference} is not in the document");
+                resolved(document, target)
+            }
+            None => schema,
+        }
+    }
+
+    fn has_example(value: &serde_json::Value) -> bool {
+        !value["example"].is_null()
+            || value["examples"].as_array().is_some_and(|e| !e.is_empty())
+            || value["examples"].as_object().is_some_and(|e| !e.is_empty())
+    }
+
+    /// Whether a media type (or parameter) shows an example, itself or through its schema.
+    fn exemplified(document: &serde_json::Value, media: &serde_json::Value) -> bool {
+        has_example(media) || has_example(resolved(document, &media["schema"]))
+    }
+
+    #[test]
+    fn every_operation_has_an_example_request_and_answer() {
+        let document = served();
+        for (operation_name, operation) in each_operation(&document) {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                assert!(
+                    exemplified(&document, parameter),
+                    "{operation_name}: parameter {} has no example",
+                    parameter["name"]
+                );
+            }
+            if let Some(content) = operation["requestBody"]["content"].as_object() {
+                for (media_type, media) in content {
+                    assert!(
+                        exemplified(&document, media),
+                        "{operation_name}: the {media_type} body has no example"
+                    );
+                }
+            }
+            let mut answered = false;
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                let Some(content) = response["content"].as_object() else {
+                    continue;
+                };
+                for (media_type, media) in content {
+                    assert!(
+                        exemplified(&document, media),
+                        "{operation_name}: the {status} {media_type} answer has no example"
+                    );
+                }
+                answered |= status.starts_with('2') && !content.is_empty();
+            }
+            assert!(answered, "{operation_name} describes no success body");
+        }
+    }
+
+    /// Every node of a schema, its references followed once each.
+    fn walk<'a>(
+        document: &'a serde_json::Value,
+        schema: &'a serde_json::Value,
+        seen: &mut std::collections::BTreeSet<String>,
+        visit: &mut dyn FnMut(&'a serde_json::Value),
+    ) {
+        if let Some(reference) = schema["$ref"].as_str()
+            && !seen.insert(reference.to_owned())
+        {
+            return;
+        }
+        let schema = resolved(document, schema);
+        visit(schema);
+        for key in ["properties", "patternProperties"] {
+            for child in schema[key]
+                .as_object()
+                .into_iter()
+                .flat_map(|map| map.values())
+            {
+                walk(document, child, seen, visit);
+            }
+        }
+        for key in ["allOf", "oneOf", "anyOf"] {
+            for child in schema[key].as_array().into_iter().flatten() {
+                walk(document, child, seen, visit);
+            }
+        }
+        for key in ["items", "additionalProperties", "propertyNames"] {
+            if schema[key].is_object() {
+                walk(document, &schema[key], seen, visit);
+            }
+        }
+    }
+
+    /// `{}` or `{"type": "object"}` with nothing inside: a body the document does not describe.
+    fn is_bare(schema: &serde_json::Value) -> bool {
+        let Some(fields) = schema.as_object() else {
+            return false;
+        };
+        let describes = [
+            "$ref",
+            "type",
+            "properties",
+            "additionalProperties",
+            "patternProperties",
+            "allOf",
+            "oneOf",
+            "anyOf",
+            "enum",
+            "const",
+        ];
+        let untyped = !describes.iter().any(|key| fields.contains_key(*key));
+        let types: Vec<&str> = match &schema["type"] {
+            serde_json::Value::String(one) => vec![one.as_str()],
+            serde_json::Value::Array(many) => many.iter().filter_map(|t| t.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        let empty_object = types.contains(&"object")
+            && [
+                "properties",
+                "additionalProperties",
+                "patternProperties",
+                "allOf",
+                "oneOf",
+                "anyOf",
+            ]
+            .iter()
+            .all(|key| !fields.contains_key(*key));
+        untyped || empty_object
+    }
+
+    #[test]
+    fn no_success_answer_is_a_bare_object() {
+        let document = served();
+        for (operation_name, operation) in each_operation(&document) {
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                if !status.starts_with('2') {
+                    continue;
+                }
+                for (media_type, media) in response["content"].as_object().into_iter().flatten() {
+                    let mut bare = Vec::new();
+                    walk(
+                        &document,
+                        &media["schema"],
+                        &mut Default::default(),
+                        &mut |schema| {
+                            if is_bare(schema) {
+                                bare.push(schema.to_string());
+                            }
+                        },
+                    );
+                    assert!(
+                        bare.is_empty(),
+                        "{operation_name} {status} {media_type} has undescribed parts: {bare:?}"
+                    );
+                }
+            }
+        }
+        assert!(is_bare(&serde_json::json!({"type": "object"})));
+        assert!(is_bare(&serde_json::json!({"description": "anything"})));
+    }
+
+    /// Every `policy_version` / `version` an example names, anywhere in `value`.
+    fn versions_in<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
+        match value {
+            serde_json::Value::Object(fields) => {
+                for (key, field) in fields {
+                    match (key.as_str(), field) {
+                        ("policy_version" | "version", serde_json::Value::String(version)) => {
+                            found.push(version);
+                        }
+                        _ => versions_in(field, found),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    versions_in(item, found);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Examples must work against a fresh service, which publishes the embedded default policy:
+    /// they name its version (and publishing it again is the policy file's example).
+    #[test]
+    fn examples_name_the_embedded_default_policy() {
+        let default = app::domain::Policy::from_toml(app::DEFAULT_POLICY_TOML).unwrap();
+        let document = served();
+        let mut versions = Vec::new();
+        let mut examples = Vec::new();
+        fn collect<'a>(value: &'a serde_json::Value, examples: &mut Vec<&'a serde_json::Value>) {
+            match value {
+                serde_json::Value::Object(fields) => {
+                    for (key, field) in fields {
+                        if key == "example" {
+                            examples.push(field);
+                        } else if key == "examples" {
+                            examples.extend(field.as_array().into_iter().flatten());
+                        } else {
+                            collect(field, examples);
+                        }
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|i| collect(i, examples)),
+                _ => {}
+            }
+        }
+        collect(&document, &mut examples);
+        for example in &examples {
+            versions_in(example, &mut versions);
+        }
+        assert!(versions.len() > 10, "examples name versions: {versions:?}");
+        assert!(
+            versions.iter().all(|v| *v == default.version.as_str()),
+            "{versions:?}"
+        );
+        let version_parameter = document["paths"]["/api/v1/policy/{version}"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "version")
+            .unwrap();
+        assert_eq!(version_parameter["example"], default.version.as_str());
+        let published = &document["paths"]["/api/v1/admin/policies"]["post"]["requestBody"]["content"]
+            ["text/plain"]["example"];
+        assert_eq!(published, app::DEFAULT_POLICY_TOML);
+    }
+
+    /// Links are how the fuzzer reaches operations that take an id made at run time: each must
+    /// name an operation of the document and only parameters it has.
+    #[test]
+    fn links_lead_to_operations_and_their_parameters() {
+        let document = served();
+        let operations: BTreeMap<&str, &serde_json::Value> = each_operation(&document)
+            .into_iter()
+            .map(|(_, operation)| (operation["operationId"].as_str().unwrap(), operation))
+            .collect();
+        let mut links = 0;
+        for (operation_name, operation) in each_operation(&document) {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                for (name, link) in response["links"].as_object().into_iter().flatten() {
+                    links += 1;
+                    assert!(link.get("operation_id").is_none(), "{link}");
+                    let target = link["operationId"].as_str().unwrap_or_default();
+                    let target = operations.get(target).unwrap_or_else(|| {
+                        panic!("{operation_name} {status} link {name}: no operation {target}")
+                    });
+                    for parameter in link["parameters"].as_object().unwrap().keys() {
+                        assert!(
+                            target["parameters"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .any(|p| p["name"] == *parameter),
+                            "{operation_name} {status} link {name}: no parameter {parameter}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(links >= 8, "{links} links");
+        // The ids the links carry: a decision's, and the visitor's SSAID.
+        let recorded = &document["paths"]["/api/v1/consent"]["post"]["responses"]["201"]["links"];
+        assert_eq!(
+            recorded["receipt"]["parameters"]["id"],
+            "$response.body#/consent/event_id"
+        );
+        let mine = &document["paths"]["/api/v1/me"]["get"]["responses"]["200"]["links"];
+        assert_eq!(
+            mine["subject"]["parameters"]["ssaid"],
+            "$response.body#/identifier/ssaid"
+        );
     }
 }

@@ -10,8 +10,14 @@ use app::domain::PolicyView;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+
+/// This module's operations in the API's description (`routes::openapi` merges them).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(current_policy, policy_version, jwks))]
+pub struct Api;
 
 /// Policy documents need no visitor identity: no SSAID is issued for them.
 pub fn router() -> Router<AppState> {
@@ -21,13 +27,33 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/policy/{version}", get(policy_version))
 }
 
-#[derive(Debug, Serialize)]
+/// A published version in one language: its identity, then the categories with their
+/// identifiers, the banner texts and the notice link.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PolicyDocument {
     #[serde(flatten)]
     pub published: VersionInfo,
     /// The categories with their identifiers, banner texts and notice link, in `language`.
     #[serde(flatten)]
     pub view: PolicyView,
+}
+
+/// The embedded default policy as `GET /api/v1/policy?lang=…` shows it: the document's example,
+/// from the real file, so it is always a valid answer.
+pub fn document_example() -> serde_json::Value {
+    let policy = app::domain::Policy::from_toml(app::DEFAULT_POLICY_TOML)
+        .expect("the embedded default policy parses");
+    let document = PolicyDocument {
+        published: VersionInfo {
+            version: policy.version.to_string(),
+            hash: crate::domain::policy_hash(&policy),
+            material: true,
+            published_at: DateTime::from_timestamp(1_795_770_000, 0).unwrap_or_default(),
+            unchanged: false,
+        },
+        view: policy.view(&policy.default_language, None),
+    };
+    serde_json::to_value(document).expect("a policy document serialises")
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,8 +85,18 @@ fn document(
     path = "/api/v1/policy",
     tag = "policy",
     summary = "The current policy version, in one language",
-    params(("lang" = Option<String>, Query, description = "A language of the policy; its default otherwise")),
-    responses((status = 200, description = "The version, its hash and texts", body = Object))
+    params(("lang" = Option<String>, Query, description = "A language of the policy (`en`, `zh-Hans`, `zh-Hant`, `ja`, `ko` in the default one); its default otherwise", example = "en")),
+    responses((
+        status = 200,
+        description = "The version, its hash and texts",
+        body = PolicyDocument,
+        links(("version" = (
+            operation_id = "policy_version",
+            parameters(("version" = "$response.body#/version")),
+            description = "The same version by its id, as audits ask for it"
+        ))),
+        example = document_example
+    ))
 )]
 pub async fn current_policy(
     State(consent): State<Arc<ConsentService>>,
@@ -81,10 +117,10 @@ pub async fn current_policy(
     tag = "policy",
     summary = "Any published policy version, for audits",
     params(
-        ("version" = String, Path, description = "A published version id"),
-        ("lang" = Option<String>, Query, description = "A language of the policy; its default otherwise")
+        ("version" = String, Path, min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$", description = "A published version id", example = "2026-11-27"),
+        ("lang" = Option<String>, Query, description = "A language of the policy; its default otherwise", example = "en")
     ),
-    responses((status = 200, description = "The version, its hash and texts", body = Object))
+    responses((status = 200, description = "The version, its hash and texts", body = PolicyDocument, example = document_example))
 )]
 pub async fn policy_version(
     State(consent): State<Arc<ConsentService>>,
@@ -107,8 +143,8 @@ pub async fn policy_version(
     path = "/.well-known/jwks.json",
     tag = "policy",
     summary = "The Ed25519 public keys that verify receipts",
-    responses((status = 200, description = "A JSON Web Key Set", body = Object))
+    responses((status = 200, description = "A JSON Web Key Set", body = crate::infra::tokens::Jwks))
 )]
-pub async fn jwks(State(consent): State<Arc<ConsentService>>) -> Json<serde_json::Value> {
+pub async fn jwks(State(consent): State<Arc<ConsentService>>) -> Json<crate::infra::tokens::Jwks> {
     Json(consent.receipts.jwks())
 }

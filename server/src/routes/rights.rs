@@ -20,6 +20,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use std::sync::Arc;
 
+/// This module's operations in the API's description (`routes::openapi` merges them).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(my_data, erase_me, subject, subject_of_consent, erase_subject))]
+pub struct Api;
+
 pub fn router(state: &AppState) -> Router<AppState> {
     let visitor = Router::new()
         .route("/api/v1/me", get(my_data))
@@ -44,7 +49,24 @@ pub fn router(state: &AppState) -> Router<AppState> {
     path = "/api/v1/me",
     tag = "visitor",
     summary = "Everything stored under the visitor's SSAID, as a JSON file",
-    responses((status = 200, description = "The visitor's data", body = Object))
+    responses((
+        status = 200,
+        description = "The visitor's data",
+        body = SubjectData,
+        links(
+            ("subject" = (
+                operation_id = "subject",
+                parameters(("ssaid" = "$response.body#/identifier/ssaid")),
+                description = "The same data as staff see it (admin)"
+            )),
+            ("erase_subject" = (
+                operation_id = "erase_subject",
+                parameters(("ssaid" = "$response.body#/identifier/ssaid")),
+                description = "Erase it for a ticket (admin)"
+            ))
+        ),
+        example = subject_example
+    ))
 )]
 pub async fn my_data(
     State(consent): State<Arc<ConsentService>>,
@@ -68,7 +90,7 @@ pub async fn my_data(
     path = "/api/v1/me/erase",
     tag = "visitor",
     summary = "Erase everything stored under the visitor's SSAID",
-    responses((status = 200, description = "The erasure's evidence; every identifier expired", body = Object))
+    responses((status = 200, description = "The erasure's evidence; every identifier expired", body = Erasure, example = erasure_example))
 )]
 pub async fn erase_me(
     State(consent): State<Arc<ConsentService>>,
@@ -176,6 +198,57 @@ fn download(data: SubjectData) -> Response {
     response
 }
 
+/// What access answers, for the document.
+fn subject_example() -> serde_json::Value {
+    serde_json::json!({
+        "identifier": {
+            "ssaid": "DufRwMy_btVimng3kkTdoQ",
+            "issued_at": "2026-12-04T16:01:58Z",
+            "terminal_type": "desktop",
+            "stored": true
+        },
+        "consent_events": [{
+            "id": "01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12",
+            "policy_version": "2026-11-27",
+            "categories": {"analytics": false, "necessary": true, "preferences": true},
+            "action": "custom",
+            "source": "banner",
+            "created_at": "2026-12-04T16:01:58.555177Z",
+            "made_at": null,
+            "policy_hash": "sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4",
+            "banner_text_hash": "sha256:40858c39b1c434155a5d032d961ae0a515d321cbf6e54f54d426bc2d885a6ebe",
+            "language": "en",
+            "ip_prefix": "203.0.113.0/24",
+            "terminal_type": "desktop",
+            "origin": null
+        }],
+        "sightings": [{
+            "network": "203.0.113.0/24",
+            "day": "2026-12-04",
+            "seen_count": 3,
+            "first_seen": "2026-12-04T16:01:58Z",
+            "last_seen": "2026-12-04T17:12:04Z",
+            "service": "console",
+            "event": "login"
+        }],
+        "matomo": {"visitor_id": "d8235f9a8aacecf4"}
+    })
+}
+
+/// What an erasure answers, for the document.
+fn erasure_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "01968f41-0c2d-7e51-8a3b-5c7d9e1f2a34",
+        "erased_at": "2026-12-05T10:00:00Z",
+        "channel": "staff",
+        "ticket": "PRIV-2031",
+        "subject_hash": "4f0c5e8a2b9d7c1e3f6a8b0d2c4e6f8a1b3d5c7e9f0a2b4c6d8e0f1a3b5c7d9e",
+        "deleted": {"consent_events": 1, "ssaid_sightings": 1, "ssaids": 1},
+        "matomo": "not_configured",
+        "repeated": false
+    })
+}
+
 fn parse_ssaid(raw: &str) -> Result<Ssaid, ApiError> {
     Ssaid::parse(raw).map_err(|_| {
         ApiError::new(
@@ -191,8 +264,8 @@ fn parse_ssaid(raw: &str) -> Result<Ssaid, ApiError> {
     path = "/api/v1/admin/subjects/{ssaid}",
     tag = "admin",
     summary = "What the service holds under an SSAID",
-    params(("ssaid" = String, Path, pattern = "^[A-Za-z0-9_-]{22}$", description = "An SSAID (22 characters of base64url)")),
-    responses((status = 200, description = "The subject's data", body = Object)),
+    params(("ssaid" = String, Path, min_length = 22, max_length = 22, pattern = "^[A-Za-z0-9_-]{21}[AQgw]$", description = "An SSAID (22 characters of base64url)", example = "DufRwMy_btVimng3kkTdoQ")),
+    responses((status = 200, description = "The subject's data", body = SubjectData, example = subject_example)),
     security(("admin_token" = []))
 )]
 pub async fn subject(
@@ -215,8 +288,8 @@ pub async fn subject(
     path = "/api/v1/admin/consents/{id}/subject",
     tag = "admin",
     summary = "The same, found by a consent id from a receipt",
-    params(("id" = String, Path, format = Uuid, description = "A consent id (a UUID)")),
-    responses((status = 200, description = "The subject's data", body = Object)),
+    params(("id" = String, Path, format = Uuid, description = "A consent id (a UUID): `consent.event_id` of a recorded decision", example = "01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12")),
+    responses((status = 200, description = "The subject's data", body = SubjectData, example = subject_example)),
     security(("admin_token" = []))
 )]
 pub async fn subject_of_consent(
@@ -241,8 +314,14 @@ pub async fn subject_of_consent(
 
 /// The ticket a staff erasure answers.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"ticket": "PRIV-2031"}))]
 #[serde(deny_unknown_fields)]
 pub struct StaffErasure {
+    /// The ticket's reference: 1 to 64 characters without control characters, once the
+    /// whitespace around it is trimmed.
+    #[schema(
+        pattern = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]{0,62}[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     ticket: Option<String>,
 }
 
@@ -252,9 +331,9 @@ pub struct StaffErasure {
     path = "/api/v1/admin/subjects/{ssaid}/erase",
     tag = "admin",
     summary = "Erase a subject for a ticket",
-    params(("ssaid" = String, Path, pattern = "^[A-Za-z0-9_-]{22}$", description = "An SSAID (22 characters of base64url)")),
+    params(("ssaid" = String, Path, min_length = 22, max_length = 22, pattern = "^[A-Za-z0-9_-]{21}[AQgw]$", description = "An SSAID (22 characters of base64url)", example = "DufRwMy_btVimng3kkTdoQ")),
     request_body(content = StaffErasure, content_type = "application/json"),
-    responses((status = 200, description = "The erasure's evidence", body = Object)),
+    responses((status = 200, description = "The erasure's evidence", body = Erasure, example = erasure_example)),
     security(("admin_token" = []))
 )]
 pub async fn erase_subject(

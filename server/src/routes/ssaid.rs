@@ -20,6 +20,11 @@ use std::sync::Arc;
 /// A token, an address, a User-Agent and a word: far below this.
 const MAX_BODY_BYTES: usize = 8 * 1024;
 
+/// This module's operations in the API's description (`routes::openapi` merges them).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(assess))]
+pub struct Api;
+
 pub fn router() -> Router<AppState> {
     limit_body(
         Router::new().route("/api/v1/ssaid/assess", post(assess)),
@@ -29,17 +34,68 @@ pub fn router() -> Router<AppState> {
 
 /// What the back end saw.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "token": null,
+    "ip": "203.0.113.7",
+    "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+    "event": "login"
+}))]
 #[serde(deny_unknown_fields)]
 pub struct AssessBody {
     /// The `zc_ssaid` (or `__Host-zc_ssaid`) cookie value; absent when the browser sent none.
+    /// Any text: a garbage token is an answer (`valid: false` and why), not an error.
     token: Option<String>,
-    /// The visitor's address as the back end saw it (IPv4 or IPv6); only its network is kept.
-    #[schema(min_length = 2, max_length = 45, pattern = "^[0-9A-Fa-f:.]+$")]
+    /// The visitor's address as the back end saw it (IPv4 or IPv6; whitespace around it is
+    /// ignored); only its network is kept.
+    #[schema(schema_with = ip_address)]
     ip: String,
     user_agent: Option<String>,
     /// `page`, `login`, `signup`, `order`, `api`, or up to 32 characters of the caller's own.
     #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]+$")]
     event: String,
+}
+
+/// An IPv4 or IPv6 address, as `IpAddr` parses it.
+fn ip_address() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+    let address = |format| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+    };
+    OneOfBuilder::new()
+        .item(address(KnownFormat::Ipv4))
+        .item(address(KnownFormat::Ipv6))
+        .description(Some(
+            "The visitor's address as the back end saw it (IPv4 or IPv6; whitespace around it is \
+             ignored); only its network is kept.",
+        ))
+        .examples([serde_json::json!("203.0.113.7")])
+        .into()
+}
+
+/// What `assess` answers for its example (a browser that sent no cookie yet), for the document.
+fn assessment_example() -> serde_json::Value {
+    let signal = |window: &str| serde_json::json!({"value": 0, "window": window});
+    serde_json::json!({
+        "valid": false,
+        "reason": "missing",
+        "ssaid": null,
+        "age_secs": null,
+        "terminal_type": null,
+        "risk": "low",
+        "risk_signals": [],
+        "signals": {
+            "forged_tokens_from_network": signal("1h"),
+            "networks": signal("24h"),
+            "networks_30d": signal("30d"),
+            "new_identifiers_from_network": signal("1h"),
+            "terminal_type_changed": signal("now"),
+            "terminal_types": signal("24h"),
+            "terminal_types_30d": signal("30d")
+        },
+        "consent": null
+    })
 }
 
 #[utoipa::path(
@@ -48,7 +104,19 @@ pub struct AssessBody {
     tag = "service",
     summary = "Assess the browser in front of a ZecCloud back end by its SSAID",
     request_body(content = AssessBody, content_type = "application/json"),
-    responses((status = 200, description = "Validity, risk and its signals, the consent state", body = Object)),
+    responses((
+        status = 200,
+        description = "Validity, risk and its signals, the consent state",
+        body = crate::service::risk::Assessment,
+        links(
+            ("subject" = (
+                operation_id = "subject",
+                parameters(("ssaid" = "$response.body#/ssaid")),
+                description = "What the service holds under the assessed SSAID (admin)"
+            ))
+        ),
+        example = assessment_example
+    )),
     security(("service_token" = []))
 )]
 pub async fn assess(

@@ -63,22 +63,26 @@ impl RevokedConsents {
 }
 
 /// The stored SSAID record, as access shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IdentifierData {
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{22}$")]
     pub ssaid: Ssaid,
     pub issued_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<TerminalType>)]
     pub terminal_type: Option<&'static str>,
     /// Whether a record is stored: only once the visitor decided.
     pub stored: bool,
 }
 
 /// One decision with its proof fields, as access shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DecisionData {
     pub id: Uuid,
     pub policy_version: String,
     pub categories: BTreeMap<String, bool>,
+    #[schema(value_type = app::domain::ConsentAction)]
     pub action: &'static str,
+    #[schema(value_type = app::domain::ConsentSource)]
     pub source: &'static str,
     pub created_at: DateTime<Utc>,
     /// When the visitor made a choice their page delivered late.
@@ -87,6 +91,7 @@ pub struct DecisionData {
     pub banner_text_hash: String,
     pub language: String,
     pub ip_prefix: Option<String>,
+    #[schema(value_type = TerminalType)]
     pub terminal_type: &'static str,
     pub origin: Option<String>,
 }
@@ -112,9 +117,10 @@ impl From<ConsentEvent> for DecisionData {
 }
 
 /// One sighting of risk control, as access shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SightingData {
     pub network: String,
+    #[schema(format = Date)]
     pub day: String,
     pub seen_count: i64,
     pub first_seen: DateTime<Utc>,
@@ -138,14 +144,14 @@ impl From<Sighting> for SightingData {
 }
 
 /// What Matomo may hold under the SSAID.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MatomoData {
     /// The visitor id (`cid`) every hit forwarded with consent carries.
     pub visitor_id: String,
 }
 
 /// Everything stored under one SSAID.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SubjectData {
     pub identifier: IdentifierData,
     pub consent_events: Vec<DecisionData>,
@@ -259,7 +265,7 @@ impl ConsentService {
 }
 
 /// An erasure done: its evidence, and whether the same subject was erased before.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Erasure {
     #[serde(flatten)]
     pub record: ErasureRecord,

@@ -53,22 +53,31 @@ pub struct AssessmentRequest {
 }
 
 /// The consent state of the assessed visitor: their latest decision.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConsentState {
     pub policy_version: String,
     pub categories: BTreeMap<String, bool>,
+    #[schema(value_type = app::domain::ConsentAction)]
     pub action: &'static str,
     pub decided_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+/// What an assessment found.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Assessment {
+    /// Whether the token is a valid SSAID of this service.
     pub valid: bool,
+    /// Why it is not: `missing`, `malformed`, `expired`, `bad_signature` or `unknown_key`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(missing|malformed|expired|bad_signature|unknown_key)$")]
     pub reason: Option<&'static str>,
+    #[schema(value_type = Option<String>, pattern = "^[A-Za-z0-9_-]{22}$")]
     pub ssaid: Option<Ssaid>,
+    /// Seconds since the SSAID was issued.
+    #[schema(minimum = 0)]
     pub age_secs: Option<i64>,
     /// The terminal type the SSAID was issued to.
+    #[schema(value_type = Option<crate::domain::TerminalType>)]
     pub terminal_type: Option<&'static str>,
     pub risk: Risk,
     /// The signals that set the risk above `low`.

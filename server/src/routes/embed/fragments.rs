@@ -54,15 +54,48 @@ impl FromRequestParts<AppState> for FragmentRequest {
     }
 }
 
-/// `{needs_prompt, consent, html, css[, style]}`: `html` and `style` are already JSON strings,
-/// so the cached banner and stylesheet are copied into the answer, not escaped again.
-fn fragment_json(
-    needs_prompt: bool,
-    consent: Option<&CurrentConsent>,
-    html: Option<&str>,
-    css: &str,
-    style: Option<&str>,
-) -> String {
+/// A component as a fragment for a shadow root, with the visitor's standing decision.
+// `html` and `style` hold JSON strings already (`"…"`): the cached banner and stylesheet are
+// copied into the answer, not escaped again (`fragment_json`).
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(example = fragment_example)]
+pub struct Fragment<'a> {
+    /// Whether the visitor must be asked (the banner is shown).
+    pub needs_prompt: bool,
+    /// The standing decision, if the visitor has one.
+    #[schema(value_type = Option<CurrentConsent>)]
+    pub consent: Option<&'a CurrentConsent>,
+    /// The component's markup for a shadow root: the preference center always, the banner
+    /// only while the visitor must be asked (null otherwise).
+    #[schema(value_type = Option<String>)]
+    pub html: Option<&'a str>,
+    /// The URL of the shadow root's stylesheet (`/embed/style.HASH.css`, immutable).
+    #[schema(value_type = String)]
+    pub css: &'a str,
+    /// With `style=1` and markup: the stylesheet's text itself; absent otherwise.
+    #[schema(value_type = Option<String>)]
+    pub style: Option<&'a str>,
+}
+
+/// A first visit's banner, for the document.
+fn fragment_example() -> serde_json::Value {
+    serde_json::json!({
+        "needs_prompt": true,
+        "consent": null,
+        "html": "<section role=\"region\" aria-labelledby=\"zc-banner-title\" data-testid=\"consent-banner\" lang=\"en\" class=\"zc-banner\">…</section>",
+        "css": "https://consent.zeccloud.com/embed/style.3f9a0c1d2e4b.css"
+    })
+}
+
+/// The answer's JSON, written by hand around the pre-encoded `html` and `style`.
+fn fragment_json(answer: &Fragment<'_>) -> String {
+    let Fragment {
+        needs_prompt,
+        consent,
+        html,
+        css,
+        style,
+    } = *answer;
     let consent = serde_json::to_string(&consent).expect("consent serialises");
     let css = serde_json::to_string(css).expect("a string serialises");
     let html = html.unwrap_or("null");
@@ -100,11 +133,45 @@ fn banner_key(status: &ConsentStatus, base: &str) -> BannerKey {
 pub const BANNER: bool = false;
 pub const PREFERENCES: bool = true;
 
+/// `GET /embed/banner[?lang=][&style=1]`: the first layer, while the visitor must be asked.
+#[utoipa::path(
+    get,
+    path = "/embed/banner",
+    tag = "embed",
+    summary = "The banner as a fragment for an allowed embedding site",
+    params(
+        ("lang" = Option<String>, Query, description = "A language of the policy; the visitor's otherwise", example = "en"),
+        ("Sec-GPC" = Option<String>, Header, description = "`1`: the browser's Global Privacy Control signal (a `gpc` decision needs it; without a decision it refuses what the policy lets it); other values are no signal", example = "1"),
+        ("style" = Option<String>, Query, description = "`1` asks for the stylesheet's text along with any markup (a first visit); other values are ignored", example = "1")
+    ),
+    responses((status = 200, description = "The banner (null `html` when the standing decision holds)", body = Fragment<'_>))
+)]
+pub async fn banner(request: FragmentRequest) -> Result<Response, ApiError> {
+    fragment::<BANNER>(request).await
+}
+
+/// `GET /embed/preferences[?lang=][&style=1]`: the preference center, always.
+#[utoipa::path(
+    get,
+    path = "/embed/preferences",
+    tag = "embed",
+    summary = "The preference center as a fragment for an allowed embedding site",
+    params(
+        ("lang" = Option<String>, Query, description = "A language of the policy; the visitor's otherwise", example = "en"),
+        ("Sec-GPC" = Option<String>, Header, description = "`1`: the browser's Global Privacy Control signal (a `gpc` decision needs it; without a decision it refuses what the policy lets it); other values are no signal", example = "1"),
+        ("style" = Option<String>, Query, description = "`1` asks for the stylesheet's text along with the markup; other values are ignored", example = "1")
+    ),
+    responses((status = 200, description = "The preference center with the visitor's choices", body = Fragment<'_>))
+)]
+pub async fn preferences(request: FragmentRequest) -> Result<Response, ApiError> {
+    fragment::<PREFERENCES>(request).await
+}
+
 /// `GET /embed/banner[?lang=]` ([`BANNER`]) and `GET /embed/preferences[?lang=]`
 /// ([`PREFERENCES`]), with `&style=1` for the stylesheet itself along with any markup. The
 /// banner is the same for every visitor with the same [`BannerKey`], so it is rendered once
 /// per key; the preference center shows the visitor's own choices and is rendered each time.
-pub async fn fragment<const LAYER: bool>(request: FragmentRequest) -> Result<Response, ApiError> {
+async fn fragment<const LAYER: bool>(request: FragmentRequest) -> Result<Response, ApiError> {
     let FragmentRequest {
         context,
         base,
@@ -136,7 +203,13 @@ pub async fn fragment<const LAYER: bool>(request: FragmentRequest) -> Result<Res
         None
     };
     let style = (with_style && html.is_some()).then(|| &*stylesheet.json);
-    let body = fragment_json(needs_prompt, current.as_ref(), html.as_deref(), &css, style);
+    let body = fragment_json(&Fragment {
+        needs_prompt,
+        consent: current.as_ref(),
+        html: html.as_deref(),
+        css: &css,
+        style,
+    });
     let mut response = Response::new(Body::from(body));
     let headers = response.headers_mut();
     headers.insert(
@@ -166,13 +239,19 @@ mod tests {
     #[test]
     fn the_answer_is_the_json_it_always_was() {
         let html = serde_json::to_string("<p>\"x\"</p>").unwrap();
-        let json = fragment_json(
+        let answer = |needs_prompt, html, css, style| Fragment {
+            needs_prompt,
+            consent: None,
+            html,
+            css,
+            style,
+        };
+        let json = fragment_json(&answer(
             true,
-            None,
             Some(&html),
             "https://c/embed/style.ab.css",
             None,
-        );
+        ));
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(
             value,
@@ -184,12 +263,12 @@ mod tests {
             })
         );
         let value: serde_json::Value =
-            serde_json::from_str(&fragment_json(false, None, None, "\"odd\"", None)).unwrap();
+            serde_json::from_str(&fragment_json(&answer(false, None, "\"odd\"", None))).unwrap();
         assert_eq!(value["html"], serde_json::Value::Null);
         assert_eq!(value["css"], "\"odd\"");
         assert!(value.get("style").is_none());
         let style = serde_json::to_string(":host{all:initial}").unwrap();
-        let json = fragment_json(true, None, Some(&html), "u", Some(&style));
+        let json = fragment_json(&answer(true, Some(&html), "u", Some(&style)));
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(value["style"], ":host{all:initial}");
     }

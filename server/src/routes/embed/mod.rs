@@ -5,12 +5,17 @@
 
 mod assets;
 pub mod decisions;
-mod fragments;
+pub mod fragments;
 
 use crate::http::{Unnamed, embed_cors, for_visitor_reads, for_visitors};
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
+
+/// This module's operations in the API's description (`routes::openapi` merges them).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(fragments::banner, fragments::preferences, decisions::record))]
+pub struct Api;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     // The fragments and decisions know the visitor; the assets are the same for everyone.
@@ -19,14 +24,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
     // reads through anyway, and checks its origin itself (`fragments::FragmentRequest`).
     let decisions = Router::new().route("/embed/consent", post(decisions::record));
     let fragments = Router::new()
-        .route(
-            "/embed/banner",
-            get(fragments::fragment::<{ fragments::BANNER }>),
-        )
-        .route(
-            "/embed/preferences",
-            get(fragments::fragment::<{ fragments::PREFERENCES }>),
-        );
+        .route("/embed/banner", get(fragments::banner))
+        .route("/embed/preferences", get(fragments::preferences));
     Router::new()
         .route("/embed.js", get(assets::loader))
         .route("/embed/{file}", get(assets::stylesheet))

@@ -7,12 +7,15 @@ use crate::storage::StorageError;
 use uuid::Uuid;
 
 /// A signed receipt and the key that verifies it.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct SignedReceipt {
     pub receipt: ConsentReceipt,
     /// Compact JWS (EdDSA) whose payload is `receipt`.
+    #[schema(pattern = "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$")]
     pub jws: String,
+    /// The id of the key in `jwks_url` that verifies `jws`.
     pub kid: String,
+    /// Where the public keys are (`GET /.well-known/jwks.json`).
     pub jwks_url: String,
 }
 
