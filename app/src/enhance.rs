@@ -11,7 +11,8 @@
 use leptos::prelude::*;
 
 /// The attributes by which the island finds, in the server HTML, what a choice changes. The
-/// server components write them and the browser code below reads them: one list for both.
+/// server components (`widgets`) write them and the browser code below reads them: one
+/// list for both, checked against the server HTML by the widgets' tests.
 pub mod marks {
     /// On a form whose submit records a choice (the island posts it itself).
     pub const RECORDS_CHOICE: &str = "data-records-choice";
@@ -36,24 +37,13 @@ pub mod marks {
     pub const SAVED: &str = "data-saved-line";
 }
 
-/// The forms a choice is made with (banner, settings button and dialog, or on `/preferences`
-/// the center), rendered on the server, and the island that enhances them.
-#[component]
-pub fn ConsentForms(children: Children) -> impl IntoView {
-    view! {
-        <div class="zc-consent-ui">
-            {children()}
-            <ConsentIsland/>
-        </div>
-    }
-}
-
-/// The island itself: an empty, hidden element inside the forms' box, whose WASM enhances the
-/// box around it. It has neither props nor children: props would bring a JSON decoder into the
-/// WASM, and children hydrate with markers this markup does not need. It says
-/// `data-hydrated="true"` once its WASM has run, which the browser tests wait for.
+/// The island itself: an empty, hidden element inside the forms' box
+/// (`widgets::ConsentForms`), whose WASM enhances the box around it. It has neither
+/// props nor children: props would bring a JSON decoder into the WASM, and children hydrate
+/// with markers this markup does not need. It says `data-hydrated="true"` once its WASM has
+/// run, which the browser tests wait for.
 #[island]
-fn ConsentIsland() -> impl IntoView {
+pub(crate) fn ConsentIsland() -> impl IntoView {
     let marker = NodeRef::<leptos::html::Span>::new();
     Effect::new(move || {
         if let Some(marker) = marker.get() {
@@ -498,53 +488,5 @@ mod tests {
             ),
             "Made on 2026-05-28 20:26 UTC under version 2026-05."
         );
-    }
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod server_html {
-    use super::marks::*;
-    use crate::domain::{ConsentStatus, Policy, PromptReason};
-
-    /// The island finds what a choice changes by these attributes alone: the server's markup
-    /// must carry every one of them, or a hydrated page would silently stop updating.
-    #[test]
-    fn the_server_html_carries_every_mark_the_island_reads() {
-        let policy = Policy::from_toml(crate::DEFAULT_POLICY_TOML).expect("the default policy");
-        let status = ConsentStatus {
-            policy: policy.view("en", None),
-            current: None,
-            prompt: Some(PromptReason::NoChoice),
-            gpc_signal: false,
-        };
-        let banner = crate::embed::banner_html(status.clone(), "");
-        for mark in [RECORDS_CHOICE, OPENS_DIALOG, ERROR_SLOT] {
-            assert!(banner.contains(&format!("{mark}=")), "banner lacks {mark}");
-        }
-        let center = crate::embed::preferences_html(status, "");
-        for mark in [
-            RECORDS_CHOICE,
-            ERROR_SLOT,
-            CURRENT_CHOICE,
-            NO_CHOICE,
-            CHOICE,
-            MADE_ON,
-            STATE_LABEL,
-            RECEIPT,
-            SAVED,
-        ] {
-            assert!(center.contains(&format!("{mark}=")), "center lacks {mark}");
-        }
-        for text in [
-            "data-allowed=\"",
-            "data-refused=\"",
-            "data-undecided=\"",
-            "data-saved=\"",
-            "data-made-on=\"",
-            "data-via-gpc=\"",
-            "data-receipt=\"/api/v1/consent/{id}/receipt\"",
-        ] {
-            assert!(center.contains(text), "center lacks {text}");
-        }
     }
 }
