@@ -78,8 +78,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                // Islands: only the banner, the preference center and the footer's settings
-                // link hydrate; the rest of a page is HTML that ships no component code.
+                // Islands: one prop-less island (`enhance.rs`) hydrates, beside the consent
+                // forms it enhances; the rest of a page, the banner, the preference center and
+                // the footer's settings link included, is HTML that ships no component code.
                 <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>

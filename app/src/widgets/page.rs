@@ -5,7 +5,7 @@ use crate::consent_api::UiError;
 use crate::domain::ConsentStatus;
 use leptos::prelude::*;
 
-/// The visitor's consent status as the server-rendered page sees it (outside the islands).
+/// The visitor's consent status as the server-rendered page sees it (outside the island).
 #[derive(Clone, Copy)]
 pub struct PageStatus(pub Resource<Result<ConsentStatus, UiError>>);
 
