@@ -3,17 +3,25 @@
 //! banner closes meanwhile. After the last retry the banner comes back with the error. The
 //! island (`enhance.rs`) does the waiting; this is the policy it follows.
 
+use crate::ErrorCode;
+use crate::error_code::client;
 use std::time::Duration;
 
 /// The waits before each retry: about a minute in all, then the visitor is told.
 const RETRY_DELAYS_MS: [u64; 6] = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
 
+/// The service could not save the choice for now (its storage is down, or it is draining): its
+/// own failure, not the choice's.
+pub fn is_unavailable(code: &str) -> bool {
+    // Constants, so the WASM carries these two codes and not `ErrorCode`'s whole table.
+    const STORAGE_UNAVAILABLE: &str = ErrorCode::StorageUnavailable.as_str();
+    const SHUTTING_DOWN: &str = ErrorCode::ShuttingDown.as_str();
+    matches!(code, STORAGE_UNAVAILABLE | SHUTTING_DOWN)
+}
+
 /// Failures that trying again can cure; a refused choice (a stale version, a bad form) is not.
 pub fn is_retryable(code: &str) -> bool {
-    matches!(
-        code,
-        "storage_unavailable" | "shutting_down" | "network" | "request_failed"
-    )
+    is_unavailable(code) || matches!(code, client::NETWORK | client::REQUEST_FAILED)
 }
 
 /// The wait before retry number `attempt` (from 0), or `None` once the retries are spent.
@@ -30,20 +38,20 @@ mod tests {
     #[test]
     fn only_failures_that_may_pass_are_retried_and_only_six_times() {
         for code in [
-            "storage_unavailable",
-            "shutting_down",
-            "network",
-            "request_failed",
+            ErrorCode::StorageUnavailable.as_str(),
+            ErrorCode::ShuttingDown.as_str(),
+            client::NETWORK,
+            client::REQUEST_FAILED,
         ] {
             assert!(is_retryable(code), "{code}");
         }
         for code in [
-            "stale_policy_version",
-            "missing_field",
-            "internal",
-            "rate_limited",
+            ErrorCode::StalePolicyVersion,
+            ErrorCode::MissingField,
+            ErrorCode::Internal,
+            ErrorCode::RateLimited,
         ] {
-            assert!(!is_retryable(code), "{code}");
+            assert!(!is_retryable(code.as_str()), "{code}");
         }
         let waits: Vec<u64> = (0..).map_while(retry_delay).map(|d| d.as_secs()).collect();
         assert_eq!(waits, [1, 2, 4, 8, 16, 30]);

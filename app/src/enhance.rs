@@ -75,6 +75,7 @@ pub fn made_on_text(template: &str, decided_at: i64, version: &str) -> String {
 mod browser {
     use super::marks;
     use crate::delivery::{is_retryable, retry_delay};
+    use crate::error_code::client;
     use leptos::wasm_bindgen::{JsCast, JsValue, closure::Closure};
     use leptos::web_sys::{
         Element, Event, FormData, HtmlDialogElement, HtmlElement, HtmlFormElement, RequestInit,
@@ -239,25 +240,25 @@ mod browser {
         let init = RequestInit::new();
         init.set_method("POST");
         init.set_body(fields);
-        let headers = leptos::web_sys::Headers::new().map_err(|_| Failure::new("network"))?;
+        let headers = leptos::web_sys::Headers::new().map_err(|_| Failure::new(client::NETWORK))?;
         // JSON back, not the redirect a plain form gets.
         let _ = headers.set("Accept", "application/json");
         init.set_headers(&headers);
         let response: Response = JsFuture::from(window().fetch_with_str_and_init(url, &init))
             .await
             .and_then(|r| r.dyn_into())
-            .map_err(|_| Failure::new("network"))?;
+            .map_err(|_| Failure::new(client::NETWORK))?;
         let body = match response.json() {
             Ok(promise) => JsFuture::from(promise).await.ok(),
             Err(_) => None,
         };
         let body = body.unwrap_or(JsValue::UNDEFINED);
         if response.ok() {
-            recorded(&body).ok_or_else(|| Failure::new("request_failed"))
+            recorded(&body).ok_or_else(|| Failure::new(client::REQUEST_FAILED))
         } else {
             Err(match (string(&body, "code"), string(&body, "message")) {
                 (Some(code), Some(message)) => Failure { code, message },
-                _ => Failure::new("request_failed"),
+                _ => Failure::new(client::REQUEST_FAILED),
             })
         }
     }
