@@ -5,10 +5,12 @@
 
 use crate::ErrorCode;
 use crate::error_code::client;
+use rules::RETRY_DELAYS_MS;
 use std::time::Duration;
 
-/// The waits before each retry: about a minute in all, then the visitor is told.
-const RETRY_DELAYS_MS: [u64; 6] = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
+/// The retry schedule and the storage-clearing rule, which the embed loader follows too:
+/// `server/build.rs` writes them into it from this one file.
+pub mod rules;
 
 /// The service could not save the choice for now (its storage is down, or it is draining): its
 /// own failure, not the choice's.
@@ -55,5 +57,18 @@ mod tests {
         }
         let waits: Vec<u64> = (0..).map_while(retry_delay).map(|d| d.as_secs()).collect();
         assert_eq!(waits, [1, 2, 4, 8, 16, 30]);
+    }
+
+    /// The storage kinds are the service's names for them: what `clear_storage` answers with.
+    #[test]
+    fn the_storage_kinds_are_named_as_the_service_names_them() {
+        use crate::domain::IdentifierKind;
+        for (kind, name) in [
+            (IdentifierKind::LocalStorage, rules::LOCAL_STORAGE),
+            (IdentifierKind::SessionStorage, rules::SESSION_STORAGE),
+        ] {
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+        }
     }
 }

@@ -74,6 +74,7 @@ pub fn made_on_text(template: &str, decided_at: i64, version: &str) -> String {
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::marks;
+    use crate::delivery::rules::{LOCAL_STORAGE, SESSION_STORAGE, STORAGE_WILDCARD};
     use crate::delivery::{is_retryable, retry_delay};
     use crate::error_code::client;
     use leptos::wasm_bindgen::{JsCast, JsValue, closure::Closure};
@@ -428,18 +429,19 @@ mod browser {
     }
 
     /// Removes the localStorage / sessionStorage keys of refused categories; a key listed as
-    /// `prefix*` removes every key with that prefix.
+    /// `prefix*` removes every key with that prefix. The embed loader follows the same rule
+    /// (`delivery::rules`).
     fn clear_storage(keys: &[(String, String)]) {
         for (kind, name) in keys {
             let storage = match kind.as_str() {
-                "local_storage" => window().local_storage(),
-                "session_storage" => window().session_storage(),
+                LOCAL_STORAGE => window().local_storage(),
+                SESSION_STORAGE => window().session_storage(),
                 _ => continue,
             };
             let Ok(Some(storage)) = storage else {
                 continue;
             };
-            match name.strip_suffix('*') {
+            match name.strip_suffix(STORAGE_WILDCARD) {
                 None => {
                     let _ = storage.remove_item(name);
                 }
