@@ -12,18 +12,23 @@ use std::time::Duration;
 /// `server/build.rs` writes them into it from this one file.
 pub mod rules;
 
+// Constants, so the WASM carries these two codes and not `ErrorCode`'s whole table.
+const STORAGE_UNAVAILABLE: &str = ErrorCode::StorageUnavailable.as_str();
+const SHUTTING_DOWN: &str = ErrorCode::ShuttingDown.as_str();
+
 /// The service could not save the choice for now (its storage is down, or it is draining): its
 /// own failure, not the choice's.
 pub fn is_unavailable(code: &str) -> bool {
-    // Constants, so the WASM carries these two codes and not `ErrorCode`'s whole table.
-    const STORAGE_UNAVAILABLE: &str = ErrorCode::StorageUnavailable.as_str();
-    const SHUTTING_DOWN: &str = ErrorCode::ShuttingDown.as_str();
     matches!(code, STORAGE_UNAVAILABLE | SHUTTING_DOWN)
 }
 
-/// Failures that trying again can cure; a refused choice (a stale version, a bad form) is not.
+/// Failures that trying again can cure: the service's being unavailable, and the client's not
+/// reaching it; a refused choice (a stale version, a bad form) is not.
 pub fn is_retryable(code: &str) -> bool {
-    is_unavailable(code) || matches!(code, client::NETWORK | client::REQUEST_FAILED)
+    matches!(
+        code,
+        STORAGE_UNAVAILABLE | SHUTTING_DOWN | client::NETWORK | client::REQUEST_FAILED
+    )
 }
 
 /// The wait before retry number `attempt` (from 0), or `None` once the retries are spent.
