@@ -3,6 +3,7 @@
 #[cfg(feature = "ssr")]
 use crate::domain::ConsentAction;
 use crate::domain::{ConsentStatus, RecordedChoice};
+use crate::error_code::client;
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -30,10 +31,11 @@ impl FromServerFnError for UiError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        const BAD_REQUEST: &str = crate::ErrorCode::BadRequest.as_str();
         let code = match value {
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => "network",
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => "bad_request",
-            _ => "request_failed",
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => client::NETWORK,
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => BAD_REQUEST,
+            _ => client::REQUEST_FAILED,
         };
         Self {
             code: code.to_owned(),

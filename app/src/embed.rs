@@ -3,9 +3,8 @@
 //! shadow root. Links point back at the service, since they would otherwise resolve against
 //! the host page.
 
-use crate::banner::BannerBody;
 use crate::domain::ConsentStatus;
-use crate::preference_center::{Place, PreferenceDialog, ServiceBase};
+use crate::widgets::{BannerBody, Place, PreferenceDialog, ServiceBase};
 use leptos::prelude::*;
 
 fn render(base: &str, view: impl FnOnce() -> AnyView) -> String {

@@ -11,7 +11,8 @@
 use leptos::prelude::*;
 
 /// The attributes by which the island finds, in the server HTML, what a choice changes. The
-/// server components write them and the browser code below reads them: one list for both.
+/// server components (`widgets`) write them and the browser code below reads them: one
+/// list for both, checked against the server HTML by the widgets' tests.
 pub mod marks {
     /// On a form whose submit records a choice (the island posts it itself).
     pub const RECORDS_CHOICE: &str = "data-records-choice";
@@ -36,24 +37,13 @@ pub mod marks {
     pub const SAVED: &str = "data-saved-line";
 }
 
-/// The forms a choice is made with (banner, settings button and dialog, or on `/preferences`
-/// the center), rendered on the server, and the island that enhances them.
-#[component]
-pub fn ConsentForms(children: Children) -> impl IntoView {
-    view! {
-        <div class="zc-consent-ui">
-            {children()}
-            <ConsentIsland/>
-        </div>
-    }
-}
-
-/// The island itself: an empty, hidden element inside the forms' box, whose WASM enhances the
-/// box around it. It has neither props nor children: props would bring a JSON decoder into the
-/// WASM, and children hydrate with markers this markup does not need. It says
-/// `data-hydrated="true"` once its WASM has run, which the browser tests wait for.
+/// The island itself: an empty, hidden element inside the forms' box
+/// (`widgets::ConsentForms`), whose WASM enhances the box around it. It has neither
+/// props nor children: props would bring a JSON decoder into the WASM, and children hydrate
+/// with markers this markup does not need. It says `data-hydrated="true"` once its WASM has
+/// run, which the browser tests wait for.
 #[island]
-fn ConsentIsland() -> impl IntoView {
+pub(crate) fn ConsentIsland() -> impl IntoView {
     let marker = NodeRef::<leptos::html::Span>::new();
     Effect::new(move || {
         if let Some(marker) = marker.get() {
@@ -84,7 +74,9 @@ pub fn made_on_text(template: &str, decided_at: i64, version: &str) -> String {
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::marks;
+    use crate::delivery::rules::{LOCAL_STORAGE, SESSION_STORAGE, STORAGE_WILDCARD};
     use crate::delivery::{is_retryable, retry_delay};
+    use crate::error_code::client;
     use leptos::wasm_bindgen::{JsCast, JsValue, closure::Closure};
     use leptos::web_sys::{
         Element, Event, FormData, HtmlDialogElement, HtmlElement, HtmlFormElement, RequestInit,
@@ -249,25 +241,25 @@ mod browser {
         let init = RequestInit::new();
         init.set_method("POST");
         init.set_body(fields);
-        let headers = leptos::web_sys::Headers::new().map_err(|_| Failure::new("network"))?;
+        let headers = leptos::web_sys::Headers::new().map_err(|_| Failure::new(client::NETWORK))?;
         // JSON back, not the redirect a plain form gets.
         let _ = headers.set("Accept", "application/json");
         init.set_headers(&headers);
         let response: Response = JsFuture::from(window().fetch_with_str_and_init(url, &init))
             .await
             .and_then(|r| r.dyn_into())
-            .map_err(|_| Failure::new("network"))?;
+            .map_err(|_| Failure::new(client::NETWORK))?;
         let body = match response.json() {
             Ok(promise) => JsFuture::from(promise).await.ok(),
             Err(_) => None,
         };
         let body = body.unwrap_or(JsValue::UNDEFINED);
         if response.ok() {
-            recorded(&body).ok_or_else(|| Failure::new("request_failed"))
+            recorded(&body).ok_or_else(|| Failure::new(client::REQUEST_FAILED))
         } else {
             Err(match (string(&body, "code"), string(&body, "message")) {
                 (Some(code), Some(message)) => Failure { code, message },
-                _ => Failure::new("request_failed"),
+                _ => Failure::new(client::REQUEST_FAILED),
             })
         }
     }
@@ -437,18 +429,19 @@ mod browser {
     }
 
     /// Removes the localStorage / sessionStorage keys of refused categories; a key listed as
-    /// `prefix*` removes every key with that prefix.
+    /// `prefix*` removes every key with that prefix. The embed loader follows the same rule
+    /// (`delivery::rules`).
     fn clear_storage(keys: &[(String, String)]) {
         for (kind, name) in keys {
             let storage = match kind.as_str() {
-                "local_storage" => window().local_storage(),
-                "session_storage" => window().session_storage(),
+                LOCAL_STORAGE => window().local_storage(),
+                SESSION_STORAGE => window().session_storage(),
                 _ => continue,
             };
             let Ok(Some(storage)) = storage else {
                 continue;
             };
-            match name.strip_suffix('*') {
+            match name.strip_suffix(STORAGE_WILDCARD) {
                 None => {
                     let _ = storage.remove_item(name);
                 }
@@ -498,53 +491,5 @@ mod tests {
             ),
             "Made on 2026-05-28 20:26 UTC under version 2026-05."
         );
-    }
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod server_html {
-    use super::marks::*;
-    use crate::domain::{ConsentStatus, Policy, PromptReason};
-
-    /// The island finds what a choice changes by these attributes alone: the server's markup
-    /// must carry every one of them, or a hydrated page would silently stop updating.
-    #[test]
-    fn the_server_html_carries_every_mark_the_island_reads() {
-        let policy = Policy::from_toml(crate::DEFAULT_POLICY_TOML).expect("the default policy");
-        let status = ConsentStatus {
-            policy: policy.view("en", None),
-            current: None,
-            prompt: Some(PromptReason::NoChoice),
-            gpc_signal: false,
-        };
-        let banner = crate::embed::banner_html(status.clone(), "");
-        for mark in [RECORDS_CHOICE, OPENS_DIALOG, ERROR_SLOT] {
-            assert!(banner.contains(&format!("{mark}=")), "banner lacks {mark}");
-        }
-        let center = crate::embed::preferences_html(status, "");
-        for mark in [
-            RECORDS_CHOICE,
-            ERROR_SLOT,
-            CURRENT_CHOICE,
-            NO_CHOICE,
-            CHOICE,
-            MADE_ON,
-            STATE_LABEL,
-            RECEIPT,
-            SAVED,
-        ] {
-            assert!(center.contains(&format!("{mark}=")), "center lacks {mark}");
-        }
-        for text in [
-            "data-allowed=\"",
-            "data-refused=\"",
-            "data-undecided=\"",
-            "data-saved=\"",
-            "data-made-on=\"",
-            "data-via-gpc=\"",
-            "data-receipt=\"/api/v1/consent/{id}/receipt\"",
-        ] {
-            assert!(center.contains(text), "center lacks {text}");
-        }
     }
 }

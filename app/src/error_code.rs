@@ -16,8 +16,9 @@ macro_rules! error_codes {
         impl ErrorCode {
             pub const ALL: &[Self] = &[$(Self::$variant),*];
 
-            /// The code as clients see it.
-            pub fn as_str(self) -> &'static str {
+            /// The code as clients see it. `const`, so code shared with the WASM can name a
+            /// code without bringing the whole table along.
+            pub const fn as_str(self) -> &'static str {
                 match self {
                     $(Self::$variant => $code,)*
                 }
@@ -112,6 +113,15 @@ error_codes! {
     StorageUnavailable = "storage_unavailable", 503;
     ShuttingDown = "shutting_down", 503;
     Internal = "internal", 500;
+}
+
+/// The codes a client gives a failure that no answer explained. The service never answers
+/// with them, so they are not [`ErrorCode`]s (nor in the README's table).
+pub mod client {
+    /// No answer came: the request failed on its way (offline, connection reset).
+    pub const NETWORK: &str = "network";
+    /// What came back was not an answer the client could read.
+    pub const REQUEST_FAILED: &str = "request_failed";
 }
 
 impl std::fmt::Display for ErrorCode {

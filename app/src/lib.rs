@@ -19,11 +19,13 @@ pub mod i18n;
 pub mod not_saved;
 mod pages;
 pub mod preference_center;
+pub mod widgets;
 
 pub use error_code::ErrorCode;
 
 use consent_api::{UiError, get_consent_status};
 use domain::ConsentStatus;
+use widgets::{PagePath, PageStatus, WithStatus};
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -57,15 +59,6 @@ pub const PREFERENCES_PATH: &str = "/preferences";
 /// (`generate_route_list`) cannot see them; every one is covered by the integration tests.
 pub const PAGE_PATHS: [&str; 3] = ["/", "/notice", PREFERENCES_PATH];
 
-/// The visitor's consent status as the server-rendered page sees it (outside the islands).
-#[derive(Clone, Copy)]
-pub struct PageStatus(pub Resource<Result<ConsentStatus, UiError>>);
-
-/// The path of the page being rendered, for forms that submit back to it (the language
-/// switcher).
-#[derive(Debug, Clone)]
-pub struct PagePath(pub String);
-
 /// The language of the page being rendered, for `<html lang>`: the same negotiation the
 /// consent status uses (`?lang=`, `zc_lang`, `Accept-Language`, English).
 fn request_language() -> &'static str {
@@ -85,8 +78,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                // Islands: only the banner, the preference center and the footer's settings
-                // link hydrate; the rest of a page is HTML that ships no component code.
+                // Islands: one prop-less island (`enhance.rs`) hydrates, beside the consent
+                // forms it enhances; the rest of a page, the banner, the preference center and
+                // the footer's settings link included, is HTML that ships no component code.
                 <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
@@ -158,34 +152,15 @@ fn ConsentLayer() -> impl IntoView {
             {(path != PREFERENCES_PATH).then(|| {
                 provide_context(PagePath(path.clone()));
                 view! {
-                    <enhance::ConsentForms>
+                    <widgets::ConsentForms>
                         <banner::ConsentBanner status=status.clone()/>
-                        <preference_center::PreferenceDialog status=status.clone() place=preference_center::Place::Dialog/>
-                    </enhance::ConsentForms>
+                        <widgets::PreferenceDialog status=status.clone() place=widgets::Place::Dialog/>
+                    </widgets::ConsentForms>
                 }
             })}
         </WithStatus>
     }
     .into_any()
-}
-
-/// Renders `children` with the visitor's consent status once it is known, or the error that
-/// stopped it. Reads the status in a plain closure: the page has one `<Suspense>` (see `App`).
-#[component]
-fn WithStatus<F, V>(children: F) -> impl IntoView
-where
-    F: Fn(ConsentStatus) -> V + Send + Sync + 'static,
-    V: IntoView + 'static,
-{
-    let PageStatus(status) = expect_context();
-    move || {
-        // `try_get`: a page abandoned mid-render (the client went away) drops the resource
-        // while this may still run; there is nothing left to render then.
-        status.try_get().flatten().map(|result| match result {
-            Ok(status) => children(status).into_any(),
-            Err(error) => view! { <banner::ErrorNotice error/> }.into_any(),
-        })
-    }
 }
 
 /// The language the consent status resolved, once known.
@@ -209,7 +184,7 @@ fn SiteHeader() -> impl IntoView {
                             view! {
                                 <nav aria-label=ui.privacy_settings>
                                     <a href="/notice">{ui.notice}</a>
-                                    <a href=preference_center::preferences_href(&language)>{ui.privacy_settings}</a>
+                                    <a href=widgets::preferences_href(&language)>{ui.privacy_settings}</a>
                                 </nav>
                             }
                         })

@@ -2,8 +2,8 @@
 //! not save it: it says so in the visitor's language, and links back to the page the form was
 //! on. Without it the browser would show the server function's JSON error.
 
-use crate::ErrorCode;
 use crate::SITE_NAME;
+use crate::delivery::is_unavailable;
 use crate::i18n::ui_text;
 use leptos::prelude::*;
 
@@ -20,9 +20,7 @@ pub struct NotSaved<'a> {
 /// The whole HTML document. Escaping is Leptos's: the message and the path are text.
 pub fn not_saved_page(page: &NotSaved<'_>) -> String {
     let ui = ui_text(page.language);
-    let unavailable = page.code == ErrorCode::StorageUnavailable.as_str()
-        || page.code == ErrorCode::ShuttingDown.as_str();
-    let explanation = if unavailable {
+    let explanation = if is_unavailable(page.code) {
         ui.not_saved_unavailable
     } else {
         ui.not_saved_refused
@@ -61,12 +59,13 @@ pub fn not_saved_page(page: &NotSaved<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorCode;
 
     #[test]
     fn the_page_says_nothing_was_saved_in_the_visitors_language_and_escapes_text() {
         let html = not_saved_page(&NotSaved {
             language: "ja",
-            code: "storage_unavailable",
+            code: ErrorCode::StorageUnavailable.as_str(),
             message: "<b>try</b> again",
             back: "/notice?x=\"1\"",
         });
@@ -79,7 +78,7 @@ mod tests {
 
         let refused = not_saved_page(&NotSaved {
             language: "en",
-            code: "stale_policy_version",
+            code: ErrorCode::StalePolicyVersion.as_str(),
             message: "reload",
             back: "/",
         });

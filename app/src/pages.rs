@@ -1,8 +1,8 @@
 //! The service's own pages.
 
-use crate::WithStatus;
 use crate::domain::{IdentifierKind, PolicyView};
 use crate::i18n::ui_text;
+use crate::widgets::WithStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -1,9 +1,11 @@
-//! The WASM entry: hydrates the islands of the server-rendered visitor pages (the banner, the
-//! preference center, the footer's settings link); the rest of a page ships no component code.
-//! The console (`/admin`) is server-rendered only and loads no WASM.
+//! The WASM entry: hydrates the one island of the server-rendered visitor pages, the prop-less
+//! `ConsentIsland` beside the consent forms (`app/src/enhance.rs`), which posts them with
+//! `fetch` and updates what a choice changes; the banner, the preference center and the rest
+//! of a page are server HTML that ship no component code. The console (`/admin`) is
+//! server-rendered only and loads no WASM.
 
-// The islands' hydration functions live in `app`: without a use of the crate it would not be
-// linked, and the islands would silently never hydrate.
+// The island's hydration function lives in `app`: without a use of the crate it would not be
+// linked, and the island would silently never hydrate.
 #[allow(unused_extern_crates)]
 extern crate app;
 

@@ -75,8 +75,9 @@
   // Records a decision (a form's fields, or the JS API's); `via` tells banner from API. When
   // the service cannot save it (503, or no answer), the choice is kept and sent again with
   // back-off for about a minute, saying how long ago it was made; the banner closes meanwhile.
-  // A newer choice supersedes a kept one.
-  const waits = [1e3, 2e3, 4e3, 8e3, 16e3, 30e3];
+  // A newer choice supersedes a kept one. The waits, like the storage rule below, are the
+  // island's: build.rs writes each __NAME__ from app/src/delivery/rules.rs.
+  const waits = __RETRY_DELAYS_MS__;
   let latest = 0;
   const send = (fields, via) => {
     const body = new URLSearchParams(fields), made = performance.now(), mine = ++latest;
@@ -93,8 +94,9 @@
     });
     return attempt(0).then(j => {
       for (const k of j.clear_storage || []) {
-        const st = k.kind == 'session_storage' ? sessionStorage : localStorage, p = k.name.replace(/\*$/, '');
-        Object.keys(st).forEach(n => (n == k.name || p != k.name && n.startsWith(p)) && st.removeItem(n));
+        const st = k.kind == __LOCAL_STORAGE__ ? localStorage : k.kind == __SESSION_STORAGE__ && sessionStorage,
+          p = k.name.endsWith(__STORAGE_WILDCARD__) ? k.name.slice(0, -__STORAGE_WILDCARD__.length) : null;
+        st && Object.keys(st).forEach(n => (p == null ? n == k.name : n.startsWith(p)) && st.removeItem(n));
       }
       if (root) fill('');
       apply(j.consent);

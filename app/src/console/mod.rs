@@ -1,16 +1,28 @@
 //! The operator console (`/admin`): English only, rendered on the server from one
 //! [`ConsolePage`]: links, plain forms and SVG charts drawn by the server. Nothing in it needs
 //! a script, so none is sent, and the visitors' WASM carries none of the console's code.
+//!
+//! One file per page (`sign_in`, `overview`, `proof`, `export`, `policies`, `operations`), the
+//! document around them (`shell`), what several pages show (`parts`) and what they show it
+//! from (`model`).
 
+mod export;
 mod model;
-mod views;
+mod operations;
+mod overview;
+mod parts;
+mod policies;
+mod proof;
+mod shell;
+mod sign_in;
 
 pub use model::{
     Chart, ConsolePage, CounterTable, DimensionTable, DimensionValue, ErasureJobRow, Notice,
     OperationsPage, Overview, PendingPublish, PoliciesPage, PolicyChange, PolicyDiff, ProofEvent,
     ProofOutcome, VersionRow,
 };
-pub use views::{ConsoleApp, action_label, console_document};
+pub use parts::action_label;
+pub use shell::{ConsoleApp, console_document};
 
 /// Where the console lives; its session cookie is scoped to this path.
 pub const CONSOLE_PATH: &str = "/admin";
