@@ -23,7 +23,7 @@ fn absolute(base: &str, mut status: ConsentStatus) -> ConsentStatus {
 }
 
 /// The first layer, exactly as the service's pages show it. The server keeps what this returns
-/// per `BannerKey` (`server/src/embed_assets.rs`): a banner that reads more of `status` than
+/// per `BannerKey` (`server/src/http/embed_assets.rs`): a banner that reads more of `status` than
 /// that key holds must add it there.
 pub fn banner_html(status: ConsentStatus, base: &str) -> String {
     let status = absolute(base, status);

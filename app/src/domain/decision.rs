@@ -1,7 +1,6 @@
 use super::category::CategoryId;
 use super::identifier::IdentifierKind;
-use super::policy::{Policy, PolicyView};
-use super::prompt::PromptReason;
+use super::policy::Policy;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -362,33 +361,6 @@ pub struct StorageKey {
 pub struct RecordedChoice {
     pub consent: CurrentConsent,
     pub clear_storage: Vec<StorageKey>,
-}
-
-/// What a page needs to know to decide whether to show the banner.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConsentStatus {
-    pub policy: PolicyView,
-    pub current: Option<CurrentConsent>,
-    /// Why the banner must ask, or `None` when the standing decision holds.
-    pub prompt: Option<PromptReason>,
-    /// The browser sent `Sec-GPC: 1`; honoured before it is recorded.
-    #[serde(default)]
-    pub gpc_signal: bool,
-}
-
-impl ConsentStatus {
-    pub fn needs_prompt(&self) -> bool {
-        self.prompt.is_some()
-    }
-
-    /// Whether GPC decides for now: the standing decision came from the browser's signal, not
-    /// from the visitor, or there is no decision yet and the browser sends it.
-    pub fn gpc_applied(&self) -> bool {
-        match &self.current {
-            Some(current) => current.action == ConsentAction::Gpc,
-            None => self.gpc_signal,
-        }
-    }
 }
 
 // The unit tests are beside this file, in tests.rs.

@@ -52,11 +52,13 @@ pub(crate) mod schema;
 
 pub use category::CategoryId;
 pub use decision::{
-    ConsentAction, ConsentRequest, ConsentSource, ConsentStatus, CurrentConsent, Decision,
-    DecisionError, RecordedChoice, StorageKey,
+    ConsentAction, ConsentRequest, ConsentSource, CurrentConsent, Decision, DecisionError,
+    RecordedChoice, StorageKey,
 };
 pub use form::{DecisionForm, FormError};
 pub use identifier::{Identifier, IdentifierKind, Lifetime};
 pub use policy::{CategoryView, IdentifierView, Policy, PolicyVersion, PolicyView};
-pub use prompt::{ExpiryRules, PromptReason, PublishedVersion, consent_grants, prompt_reason};
+pub use prompt::{
+    ConsentStatus, ExpiryRules, PromptReason, PublishedVersion, consent_grants, prompt_reason,
+};
 pub use refusal::{CookieExpiry, Expiries, expiries};

@@ -1,8 +1,8 @@
 //! When the banner must ask again (notice §11 and the expiry of choices). Pure: the caller
 //! supplies the published versions, the standing decision and the clock.
 
-use super::decision::CurrentConsent;
-use super::policy::Policy;
+use super::decision::{ConsentAction, CurrentConsent};
+use super::policy::{Policy, PolicyView};
 use serde::{Deserialize, Serialize};
 
 /// One published policy version, as far as re-prompting cares.
@@ -28,6 +28,33 @@ pub enum PromptReason {
     Expired,
     /// The visitor never decided on these categories (added later, or left unset by GPC).
     Undecided { categories: Vec<String> },
+}
+
+/// What a page needs to know to decide whether to show the banner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentStatus {
+    pub policy: PolicyView,
+    pub current: Option<CurrentConsent>,
+    /// Why the banner must ask, or `None` when the standing decision holds.
+    pub prompt: Option<PromptReason>,
+    /// The browser sent `Sec-GPC: 1`; honoured before it is recorded.
+    #[serde(default)]
+    pub gpc_signal: bool,
+}
+
+impl ConsentStatus {
+    pub fn needs_prompt(&self) -> bool {
+        self.prompt.is_some()
+    }
+
+    /// Whether GPC decides for now: the standing decision came from the browser's signal, not
+    /// from the visitor, or there is no decision yet and the browser sends it.
+    pub fn gpc_applied(&self) -> bool {
+        match &self.current {
+            Some(current) => current.action == ConsentAction::Gpc,
+            None => self.gpc_signal,
+        }
+    }
 }
 
 /// How long a decision holds, in seconds. A refusal (no optional category granted) may hold
