@@ -1,9 +1,7 @@
 //! The application state every handler shares. Each part is held once; handlers take the
 //! parts they need (`State<Arc<PolicyRegistry>>`, …) through `FromRef`.
 
-use crate::domain::network::TrustedProxies;
-use crate::domain::origin::OriginAllowlist;
-use crate::http::ServiceCredential;
+use crate::http::edge::Edge;
 use crate::http::embed_assets::EmbedAssets;
 use crate::http::rate_limit::RateLimits;
 use crate::infra::metrics::Metrics;
@@ -18,7 +16,6 @@ use crate::service::risk::RiskControl;
 use crate::storage::Storage;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use secrecy::SecretString;
 use std::sync::Arc;
 
 /// The state, behind one `Arc`: axum clones it for every request (each handler and each layer
@@ -60,22 +57,6 @@ pub struct SharedState {
     pub matomo_eraser: Option<Arc<MatomoEraser>>,
     /// What the operator console's pages show.
     pub console: Arc<ConsoleService>,
-}
-
-/// How this deployment's requests are read and who may call it: settings of the HTTP edge.
-pub struct Edge {
-    /// The proxies whose `X-Forwarded-For` is read; nobody's when empty.
-    pub trusted_proxies: TrustedProxies,
-    /// The service's public base URL, when configured; otherwise the request's Host.
-    pub public_url: Option<String>,
-    /// Sites allowed to embed the banner and call the service with the visitor's cookies.
-    pub embed_origins: OriginAllowlist,
-    /// The admin API's bearer token; the admin API is off without one.
-    pub admin_token: Option<SecretString>,
-    /// The back ends that may assess SSAIDs; the assessment API is off without any.
-    pub services: Vec<ServiceCredential>,
-    /// The console's session keys, derived from the admin token; the console is off without.
-    pub console_sessions: Option<Arc<crate::http::console_session::SessionKeys>>,
 }
 
 /// `FromRef` for each part a handler may ask for, without cloning the whole state.

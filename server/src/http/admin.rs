@@ -72,31 +72,6 @@ impl OptionalFromRequestParts<AppState> for AdminAuth {
     }
 }
 
-/// A ZecCloud back end allowed to assess SSAIDs, with the digest of its token: the token
-/// itself is not kept.
-#[derive(Clone)]
-pub struct ServiceCredential {
-    pub name: String,
-    digest: [u8; 32],
-}
-
-impl ServiceCredential {
-    pub fn new(name: String, token: &str) -> Self {
-        Self {
-            name,
-            digest: Sha256::digest(token.as_bytes()).into(),
-        }
-    }
-}
-
-impl std::fmt::Debug for ServiceCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServiceCredential")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
-
 /// The back end that sent the request, by its bearer token.
 #[derive(Debug, Clone)]
 pub struct CallingService(pub String);
@@ -119,7 +94,10 @@ impl FromRequestParts<AppState> for CallingService {
             ));
         };
         let presented: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        match services.iter().find(|service| service.digest == presented) {
+        match services
+            .iter()
+            .find(|service| service.digest() == &presented)
+        {
             Some(service) => Ok(Self(service.name.clone())),
             None => {
                 tracing::warn!(event = "service_token_rejected", "wrong service token");

@@ -1,5 +1,6 @@
 //! Extractors that read what the consent core needs from a request, once.
 
+use super::edge::{Edge, client_ip_of};
 use super::{header_text, language, public_base_url};
 use crate::domain::ConsentClaims;
 use crate::domain::claims::CONSENT_AUDIENCE;
@@ -7,14 +8,14 @@ use crate::domain::network::TrustedProxies;
 use crate::infra::cookies::{self, CONSENT_COOKIE};
 use crate::service::matomo_gate::VisitorHeaders;
 use crate::service::{ConsentService, RequestContext, Visitor};
-use crate::state::{AppState, Edge};
+use crate::state::AppState;
 use app::domain::CurrentConsent;
 use app::domain::language::LANGUAGE_COOKIE;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
+use http::HeaderMap;
 use http::request::Parts;
-use http::{Extensions, HeaderMap};
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 impl RequestContext {
     /// Everything the consent core may need, read from the request as the edge settings say.
@@ -94,20 +95,6 @@ pub fn client_ip(parts: &Parts, proxies: &TrustedProxies) -> Option<IpAddr> {
     client_ip_of(&parts.headers, &parts.extensions, proxies)
 }
 
-/// [`client_ip`], for middleware that holds a whole request.
-pub fn client_ip_of(
-    headers: &HeaderMap,
-    extensions: &Extensions,
-    proxies: &TrustedProxies,
-) -> Option<IpAddr> {
-    let peer = extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
-    let forwarded_for = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|value| value.to_str().ok());
-    Some(proxies.visitor_address(peer, forwarded_for))
-}
-
 /// The sender of a tracking hit, as the Matomo gate needs it: the trusted consent, GPC, and
 /// what a forward may carry of the visitor's request.
 pub struct HitSender {
@@ -159,6 +146,8 @@ read_from_parts!(PublicBase, |parts, state| Self(public_base_url(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
 
     fn parts(headers: &[(&str, &str)], peer: Option<&str>) -> Parts {
         let mut request = http::Request::builder().uri("/");

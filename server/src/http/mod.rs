@@ -10,6 +10,7 @@ pub mod consent_id;
 pub mod console;
 pub mod console_session;
 pub mod context;
+pub mod edge;
 pub mod embed_assets;
 pub mod form;
 pub mod language;
@@ -24,10 +25,11 @@ pub mod serve;
 pub mod visitor;
 
 pub use crate::service::Visitor;
-pub use admin::{AdminAuth, CallingService, ServiceCredential};
+pub use admin::{AdminAuth, CallingService};
 pub use body_limit::{body_limits, limit_body};
 pub use consent_id::ConsentId;
 pub use context::{HitSender, PublicBase};
+pub use edge::{Edge, ServiceCredential};
 pub use form::AppForm;
 pub use origin::{
     Unnamed, check_origin, check_own_page, embed_cors, for_visitor_reads, for_visitors,
@@ -35,7 +37,6 @@ pub use origin::{
 pub use response::with_cookies;
 pub use visitor::ensure_ssaid;
 
-use crate::state::Edge;
 use http::HeaderMap;
 
 /// `scheme://host` the service is reached at, without a trailing slash: the configured public

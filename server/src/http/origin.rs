@@ -4,7 +4,8 @@
 use super::public_base_url;
 use super::visitor::{ensure_ssaid, private_to_the_visitor};
 use crate::error::ApiError;
-use crate::state::{AppState, Edge};
+use crate::http::edge::Edge;
+use crate::state::AppState;
 use app::ErrorCode;
 use axum::Router;
 use axum::extract::{Request, State};

@@ -2,7 +2,7 @@
 //! with `tower_governor`: decisions have one budget, new visitors (requests that are issued an
 //! SSAID) another. Over budget: 429 `rate_limited` with `Retry-After`, and nothing written.
 
-use super::context::client_ip_of;
+use super::edge::client_ip_of;
 use crate::domain::network::{TrustedProxies, client_network};
 use crate::error::ApiError;
 use crate::infra::config::RateLimitSettings;

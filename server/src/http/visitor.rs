@@ -1,6 +1,6 @@
 //! The SSAID middleware: every visitor gets a signed, server-issued identifier (notice §01).
 
-use super::context::client_ip_of;
+use super::edge::client_ip_of;
 use crate::domain::claims::{CONSENT_AUDIENCE, SSAID_AUDIENCE};
 use crate::domain::risk::CounterKind;
 use crate::domain::{ConsentClaims, Ssaid, SsaidClaims, TerminalType};

@@ -3,10 +3,11 @@
 
 use crate::domain::risk::AssessedEvent;
 use crate::error::{ApiError, AppJson};
+use crate::http::edge::Edge;
 use crate::http::origin::{Unnamed, check_source};
 use crate::http::{CallingService, limit_body};
 use crate::service::risk::{AssessmentRequest, RiskControl};
-use crate::state::{AppState, Edge};
+use crate::state::AppState;
 use app::ErrorCode;
 use axum::Router;
 use axum::extract::State;

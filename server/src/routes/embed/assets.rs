@@ -1,9 +1,9 @@
 //! `/embed.js` and `/embed/style.HASH.css`.
 
 use crate::error::ApiError;
+use crate::http::edge::Edge;
 use crate::http::embed_assets::EmbedAssets;
 use crate::service::policies::PolicyRegistry;
-use crate::state::Edge;
 use app::ErrorCode;
 use axum::body::Body;
 use axum::extract::{Path, State};
