@@ -13,7 +13,7 @@ use crate::service::matomo_gate::MatomoGate;
 use crate::service::policies::PolicyRegistry;
 use crate::service::retention::Retention;
 use crate::service::risk::RiskControl;
-use crate::storage::Storage;
+use crate::storage::MatomoJobStore;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -75,7 +75,7 @@ state_parts! {
     Arc<ConsentService> => |state| Arc::clone(&state.consent);
     Arc<ConsoleService> => |state| Arc::clone(&state.console);
     Arc<PolicyRegistry> => |state| Arc::clone(&state.consent.policies);
-    Arc<dyn Storage> => |state| Arc::clone(&state.consent.storage);
+    Arc<dyn MatomoJobStore> => |state| state.consent.storage.clone();
     Arc<TokenSigner> => |state| Arc::clone(&state.consent.tokens);
     Arc<Edge> => |state| Arc::clone(&state.edge);
     Arc<EmbedAssets> => |state| Arc::clone(&state.embed);

@@ -242,7 +242,7 @@ pub async fn purge_now(
 )]
 pub async fn matomo_erasures(
     _admin: AdminAuth,
-    State(storage): State<Arc<dyn crate::storage::Storage>>,
+    State(storage): State<Arc<dyn crate::storage::MatomoJobStore>>,
 ) -> Result<Json<Vec<MatomoErasure>>, ApiError> {
     let jobs = storage
         .matomo_jobs(crate::storage::JobSelection::All)
