@@ -24,6 +24,7 @@ impl Engine for Postgres {
     const GROUP_IN_ONE_STATEMENT: bool = true;
     /// The extended protocol takes one statement per call.
     const STATEMENTS_IN_ONE_CALL: bool = false;
+    const BEGIN_WRITE: &'static str = "BEGIN";
 
     fn migrator() -> &'static Migrator {
         &MIGRATOR

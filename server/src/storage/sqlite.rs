@@ -26,6 +26,7 @@ impl Engine for Sqlite {
     const GROUP_IN_ONE_STATEMENT: bool = false;
     /// sqlx runs every statement of a call on the connection's thread.
     const STATEMENTS_IN_ONE_CALL: bool = true;
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
 
     fn migrator() -> &'static Migrator {
         &MIGRATOR

@@ -13,7 +13,53 @@ on_both_engines![
     the_preference_center_downloads_and_erases_without_javascript,
     the_preference_center_lists_the_latest_decisions_and_the_download_all,
     staff_show_and_erase_a_subject_from_the_command_line,
+    erasures_succeed_while_other_visitors_decide,
 ];
+
+/// An erasure reads, then writes: on SQLite a transaction begun deferred cannot take the write
+/// lock once another connection wrote after its read (SQLITE_BUSY_SNAPSHOT, no retry), and the
+/// erasure failed with a 500 while decisions were being stored (found by the fuzzer in CI).
+async fn erasures_succeed_while_other_visitors_decide(engine: Engine) {
+    let app = spawn_with(engine, |settings| {
+        settings.rate_limits.decisions_burst = 1000;
+        settings.rate_limits.new_visitors_burst = 1000;
+    })
+    .await;
+    let mut visitors = Vec::new();
+    for _ in 0..32 {
+        visitors.push(app.new_visitor().await);
+    }
+    let deciding = futures_util::future::join_all(visitors.iter().map(|ssaid| {
+        let app = &app;
+        async move {
+            let response = app
+                .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
+                .await;
+            response.status().as_u16()
+        }
+    }));
+    let erasing = futures_util::future::join_all((0..32u8).map(|seed| {
+        let app = &app;
+        async move {
+            let subject = server::domain::Ssaid::from_random_bytes([seed; 16]);
+            let response = app
+                .http
+                .post(app.url(&format!(
+                    "/api/v1/admin/subjects/{}/erase",
+                    subject.as_str()
+                )))
+                .bearer_auth(ADMIN_TOKEN)
+                .json(&serde_json::json!({"ticket": "PRIV-2031"}))
+                .fetch()
+                .await;
+            response.status().as_u16()
+        }
+    }));
+    let (decided, erased) = tokio::join!(deciding, erasing);
+    assert_eq!(decided, vec![201; 32]);
+    assert_eq!(erased, vec![200; 32]);
+    assert_eq!(app.count_rows("erasures").await, 32);
+}
 
 async fn staff_show_and_erase_a_subject_from_the_command_line(engine: Engine) {
     let app = spawn_rights(engine).await;

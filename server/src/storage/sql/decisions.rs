@@ -196,7 +196,7 @@ for_both_engines! {
             &self,
             group: &Group<'_>,
         ) -> Result<(), StorageError> {
-            let mut transaction = self.pool.begin().await?;
+            let mut transaction = self.begin_write().await?;
             let mut query = QueryBuilder::<DB>::new("");
             Self::push_ssaids(&mut query, &group.visitors);
             query.build().execute(&mut *transaction).await?;

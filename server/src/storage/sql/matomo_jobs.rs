@@ -116,7 +116,7 @@ for_both_engines! {
             now: DateTime<Utc>,
         ) -> Result<(), StorageError> {
             let counts = serde_json::to_string(deleted).expect("counts serialise");
-            let mut transaction = self.pool.begin().await?;
+            let mut transaction = self.begin_write().await?;
             sqlx::query::<DB>(
                 "UPDATE matomo_erasure_jobs SET state = 'done', visitor_id = NULL, deleted = $2, \
                  last_error = NULL, updated_at = $3 WHERE erasure_id = $1",
@@ -149,7 +149,7 @@ for_both_engines! {
             } else {
                 MatomoJobState::Pending
             };
-            let mut transaction = self.pool.begin().await?;
+            let mut transaction = self.begin_write().await?;
             sqlx::query::<DB>(
                 "UPDATE matomo_erasure_jobs SET attempts = $2, next_attempt_at = $3, \
                  last_error = $4, state = $5, updated_at = $6 WHERE erasure_id = $1",

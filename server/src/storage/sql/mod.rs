@@ -23,6 +23,10 @@ pub trait Engine: Database {
     /// Whether the driver runs several `;`-separated statements with bind parameters in one
     /// call, so a transaction of four can still be one trip to the connection.
     const STATEMENTS_IN_ONE_CALL: bool;
+    /// How a transaction that writes begins. On SQLite a deferred transaction that has read
+    /// cannot take the write lock once another connection wrote since (SQLITE_BUSY_SNAPSHOT,
+    /// which the busy timeout does not retry): writers take the lock first and wait their turn.
+    const BEGIN_WRITE: &'static str;
     fn rows_affected(result: &Self::QueryResult) -> u64;
 }
 
@@ -133,6 +137,13 @@ for_both_engines! {
         pub async fn migrate(&self) -> Result<(), StorageError> {
             DB::migrator().run(&self.pool).await?;
             Ok(())
+        }
+
+        /// A transaction that writes ([`Engine::BEGIN_WRITE`]).
+        pub(super) async fn begin_write(
+            &self,
+        ) -> Result<sqlx::Transaction<'static, DB>, StorageError> {
+            Ok(self.pool.begin_with(DB::BEGIN_WRITE).await?)
         }
     }
 }

@@ -265,7 +265,7 @@ for_both_engines! {
         ) -> Result<u64, StorageError> {
             let mut total = 0;
             loop {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 let rows = sqlx::query::<DB>(concat!(
                     "SELECT e.id AS id, e.ssaid AS ssaid ",
                     ended_decisions!(),

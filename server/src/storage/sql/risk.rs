@@ -49,7 +49,7 @@ for_both_engines! {
         }
 
         async fn add_network_counts(&self, counts: &[NetworkCount]) -> Result<(), StorageError> {
-            let mut transaction = self.pool.begin().await?;
+            let mut transaction = self.begin_write().await?;
             for count in counts {
                 sqlx::query::<DB>(
                     "INSERT INTO network_counters (network, kind, window_start, count) \

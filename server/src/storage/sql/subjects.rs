@@ -97,7 +97,7 @@ for_both_engines! {
             matomo_visitor_id: Option<&str>,
         ) -> Result<(ErasureRecord, Vec<Uuid>), StorageError> {
             let subject = ssaid.as_str().to_owned();
-            let mut transaction = self.pool.begin().await?;
+            let mut transaction = self.begin_write().await?;
             let decisions =
                 sqlx::query::<DB>("SELECT id, created_at FROM consent_events WHERE ssaid = $1")
                     .bind(subject.clone())
