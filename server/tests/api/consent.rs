@@ -31,6 +31,7 @@ on_both_engines![
     unknown_api_paths_answer_json,
     static_assets_are_served_compressed,
     consent_events_cannot_be_rewritten,
+    consent_events_cannot_be_rewritten_in_any_column,
 ];
 
 async fn health_check_reports_storage(engine: Engine) {
@@ -734,4 +735,61 @@ async fn consent_events_cannot_be_rewritten(engine: Engine) {
             .expect_err("published policies are immutable");
         assert!(err.to_string().contains("immutable"), "{err}");
     }
+}
+
+/// Every column the table has, read from the database itself, so a column added later is tried
+/// too: clearing any of them (each is set on this decision), alone or along with the network
+/// prefix (the one change retention makes), is refused.
+async fn consent_events_cannot_be_rewritten_in_any_column(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    // Late (so `made_at` is set) and from a named page (so `origin` is).
+    let late = format!(
+        r#"{{"policy_version":"{POLICY_VERSION}","action":"reject_all","decided_ms_ago":90000}}"#
+    );
+    let decided = app
+        .post_json_with(
+            &format!("zc_ssaid={ssaid}"),
+            &late,
+            &[("origin", &app.base)],
+        )
+        .await;
+    assert_eq!(decided.status(), 201);
+    let columns_query = match engine {
+        Engine::Sqlite => "SELECT name FROM pragma_table_info('consent_events') ORDER BY name",
+        Engine::Postgres => {
+            "SELECT column_name::text FROM information_schema.columns \
+             WHERE table_name = 'consent_events' ORDER BY column_name"
+        }
+    };
+    let columns = app.texts(columns_query).await;
+    assert!(columns.contains(&"made_at".to_owned()), "{columns:?}");
+    let mut tried = 0;
+    for column in &columns {
+        let unset = app
+            .texts(&format!(
+                "SELECT 'unset' FROM consent_events WHERE {column} IS NULL"
+            ))
+            .await;
+        assert!(unset.is_empty(), "{column} is set on the decision");
+        if column == "ip_prefix" {
+            continue;
+        }
+        // Alone, and riding along with the prefix's clearing.
+        for clear in [
+            format!("UPDATE consent_events SET {column} = NULL"),
+            format!("UPDATE consent_events SET ip_prefix = NULL, {column} = NULL"),
+        ] {
+            let err = app
+                .execute_raw(&clear)
+                .await
+                .expect_err("proof of consent is append-only");
+            assert!(err.to_string().contains("append-only"), "{clear}: {err}");
+            tried += 1;
+        }
+    }
+    assert_eq!(tried, 2 * (columns.len() - 1));
+    let event = &app.events_of(&ssaid).await[0];
+    assert!(event.made_at.is_some());
+    assert_eq!(event.origin.as_deref(), Some(app.base.as_str()));
 }
