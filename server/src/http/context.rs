@@ -31,7 +31,7 @@ impl RequestContext {
             network: client_ip(parts, &edge.trusted_proxies),
             user_agent: header_text(headers, http::header::USER_AGENT).map(str::to_owned),
             cookie_names: cookies::names(headers),
-            origin: header_text(headers, http::header::ORIGIN).map(str::to_owned),
+            origin: super::origin::recorded_origin(edge, headers),
         }
     }
 }

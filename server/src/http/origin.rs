@@ -116,6 +116,23 @@ pub fn check_own_page(edge: &Edge, headers: &HeaderMap) -> Result<(), ApiError> 
     }
 }
 
+/// The longest origin recorded with a decision: a scheme, a host name (253 at most) and a port.
+const LONGEST_RECORDED_ORIGIN: usize = 300;
+
+/// The site a decision came from, as it is stored with the decision: the request's `Origin`
+/// only when it is the service's own or an allowed embedding origin. A client that is not a
+/// browser may send any text there (`Sec-Fetch-Site: same-origin` passes [`check_source`]);
+/// stored raw, it reached the audit export and the console's list of embedding sites.
+pub fn recorded_origin(edge: &Edge, headers: &HeaderMap) -> Option<String> {
+    let origin = headers.get(http::header::ORIGIN)?.to_str().ok()?;
+    let plain = origin.len() <= LONGEST_RECORDED_ORIGIN
+        && origin
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b".-:/[]".contains(&byte));
+    (plain && (origin == public_base_url(edge, headers) || edge.embed_origins.allows(origin)))
+        .then(|| origin.to_owned())
+}
+
 /// The page a browser says a request comes from: its `Origin` (not `null`), else the origin of
 /// its `Referer`.
 fn named_page(headers: &HeaderMap) -> Option<String> {
@@ -212,6 +229,32 @@ mod tests {
             services: Vec::new(),
             console_sessions: None,
         }
+    }
+
+    #[test]
+    fn only_own_and_allowed_origins_are_recorded() {
+        let edge = zeccloud_edge();
+        let recorded = |origin: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                http::header::ORIGIN,
+                http::HeaderValue::from_str(origin).unwrap(),
+            );
+            recorded_origin(&edge, &headers)
+        };
+        assert_eq!(
+            recorded("https://consent.zeccloud.com").as_deref(),
+            Some("https://consent.zeccloud.com")
+        );
+        assert_eq!(
+            recorded("https://docs.zeccloud.com").as_deref(),
+            Some("https://docs.zeccloud.com")
+        );
+        assert_eq!(recorded("https://evil.test"), None);
+        assert_eq!(recorded("=HYPERLINK(\"https://evil.test\")"), None);
+        assert_eq!(recorded("null"), None);
+        let long = format!("https://{}.zeccloud.com", "a".repeat(300));
+        assert_eq!(recorded(&long), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ on_both_engines![
     forged_decisions_from_other_pages_are_refused_and_write_nothing,
     the_services_own_pages_and_other_clients_still_decide,
     gpc_is_the_browsers_signal_not_a_claim,
+    a_clients_origin_text_is_not_recorded_and_exports_evaluate_nothing,
 ];
 
 const EVIL: &str = "https://evil.test";
@@ -174,4 +175,78 @@ async fn gpc_is_the_browsers_signal_not_a_claim(engine: Engine) {
         .await;
     assert_eq!(signalled.status(), 201);
     assert_eq!(actions_of(&app, &ssaid).await, ["gpc"]);
+}
+
+/// A client that is not a browser passes the source check with `Sec-Fetch-Site: same-origin`
+/// and may name any `Origin`: the decision counts (the visitor's own client chose), but only an
+/// origin of the service's or an allowed embedding site is recorded, and no cell of the audit
+/// export is one a spreadsheet would evaluate, whatever is stored.
+async fn a_clients_origin_text_is_not_recorded_and_exports_evaluate_nothing(engine: Engine) {
+    let app = spawn(engine).await;
+    let long = format!("https://{}.evil.test", "a".repeat(60_000));
+    let mut recorded = Vec::new();
+    for origin in [
+        "=1+1",
+        "=HYPERLINK(\"https://evil.test\")",
+        long.as_str(),
+        EVIL,
+    ] {
+        let ssaid = app.new_visitor().await;
+        let decided = app
+            .post_json_with(
+                &format!("zc_ssaid={ssaid}"),
+                &decision("accept_all"),
+                &[("sec-fetch-site", "same-origin"), ("origin", origin)],
+            )
+            .await;
+        assert_eq!(decided.status(), 201);
+        recorded.push(app.events_of(&ssaid).await[0].origin.clone());
+    }
+    assert_eq!(recorded, vec![None; 4]);
+    // The service's own page is still recorded as it is.
+    let ssaid = app.new_visitor().await;
+    let own = app
+        .post_json_with(
+            &format!("zc_ssaid={ssaid}"),
+            &decision("accept_all"),
+            &[("origin", &app.base)],
+        )
+        .await;
+    assert_eq!(own.status(), 201);
+    assert_eq!(
+        app.events_of(&ssaid).await[0].origin.as_deref(),
+        Some(app.base.as_str())
+    );
+
+    // A value stored before this rule (or by anyone with the database) is exported as text.
+    let id = uuid::Uuid::now_v7();
+    let ssaid_column = ssaid_of(&app.tokens, &ssaid).as_str().to_owned();
+    app.execute_raw(&format!(
+        "INSERT INTO consent_events (id, ssaid, policy_version, categories, action, source, \
+         created_at, origin) SELECT '{id}', ssaid, policy_version, categories, action, source, \
+         created_at, '=1+1' FROM consent_events WHERE ssaid = '{ssaid_column}'"
+    ))
+    .await
+    .unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let csv = app
+        .get_as_admin(&format!(
+            "/api/v1/admin/export?from={today}&to={today}&format=csv"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 6);
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?} would be evaluated"
+            );
+        }
+    }
+    assert!(rows.iter().any(|row| &row[12] == "'=1+1"), "{csv}");
 }

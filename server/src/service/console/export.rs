@@ -208,28 +208,40 @@ fn csv_chunk(events: &[ConsentEvent], header: bool) -> Result<Vec<u8>, StorageEr
         writer.write_record(COLUMNS).map_err(failed)?;
     }
     for event in events {
-        writer
-            .write_record([
-                event.id.to_string().as_str(),
-                &decided_at(event),
-                event.ssaid.as_str(),
-                event.policy_version.as_str(),
-                &event.policy_hash,
-                &event.banner_text_hash,
-                &event.language,
-                event.action.as_str(),
-                event.source.as_str(),
-                &categories_json(event),
-                event.ip_prefix.as_deref().unwrap_or(""),
-                event.ua_class.as_str(),
-                event.origin.as_deref().unwrap_or(""),
-                made_at(event).as_deref().unwrap_or(""),
-            ])
-            .map_err(failed)?;
+        let cells = [
+            event.id.to_string().as_str(),
+            &decided_at(event),
+            event.ssaid.as_str(),
+            event.policy_version.as_str(),
+            &event.policy_hash,
+            &event.banner_text_hash,
+            &event.language,
+            event.action.as_str(),
+            event.source.as_str(),
+            &categories_json(event),
+            event.ip_prefix.as_deref().unwrap_or(""),
+            event.ua_class.as_str(),
+            event.origin.as_deref().unwrap_or(""),
+            made_at(event).as_deref().unwrap_or(""),
+        ]
+        .map(|cell| spreadsheet_safe(cell).into_owned());
+        writer.write_record(&cells).map_err(failed)?;
     }
     writer
         .into_inner()
         .map_err(|err| StorageError::Corrupt(format!("writing CSV: {err}")))
+}
+
+/// A cell a spreadsheet shows as text: one that begins with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return would be evaluated as a formula when the export is opened, so it gets a
+/// leading `'` (OWASP's CSV injection rule). Values the service writes never begin so; a
+/// stored value that came from a request might.
+fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
 }
 
 fn json_lines(events: &[ConsentEvent]) -> Vec<u8> {
@@ -311,6 +323,16 @@ mod tests {
         let refused = ExportRequest::parse("2026-11-01", "2026-11-27", "xlsx").unwrap_err();
         assert_eq!(refused.0, "format must be csv or jsonl, not \"xlsx\"");
         assert!(ExportRequest::parse("2026-11-02", "2026-11-01", "csv").is_err());
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_evaluate_are_made_text() {
+        for formula in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(formula), format!("'{formula}"));
+        }
+        for plain in ["", "https://docs.zeccloud.com", "203.0.113.0/24", "x=1"] {
+            assert_eq!(spreadsheet_safe(plain), plain);
+        }
     }
 
     #[test]
