@@ -83,20 +83,39 @@ pub async fn my_data(
     Ok(download(data))
 }
 
-/// `POST /api/v1/me/erase`: erases it; the answer expires every identifier of the service, so
-/// the browser is a new visitor and is asked again.
+/// The visitor's confirmation of an erasure.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"confirm": true}))]
+#[serde(deny_unknown_fields)]
+pub struct SelfErasure {
+    /// `true`: the visitor confirmed that everything stored under their SSAID goes.
+    confirm: bool,
+}
+
+/// `POST /api/v1/me/erase` with `{"confirm": true}`: erases it; the answer expires every
+/// identifier of the service, so the browser is a new visitor and is asked again. The body is
+/// JSON like every other state-changing call of the API: a page elsewhere cannot send that
+/// without a CORS preflight, so a request that names no page (`Origin: null`) erases nothing.
 #[utoipa::path(
     post,
     path = "/api/v1/me/erase",
     tag = "visitor",
     summary = "Erase everything stored under the visitor's SSAID",
+    request_body(content = SelfErasure, content_type = "application/json"),
     responses((status = 200, description = "The erasure's evidence; every identifier expired", body = Erasure, example = erasure_example))
 )]
 pub async fn erase_me(
     State(consent): State<Arc<ConsentService>>,
     visitor: Visitor,
     headers: http::HeaderMap,
+    AppJson(request): AppJson<SelfErasure>,
 ) -> Result<Response, ApiError> {
+    if !request.confirm {
+        return Err(ApiError::new(
+            ErrorCode::ErasureNotConfirmed,
+            "send {\"confirm\": true} to erase everything stored under your SSAID",
+        ));
+    }
     let erasure = consent
         .erase(&visitor.issued.ssaid, ErasureChannel::SelfService)
         .await

@@ -930,6 +930,7 @@ async fn erased_or_withdrawn_consent_is_not_honoured_at_the_gate(engine: Engine)
         .app
         .http
         .post(gate.app.url("/api/v1/me/erase"))
+        .json(&serde_json::json!({"confirm": true}))
         .header("cookie", &erased)
         .fetch()
         .await;

@@ -117,6 +117,7 @@ async fn visitor_with_visits(app: &TestApp, matomo: &Matomo, visits: u64) -> (St
 async fn erase(app: &TestApp, cookies: &str) -> serde_json::Value {
     app.http
         .post(app.url("/api/v1/me/erase"))
+        .json(&serde_json::json!({"confirm": true}))
         .header("cookie", cookies)
         .fetch_json()
         .await

@@ -161,6 +161,7 @@ async fn a_purge_removes_exactly_what_the_settings_say(engine: Engine) {
     let erasure = app
         .http
         .post(app.url("/api/v1/me/erase"))
+        .json(&serde_json::json!({"confirm": true}))
         .header("cookie", cookies_after(&c, &c_decided))
         .fetch()
         .await;

@@ -14,7 +14,51 @@ on_both_engines![
     the_preference_center_lists_the_latest_decisions_and_the_download_all,
     staff_show_and_erase_a_subject_from_the_command_line,
     erasures_succeed_while_other_visitors_decide,
+    a_request_that_names_no_page_and_sends_no_json_erases_nothing,
 ];
+
+/// `Origin: null` passes the source check as a client that names no page; what keeps a page
+/// elsewhere from erasing the visitor (a sandboxed frame's form, a no-cors fetch) is the JSON
+/// body that every state-changing API call needs, as a browser sends it only after a preflight.
+async fn a_request_that_names_no_page_and_sends_no_json_erases_nothing(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let decided = app
+        .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
+        .await;
+    let cookies = cookies_after(&ssaid, &decided);
+    let erase = |content_type: Option<&str>, body: &str| {
+        let mut request = app
+            .http
+            .post(app.url("/api/v1/me/erase"))
+            .header("cookie", &cookies)
+            .header("origin", "null")
+            .body(body.to_owned());
+        if let Some(kind) = content_type {
+            request = request.header("content-type", kind);
+        }
+        request.fetch()
+    };
+    let bare = erase(None, "").await;
+    assert!(
+        set_cookie(&bare, "zc_consent").is_none(),
+        "no cookie expired"
+    );
+    assert_error(bare, 415, "unsupported_media_type").await;
+    let form = erase(Some("application/x-www-form-urlencoded"), "confirm=yes").await;
+    assert_error(form, 415, "unsupported_media_type").await;
+    let text = erase(Some("text/plain"), r#"{"confirm": true}"#).await;
+    assert_error(text, 415, "unsupported_media_type").await;
+    let unconfirmed = erase(Some("application/json"), r#"{"confirm": false}"#).await;
+    assert_error(unconfirmed, 422, "erasure_not_confirmed").await;
+    assert_eq!(app.count_rows("erasures").await, 0);
+    assert_eq!(app.count_rows("consent_events").await, 1);
+    // The visitor's own client, with the confirmation: erased.
+    let confirmed = erase(Some("application/json"), r#"{"confirm": true}"#).await;
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(app.count_rows("erasures").await, 1);
+    assert_eq!(app.count_rows("consent_events").await, 0);
+}
 
 /// An erasure reads, then writes: on SQLite a transaction begun deferred cannot take the write
 /// lock once another connection wrote after its read (SQLITE_BUSY_SNAPSHOT, no retry), and the
@@ -306,6 +350,7 @@ async fn erasure_removes_everything_keeps_evidence_and_revokes_the_old_cookies(e
     let erased = app
         .http
         .post(app.url("/api/v1/me/erase"))
+        .json(&serde_json::json!({"confirm": true}))
         .header("cookie", &cookies)
         .fetch()
         .await;
