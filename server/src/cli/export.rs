@@ -54,7 +54,8 @@ pub async fn run(settings: Settings, args: ExportArgs) -> ExitCode {
         Err(err) => return fail(err),
     };
     let mut sink: Box<dyn Write> = match &args.output {
-        Some(path) => match std::fs::File::create(path) {
+        // Decisions with SSAIDs: readable by the one who exported them only, like the database.
+        Some(path) => match private_file(path) {
             Ok(file) => Box::new(std::io::BufWriter::new(file)),
             Err(err) => return fail(format_args!("cannot write {}: {err}", path.display())),
         },
@@ -89,4 +90,18 @@ pub async fn run(settings: Settings, args: ExportArgs) -> ExitCode {
         exporter.rows, range.from, range.to
     );
     ExitCode::SUCCESS
+}
+
+/// `path` created (or emptied) with mode 0600.
+fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // An existing file keeps its mode through `open`: narrowed too.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
 }

@@ -56,6 +56,11 @@ impl SqlStorage<Sqlite> {
         {
             std::fs::create_dir_all(dir).map_err(|e| StorageError::Database(sqlx::Error::Io(e)))?;
         }
+        let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
+        if !in_memory {
+            create_private(options.get_filename())
+                .map_err(|e| StorageError::Database(sqlx::Error::Io(e)))?;
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             // A connection to a file cannot go stale while idle, so the ping sqlx sends before
@@ -65,5 +70,33 @@ impl SqlStorage<Sqlite> {
             .connect_with(options)
             .await?;
         Ok(Self { pool })
+    }
+}
+
+/// Creates the database file readable by its owner only (0600), as the signing key is: it
+/// holds SSAIDs and decisions. SQLite gives its `-wal` and `-shm` files the database file's
+/// mode. A file that exists is left as it is (its owner chose), with a warning when others
+/// may read it.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mode = std::fs::metadata(path)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format_args!("{:o}", mode & 0o777),
+                    "the database file may be read by other users: chmod 600 it"
+                );
+            }
+            Ok(())
+        }
+        Err(err) => Err(err),
     }
 }

@@ -11,7 +11,55 @@ on_both_engines![
     a_purge_removes_exactly_what_the_settings_say,
     one_instance_purges_at_a_time,
     a_purge_dropped_half_way_leaves_no_lock_behind,
+    stored_and_exported_data_is_readable_by_its_owner_only,
 ];
+
+/// The SQLite database (and its WAL) and `server export --output` hold SSAIDs and decisions:
+/// created 0600 whatever the umask, like the signing key. The tests run with the usual 022.
+async fn stored_and_exported_data_is_readable_by_its_owner_only(engine: Engine) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let decided = app
+        .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
+        .await;
+    assert_eq!(decided.status(), 201);
+    if let Some(file) = app.database_url.strip_prefix("sqlite://") {
+        for path in [
+            file.to_owned(),
+            format!("{file}-wal"),
+            format!("{file}-shm"),
+        ] {
+            assert_eq!(mode(path.as_ref()), 0o600, "{path}");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let today = chrono::Utc::now().date_naive().to_string();
+    let output = dir.path().join("decisions.csv");
+    // An existing file is narrowed too.
+    std::fs::write(&output, "old").unwrap();
+    std::fs::set_permissions(&output, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let printed = app.command(&[
+        "export",
+        "--from",
+        &today,
+        "--to",
+        &today,
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(printed, "");
+    assert_eq!(mode(&output), 0o600);
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(written.lines().count(), 2, "{written}");
+}
 
 /// A purge whose future is dropped after it took the lock (a request timeout cancels it so)
 /// leaves the lock free for the next purge of any instance.
