@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use server::domain::tracking::{
-    BulkRequest, HitError, IDENTIFIER_PARAMS, PersonalFields, TrackingHit, UpstreamFields, is_bulk,
+    BulkRequest, GATE_PARAMS, HitError, IDENTIFIER_PARAMS, PersonalFields, TrackingHit, UpstreamFields, is_bulk,
 };
 
 fuzz_target!(|body: &[u8]| {
@@ -35,8 +35,10 @@ fn forward(hit: &TrackingHit) {
     let _ = hit.wants_image();
     let personal = PersonalFields {
         dimensions: [1, 3].into(),
-        custom_variables: ["email".to_owned()].into(),
     };
+    for (key, _) in hit.params() {
+        assert!(!GATE_PARAMS.contains(&key.as_str()), "{key} taken from a visitor");
+    }
     let anonymous = hit.anonymised(&personal);
     for (key, _) in anonymous.params() {
         assert!(!IDENTIFIER_PARAMS.contains(&key.as_str()), "{key} left in");

@@ -7,27 +7,189 @@ use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-/// Parameters that identify the visitor or come from Matomo's first-party cookies; a hit
-/// forwarded without consent carries none of them.
-pub const IDENTIFIER_PARAMS: &[&str] = &[
-    "_id", "cid", "uid", "_idn", "_idts", "_idvc", "_viewts", "_refts",
-    // Also read from the `_pk_ref` / `_pk_id` cookies by Matomo's tracker.
-    "_ref", "_rcn", "_rck", "_ects",
+/// What the gate forwards is an allowlist, matched on the name as Matomo's PHP reads it
+/// ([`PhpName`]); every other parameter is dropped, in every spelling. Parameters any
+/// forwarded hit may carry: what Matomo's tracker says about the page, the action and the
+/// device, none of them naming the visitor.
+pub const ANY_HIT_PARAMS: &[&str] = &[
+    // The request itself.
+    "idsite",
+    "rec",
+    "apiv",
+    "r",
+    "rand",
+    "send_image",
+    "ping",
+    "ca",
+    "bots",
+    "cs",
+    // The page and the action.
+    "action_name",
+    "url",
+    "urlref",
+    "pv_id",
+    "new_visit",
+    "link",
+    "download",
+    "search",
+    "search_cat",
+    "search_count",
+    // The device, as the browser reports it.
+    "res",
+    "h",
+    "m",
+    "s",
+    "cookie",
+    "uadata",
+    "fla",
+    "java",
+    "dir",
+    "qt",
+    "realp",
+    "pdf",
+    "wma",
+    "gears",
+    "ag",
+    // Page performance.
+    "pf_net",
+    "pf_srv",
+    "pf_tfr",
+    "pf_dm1",
+    "pf_dm2",
+    "pf_onl",
+    // Events, content, goals and ecommerce.
+    "e_c",
+    "e_a",
+    "e_n",
+    "e_v",
+    "c_n",
+    "c_p",
+    "c_t",
+    "c_i",
+    "idgoal",
+    "revenue",
+    "ec_id",
+    "ec_items",
+    "ec_st",
+    "ec_tx",
+    "ec_sh",
+    "ec_dt",
+    "_pkc",
+    "_pkp",
+    "_pks",
+    "_pkn",
+    // Media Analytics.
+    "ma_id",
+    "ma_ti",
+    "ma_re",
+    "ma_mt",
+    "ma_pn",
+    "ma_st",
+    "ma_le",
+    "ma_ps",
+    "ma_ttp",
+    "ma_w",
+    "ma_h",
+    "ma_fs",
+    "ma_se",
+    // Crash Analytics.
+    "cra",
+    "cra_st",
+    "cra_ct",
+    "cra_tp",
+    "cra_ru",
+    "cra_rl",
+    "cra_rc",
 ];
 
-/// Parameters Matomo only honours with a `token_auth`: the gate sets `cip` itself and never
-/// lets a visitor's request borrow its token for the others. `cdt` (a custom time) older than
-/// a day needs the token too: with it, a visitor could back-date hits, so it never passes.
-const PRIVILEGED_PARAMS: &[&str] = &[
-    "token_auth",
-    "cip",
-    "country",
-    "region",
-    "city",
-    "lat",
-    "long",
-    "cdt",
+/// Parameters that identify the visitor or come from Matomo's first-party cookies, and
+/// custom variables (free-form, often a person's data): forwarded only with consent.
+pub const IDENTIFIER_PARAMS: &[&str] = &[
+    "_id", "uid", "_idn", "_idts", "_idvc", "_viewts", "_refts",
+    // Also read from the `_pk_ref` / `_pk_id` cookies by Matomo's tracker.
+    "_ref", "_rcn", "_rck", "_ects", "_cvar", "cvar",
 ];
+
+/// Parameters only the gate sets, never taken from a visitor in any spelling: the user agent
+/// and languages (from the visitor's headers), Matomo's visitor id (with consent) and the
+/// truncated address with the token that vouches for it. Everything else Matomo honours only
+/// with a token (`cdt`, `cdo`, `country`, `region`, `city`, `lat`, `long`) is on no list, so
+/// it never passes: with the gate's token a visitor could back-date hits or place them anywhere.
+pub const GATE_PARAMS: &[&str] = &["ua", "lang", "cid", "cip", "token_auth"];
+
+/// Which list a parameter is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Allowed {
+    AnyHit,
+    WithConsent,
+    /// `dimensionN`: a custom dimension, forwarded unless the operator lists it as personal.
+    Dimension(u32),
+}
+
+fn allowed(name: &str) -> Option<Allowed> {
+    if ANY_HIT_PARAMS.contains(&name) {
+        return Some(Allowed::AnyHit);
+    }
+    if IDENTIFIER_PARAMS.contains(&name) {
+        return Some(Allowed::WithConsent);
+    }
+    // Only the plain spelling (`dimension7`, not `dimension07`), as Matomo reads it.
+    let id = name.strip_prefix("dimension")?.parse::<u32>().ok()?;
+    (id > 0 && name == format!("dimension{id}")).then_some(Allowed::Dimension(id))
+}
+
+/// A parameter's name as PHP registers it (`php_register_variable_ex`) before Matomo reads
+/// it: leading spaces dropped, cut at the first NUL, ` ` and `.` turned into `_` in the base
+/// name; `a[…]` makes `a` an array, and a `[` never closed turns into `_` (PHP 8 also turns
+/// ` `, `.` and `[` after it into `_`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhpName {
+    base: String,
+    array: bool,
+}
+
+impl PhpName {
+    /// The name PHP registers for a percent-decoded parameter name, or `None` when PHP
+    /// drops the parameter (nothing left of its name).
+    pub fn parse(decoded: &str) -> Option<Self> {
+        let name = decoded.trim_start_matches(' ');
+        let name = name.split('\0').next().unwrap_or_default();
+        let underscored = |c: char| if matches!(c, ' ' | '.') { '_' } else { c };
+        let (base, index) = match name.split_once('[') {
+            Some((base, index)) => (base, Some(index)),
+            None => (name, None),
+        };
+        if base.is_empty() {
+            return None;
+        }
+        let mut base: String = base.chars().map(underscored).collect();
+        // PHP skips one white-space after `[`; a `]` anywhere after it closes the index.
+        let array = match index {
+            Some(index) if index.contains(']') => true,
+            Some(unclosed) => {
+                base.push('_');
+                base.extend(
+                    unclosed
+                        .chars()
+                        .map(|c| if c == '[' { '_' } else { underscored(c) }),
+                );
+                false
+            }
+            None => false,
+        };
+        Some(Self { base, array })
+    }
+
+    /// The variable's name (an array's name without its index).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `a[]`, `a[x]`: PHP makes `a` an array.
+    pub fn is_array(&self) -> bool {
+        self.array
+    }
+}
 
 /// Longest single hit accepted (Matomo's own tracker stays far below this).
 const MAX_HIT_BYTES: usize = 16 * 1024;
@@ -75,7 +237,8 @@ impl HitError {
     }
 }
 
-/// One tracking request: its parameters in the order they came.
+/// One tracking request: the parameters on the gate's lists, each once under the name Matomo
+/// reads, in the order they came.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackingHit {
     params: Vec<(String, String)>,
@@ -83,21 +246,30 @@ pub struct TrackingHit {
 
 impl TrackingHit {
     /// Parses a query string or form body (`idsite=1&rec=1&…`, a leading `?` allowed) and
-    /// checks what Matomo needs to record it.
+    /// checks what Matomo needs to record it. Names are read as PHP reads them ([`PhpName`]);
+    /// a parameter on no list, or sent as an array, is dropped; a repeated one keeps its last
+    /// value, as in PHP.
     pub fn parse(query: &str) -> Result<Self, HitError> {
         if query.len() > MAX_HIT_BYTES {
             return Err(HitError::TooLong);
         }
         let query = query.strip_prefix('?').unwrap_or(query);
-        let params = query
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                Ok((decode(key)?, decode(value)?))
-            })
-            .collect::<Result<Vec<_>, HitError>>()?;
-        if params.is_empty() {
+        let mut params: Vec<(String, String)> = Vec::new();
+        let mut any = false;
+        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+            any = true;
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let (key, value) = (decode(key)?, decode(value)?);
+            let Some(name) = PhpName::parse(&key) else {
+                continue;
+            };
+            if name.is_array() || allowed(name.base()).is_none() {
+                continue;
+            }
+            params.retain(|(k, _)| k != name.base());
+            params.push((name.base, value));
+        }
+        if !any {
             return Err(HitError::Empty);
         }
         let hit = Self { params };
@@ -111,7 +283,7 @@ impl TrackingHit {
         Ok(hit)
     }
 
-    /// The first value of `key`.
+    /// The value of `key` (each parameter is kept once).
     pub fn get(&self, key: &str) -> Option<&str> {
         self.params
             .iter()
@@ -144,34 +316,25 @@ impl TrackingHit {
         self.params.push((key.to_owned(), value.to_owned()));
     }
 
-    /// The hit without any visitor identifier, cookie-derived field or personal custom
-    /// variable/dimension, marked as sent without cookies (`cookie=0`).
+    /// The hit without any visitor identifier, cookie-derived field, custom variable or
+    /// personal custom dimension, marked as sent without cookies (`cookie=0`).
     pub fn anonymised(&self, personal: &PersonalFields) -> Self {
         let mut hit = self.clone();
-        hit.remove(|key| IDENTIFIER_PARAMS.contains(&key) || personal.is_personal_dimension(key));
-        hit.params = hit
-            .params
-            .into_iter()
-            .filter_map(|(key, value)| match key.as_str() {
-                "_cvar" | "cvar" => personal.strip_custom_variables(&value).map(|v| (key, v)),
-                _ => Some((key, value)),
-            })
-            .collect();
+        hit.remove(|key| match allowed(key) {
+            Some(Allowed::AnyHit) => false,
+            Some(Allowed::Dimension(id)) => personal.dimensions.contains(&id),
+            Some(Allowed::WithConsent) | None => true,
+        });
         hit.set("cookie", "0");
         hit
     }
 
-    /// The hit as sent upstream, form-encoded: the visitor's user agent and languages from
-    /// their headers, no privileged parameter of the visitor's, `cip` when the gate
-    /// authenticates and Matomo's visitor id with consent. Written straight from the hit
-    /// without copying its parameters first: this runs once per forwarded hit.
+    /// The hit as sent upstream, form-encoded: its own parameters (none of them one the gate
+    /// sets, see [`GATE_PARAMS`]), then the visitor's user agent and languages from their
+    /// headers, `cip` when the gate authenticates and Matomo's visitor id with consent.
+    /// Written straight from the hit without copying its parameters first: this runs once per
+    /// forwarded hit.
     pub fn upstream_query(&self, visitor: &UpstreamFields<'_>) -> String {
-        let replaced = |key: &str| match key {
-            "ua" => visitor.user_agent.is_some(),
-            "lang" => visitor.accept_language.is_some(),
-            "cid" => visitor.visitor_id.is_some(),
-            _ => PRIVILEGED_PARAMS.contains(&key),
-        };
         let added = [
             ("ua", visitor.user_agent),
             ("lang", visitor.accept_language),
@@ -186,11 +349,7 @@ impl TrackingHit {
             .chain(added.iter().map(|(_, value)| value.map_or(0, str::len) + 6))
             .sum::<usize>();
         let mut query = form_urlencoded::Serializer::new(String::with_capacity(estimate * 5 / 4));
-        for (key, value) in &self.params {
-            if !replaced(key) {
-                query.append_pair(key, value);
-            }
-        }
+        query.extend_pairs(&self.params);
         for (key, value) in added {
             if let Some(value) = value {
                 query.append_pair(key, value);
@@ -198,6 +357,15 @@ impl TrackingHit {
         }
         query.finish()
     }
+}
+
+/// `query` (a hit as [`TrackingHit::upstream_query`] wrote it) with the gate's `token_auth`
+/// as its last parameter, so that no earlier value could win: only for a hit carrying the
+/// `cip` the gate set, which is all the token vouches for.
+pub fn with_token(mut query: String, token_auth: &str) -> String {
+    // From the start: the serializer sees the hit's pairs and adds `&` after them.
+    form_urlencoded::Serializer::for_suffix(&mut query, 0).append_pair("token_auth", token_auth);
+    query
 }
 
 /// `+` is a space in form encoding; everything else is percent-decoded and must be UTF-8.
@@ -277,7 +445,9 @@ impl BulkRequest {
     }
 
     /// The body sent upstream: the hits, already form-encoded (as the gate prepares them), and
-    /// the gate's `token_auth` when configured.
+    /// the gate's `token_auth` when the gate set `cip` on some of them. The others carry
+    /// nothing the token could vouch for: every parameter Matomo honours only with a token is
+    /// dropped from what visitors send.
     pub fn body_of_queries(queries: &[String], token_auth: Option<&str>) -> String {
         #[derive(Serialize)]
         struct Body<'a> {
@@ -295,33 +465,10 @@ impl BulkRequest {
     }
 }
 
-/// Custom dimensions (`dimensionN`) and custom variables (by name) that identify a person.
+/// Custom dimensions (`dimensionN`) that identify a person: removed from anonymous hits.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PersonalFields {
     pub dimensions: BTreeSet<u32>,
-    pub custom_variables: BTreeSet<String>,
-}
-
-impl PersonalFields {
-    fn is_personal_dimension(&self, key: &str) -> bool {
-        key.strip_prefix("dimension")
-            .and_then(|id| id.parse::<u32>().ok())
-            .is_some_and(|id| self.dimensions.contains(&id))
-    }
-
-    /// `_cvar`/`cvar` are JSON objects `{"1": ["name", "value"], …}`; personal entries are
-    /// removed, and a value that cannot be read is removed whole rather than passed on.
-    fn strip_custom_variables(&self, raw: &str) -> Option<String> {
-        let serde_json::Value::Object(mut slots) = serde_json::from_str(raw).ok()? else {
-            return None;
-        };
-        slots.retain(|_, slot| {
-            slot.get(0)
-                .and_then(serde_json::Value::as_str)
-                .is_some_and(|name| !self.custom_variables.contains(name))
-        });
-        (!slots.is_empty()).then(|| serde_json::Value::Object(slots).to_string())
-    }
 }
 
 /// What happens to a hit without consent: the operator's explicit choice.

@@ -110,11 +110,12 @@ fn parse(method: &Method, query: Option<&str>, body: &[u8]) -> Result<Parsed, Hi
     let (shape, hit) = if *method == Method::POST && !body.is_empty() {
         let form = std::str::from_utf8(body)
             .map_err(|_| HitError::BadEncoding("(request body)".to_owned()))?;
-        // Matomo reads the query string and the body together.
+        // Matomo reads the query string and the body together (`$_GET + $_POST`: the query
+        // string wins, so it comes last, where a repeated name keeps its value).
         let hit = if query.is_empty() {
             TrackingHit::parse(form)?
         } else {
-            TrackingHit::parse(&format!("{query}&{form}"))?
+            TrackingHit::parse(&format!("{form}&{query}"))?
         };
         (Shape::Form, hit)
     } else if *method == Method::POST {

@@ -97,9 +97,8 @@ pub struct MatomoSettings {
     /// together as one bulk request when one ends; beyond 200 waiting hits per forward they
     /// are shed (and counted).
     pub max_in_flight: usize,
-    /// Custom dimension ids and custom variable names that identify a person.
+    /// Custom dimension ids that identify a person: removed from anonymous hits.
     pub personal_dimensions: Vec<u32>,
-    pub personal_custom_variables: Vec<String>,
     /// Largest tracking request body (bulk requests), in bytes.
     pub max_body_bytes: usize,
     /// Matomo's Reporting API (`https://matomo.example/index.php`), to carry erasures through
@@ -127,7 +126,6 @@ impl Default for MatomoSettings {
             timeout_ms: 2_000,
             max_in_flight: 8,
             personal_dimensions: Vec::new(),
-            personal_custom_variables: Vec::new(),
             max_body_bytes: 64 * 1024,
             api_url: None,
             api_token: None,

@@ -4,7 +4,7 @@
 use crate::domain::network::mask_ip;
 use crate::domain::tracking::{
     BulkRequest, DropReason, PersonalFields, TrackingHit, UpstreamFields, Verdict, VisitorSignals,
-    WithoutConsent, decide,
+    WithoutConsent, decide, with_token,
 };
 use crate::infra::config::MatomoSettings;
 use crate::infra::metrics::{GateMetrics, HitOutcome, HitReason, UpstreamError};
@@ -52,17 +52,25 @@ pub struct MatomoGate {
     max_in_flight: u32,
     /// Hits that came while every permit was taken, oldest first: the next free permit takes
     /// them as one bulk request. Bounded by [`Self::max_waiting`]; beyond it hits are shed.
-    waiting: std::sync::Mutex<Vec<String>>,
+    waiting: std::sync::Mutex<Vec<Prepared>>,
     metrics: Arc<GateMetrics>,
 }
 
 /// The most hits one forward carries: a bulk request of this many is about 100 KB.
 pub const MAX_HITS_PER_FORWARD: usize = 200;
 
-/// Hits ready to leave: each form-encoded once, as Matomo reads a query string or form body.
+/// Hits ready to leave.
 #[derive(Debug, Default)]
 pub struct Admitted {
-    queries: Vec<String>,
+    queries: Vec<Prepared>,
+}
+
+/// One hit ready to leave: form-encoded once, as Matomo reads a query string or form body.
+#[derive(Debug)]
+struct Prepared {
+    query: String,
+    /// It carries the `cip` the gate set: only such a hit goes with the gate's `token_auth`.
+    vouched: bool,
 }
 
 impl Admitted {
@@ -95,7 +103,6 @@ impl MatomoGate {
             category: settings.category.clone(),
             personal: PersonalFields {
                 dimensions: settings.personal_dimensions.iter().copied().collect(),
-                custom_variables: settings.personal_custom_variables.iter().cloned().collect(),
             },
             token_auth: settings.token_auth.clone(),
             cip_mask_bytes: settings.cip_mask_bytes,
@@ -135,14 +142,14 @@ impl MatomoGate {
     /// The waiting hits. A panic while they were held cannot leave them half-changed (they
     /// are only appended to and drained), so a poisoned lock is taken as it is: otherwise
     /// every later hit would be shed.
-    fn waiting(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+    fn waiting(&self) -> std::sync::MutexGuard<'_, Vec<Prepared>> {
         self.waiting
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The oldest waiting hits, as many as fit in one forward beside `room_taken` others.
-    fn take_waiting(&self, room_taken: usize) -> Vec<String> {
+    fn take_waiting(&self, room_taken: usize) -> Vec<Prepared> {
         let mut waiting = self.waiting();
         let count = waiting
             .len()
@@ -208,7 +215,10 @@ impl MatomoGate {
                 hits.iter()
                     .map(|hit| {
                         self.metrics.hit(HitOutcome::Forwarded, HitReason::Consent);
-                        hit.upstream_query(&fields)
+                        Prepared {
+                            query: hit.upstream_query(&fields),
+                            vouched: cip.is_some(),
+                        }
                     })
                     .collect()
             }
@@ -224,7 +234,10 @@ impl MatomoGate {
                     .map(|hit| {
                         self.metrics
                             .hit(HitOutcome::Anonymised, HitReason::NoConsent);
-                        hit.anonymised(&self.personal).upstream_query(&anonymous)
+                        Prepared {
+                            query: hit.anonymised(&self.personal).upstream_query(&anonymous),
+                            vouched: false,
+                        }
                     })
                     .collect()
             }
@@ -278,7 +291,12 @@ impl MatomoGate {
 
     /// Sends `queries` with `permit` in the background; when done, lets the permit go and
     /// sends what waited meanwhile.
-    fn forward(self: &Arc<Self>, permit: OwnedSemaphorePermit, shape: Shape, queries: Vec<String>) {
+    fn forward(
+        self: &Arc<Self>,
+        permit: OwnedSemaphorePermit,
+        shape: Shape,
+        queries: Vec<Prepared>,
+    ) {
         let count = queries.len();
         let request = match self.request(shape, Admitted { queries }) {
             Ok(request) => request,
@@ -325,37 +343,39 @@ impl MatomoGate {
     }
 
     fn request(&self, shape: Shape, hits: Admitted) -> Result<http::Request<String>, http::Error> {
+        // The token goes only with the addresses it vouches for (see `Prepared::vouched`).
         let token = self.token_auth.as_ref().map(|t| t.expose_secret());
-        let with_token = |mut query: String| {
-            if let Some(token) = token {
-                // From the start: the serializer sees the hit's pairs and adds `&` after them.
-                form_urlencoded::Serializer::for_suffix(&mut query, 0)
-                    .append_pair("token_auth", token);
-            }
-            query
-        };
         let mut queries = hits.queries;
-        match (shape, queries.len()) {
-            // With a token every hit goes as a POST: the token never sits in a URL that
-            // Matomo's access log would keep.
-            (Shape::Query, 1) if token.is_none() => self.upstream.request(
-                http::Method::GET,
-                queries.pop().as_deref(),
-                None,
-                String::new(),
-            ),
-            (Shape::Query | Shape::Form, 1) => self.upstream.request(
-                http::Method::POST,
-                None,
-                Some(FORM),
-                with_token(queries.pop().unwrap_or_default()),
-            ),
-            _ => self.upstream.request(
-                http::Method::POST,
-                None,
-                Some(JSON),
-                BulkRequest::body_of_queries(&queries, token),
-            ),
+        match (shape, queries.pop()) {
+            // A vouched hit goes as a POST with the token last in its body: the token never
+            // sits in a URL that Matomo's access log would keep.
+            (Shape::Query | Shape::Form, Some(Prepared { query, vouched }))
+                if queries.is_empty() && vouched =>
+            {
+                let body = match token {
+                    Some(token) => with_token(query, token),
+                    None => query,
+                };
+                self.upstream
+                    .request(http::Method::POST, None, Some(FORM), body)
+            }
+            (Shape::Query, Some(Prepared { query, .. })) if queries.is_empty() => self
+                .upstream
+                .request(http::Method::GET, Some(&query), None, String::new()),
+            (Shape::Form, Some(Prepared { query, .. })) if queries.is_empty() => self
+                .upstream
+                .request(http::Method::POST, None, Some(FORM), query),
+            (_, last) => {
+                queries.extend(last);
+                let token = token.filter(|_| queries.iter().any(|hit| hit.vouched));
+                let queries: Vec<String> = queries.into_iter().map(|hit| hit.query).collect();
+                self.upstream.request(
+                    http::Method::POST,
+                    None,
+                    Some(JSON),
+                    BulkRequest::body_of_queries(&queries, token),
+                )
+            }
         }
     }
 }
