@@ -133,6 +133,11 @@ impl ConsentService {
         consent_grants(category, Some(current), prompt.as_ref())
     }
 
+    /// The `bnd` claim of a consent cookie given with `ssaid` (see `domain::rights`).
+    pub fn consent_binding(&self, ssaid: &crate::domain::Ssaid) -> String {
+        crate::domain::rights::consent_binding(self.pseudonym_key.expose(), ssaid)
+    }
+
     /// The current policy version, as last read.
     pub fn policy_version(&self) -> String {
         self.policies.cached().current().record.version.to_string()
@@ -342,7 +347,13 @@ impl ConsentService {
             action: decision.action,
         };
         let validity = self.expiry.validity_secs(policy, &current);
-        let claims = ConsentClaims::new(&decision, event.id.to_string(), now.timestamp(), validity);
+        let claims = ConsentClaims::new(
+            &decision,
+            event.id.to_string(),
+            self.consent_binding(&visitor.issued.ssaid),
+            now.timestamp(),
+            validity,
+        );
         let mut set_cookies = vec![self.cookies.consent(
             self.tokens.sign(&claims),
             Duration::from_secs(u64::try_from(validity).unwrap_or(0)),
