@@ -98,7 +98,9 @@ pub struct ConsentService {
     pub decisions: group_commit::DecisionWriter,
 }
 
-/// The secret behind the keyed pseudonyms of an SSAID; never logged.
+/// The secret behind the keyed pseudonyms of an SSAID (and of the addresses risk control
+/// counts); never logged.
+#[derive(Clone)]
 pub struct PseudonymKey(secrecy::SecretSlice<u8>);
 
 impl PseudonymKey {
