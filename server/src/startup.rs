@@ -150,6 +150,7 @@ impl Application {
             Arc::clone(&consent.tokens),
             settings.risk.clone(),
             consent.clock.clone(),
+            consent.pseudonym_key.clone(),
         ));
         risk.spawn_upkeep();
         let retention = Arc::new(retention_for(

@@ -86,6 +86,11 @@ pub struct ConsentClaims {
     /// How the decision was made; cookies issued before this claim existed were explicit.
     #[serde(default = "explicit_action")]
     pub act: ConsentAction,
+    /// The keyed hash of the SSAID the choice was made with (`rights::consent_binding`): a
+    /// cookie planted in another browser does not match that browser's SSAID. Cookies made
+    /// before this claim existed have none and are not honoured (see [`Self::is_bound_to`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bnd: Option<String>,
     pub iat: i64,
     pub exp: i64,
 }
@@ -95,7 +100,13 @@ fn explicit_action() -> ConsentAction {
 }
 
 impl ConsentClaims {
-    pub fn new(decision: &Decision, event_id: String, now: i64, lifetime_secs: i64) -> Self {
+    pub fn new(
+        decision: &Decision,
+        event_id: String,
+        binding: String,
+        now: i64,
+        lifetime_secs: i64,
+    ) -> Self {
         Self {
             iss: ISSUER.to_owned(),
             aud: CONSENT_AUDIENCE.to_owned(),
@@ -103,9 +114,18 @@ impl ConsentClaims {
             cats: decision.category_states(),
             eid: event_id,
             act: decision.action,
+            bnd: Some(binding),
             iat: now,
             exp: now + lifetime_secs,
         }
+    }
+
+    /// Whether the choice was made with the SSAID whose binding is `binding`. A cookie
+    /// without a binding (made before bindings existed) is not: whoever could set cookies on
+    /// the parent domain could otherwise plant one in any browser. Its visitor is asked once
+    /// more, which is the safe side of a choice that cannot be tied to them.
+    pub fn is_bound_to(&self, binding: &str) -> bool {
+        self.bnd.as_deref() == Some(binding)
     }
 
     pub fn into_current(self) -> CurrentConsent {
@@ -175,8 +195,15 @@ mod tests {
             ]),
             decided_ms_ago: 0,
         };
-        let claims = ConsentClaims::new(&decision, "event-1".into(), 50, 10);
+        let claims = ConsentClaims::new(&decision, "event-1".into(), "b1".into(), 50, 10);
         assert_eq!(claims.aud, CONSENT_AUDIENCE);
+        assert!(claims.is_bound_to("b1"));
+        assert!(!claims.is_bound_to("b2"));
+        let unbound = ConsentClaims {
+            bnd: None,
+            ..claims.clone()
+        };
+        assert!(!unbound.is_bound_to("b1"));
         assert_eq!(claims.exp, 60);
         let current = claims.into_current();
         assert_eq!(current.policy_version, "v1");

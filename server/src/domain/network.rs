@@ -111,6 +111,29 @@ pub fn truncate_ip(ip: IpAddr) -> String {
     }
 }
 
+/// What risk control keeps of one address (the IPv4 address, or the /64 an IPv6 host is given
+/// and may rotate within): a keyed hash, 16 hex characters, so rows can be counted per address
+/// without holding any. IPv4 addresses mapped into IPv6 are treated as IPv4.
+pub fn address_key(key: &[u8], ip: IpAddr) -> String {
+    use sha2::{Digest, Sha256};
+    let host: Vec<u8> = match ip {
+        IpAddr::V4(v4) => v4.octets().to_vec(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.octets().to_vec(),
+            None => v6.octets()[..8].to_vec(),
+        },
+    };
+    let mut hasher = Sha256::new();
+    hasher.update((key.len() as u64).to_be_bytes());
+    hasher.update(key);
+    hasher.update(b"risk-address\0");
+    hasher.update(&host);
+    hasher.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The address with its last `bytes` bytes zeroed, as Matomo's own IP anonymisation does for
 /// IPv4 (1 byte: /24, 2 bytes: /16 …). IPv6 keeps /64, /48, /32 or nothing for 1, 2, 3 or 4.
 pub fn mask_ip(ip: IpAddr, bytes: u8) -> IpAddr {
@@ -142,6 +165,21 @@ pub fn mask_ip(ip: IpAddr, bytes: u8) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn address_keys_are_per_host_keyed_and_hide_the_address() {
+        let key = |text: &str| address_key(b"key", ip(text));
+        assert_eq!(key("198.51.100.7").len(), 16);
+        assert_eq!(key("198.51.100.7"), key("::ffff:198.51.100.7"));
+        assert_ne!(key("198.51.100.7"), key("198.51.100.8"));
+        assert_ne!(
+            key("198.51.100.7"),
+            address_key(b"other", ip("198.51.100.7"))
+        );
+        // One IPv6 host's /64, whatever its interface id.
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+    }
 
     fn ip(text: &str) -> IpAddr {
         text.parse().unwrap()

@@ -63,6 +63,7 @@ impl RetentionSettings {
         PurgeCutoffs {
             as_of,
             sightings_before: days(sightings_days),
+            address_counters_before: as_of - ADDRESS_COUNTERS_KEPT,
             prefixes_before: days(self.network_prefix_days),
             superseded_before: proof_ended_before,
             decided_before: proof_ended_before - longest_choice,
@@ -73,12 +74,18 @@ impl RetentionSettings {
     }
 }
 
+/// How long risk control's per-address counts are kept: only the last hour is ever read, and
+/// a day leaves room for a purge that did not run; not a setting, as nothing needs them longer.
+pub const ADDRESS_COUNTERS_KEPT: TimeDelta = TimeDelta::days(1);
+
 /// The cut-off times of one purge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PurgeCutoffs {
     /// Revocations whose cookie expired before this go.
     pub as_of: DateTime<Utc>,
     pub sightings_before: DateTime<Utc>,
+    /// Risk control's per-address counts (keyed hashes) of windows before this go.
+    pub address_counters_before: DateTime<Utc>,
     pub prefixes_before: DateTime<Utc>,
     /// A decision superseded by a later one made before this goes.
     pub superseded_before: DateTime<Utc>,
@@ -106,6 +113,10 @@ mod tests {
             "2027-08-29T00:00:00+00:00"
         );
         assert_eq!(cutoffs.prefixes_before, cutoffs.sightings_before);
+        assert_eq!(
+            cutoffs.address_counters_before.to_rfc3339(),
+            "2027-11-26T00:00:00+00:00"
+        );
         assert_eq!(
             cutoffs.superseded_before.to_rfc3339(),
             "2024-11-27T00:00:00+00:00"

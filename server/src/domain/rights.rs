@@ -83,6 +83,13 @@ pub fn matomo_visitor_id(key: &[u8], ssaid: &Ssaid) -> String {
     hex(&keyed_hash(key, "matomo-visitor-id", ssaid)[..8])
 }
 
+/// What ties a consent cookie to the SSAID it was given with (the `bnd` claim): 24 hex
+/// characters, keyed, so the cookie tells its reader nothing the SSAID cookie beside it does not,
+/// and nobody without the key can make a cookie that binds to another visitor's SSAID.
+pub fn consent_binding(key: &[u8], ssaid: &Ssaid) -> String {
+    hex(&keyed_hash(key, "consent-binding", ssaid)[..12])
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -105,6 +112,13 @@ mod tests {
         );
         assert!(!subject_hash(b"key", &ssaid).starts_with(&visitor_id));
         assert_eq!(subject_hash(b"key", &ssaid).len(), 64);
+        let binding = consent_binding(b"key", &ssaid);
+        assert_eq!(binding.len(), 24);
+        assert!(!binding.starts_with(&visitor_id));
+        assert_ne!(
+            binding,
+            consent_binding(b"key", &Ssaid::from_random_bytes([2; 16]))
+        );
     }
 
     #[test]

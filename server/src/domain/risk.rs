@@ -74,13 +74,27 @@ impl CounterKind {
     }
 }
 
-/// Counts of one kind from one network in one window, to add to what storage holds.
+/// Counts of one kind from one address in one window, to add to what storage holds. The
+/// network's counts are the sums of its addresses'.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetworkCount {
+pub struct AddressCount {
+    /// The address's keyed hash (`network::address_key`), never the address.
+    pub address: String,
+    /// Its truncated network (/24, /48).
     pub network: String,
     pub kind: CounterKind,
     pub window_start: DateTime<Utc>,
     pub count: i64,
+}
+
+/// A network's count as risk control weighs it: each address adds at most `per_address`, so
+/// the network's signal grows with the number of distinct addresses that contributed and one
+/// noisy address cannot raise its neighbours' risk alone (its own signal does that).
+pub fn network_weight(per_address_counts: impl IntoIterator<Item = u64>, per_address: u64) -> u64 {
+    per_address_counts
+        .into_iter()
+        .map(|count| count.min(per_address))
+        .sum()
 }
 
 /// The counters' windows: five minutes, so "the last hour" is twelve of them.
@@ -147,9 +161,14 @@ pub struct Signal {
 /// spread from its sightings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Signals {
-    /// SSAIDs issued to the network in the last hour (minting bursts).
+    /// SSAIDs issued to the assessed address in the last hour (its own minting bursts).
+    pub new_identifiers_from_address: u64,
+    /// SSAIDs issued to the network in the last hour, weighed by address
+    /// ([`RiskThresholds::network_share`]): a burst spread over many addresses.
     pub new_identifiers_from_network: u64,
-    /// Forged, foreign-signed or retired-key tokens presented from the network in the last hour.
+    /// Forged, foreign-signed or retired-key tokens presented from the address in the last hour.
+    pub forged_tokens_from_address: u64,
+    /// The same from the network, weighed by address like the identifiers.
     pub forged_tokens_from_network: u64,
     /// Distinct networks and terminal types the SSAID was seen with (24 h, 30 days); zero
     /// without a valid SSAID.
@@ -186,6 +205,14 @@ impl Signals {
     pub fn named(&self) -> BTreeMap<&'static str, Signal> {
         let signal = |value, window| Signal { value, window };
         BTreeMap::from([
+            (
+                "new_identifiers_from_address",
+                signal(self.new_identifiers_from_address, "1h"),
+            ),
+            (
+                "forged_tokens_from_address",
+                signal(self.forged_tokens_from_address, "1h"),
+            ),
             (
                 "new_identifiers_from_network",
                 signal(self.new_identifiers_from_network, "1h"),
@@ -238,6 +265,10 @@ pub struct RiskThresholds {
     /// A terminal type other than the one issued to: `elevated`, never more on its own (one
     /// person's browser may report a desktop site on a phone).
     pub terminal_type_changed_elevates: bool,
+    /// How many distinct addresses a network's count needs to reach `high`: each address adds
+    /// at most `high / network_addresses_for_high` (rounded up) to it. The address's own
+    /// signal uses the thresholds unweighed.
+    pub network_addresses_for_high: u64,
 }
 
 impl Default for RiskThresholds {
@@ -250,6 +281,7 @@ impl Default for RiskThresholds {
             networks_elevated: 3,
             networks_high: 5,
             terminal_type_changed_elevates: true,
+            network_addresses_for_high: 10,
         }
     }
 }
@@ -269,6 +301,9 @@ impl RiskThresholds {
             ),
             ("networks", self.networks_elevated, self.networks_high),
         ];
+        if self.network_addresses_for_high == 0 {
+            return Err("risk.network_addresses_for_high must be above 0".to_owned());
+        }
         for (name, elevated, high) in pairs {
             if elevated == 0 || high < elevated {
                 return Err(format!(
@@ -277,6 +312,11 @@ impl RiskThresholds {
             }
         }
         Ok(())
+    }
+
+    /// The most one address adds to its network's count of a signal whose `high` is `high`.
+    pub fn network_share(&self, high: u64) -> u64 {
+        high.div_ceil(self.network_addresses_for_high.max(1))
     }
 
     /// The highest level any signal reaches, and the signals that reached it.
@@ -296,6 +336,22 @@ impl RiskThresholds {
             Risk::Low
         };
         let levels = [
+            (
+                "new_identifiers_from_address",
+                level(
+                    signals.new_identifiers_from_address,
+                    self.new_identifiers_elevated,
+                    self.new_identifiers_high,
+                ),
+            ),
+            (
+                "forged_tokens_from_address",
+                level(
+                    signals.forged_tokens_from_address,
+                    self.forged_tokens_elevated,
+                    self.forged_tokens_high,
+                ),
+            ),
             (
                 "new_identifiers_from_network",
                 level(
@@ -440,6 +496,43 @@ mod tests {
     }
 
     #[test]
+    fn one_address_adds_at_most_its_share_to_the_network() {
+        let thresholds = RiskThresholds::default();
+        let share = thresholds.network_share(thresholds.new_identifiers_high);
+        assert_eq!(share, 10);
+        assert_eq!(thresholds.network_share(thresholds.forged_tokens_high), 2);
+        // One noisy address and two quiet neighbours: the network stays low.
+        let noisy = network_weight([100, 1, 1], share);
+        assert_eq!(noisy, 12);
+        let neighbour = Signals {
+            new_identifiers_from_network: noisy,
+            ..Signals::default()
+        };
+        assert_eq!(thresholds.assess(&neighbour).0, Risk::Low);
+        // The noisy address itself is high on its own signal.
+        let itself = Signals {
+            new_identifiers_from_address: 100,
+            new_identifiers_from_network: noisy,
+            ..Signals::default()
+        };
+        assert_eq!(
+            thresholds.assess(&itself),
+            (Risk::High, vec!["new_identifiers_from_address"])
+        );
+        // Two busy addresses make it elevated; ten make it high.
+        assert_eq!(network_weight([30, 30], share), 20);
+        let spread = Signals {
+            new_identifiers_from_network: network_weight([10; 10], share),
+            ..Signals::default()
+        };
+        assert_eq!(
+            thresholds.assess(&spread),
+            (Risk::High, vec!["new_identifiers_from_network"])
+        );
+        assert_eq!(network_weight([], share), 0);
+    }
+
+    #[test]
     fn thresholds_must_be_ordered() {
         assert!(RiskThresholds::default().check().is_ok());
         let inverted = RiskThresholds {
@@ -448,5 +541,10 @@ mod tests {
             ..RiskThresholds::default()
         };
         assert!(inverted.check().is_err());
+        let no_addresses = RiskThresholds {
+            network_addresses_for_high: 0,
+            ..RiskThresholds::default()
+        };
+        assert!(no_addresses.check().is_err());
     }
 }

@@ -2,9 +2,9 @@
 
 use super::edge::{Edge, client_ip_of};
 use super::{header_text, language, public_base_url};
-use crate::domain::ConsentClaims;
-use crate::domain::claims::CONSENT_AUDIENCE;
+use crate::domain::claims::{CONSENT_AUDIENCE, SSAID_AUDIENCE};
 use crate::domain::network::TrustedProxies;
+use crate::domain::{ConsentClaims, Ssaid, SsaidClaims};
 use crate::infra::cookies::{self, CONSENT_COOKIE};
 use crate::service::matomo_gate::VisitorHeaders;
 use crate::service::{ConsentService, RequestContext, Visitor};
@@ -23,7 +23,14 @@ impl RequestContext {
         let headers = &parts.headers;
         Self {
             visitor: parts.extensions.get::<Visitor>().cloned(),
-            consent: trusted_consent(headers, consent),
+            consent: trusted_consent(
+                headers,
+                consent,
+                parts
+                    .extensions
+                    .get::<Visitor>()
+                    .map(|visitor| &visitor.issued.ssaid),
+            ),
             language: language::of_request(&parts.uri, headers),
             chosen_language: language::explicit_choice(&parts.uri),
             remembered_language: cookies::read(headers, LANGUAGE_COOKIE),
@@ -58,10 +65,15 @@ read_from_parts!(RequestContext, |parts, state| Self::read(
     &state.consent
 ));
 
-/// The standing decision of a consent cookie we signed and have not revoked (erased, or
-/// withdrawn by a later choice); any other cookie is ignored (and logged), so the visitor is
-/// asked again.
-pub fn trusted_consent(headers: &HeaderMap, consent: &ConsentService) -> Option<CurrentConsent> {
+/// The standing decision of a consent cookie we signed, given with the SSAID the browser
+/// presents (`ssaid`, verified) and not revoked (erased, or withdrawn by a later choice); any
+/// other cookie is ignored (and logged), so the visitor is asked again. Every reader of the
+/// consent cookie goes through here, so none can forget the binding.
+pub fn trusted_consent(
+    headers: &HeaderMap,
+    consent: &ConsentService,
+    ssaid: Option<&Ssaid>,
+) -> Option<CurrentConsent> {
     let token = cookies::read(headers, CONSENT_COOKIE)?;
     match consent
         .tokens
@@ -71,6 +83,17 @@ pub fn trusted_consent(headers: &HeaderMap, consent: &ConsentService) -> Option<
             tracing::info!(
                 event = "consent_cookie_revoked",
                 "ignoring a revoked consent cookie"
+            );
+            None
+        }
+        Ok(claims)
+            if !ssaid.is_some_and(|ssaid| claims.is_bound_to(&consent.consent_binding(ssaid))) =>
+        {
+            // Another browser's cookie (planted through the parent domain), one made before
+            // bindings existed, or one without a valid SSAID beside it.
+            tracing::info!(
+                event = "consent_cookie_unbound",
+                "ignoring a consent cookie not given with this SSAID"
             );
             None
         }
@@ -101,21 +124,27 @@ pub struct HitSender {
     pub consent: Option<CurrentConsent>,
     pub gpc: bool,
     pub headers: VisitorHeaders,
-    /// The SSAID cookie as sent; verified only when a hit is forwarded with consent.
-    pub ssaid_token: Option<String>,
+    /// The visitor's SSAID, verified: read only when a consent cookie was sent (the drop path
+    /// of a cookieless hit verifies nothing), and present only beside a trusted consent.
+    pub ssaid: Option<Ssaid>,
 }
 
 impl HitSender {
     fn read(parts: &Parts, edge: &Edge, consent: &ConsentService) -> Self {
         let text = |name| header_text(&parts.headers, name).map(str::to_owned);
-        let trusted = trusted_consent(&parts.headers, consent);
-        // Only a visitor with a standing consent can have hits forwarded with their id: the
-        // drop path skips parsing the cookies again.
-        let ssaid_token = trusted
-            .as_ref()
-            .and_then(|_| cookies::read(&parts.headers, consent.cookies.ssaid_name()));
+        // Not behind the SSAID middleware (no SSAID is issued to a tracking hit): the consent
+        // cookie is honoured only beside the SSAID it was given with.
+        let ssaid = cookies::read(&parts.headers, CONSENT_COOKIE)
+            .and_then(|_| cookies::read(&parts.headers, consent.cookies.ssaid_name()))
+            .and_then(|token| {
+                consent
+                    .tokens
+                    .verify::<SsaidClaims>(&token, SSAID_AUDIENCE)
+                    .ok()
+            })
+            .map(|claims| claims.sub);
+        let trusted = trusted_consent(&parts.headers, consent, ssaid.as_ref());
         Self {
-            consent: trusted,
             gpc: gpc_requested(&parts.headers),
             headers: VisitorHeaders {
                 user_agent: text(http::header::USER_AGENT),
@@ -123,7 +152,8 @@ impl HitSender {
                 ip: client_ip(parts, &edge.trusted_proxies),
                 visitor_id: None,
             },
-            ssaid_token,
+            ssaid: trusted.is_some().then_some(ssaid).flatten(),
+            consent: trusted,
         }
     }
 }

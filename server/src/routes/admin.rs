@@ -165,13 +165,13 @@ pub async fn list_policies(
 /// What a purge removed (or, with `dry_run`, would remove).
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 #[schema(example = json!({"dry_run": true, "rows": {
+    "address_counters": 40,
     "consent_events": 0,
     "consent_events.ip_prefix": 12,
     "decision_counts": 0,
     "decision_tallies": 0,
     "erasures": 0,
     "matomo_erasure_jobs": 0,
-    "network_counters": 40,
     "revoked_consents": 1,
     "ssaid_sightings": 7,
     "ssaids": 0

@@ -2,8 +2,6 @@
 //! visitor's stored consent; the answer is Matomo's (a GIF, 204, or the bulk status) whatever
 //! was decided, and comes before any forward, so the page never waits on Matomo.
 
-use crate::domain::SsaidClaims;
-use crate::domain::claims::SSAID_AUDIENCE;
 use crate::domain::tracking::{BulkRequest, HitError, TrackingHit, VisitorSignals, is_bulk};
 use crate::error::ApiError;
 use crate::http::{HitSender, body_limits, check_origin, embed_cors};
@@ -82,15 +80,8 @@ pub async fn track(
     let mut visitor = sender.headers;
     if signals.opted_in {
         visitor.visitor_id = sender
-            .ssaid_token
-            .and_then(|token| {
-                state
-                    .consent
-                    .tokens
-                    .verify::<SsaidClaims>(&token, SSAID_AUDIENCE)
-                    .ok()
-            })
-            .map(|claims| state.consent.matomo_visitor_id(&claims.sub));
+            .ssaid
+            .map(|ssaid| state.consent.matomo_visitor_id(&ssaid));
     }
     let admitted = gate.admit(&parsed.hits, signals, &visitor);
     gate.dispatch(parsed.shape, admitted);

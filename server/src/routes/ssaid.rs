@@ -87,9 +87,11 @@ fn assessment_example() -> serde_json::Value {
         "risk": "low",
         "risk_signals": [],
         "signals": {
+            "forged_tokens_from_address": signal("1h"),
             "forged_tokens_from_network": signal("1h"),
             "networks": signal("24h"),
             "networks_30d": signal("30d"),
+            "new_identifiers_from_address": signal("1h"),
             "new_identifiers_from_network": signal("1h"),
             "terminal_type_changed": signal("now"),
             "terminal_types": signal("24h"),

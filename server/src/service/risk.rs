@@ -1,14 +1,16 @@
-//! Risk control with the SSAID (notice §01): counts what each network does (SSAIDs issued,
+//! Risk control with the SSAID (notice §01): counts what each address does (SSAIDs issued,
 //! forged tokens presented), keeps where each SSAID was seen by the back ends that ask about it,
-//! and answers their assessments. Counts are gathered in memory and added to storage every few
-//! seconds, so several instances agree and a flood costs one row per network and window; the
-//! rules that turn them into a risk are pure (`crate::domain::risk`).
+//! and answers their assessments. An address is kept as a keyed hash beside its network, so
+//! the network's signal is its addresses' counts, each weighed (`domain::risk::network_weight`).
+//! Counts are gathered in memory and added to storage every few seconds, so several instances
+//! agree and a flood costs one row per address and window; the rules that turn them into a
+//! risk are pure (`crate::domain::risk`).
 
 use crate::domain::claims::SSAID_AUDIENCE;
-use crate::domain::network::truncate_ip;
+use crate::domain::network::{address_key, truncate_ip};
 use crate::domain::risk::{
-    AssessedEvent, COUNTER_WINDOW_SECS, CounterKind, NetworkCount, Risk, RiskThresholds, Sighting,
-    Signal, Signals, TerminalTypes, window_start,
+    AddressCount, AssessedEvent, COUNTER_WINDOW_SECS, CounterKind, Risk, RiskThresholds, Sighting,
+    Signal, Signals, TerminalTypes, network_weight, window_start,
 };
 use crate::domain::{Ssaid, SsaidClaims, TerminalType};
 use crate::infra::clock::Clock;
@@ -23,13 +25,33 @@ use std::time::Duration;
 
 /// How often counts gathered in memory are added to storage.
 const FLUSH_EVERY: Duration = Duration::from_secs(5);
-/// Distinct (network, kind) keys held between flushes; a flood of more is counted in
+/// Distinct (address, kind) keys held between flushes; a flood of more is counted in
 /// the next flush's keys only, so memory stays bounded whatever the traffic.
 const MAX_PENDING_KEYS: usize = 50_000;
 
-/// Not yet flushed: per network and kind, the count of each window. Keyed so that an
-/// assessment looks its network up instead of scanning every pending count.
-type Pending = HashMap<(String, CounterKind), BTreeMap<DateTime<Utc>, i64>>;
+/// Not yet flushed: per network and kind, per address, the count of each window. Keyed so
+/// that an assessment looks its network up instead of scanning every pending count.
+type Windows = BTreeMap<DateTime<Utc>, i64>;
+
+#[derive(Default)]
+struct Pending {
+    by_network: HashMap<(String, CounterKind), HashMap<String, Windows>>,
+    /// Addresses held, over every network and kind.
+    keys: usize,
+}
+
+impl Pending {
+    fn add(&mut self, network: String, kind: CounterKind, address: String, windows: Windows) {
+        let addresses = self.by_network.entry((network, kind)).or_default();
+        let kept = addresses.entry(address).or_insert_with(|| {
+            self.keys += 1;
+            Windows::new()
+        });
+        for (window, count) in windows {
+            *kept.entry(window).or_insert(0) += count;
+        }
+    }
+}
 
 pub struct RiskControl {
     /// The counters and sightings.
@@ -39,6 +61,8 @@ pub struct RiskControl {
     tokens: Arc<TokenSigner>,
     thresholds: RiskThresholds,
     clock: Clock,
+    /// Keys the addresses' hashes (the pseudonym key).
+    address_key: crate::service::PseudonymKey,
     pending: Mutex<Pending>,
 }
 
@@ -93,6 +117,7 @@ impl RiskControl {
         tokens: Arc<TokenSigner>,
         thresholds: RiskThresholds,
         clock: Clock,
+        address_key: crate::service::PseudonymKey,
     ) -> Self {
         Self {
             storage,
@@ -100,67 +125,99 @@ impl RiskControl {
             tokens,
             thresholds,
             clock,
-            pending: Mutex::new(HashMap::new()),
+            address_key,
+            pending: Mutex::new(Pending::default()),
         }
     }
 
-    /// Counts one event of `kind` from the network of `ip`; in memory, no I/O.
+    /// Counts one event of `kind` from `ip` (its address and its network); in memory, no I/O.
     pub fn count(&self, ip: Option<IpAddr>, kind: CounterKind) {
         let Some(ip) = ip else { return };
-        let key = (truncate_ip(ip), kind);
+        let network = truncate_ip(ip);
+        let address = address_key(self.address_key.expose(), ip);
         let window = window_start(self.clock.now());
         let mut pending = self.pending.lock().expect("risk counters lock");
-        if pending.len() >= MAX_PENDING_KEYS && !pending.contains_key(&key) {
+        let known = pending
+            .by_network
+            .get(&(network.clone(), kind))
+            .is_some_and(|addresses| addresses.contains_key(&address));
+        if pending.keys >= MAX_PENDING_KEYS && !known {
             return;
         }
-        *pending.entry(key).or_default().entry(window).or_insert(0) += 1;
+        pending.add(network, kind, address, Windows::from([(window, 1)]));
     }
 
     /// Adds the counts gathered since the last flush to storage; on failure they are kept for
     /// the next one.
     pub async fn flush(&self) -> Result<(), StorageError> {
         let taken = std::mem::take(&mut *self.pending.lock().expect("risk counters lock"));
-        if taken.is_empty() {
+        if taken.keys == 0 {
             return Ok(());
         }
-        let counts: Vec<NetworkCount> = taken
+        let counts: Vec<AddressCount> = taken
+            .by_network
             .iter()
-            .flat_map(|((network, kind), windows)| {
-                windows.iter().map(|(window_start, count)| NetworkCount {
-                    network: network.clone(),
-                    kind: *kind,
-                    window_start: *window_start,
-                    count: *count,
+            .flat_map(|((network, kind), addresses)| {
+                addresses.iter().flat_map(move |(address, windows)| {
+                    windows
+                        .iter()
+                        .map(move |(window_start, count)| AddressCount {
+                            address: address.clone(),
+                            network: network.clone(),
+                            kind: *kind,
+                            window_start: *window_start,
+                            count: *count,
+                        })
                 })
             })
             .collect();
-        let result = self.storage.add_network_counts(&counts).await;
+        let result = self.storage.add_address_counts(&counts).await;
         if result.is_err() {
             let mut pending = self.pending.lock().expect("risk counters lock");
-            for (key, windows) in taken {
-                let kept = pending.entry(key).or_default();
-                for (window, count) in windows {
-                    *kept.entry(window).or_insert(0) += count;
+            for ((network, kind), addresses) in taken.by_network {
+                for (address, windows) in addresses {
+                    pending.add(network.clone(), kind, address, windows);
                 }
             }
         }
         result
     }
 
-    /// A network's count of `kind` in the last hour: every instance's flushed counts plus
-    /// this instance's not yet flushed.
-    async fn last_hour(&self, network: &str, kind: CounterKind) -> Result<u64, StorageError> {
+    /// The counts of `kind` in the last hour from `ip` itself and from its network, weighed
+    /// by address: every instance's flushed counts plus this instance's not yet flushed.
+    async fn last_hour(&self, ip: IpAddr, kind: CounterKind) -> Result<(u64, u64), StorageError> {
+        let network = truncate_ip(ip);
+        let address = address_key(self.address_key.expose(), ip);
         let since = window_start(self.clock.now()) - TimeDelta::seconds(COUNTER_WINDOW_SECS * 11);
-        let stored = self.storage.network_count(network, kind, since).await?;
-        let pending: i64 = self
+        let mut per_address: HashMap<String, u64> = self
+            .storage
+            .counts_by_address(&network, kind, since)
+            .await?
+            .into_iter()
+            .collect();
+        if let Some(addresses) = self
             .pending
             .lock()
             .expect("risk counters lock")
-            .get(&(network.to_owned(), kind))
-            .map_or(0, |windows| {
-                windows.range(since..).map(|(_, count)| count).sum()
-            });
-        Ok(stored + u64::try_from(pending).unwrap_or(0))
+            .by_network
+            .get(&(network, kind))
+        {
+            for (pending_address, windows) in addresses {
+                let recent: i64 = windows.range(since..).map(|(_, count)| count).sum();
+                *per_address.entry(pending_address.clone()).or_insert(0) +=
+                    u64::try_from(recent).unwrap_or(0);
+            }
+        }
+        let high = match kind {
+            CounterKind::Minted => self.thresholds.new_identifiers_high,
+            CounterKind::Forged => self.thresholds.forged_tokens_high,
+        };
+        let own = per_address.get(&address).copied().unwrap_or(0);
+        let weighed = network_weight(
+            per_address.into_values(),
+            self.thresholds.network_share(high),
+        );
+        Ok((own, weighed))
     }
 
     /// Flushes counts every few seconds; ends with the service. (The retention purge deletes
@@ -200,9 +257,13 @@ impl RiskControl {
                     reason(&rejection)
                 }),
         };
+        let (minted_here, minted_around) = self.last_hour(request.ip, CounterKind::Minted).await?;
+        let (forged_here, forged_around) = self.last_hour(request.ip, CounterKind::Forged).await?;
         let mut signals = Signals {
-            new_identifiers_from_network: self.last_hour(&network, CounterKind::Minted).await?,
-            forged_tokens_from_network: self.last_hour(&network, CounterKind::Forged).await?,
+            new_identifiers_from_address: minted_here,
+            new_identifiers_from_network: minted_around,
+            forged_tokens_from_address: forged_here,
+            forged_tokens_from_network: forged_around,
             ..Signals::default()
         };
         let claims = match verified {

@@ -1,12 +1,12 @@
 //! The risk port: where SSAIDs were seen (sightings) and how many events came from each
-//! network (counters), which SSAID assessments read.
+//! address and network (counters), which SSAID assessments read.
 
 use super::StorageError;
 use crate::domain::Ssaid;
-use crate::domain::risk::{CounterKind, NetworkCount, Sighting};
+use crate::domain::risk::{AddressCount, CounterKind, Sighting};
 use chrono::{DateTime, Utc};
 
-/// Sightings and per-network counters: what risk control uses.
+/// Sightings and per-address counters: what risk control uses.
 #[async_trait::async_trait]
 pub trait RiskStore: Send + Sync {
     /// Adds one sighting: a new row for its SSAID, network and day, or that row's counts,
@@ -18,13 +18,14 @@ pub trait RiskStore: Send + Sync {
         ssaid: &Ssaid,
         since: DateTime<Utc>,
     ) -> Result<Vec<Sighting>, StorageError>;
-    /// Adds counts to the per-network counters (one upsert each).
-    async fn add_network_counts(&self, counts: &[NetworkCount]) -> Result<(), StorageError>;
-    /// A network's count of `kind` over the windows starting at or after `since`.
-    async fn network_count(
+    /// Adds counts to the per-address counters (one upsert each).
+    async fn add_address_counts(&self, counts: &[AddressCount]) -> Result<(), StorageError>;
+    /// A network's counts of `kind` over the windows starting at or after `since`, per address
+    /// (its keyed hash), in no particular order.
+    async fn counts_by_address(
         &self,
         network: &str,
         kind: CounterKind,
         since: DateTime<Utc>,
-    ) -> Result<u64, StorageError>;
+    ) -> Result<Vec<(String, u64)>, StorageError>;
 }

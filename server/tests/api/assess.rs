@@ -13,6 +13,7 @@ on_both_engines![
     each_invalid_token_gives_its_reason,
     callers_and_bodies_are_checked,
     a_burst_of_new_identifiers_raises_the_risk,
+    one_noisy_address_does_not_make_its_neighbours_high,
     one_ssaid_from_many_networks_raises_the_risk,
     forged_tokens_are_counted_for_their_network,
     sightings_past_their_retention_are_purged,
@@ -398,16 +399,23 @@ async fn callers_and_bodies_are_checked(engine: Engine) {
 async fn a_burst_of_new_identifiers_raises_the_risk(engine: Engine) {
     let app = spawn_assessing(engine).await;
     let token = desktop_visitor(&app, "198.51.100.1").await;
-    for _ in 0..50 {
-        let page = app
-            .get_with("/", &[("x-forwarded-for", "203.0.113.50")])
-            .await;
-        assert!(set_cookie(&page, "zc_ssaid").is_some());
+    // Ten each from five addresses of one network: each adds its whole count (at most 10).
+    for host in 50..55 {
+        for _ in 0..10 {
+            let page = app
+                .get_with("/", &[("x-forwarded-for", &format!("203.0.113.{host}"))])
+                .await;
+            assert!(set_cookie(&page, "zc_ssaid").is_some());
+        }
     }
     let answer = assess(&app, login(Some(&token), "203.0.113.9")).await;
     assert_eq!(
         answer["signals"]["new_identifiers_from_network"],
         serde_json::json!({ "value": 50, "window": "1h" })
+    );
+    assert_eq!(
+        answer["signals"]["new_identifiers_from_address"],
+        serde_json::json!({ "value": 0, "window": "1h" })
     );
     assert_eq!(answer["risk"], "elevated");
     assert_eq!(
@@ -419,6 +427,43 @@ async fn a_burst_of_new_identifiers_raises_the_risk(engine: Engine) {
     assert_eq!(
         elsewhere["signals"]["new_identifiers_from_network"]["value"],
         0
+    );
+}
+
+/// Issue 28, 8: on a shared network (CGNAT, an office, a cloud), one address minting a
+/// hundred SSAIDs is high risk itself, and no more than that for its neighbours: an
+/// established SSAID presented from the next address stays low.
+async fn one_noisy_address_does_not_make_its_neighbours_high(engine: Engine) {
+    let app = spawn_assessing(engine).await;
+    let established = desktop_visitor(&app, "198.51.100.20").await;
+    let first = assess(&app, login(Some(&established), "198.51.100.20")).await;
+    assert_eq!(first["risk"], "low");
+    for _ in 0..100 {
+        let answer = app
+            .get_with("/api/v1/consent", &[("x-forwarded-for", "198.51.100.7")])
+            .await;
+        assert!(set_cookie(&answer, "zc_ssaid").is_some());
+    }
+    let neighbour = assess(&app, login(Some(&established), "198.51.100.20")).await;
+    assert_eq!(neighbour["risk"], "low", "{neighbour}");
+    assert_eq!(
+        neighbour["signals"]["new_identifiers_from_address"]["value"],
+        1
+    );
+    // The noisy address adds at most 10 (100 / network_addresses_for_high), the neighbour 1.
+    assert_eq!(
+        neighbour["signals"]["new_identifiers_from_network"]["value"],
+        11
+    );
+    let noisy = assess(&app, login(Some(&established), "198.51.100.7")).await;
+    assert_eq!(noisy["risk"], "high", "{noisy}");
+    assert_eq!(
+        noisy["risk_signals"],
+        serde_json::json!(["new_identifiers_from_address"])
+    );
+    assert_eq!(
+        noisy["signals"]["new_identifiers_from_address"]["value"],
+        100
     );
 }
 
@@ -469,6 +514,13 @@ async fn sightings_past_their_retention_are_purged(engine: Engine) {
     let token = desktop_visitor(&app, "198.51.100.1").await;
     assess(&app, login(Some(&token), "203.0.113.9")).await;
     assert_eq!(app.count_rows("ssaid_sightings").await, 1);
+    // The minting is counted for its address once the counts are flushed (every 5 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.count_rows("address_counters").await == 0 {
+        assert!(std::time::Instant::now() < deadline, "never flushed");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(app.count_rows("address_counters").await, 1);
 
     let purge = || async {
         app.http
@@ -477,7 +529,13 @@ async fn sightings_past_their_retention_are_purged(engine: Engine) {
             .fetch_json()
             .await
     };
-    clock.advance(TimeDelta::days(89));
+    // Per-address counts are only ever read for an hour: they go after a day.
+    clock.advance(TimeDelta::hours(23));
+    assert_eq!(purge().await["rows"]["address_counters"], 0);
+    clock.advance(TimeDelta::hours(2));
+    assert_eq!(purge().await["rows"]["address_counters"], 1);
+    assert_eq!(app.count_rows("address_counters").await, 0);
+    clock.advance(TimeDelta::days(88));
     assert_eq!(
         purge().await["rows"]["ssaid_sightings"],
         0,
@@ -487,5 +545,4 @@ async fn sightings_past_their_retention_are_purged(engine: Engine) {
     clock.advance(TimeDelta::days(2));
     assert_eq!(purge().await["rows"]["ssaid_sightings"], 1);
     assert_eq!(app.count_rows("ssaid_sightings").await, 0);
-    assert_eq!(app.count_rows("network_counters").await, 0);
 }

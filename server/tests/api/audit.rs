@@ -536,6 +536,7 @@ async fn old_choices_expire(engine: Engine) {
             ]),
             eid: "e".into(),
             act: ConsentAction::Custom,
+            bnd: Some(consent_binding(&app.tokens, &ssaid)),
             iat: now - age_days * DAY,
             exp: now + DAY,
         };

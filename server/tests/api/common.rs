@@ -584,6 +584,18 @@ pub fn set_cookie_header(response: &reqwest::Response, name: &str) -> Option<Str
         .find(|v| v.starts_with(&format!("{name}=")))
 }
 
+/// The `bnd` claim the service puts in the consent cookie of the visitor holding SSAID token
+/// `ssaid_token` (the pseudonym key derived from the tests' signing key).
+pub fn consent_binding(tokens: &TokenSigner, ssaid_token: &str) -> String {
+    use secrecy::ExposeSecret;
+    let ring =
+        server::infra::tokens::KeyRing::single(secrecy::SecretSlice::from(SIGNING_KEY.to_vec()));
+    server::domain::rights::consent_binding(
+        ring.derive("pseudonyms").expose_secret(),
+        &ssaid_of(tokens, ssaid_token),
+    )
+}
+
 pub fn ssaid_of(tokens: &TokenSigner, token: &str) -> Ssaid {
     let claims: server::domain::SsaidClaims =
         tokens.verify(token, "zc_ssaid").expect("valid SSAID token");

@@ -20,6 +20,7 @@ on_both_engines![
     json_consent_is_recorded_and_cookie_set,
     consent_cookie_is_read_back,
     tampered_consent_cookie_is_not_trusted,
+    consent_cookie_counts_only_beside_its_own_ssaid,
     banner_is_in_the_html_until_decided,
     no_js_form_records_and_redirects_back,
     no_js_form_that_is_refused_gets_a_page_saying_so,
@@ -271,6 +272,36 @@ async fn consent_cookie_is_read_back(engine: Engine) {
     assert_eq!(after["consent"]["policy_version"], POLICY_VERSION);
 }
 
+/// Issue 28, 7: a consent cookie planted in another browser (anyone who can set cookies on
+/// the parent domain could) is no consent there: that visitor is asked.
+async fn consent_cookie_counts_only_beside_its_own_ssaid(engine: Engine) {
+    let app = spawn(engine).await;
+    let giver = app.new_visitor().await;
+    let accepted = app
+        .post_json(&format!("zc_ssaid={giver}"), &decision("accept_all"))
+        .await;
+    assert_eq!(accepted.status(), 201);
+    let own = cookies_after(&giver, &accepted);
+    let consent = set_cookie(&accepted, "zc_consent").unwrap();
+    let victim = app.new_visitor().await;
+    for cookies in [
+        format!("zc_ssaid={victim}; zc_consent={consent}"),
+        format!("zc_consent={consent}"),
+    ] {
+        let json = app.consent_status(&cookies).await;
+        assert_eq!(json["consent"], serde_json::Value::Null, "{cookies}");
+        assert_eq!(json["needs_prompt"], true, "{cookies}");
+        let html = app.get("/", &cookies).await.text().await.unwrap();
+        assert!(
+            html.contains(r#"data-testid="consent-banner""#),
+            "{cookies}"
+        );
+    }
+    let json = app.consent_status(&own).await;
+    assert_eq!(json["consent"]["categories"]["analytics"], true);
+    assert_eq!(json["needs_prompt"], false);
+}
+
 async fn tampered_consent_cookie_is_not_trusted(engine: Engine) {
     let app = spawn(engine).await;
     let ssaid = app.new_visitor().await;
@@ -285,6 +316,7 @@ async fn tampered_consent_cookie_is_not_trusted(engine: Engine) {
         cats: BTreeMap::from([("analytics".into(), true)]),
         eid: "forged".into(),
         act: ConsentAction::AcceptAll,
+        bnd: Some(consent_binding(&app.tokens, &ssaid)),
         iat: chrono::Utc::now().timestamp(),
         exp: chrono::Utc::now().timestamp() + 60,
     };

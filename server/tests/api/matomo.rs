@@ -559,6 +559,47 @@ async fn nothing_leaves_without_consent(engine: Engine) {
     gate.assert_nothing_forwarded_before().await;
 }
 
+/// Issue 28, 7: a consent cookie planted in another browser (through the parent domain) must
+/// not let the gate forward that browser's hits as consented.
+async fn another_browsers_consent_cookie_is_not_honoured_at_the_gate(engine: Engine) {
+    let gate = gate(engine, |_| {}).await;
+    let accepted = gate.visitor(true).await;
+    let (_, consent) = accepted.split_once("; zc_consent=").unwrap();
+    let victim = gate.app.new_visitor().await;
+    let planted = format!("zc_ssaid={victim}; zc_consent={consent}");
+    let bulk = r#"{"requests":["?idsite=1&rec=1&action_name=a"],"send_image":0}"#;
+    let get = gate.track_get(PAGE_VIEW, &planted).fetch().await;
+    assert_eq!(get.status(), 200);
+    let post = gate
+        .track_post("idsite=1&rec=1&send_image=0", &planted)
+        .fetch()
+        .await;
+    assert_eq!(post.status(), 204);
+    assert_eq!(gate.track_post(bulk, &planted).fetch().await.status(), 204);
+    // The planted cookie without any SSAID is no better.
+    let alone = format!("zc_consent={consent}");
+    assert_eq!(
+        gate.track_get(PAGE_VIEW, &alone).fetch().await.status(),
+        200
+    );
+    assert_eq!(
+        gate.counter(r#"zeccloud_matomo_hits_total{outcome="dropped",reason="no_consent"}"#)
+            .await,
+        4.0
+    );
+    // The visitor who gave it still has their hits forwarded, with their own visitor id.
+    let forwarded = gate.track_get(PAGE_VIEW, &accepted).fetch().await;
+    assert_eq!(forwarded.status(), 200);
+    let received = gate.upstream.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(gate.upstream.received().len(), 1, "only the consented hit");
+    let visitor_id = gate.visitor_id(&accepted).await;
+    assert_eq!(
+        param(&received[0].query_params(), "cid"),
+        Some(visitor_id.as_str())
+    );
+}
+
 async fn consent_before_a_material_change_no_longer_counts(engine: Engine) {
     let gate = gate(engine, |_| {}).await;
     let cookies = gate.visitor(true).await;
@@ -820,6 +861,7 @@ on_both_engines!(
     the_gate_is_never_rate_limited,
     shutdown_waits_for_forwards_in_flight,
     erased_or_withdrawn_consent_is_not_honoured_at_the_gate,
+    another_browsers_consent_cookie_is_not_honoured_at_the_gate,
     consented_hits_carry_a_visitor_id_the_service_can_compute_again,
     shutdown_gives_up_on_forwards_at_its_deadline,
     slow_or_absent_upstream_is_counted_and_never_waited_for,

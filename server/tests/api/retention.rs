@@ -68,6 +68,7 @@ async fn a_purge_dropped_half_way_leaves_no_lock_behind(engine: Engine) {
     let cutoffs = server::domain::retention::PurgeCutoffs {
         as_of: Utc::now(),
         sightings_before: Utc::now(),
+        address_counters_before: Utc::now(),
         prefixes_before: Utc::now(),
         superseded_before: Utc::now(),
         decided_before: Utc::now(),

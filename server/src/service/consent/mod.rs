@@ -98,7 +98,9 @@ pub struct ConsentService {
     pub decisions: group_commit::DecisionWriter,
 }
 
-/// The secret behind the keyed pseudonyms of an SSAID; never logged.
+/// The secret behind the keyed pseudonyms of an SSAID (and of the addresses risk control
+/// counts); never logged.
+#[derive(Clone)]
 pub struct PseudonymKey(secrecy::SecretSlice<u8>);
 
 impl PseudonymKey {
@@ -131,6 +133,11 @@ impl ConsentService {
             self.clock.now().timestamp(),
         );
         consent_grants(category, Some(current), prompt.as_ref())
+    }
+
+    /// The `bnd` claim of a consent cookie given with `ssaid` (see `domain::rights`).
+    pub fn consent_binding(&self, ssaid: &crate::domain::Ssaid) -> String {
+        crate::domain::rights::consent_binding(self.pseudonym_key.expose(), ssaid)
     }
 
     /// The current policy version, as last read.
@@ -342,7 +349,13 @@ impl ConsentService {
             action: decision.action,
         };
         let validity = self.expiry.validity_secs(policy, &current);
-        let claims = ConsentClaims::new(&decision, event.id.to_string(), now.timestamp(), validity);
+        let claims = ConsentClaims::new(
+            &decision,
+            event.id.to_string(),
+            self.consent_binding(&visitor.issued.ssaid),
+            now.timestamp(),
+            validity,
+        );
         let mut set_cookies = vec![self.cookies.consent(
             self.tokens.sign(&claims),
             Duration::from_secs(u64::try_from(validity).unwrap_or(0)),

@@ -59,10 +59,10 @@ const SIMPLE_STEPS: [PurgeStep; 8] = [
         by_day: false,
     },
     PurgeStep {
-        table: "network_counters",
-        count: "SELECT COUNT(*) AS n FROM network_counters WHERE window_start < $1",
-        apply: "DELETE FROM network_counters WHERE (network, kind, window_start) IN \
-                (SELECT network, kind, window_start FROM network_counters \
+        table: "address_counters",
+        count: "SELECT COUNT(*) AS n FROM address_counters WHERE window_start < $1",
+        apply: "DELETE FROM address_counters WHERE (address, kind, window_start) IN \
+                (SELECT address, kind, window_start FROM address_counters \
                  WHERE window_start < $1 LIMIT $2)",
         by_day: false,
     },
@@ -158,7 +158,8 @@ for_both_engines! {
             let mut report = BTreeMap::new();
             for step in &SIMPLE_STEPS {
                 let cutoff = match step.table {
-                    "ssaid_sightings" | "network_counters" => cutoffs.sightings_before,
+                    "ssaid_sightings" => cutoffs.sightings_before,
+                    "address_counters" => cutoffs.address_counters_before,
                     "consent_events.ip_prefix" => cutoffs.prefixes_before,
                     "erasures" | "matomo_erasure_jobs" => cutoffs.erasures_before,
                     "decision_counts" | "decision_tallies" => cutoffs.statistics_before,

@@ -1,8 +1,8 @@
-//! [`RiskStore`]: sightings of SSAIDs and the per-network counters.
+//! [`RiskStore`]: sightings of SSAIDs and the per-address counters.
 
 use super::{SIGHTINGS_OF_SSAID, day_column, day_text, parse_column};
 use crate::domain::Ssaid;
-use crate::domain::risk::{CounterKind, NetworkCount, Sighting, TerminalTypes};
+use crate::domain::risk::{AddressCount, CounterKind, Sighting, TerminalTypes};
 use crate::storage::{RiskStore, StorageError};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -48,14 +48,15 @@ for_both_engines! {
             rows.iter().map(Self::sighting_from_row).collect()
         }
 
-        async fn add_network_counts(&self, counts: &[NetworkCount]) -> Result<(), StorageError> {
+        async fn add_address_counts(&self, counts: &[AddressCount]) -> Result<(), StorageError> {
             let mut transaction = self.begin_write().await?;
             for count in counts {
                 sqlx::query::<DB>(
-                    "INSERT INTO network_counters (network, kind, window_start, count) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (network, kind, window_start) \
-                     DO UPDATE SET count = network_counters.count + excluded.count",
+                    "INSERT INTO address_counters (address, network, kind, window_start, count) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (address, kind, window_start) \
+                     DO UPDATE SET count = address_counters.count + excluded.count",
                 )
+                .bind(count.address.clone())
                 .bind(count.network.clone())
                 .bind(count.kind.as_str())
                 .bind(count.window_start)
@@ -67,23 +68,27 @@ for_both_engines! {
             Ok(())
         }
 
-        async fn network_count(
+        async fn counts_by_address(
             &self,
             network: &str,
             kind: CounterKind,
             since: DateTime<Utc>,
-        ) -> Result<u64, StorageError> {
-            let row = sqlx::query::<DB>(
-                "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) AS total FROM network_counters \
-                 WHERE network = $1 AND kind = $2 AND window_start >= $3",
+        ) -> Result<Vec<(String, u64)>, StorageError> {
+            let rows = sqlx::query::<DB>(
+                "SELECT address, CAST(SUM(count) AS BIGINT) AS total FROM address_counters \
+                 WHERE network = $1 AND kind = $2 AND window_start >= $3 GROUP BY address",
             )
             .bind(network.to_owned())
             .bind(kind.as_str())
             .bind(since)
-            .fetch_one(&self.pool)
+            .fetch_all(&self.pool)
             .await?;
-            let total: i64 = row.try_get("total")?;
-            Ok(u64::try_from(total).unwrap_or(0))
+            rows.iter()
+                .map(|row| {
+                    let total: i64 = row.try_get("total")?;
+                    Ok((row.try_get("address")?, u64::try_from(total).unwrap_or(0)))
+                })
+                .collect()
         }
     }
 }
