@@ -5,10 +5,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use server::cookies::{CONSENT_COOKIE, SSAID_COOKIE, SSAID_HOST_COOKIE, read};
+use server::infra::cookies::{CONSENT_COOKIE, SSAID_COOKIE, SSAID_HOST_COOKIE, read};
 use server::domain::claims::{CONSENT_AUDIENCE, ISSUER, SSAID_AUDIENCE};
 use server::domain::{ConsentClaims, Ssaid, SsaidClaims};
-use server::tokens::TokenSigner;
+use server::infra::tokens::TokenSigner;
 
 fuzz_target!(|data: &[u8]| {
     let signer = server_fuzz::signer();

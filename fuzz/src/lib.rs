@@ -5,7 +5,7 @@ use app::domain::{ConsentRequest, Decision, Policy};
 use secrecy::SecretSlice;
 use server::domain::claims::CONSENT_AUDIENCE;
 use server::domain::{ConsentClaims, banner_text_hash};
-use server::tokens::TokenSigner;
+use server::infra::tokens::TokenSigner;
 use std::sync::OnceLock;
 
 /// The policy the service publishes on its first start.
@@ -50,6 +50,7 @@ pub fn record(request: ConsentRequest) {
     let claims = ConsentClaims::new(
         &decision,
         "0190b7e2-0000-7000-8000-000000000000".into(),
+        "0123456789abcdef01234567".into(),
         now,
         3600,
     );
@@ -57,5 +58,6 @@ pub fn record(request: ConsentRequest) {
     let back = signer()
         .verify::<ConsentClaims>(&token, CONSENT_AUDIENCE)
         .expect("a cookie just signed verifies");
+    assert!(back.is_bound_to("0123456789abcdef01234567"));
     assert_eq!(back.into_current().categories, decision.category_states());
 }
