@@ -165,6 +165,7 @@ pub async fn list_policies(
 /// What a purge removed (or, with `dry_run`, would remove).
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 #[schema(example = json!({"dry_run": true, "rows": {
+    "console_session_revocations": 2,
     "consent_events": 0,
     "consent_events.ip_prefix": 12,
     "decision_counts": 0,

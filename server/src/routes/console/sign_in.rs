@@ -1,5 +1,6 @@
 //! `/admin/sign-in` and `/admin/sign-out`: the admin token exchanged for a session cookie, and
-//! the session ended. A wrong token is answered only after a second.
+//! the session ended (revoked in storage, so a copy of its cookie no longer works). A wrong
+//! token is answered only after a second.
 
 use crate::error::ApiError;
 use crate::http::admin::{WRONG_TOKEN_DELAY, token_matches};
@@ -9,8 +10,8 @@ use crate::state::AppState;
 use app::console::{CONSOLE_PATH, ConsolePage, SIGN_IN_PATH};
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use http::StatusCode;
 use http::request::Parts;
+use http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
 
 /// `GET /admin/sign-in`: the form.
@@ -65,10 +66,15 @@ pub async fn sign_in(
     ))
 }
 
-/// `POST /admin/sign-out`: the session cookie expired, back to the sign-in form.
-pub async fn sign_out(State(state): State<AppState>) -> Response {
-    with_cookies(
+/// `POST /admin/sign-out`: the session revoked for every instance and its cookie expired, back
+/// to the sign-in form.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let ended = ConsoleSession::end(&state, &headers).await?;
+    Ok(with_cookies(
         Redirect::to(SIGN_IN_PATH).into_response(),
-        vec![ConsoleSession::end(&state)],
-    )
+        vec![ended],
+    ))
 }
