@@ -92,7 +92,8 @@ error_codes! {
     /// `POST /api/v1/ssaid/assess` while no `[[services]]` are configured.
     AssessmentDisabled = "assessment_disabled", 404;
     OriginNotAllowed = "origin_not_allowed", 403;
-    /// Too many decisions or new visitors from one client network; `Retry-After` says when.
+    /// Too many decisions, new visitors or admin token attempts from one client network;
+    /// `Retry-After` says when.
     RateLimited = "rate_limited", 429;
 
     // Publishing policies.

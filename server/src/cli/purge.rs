@@ -50,7 +50,7 @@ pub async fn run(settings: Settings, PurgeArgs { dry_run, as_of }: PurgeArgs) ->
         Ok(Some(report)) => {
             let verb = if dry_run { "would go" } else { "gone" };
             for (table, rows) in &report {
-                println!("  {table:<26} {rows:>8} {verb}");
+                println!("  {table:<28} {rows:>8} {verb}");
             }
             println!(
                 "  {:<26} {:>8} {verb}",

@@ -6,12 +6,13 @@ use super::console_session::SessionKeys;
 use crate::error::ApiError;
 use crate::infra::cookies::{self, ADMIN_SESSION_COOKIE};
 use crate::state::AppState;
+use crate::storage::ConsoleSessionStore;
 use app::ErrorCode;
 use app::console::{ConsolePage, SIGN_IN_PATH, console_document};
 use axum::extract::FromRequestParts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use http::request::Parts;
-use http::{HeaderValue, header};
+use http::{HeaderMap, HeaderValue, header};
 use std::sync::Arc;
 
 /// The console's content policy: no script at all (its pages have none), no framing, forms
@@ -30,7 +31,8 @@ pub fn session_keys(state: &AppState) -> Result<&Arc<SessionKeys>, ApiError> {
     })
 }
 
-/// A signed-in operator; without a valid session, the answer is a redirect to sign in.
+/// A signed-in operator; without a valid session (none, expired, or signed out: storage says,
+/// so a sign-out on one instance holds on all), the answer is a redirect to sign in.
 pub struct ConsoleSession;
 
 impl ConsoleSession {
@@ -41,9 +43,21 @@ impl ConsoleSession {
         state.consent.cookies.admin_session(token, lifetime)
     }
 
-    /// The cookie that ends the session.
-    pub fn end(state: &AppState) -> HeaderValue {
-        state.consent.cookies.admin_session_ended()
+    /// Ends the session the request carries, if any, for every instance: its id is kept as
+    /// revoked until it would have expired. Then the cookie that ends it in the browser.
+    pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<HeaderValue, ApiError> {
+        let keys = session_keys(state)?;
+        let now = state.consent.clock.now();
+        if let Some(session) =
+            cookies::read(headers, ADMIN_SESSION_COOKIE).and_then(|token| keys.session(&token, now))
+        {
+            let store: &dyn ConsoleSessionStore = &*state.consent.storage;
+            store
+                .revoke_console_session(&session.id, session.expires_at)
+                .await?;
+            tracing::info!(event = "console_signed_out");
+        }
+        Ok(state.consent.cookies.admin_session_ended())
     }
 }
 
@@ -52,9 +66,18 @@ impl FromRequestParts<AppState> for ConsoleSession {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let keys = session_keys(state).map_err(IntoResponse::into_response)?;
-        match cookies::read(&parts.headers, ADMIN_SESSION_COOKIE) {
-            Some(token) if keys.is_valid(&token, state.consent.clock.now()) => Ok(Self),
-            _ => Err(Redirect::to(SIGN_IN_PATH).into_response()),
+        let now = state.consent.clock.now();
+        let Some(session) = cookies::read(&parts.headers, ADMIN_SESSION_COOKIE)
+            .and_then(|token| keys.session(&token, now))
+        else {
+            return Err(Redirect::to(SIGN_IN_PATH).into_response());
+        };
+        // One primary-key lookup per console request: the console is used by a few people.
+        let store: &dyn ConsoleSessionStore = &*state.consent.storage;
+        match store.is_console_session_revoked(&session.id).await {
+            Ok(false) => Ok(Self),
+            Ok(true) => Err(Redirect::to(SIGN_IN_PATH).into_response()),
+            Err(unreadable) => Err(ApiError::from(unreadable).into_response()),
         }
     }
 }

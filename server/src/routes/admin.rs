@@ -166,6 +166,7 @@ pub async fn list_policies(
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 #[schema(example = json!({"dry_run": true, "rows": {
     "address_counters": 40,
+    "console_session_revocations": 2,
     "consent_events": 0,
     "consent_events.ip_prefix": 12,
     "decision_counts": 0,

@@ -1,10 +1,11 @@
 //! Storage, one narrow port per aggregate: [`DecisionStore`], [`SubjectStore`],
-//! [`MatomoJobStore`], [`RiskStore`], [`StatisticsStore`], [`PolicyStore`], [`PurgeStore`] and
-//! [`StorageHealth`]; a consumer takes the ports it uses, and [`Storage`] is all of them.
+//! [`MatomoJobStore`], [`RiskStore`], [`StatisticsStore`], [`PolicyStore`], [`PurgeStore`],
+//! [`ConsoleSessionStore`] and [`StorageHealth`]; a consumer takes the ports it uses, and [`Storage`] is all of them.
 //! One implementation of every port ([`sql`], a file per aggregate), written once for both
 //! engines: SQLite (the embedded default) and PostgreSQL. The engine files hold only what
 //! differs: how to connect, the migrations, and the type of event ids.
 
+mod console_sessions;
 mod decisions;
 mod error;
 mod health;
@@ -20,6 +21,7 @@ mod subjects;
 #[doc(hidden)]
 pub mod testing;
 
+pub use console_sessions::ConsoleSessionStore;
 pub use decisions::{ConsentEvent, DecisionStore, SsaidRecord};
 pub use error::StorageError;
 pub use health::StorageHealth;
@@ -43,6 +45,7 @@ pub trait Storage:
     + StatisticsStore
     + PolicyStore
     + PurgeStore
+    + ConsoleSessionStore
     + StorageHealth
 {
 }
@@ -55,6 +58,7 @@ impl<T> Storage for T where
         + StatisticsStore
         + PolicyStore
         + PurgeStore
+        + ConsoleSessionStore
         + StorageHealth
         + ?Sized
 {

@@ -13,6 +13,8 @@ use std::time::Instant;
 on_both_engines![
     the_console_is_behind_a_strict_short_lived_session,
     sign_in_refuses_other_sites_and_slows_down_and_counts_wrong_tokens,
+    a_signed_out_session_is_refused_by_every_instance,
+    revoked_sessions_are_purged_once_they_would_have_expired,
     the_overview_counts_equal_the_decisions_behind_them,
     days_that_are_over_are_summed_once_and_open_days_reread,
     proof_finds_a_visitors_decisions_by_consent_id_or_ssaid,
@@ -153,6 +155,83 @@ async fn sign_in_refuses_other_sites_and_slows_down_and_counts_wrong_tokens(engi
     ] {
         assert!(metrics.contains(line), "{line} in {metrics}");
     }
+}
+
+/// `POST /admin/sign-out` from the console's own page, with `session`.
+async fn sign_out(app: &TestApp, session: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/admin/sign-out"))
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", session)
+        .fetch()
+        .await
+}
+
+/// Whether `answer` sends the browser to sign in, as the console does without a session.
+fn sent_to_sign_in(answer: &reqwest::Response) -> bool {
+    answer.status() == 303 && answer.headers()["location"] == "/admin/sign-in"
+}
+
+async fn a_signed_out_session_is_refused_by_every_instance(engine: Engine) {
+    let app = spawn(engine).await;
+    let other = spawn_beside(&app, |_| {}).await;
+    let copied = app.console_session().await;
+    let kept = app.console_session().await;
+    assert_eq!(other.get("/admin", &copied).await.status(), 200);
+
+    let out = sign_out(&app, &copied).await;
+    assert!(sent_to_sign_in(&out));
+    assert_eq!(app.count_rows("console_session_revocations").await, 1);
+
+    // The copied cookie, replayed on either instance, on a page and on a form that changes
+    // state, is a signed-out session: sign in again.
+    for instance in [&app, &other] {
+        let page = instance.get("/admin", &copied).await;
+        assert!(sent_to_sign_in(&page), "{}", page.status());
+        let publish =
+            publish_form(instance, &copied, "same-origin", app::DEFAULT_POLICY_TOML).await;
+        assert!(sent_to_sign_in(&publish), "{}", publish.status());
+        // A session that was not signed out still works.
+        assert_eq!(instance.get("/admin", &kept).await.status(), 200);
+    }
+    // Signed out on the other instance: refused here at once.
+    assert!(sent_to_sign_in(&sign_out(&other, &kept).await));
+    assert!(sent_to_sign_in(&app.get("/admin", &kept).await));
+    assert_eq!(app.count_rows("console_session_revocations").await, 2);
+}
+
+async fn revoked_sessions_are_purged_once_they_would_have_expired(engine: Engine) {
+    let clock = Clock::fixed(noon());
+    let app = spawn_as_of(engine, clock.clone(), |settings| {
+        settings.admin_session_minutes = 60;
+    })
+    .await;
+    // One session signed out at noon (it would have expired at 13:00), one at 12:30 (13:30).
+    let first = app.console_session().await;
+    assert!(sent_to_sign_in(&sign_out(&app, &first).await));
+    clock.advance(TimeDelta::minutes(30));
+    let second = app.console_session().await;
+    assert!(sent_to_sign_in(&sign_out(&app, &second).await));
+    assert_eq!(app.count_rows("console_session_revocations").await, 2);
+
+    let purge = |app: &TestApp| {
+        app.http
+            .post(app.url("/api/v1/admin/retention/purge"))
+            .bearer_auth(ADMIN_TOKEN)
+            .fetch()
+    };
+    let rows: serde_json::Value = purge(&app).await.json().await.unwrap();
+    assert_eq!(rows["rows"]["console_session_revocations"], 0);
+    clock.set(noon() + TimeDelta::minutes(70));
+    let rows: serde_json::Value = purge(&app).await.json().await.unwrap();
+    assert_eq!(rows["rows"]["console_session_revocations"], 1);
+    assert_eq!(app.count_rows("console_session_revocations").await, 1);
+    // The one still standing is still refused.
+    assert!(sent_to_sign_in(&app.get("/admin", &second).await));
+    clock.set(noon() + TimeDelta::minutes(100));
+    let rows: serde_json::Value = purge(&app).await.json().await.unwrap();
+    assert_eq!(rows["rows"]["console_session_revocations"], 1);
+    assert_eq!(app.count_rows("console_session_revocations").await, 0);
 }
 
 /// A visitor with the given User-Agent deciding `body` (JSON) through the API.

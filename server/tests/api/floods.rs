@@ -3,12 +3,14 @@
 
 use crate::common::*;
 use crate::on_both_engines;
+use std::time::{Duration, Instant};
 
 on_both_engines![
     cookieless_requests_write_nothing,
     gpc_is_recorded_once_per_returning_visitor,
     decisions_are_limited_per_client_network,
     new_visitors_are_limited_per_client_network,
+    admin_token_guesses_spend_the_sign_in_budget_per_network,
 ];
 
 /// Rows in the tables a request could grow.
@@ -185,4 +187,73 @@ async fn new_visitors_are_limited_per_client_network(engine: Engine) {
         200
     );
     assert_eq!(app.get_with("/", &from("198.51.100.7")).await.status(), 200);
+}
+
+/// `GET /api/v1/admin/policies` with `token`, through a trusted proxy on behalf of `network`.
+async fn admin_from(app: &TestApp, token: &str, network: &str) -> reqwest::Response {
+    app.http
+        .get(app.url("/api/v1/admin/policies"))
+        .bearer_auth(token)
+        .header("x-forwarded-for", network)
+        .fetch()
+        .await
+}
+
+async fn admin_token_guesses_spend_the_sign_in_budget_per_network(engine: Engine) {
+    let app = spawn_with(engine, |settings| {
+        settings.trusted_proxies = vec!["127.0.0.1".to_owned()];
+        settings.rate_limits.sign_in_burst = 3;
+        settings.rate_limits.sign_in_per_minute = 1;
+    })
+    .await;
+    // A network that never guessed wrong is not counted: scripts keep working.
+    for _ in 0..5 {
+        assert_eq!(
+            admin_from(&app, ADMIN_TOKEN, "203.0.113.9").await.status(),
+            200
+        );
+    }
+    // Each wrong token waits a second, as at the console's sign-in, and spends its budget.
+    let started = Instant::now();
+    for _ in 0..3 {
+        let wrong = admin_from(&app, "not-the-admin-token-0", "203.0.113.9").await;
+        assert_error(wrong, 401, "invalid_token").await;
+    }
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "wrong tokens wait"
+    );
+    // Over budget: 429 at once, for a wrong token and the right one alike (a right guess must
+    // not stand out), and the console's sign-in form shares the budget.
+    let started = Instant::now();
+    assert_rate_limited(admin_from(&app, "not-the-admin-token-1", "203.0.113.9").await).await;
+    assert_rate_limited(admin_from(&app, ADMIN_TOKEN, "203.0.113.9").await).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "a 429 does not wait"
+    );
+    let sign_in = app
+        .http
+        .post(app.url("/admin/sign-in"))
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", &app.base)
+        .header("x-forwarded-for", "203.0.113.9")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={ADMIN_TOKEN}"))
+        .fetch()
+        .await;
+    assert_rate_limited(sign_in).await;
+    // Another network has its own budget.
+    assert_eq!(
+        admin_from(&app, ADMIN_TOKEN, "198.51.100.7").await.status(),
+        200
+    );
+    let elsewhere = admin_from(&app, "not-the-admin-token-2", "198.51.100.7").await;
+    assert_error(elsewhere, 401, "invalid_token").await;
+
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains(r#"zeccloud_rate_limited_total{limit="sign_in"} 3"#),
+        "{metrics}"
+    );
 }

@@ -1,20 +1,18 @@
 //! `/admin/sign-in` and `/admin/sign-out`: the admin token exchanged for a session cookie, and
-//! the session ended. A wrong token is answered only after a second.
+//! the session ended (revoked in storage, so a copy of its cookie no longer works). A wrong
+//! token is answered only after a second.
 
 use crate::error::ApiError;
-use crate::http::admin::token_matches;
+use crate::http::admin::{WRONG_TOKEN_DELAY, token_matches};
 use crate::http::console::{ConsoleSession, render, session_keys};
 use crate::http::{AppForm, with_cookies};
 use crate::state::AppState;
 use app::console::{CONSOLE_PATH, ConsolePage, SIGN_IN_PATH};
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use http::StatusCode;
+use http::request::Parts;
+use http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
-use std::time::Duration;
-
-/// How long a wrong token waits for its answer.
-const WRONG_TOKEN_DELAY: Duration = Duration::from_secs(1);
 
 /// `GET /admin/sign-in`: the form.
 pub async fn page(State(state): State<AppState>) -> Response {
@@ -34,6 +32,7 @@ pub struct SignInForm {
 /// overview.
 pub async fn sign_in(
     State(state): State<AppState>,
+    request: Parts,
     AppForm(form): AppForm<SignInForm>,
 ) -> Result<Response, ApiError> {
     let keys = session_keys(&state)?;
@@ -46,7 +45,13 @@ pub async fn sign_in(
     let counters = &state.consent.counters;
     if !token_matches(presented.trim(), expected.expose_secret()) {
         counters.sign_in("wrong_token");
-        tracing::warn!(event = "console_sign_in_refused", "wrong admin token");
+        let network = state
+            .limits
+            .sign_in
+            .network_of(&request.headers, &request.extensions);
+        // The admin API's bearer attempts from this network now spend the budget too.
+        state.limits.wrong_admin_tokens.record(network);
+        tracing::warn!(event = "console_sign_in_refused", %network, "wrong admin token");
         tokio::time::sleep(WRONG_TOKEN_DELAY).await;
         let page = ConsolePage::SignIn {
             error: Some("That is not the admin token.".to_owned()),
@@ -61,10 +66,15 @@ pub async fn sign_in(
     ))
 }
 
-/// `POST /admin/sign-out`: the session cookie expired, back to the sign-in form.
-pub async fn sign_out(State(state): State<AppState>) -> Response {
-    with_cookies(
+/// `POST /admin/sign-out`: the session revoked for every instance and its cookie expired, back
+/// to the sign-in form.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let ended = ConsoleSession::end(&state, &headers).await?;
+    Ok(with_cookies(
         Redirect::to(SIGN_IN_PATH).into_response(),
-        vec![ConsoleSession::end(&state)],
-    )
+        vec![ended],
+    ))
 }

@@ -99,6 +99,7 @@ macro_rules! sightings_of_ssaid {
 /// [`sightings_of_ssaid!`] as one `&'static str`.
 const SIGHTINGS_OF_SSAID: &str = sightings_of_ssaid!();
 
+mod console_sessions;
 mod decisions;
 mod matomo_jobs;
 mod policies;

@@ -41,7 +41,7 @@ struct PurgeStep {
     by_day: bool,
 }
 
-const SIMPLE_STEPS: [PurgeStep; 8] = [
+const SIMPLE_STEPS: [PurgeStep; 9] = [
     PurgeStep {
         table: "matomo_erasure_jobs",
         count: "SELECT COUNT(*) AS n FROM matomo_erasure_jobs \
@@ -103,6 +103,14 @@ const SIMPLE_STEPS: [PurgeStep; 8] = [
         count: "SELECT COUNT(*) AS n FROM revoked_consents WHERE expires_at < $1",
         apply: "DELETE FROM revoked_consents WHERE event_id IN \
                 (SELECT event_id FROM revoked_consents WHERE expires_at < $1 LIMIT $2)",
+        by_day: false,
+    },
+    PurgeStep {
+        table: "console_session_revocations",
+        count: "SELECT COUNT(*) AS n FROM console_session_revocations WHERE expires_at <= $1",
+        apply: "DELETE FROM console_session_revocations WHERE session_id IN \
+                (SELECT session_id FROM console_session_revocations \
+                 WHERE expires_at <= $1 LIMIT $2)",
         by_day: false,
     },
 ];
