@@ -337,6 +337,18 @@ impl TestApp {
         answer.text().await.unwrap()
     }
 
+    /// A new visitor who decided `action` through the JSON API: their SSAID cookie, and the
+    /// cookies their browser now sends.
+    pub async fn decided_visitor(&self, action: &str) -> (String, String) {
+        let ssaid = self.new_visitor().await;
+        let decided = self
+            .post_json(&format!("zc_ssaid={ssaid}"), &decision(action))
+            .await;
+        assert_eq!(decided.status(), 201);
+        let cookies = cookies_after(&ssaid, &decided);
+        (ssaid, cookies)
+    }
+
     /// A first visit: returns the SSAID cookie the service set.
     pub async fn new_visitor(&self) -> String {
         let response = self.http.get(self.url("/api/v1/policy")).fetch().await;

@@ -220,11 +220,7 @@ async fn instances_mid_rotation_accept_each_others_tokens(engine: Engine) {
 
 async fn a_retired_keys_tokens_are_refused_and_counted(engine: Engine) {
     let old = with_ring(engine, &[OLD]).await;
-    let ssaid = old.new_visitor().await;
-    let decided = old
-        .post_json(&format!("zc_ssaid={ssaid}"), &decision("reject_all"))
-        .await;
-    let cookies = cookies_after(&ssaid, &decided);
+    let (ssaid, cookies) = old.decided_visitor("reject_all").await;
 
     let retired = with_ring(engine, &[NEW]).await;
     let answer = retired.get("/api/v1/consent", &cookies).await;

@@ -96,11 +96,7 @@ fn with_matomo_api(url: String) -> impl FnOnce(&mut server::infra::config::Setti
 
 /// A visitor who decided, and their Matomo visitor id.
 async fn visitor_with_visits(app: &TestApp, matomo: &Matomo, visits: u64) -> (String, String) {
-    let ssaid = app.new_visitor().await;
-    let decided = app
-        .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
-        .await;
-    let cookies = cookies_after(&ssaid, &decided);
+    let (_, cookies) = app.decided_visitor("accept_all").await;
     let data: serde_json::Value = app.get("/api/v1/me", &cookies).await.json().await.unwrap();
     let visitor_id = data["matomo"]["visitor_id"].as_str().unwrap().to_owned();
     let mut held = matomo.visits.lock().unwrap();

@@ -22,11 +22,7 @@ on_both_engines![
 /// body that every state-changing API call needs, as a browser sends it only after a preflight.
 async fn a_request_that_names_no_page_and_sends_no_json_erases_nothing(engine: Engine) {
     let app = spawn(engine).await;
-    let ssaid = app.new_visitor().await;
-    let decided = app
-        .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
-        .await;
-    let cookies = cookies_after(&ssaid, &decided);
+    let (_, cookies) = app.decided_visitor("accept_all").await;
     let erase = |content_type: Option<&str>, body: &str| {
         let mut request = app
             .http
@@ -138,11 +134,7 @@ async fn erase_form(app: &TestApp, cookies: &str, site: &str, body: &str) -> req
 
 async fn the_preference_center_downloads_and_erases_without_javascript(engine: Engine) {
     let app = spawn(engine).await;
-    let ssaid = app.new_visitor().await;
-    let decided = app
-        .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
-        .await;
-    let cookies = cookies_after(&ssaid, &decided);
+    let (ssaid, cookies) = app.decided_visitor("accept_all").await;
     let page = app
         .get("/preferences?lang=ja", &cookies)
         .await
