@@ -23,14 +23,7 @@ impl RequestContext {
         let headers = &parts.headers;
         Self {
             visitor: parts.extensions.get::<Visitor>().cloned(),
-            consent: trusted_consent(
-                headers,
-                consent,
-                parts
-                    .extensions
-                    .get::<Visitor>()
-                    .map(|visitor| &visitor.issued.ssaid),
-            ),
+            consent: trusted_consent(headers, consent, visitor_ssaid(parts, consent).as_ref()),
             language: language::of_request(&parts.uri, headers),
             chosen_language: language::explicit_choice(&parts.uri),
             remembered_language: cookies::read(headers, LANGUAGE_COOKIE),
@@ -105,6 +98,26 @@ pub fn trusted_consent(
     }
 }
 
+/// The SSAID the consent cookie must be bound to: the SSAID middleware's visitor where it ran
+/// (pages, server functions, the API), else the SSAID cookie the browser presents, verified
+/// but never issued (the not-found page shows the banner too, and issues nothing).
+fn visitor_ssaid(parts: &Parts, consent: &ConsentService) -> Option<Ssaid> {
+    match parts.extensions.get::<Visitor>() {
+        Some(visitor) => Some(visitor.issued.ssaid.clone()),
+        None => presented_ssaid(&parts.headers, consent),
+    }
+}
+
+/// The browser's SSAID cookie, when it is one we signed.
+fn presented_ssaid(headers: &HeaderMap, consent: &ConsentService) -> Option<Ssaid> {
+    let token = cookies::read(headers, consent.cookies.ssaid_name())?;
+    consent
+        .tokens
+        .verify::<SsaidClaims>(&token, SSAID_AUDIENCE)
+        .ok()
+        .map(|claims| claims.sub)
+}
+
 /// `Sec-GPC: 1`: the browser's Global Privacy Control signal.
 fn gpc_requested(headers: &HeaderMap) -> bool {
     headers
@@ -135,14 +148,7 @@ impl HitSender {
         // Not behind the SSAID middleware (no SSAID is issued to a tracking hit): the consent
         // cookie is honoured only beside the SSAID it was given with.
         let ssaid = cookies::read(&parts.headers, CONSENT_COOKIE)
-            .and_then(|_| cookies::read(&parts.headers, consent.cookies.ssaid_name()))
-            .and_then(|token| {
-                consent
-                    .tokens
-                    .verify::<SsaidClaims>(&token, SSAID_AUDIENCE)
-                    .ok()
-            })
-            .map(|claims| claims.sub);
+            .and_then(|_| presented_ssaid(&parts.headers, consent));
         let trusted = trusted_consent(&parts.headers, consent, ssaid.as_ref());
         Self {
             gpc: gpc_requested(&parts.headers),

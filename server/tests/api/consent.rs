@@ -363,12 +363,15 @@ async fn banner_is_in_the_html_until_decided(engine: Engine) {
     let response = app
         .post_json(&format!("zc_ssaid={ssaid}"), &decision("accept_all"))
         .await;
-    let html = app.get("/", &cookies_after(&ssaid, &response)).await;
-    let html = html.text().await.unwrap();
-    assert!(
-        !html.contains(r#"data-testid="consent-banner""#),
-        "a decided visitor sees no banner"
-    );
+    let cookies = cookies_after(&ssaid, &response);
+    // The not-found page is outside the SSAID middleware: it still knows the choice.
+    for path in ["/", "/notice", "/no-such-page"] {
+        let html = app.get(path, &cookies).await.text().await.unwrap();
+        assert!(
+            !html.contains(r#"data-testid="consent-banner""#),
+            "{path}: a decided visitor sees no banner"
+        );
+    }
 }
 
 async fn no_js_form_records_and_redirects_back(engine: Engine) {
