@@ -41,6 +41,7 @@ pub mod date;
 pub mod decision;
 pub mod form;
 pub mod identifier;
+pub mod jurisdiction;
 pub mod language;
 pub mod my_data;
 pub mod policy;
@@ -57,8 +58,10 @@ pub use decision::{
 };
 pub use form::{DecisionForm, FormError};
 pub use identifier::{Identifier, IdentifierKind, Lifetime};
+pub use jurisdiction::{AppliedJurisdiction, CountrySource, Location, Regime, Region};
 pub use policy::{CategoryView, IdentifierView, Policy, PolicyVersion, PolicyView};
 pub use prompt::{
     ConsentStatus, ExpiryRules, PromptReason, PublishedVersion, consent_grants, prompt_reason,
+    regime_grants,
 };
 pub use refusal::{CookieExpiry, Expiries, expiries};

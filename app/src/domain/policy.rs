@@ -2,6 +2,7 @@ use super::category::{CategoryId, InvalidCategoryId, NECESSARY};
 use super::identifier::{
     HOST_ONLY, Identifier, IdentifierKind, InvalidIdentifierName, PARENT_DOMAIN,
 };
+use super::jurisdiction::{AppliedJurisdiction, Jurisdiction, Location, Regime, valid_name};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -87,6 +88,14 @@ pub struct Policy {
     /// Banner texts keyed by language tag.
     pub banner: BTreeMap<String, BannerText>,
     pub categories: Vec<Category>,
+    /// Where which regime applies (opt-in, opt-out, notice). Absent fields are left out of the
+    /// hash's JSON, so versions published before jurisdictions existed keep their hash.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jurisdictions: Vec<Jurisdiction>,
+    /// The regime of a visitor in no listed jurisdiction, or of unknown country: `opt_in`
+    /// (the strictest) unless the policy says otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_regime: Option<Regime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -113,6 +122,20 @@ pub enum PolicyError {
     EmptyText(String),
     #[error("category \"necessary\" cannot be refused by Global Privacy Control")]
     NecessaryRefusedByGpc,
+    #[error(
+        "jurisdiction name {0:?} is invalid: use 1-32 lower-case letters, digits or '_', not \"default\""
+    )]
+    InvalidJurisdictionName(String),
+    #[error("jurisdiction {0:?} is listed twice")]
+    DuplicateJurisdiction(String),
+    #[error("jurisdiction {0:?} lists no country")]
+    EmptyJurisdiction(String),
+    #[error("{region} is listed by both jurisdiction {first:?} and {second:?}")]
+    RegionInTwoJurisdictions {
+        region: String,
+        first: String,
+        second: String,
+    },
 }
 
 impl Policy {
@@ -185,7 +208,60 @@ impl Policy {
                 self.default_language.clone(),
             ));
         }
+        self.check_jurisdictions()
+    }
+
+    fn check_jurisdictions(&self) -> Result<(), PolicyError> {
+        let mut names = BTreeSet::new();
+        let mut listed_by: BTreeMap<&str, &str> = BTreeMap::new();
+        for jurisdiction in &self.jurisdictions {
+            if !valid_name(&jurisdiction.name) {
+                return Err(PolicyError::InvalidJurisdictionName(
+                    jurisdiction.name.clone(),
+                ));
+            }
+            if !names.insert(jurisdiction.name.as_str()) {
+                return Err(PolicyError::DuplicateJurisdiction(
+                    jurisdiction.name.clone(),
+                ));
+            }
+            if jurisdiction.countries.is_empty() {
+                return Err(PolicyError::EmptyJurisdiction(jurisdiction.name.clone()));
+            }
+            for region in &jurisdiction.countries {
+                if let Some(first) = listed_by.insert(region.as_str(), &jurisdiction.name) {
+                    return Err(PolicyError::RegionInTwoJurisdictions {
+                        region: region.to_string(),
+                        first: first.to_owned(),
+                        second: jurisdiction.name.clone(),
+                    });
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// The regime for a visitor in no listed jurisdiction: `opt_in` unless the policy says.
+    pub fn default_regime(&self) -> Regime {
+        self.default_regime.unwrap_or(Regime::OptIn)
+    }
+
+    /// The jurisdiction that applies at `location`.
+    pub fn jurisdiction_for(&self, location: &Location) -> AppliedJurisdiction {
+        super::jurisdiction::resolve(&self.jurisdictions, self.default_regime(), location)
+    }
+
+    /// The regime this policy applies to `jurisdiction` (by name; `default` and names it does
+    /// not list get the default regime), with its countries: what a later version must keep
+    /// for a decision made there to stay current.
+    pub fn regime_of(&self, jurisdiction: &str) -> (Regime, Vec<String>) {
+        match self.jurisdictions.iter().find(|j| j.name == jurisdiction) {
+            Some(found) => (
+                found.regime,
+                found.countries.iter().map(ToString::to_string).collect(),
+            ),
+            None => (self.default_regime(), Vec::new()),
+        }
     }
 
     pub fn category(&self, id: &str) -> Option<&Category> {

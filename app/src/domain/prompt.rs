@@ -2,6 +2,7 @@
 //! supplies the published versions, the standing decision and the clock.
 
 use super::decision::{ConsentAction, CurrentConsent};
+use super::jurisdiction::{AppliedJurisdiction, Regime};
 use super::policy::{Policy, PolicyView};
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,33 @@ pub struct PublishedVersion {
     pub published_at: i64,
     /// A material change asks every visitor who decided on an earlier version again.
     pub material: bool,
+    /// The jurisdictions (by name, `default` included) whose regime or countries this version
+    /// changed from the one before: material for the visitors there only.
+    #[serde(default)]
+    pub changed_jurisdictions: Vec<String>,
+}
+
+impl PublishedVersion {
+    /// The jurisdictions whose regime or countries differ between `earlier` and `later`.
+    pub fn changed_jurisdictions(earlier: &Policy, later: &Policy) -> Vec<String> {
+        let mut names: Vec<String> = std::iter::once(super::jurisdiction::DEFAULT_JURISDICTION)
+            .chain(earlier.jurisdictions.iter().map(|j| j.name.as_str()))
+            .chain(later.jurisdictions.iter().map(|j| j.name.as_str()))
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names.dedup();
+        names.retain(|name| earlier.regime_of(name) != later.regime_of(name));
+        names
+    }
+
+    fn material_for(&self, jurisdiction: &str) -> bool {
+        self.material
+            || self
+                .changed_jurisdictions
+                .iter()
+                .any(|name| name == jurisdiction)
+    }
 }
 
 /// Why the banner asks.
@@ -40,6 +68,8 @@ pub struct ConsentStatus {
     /// The browser sent `Sec-GPC: 1`; honoured before it is recorded.
     #[serde(default)]
     pub gpc_signal: bool,
+    /// Where the visitor is and the regime that applies there.
+    pub jurisdiction: AppliedJurisdiction,
 }
 
 impl ConsentStatus {
@@ -103,13 +133,15 @@ pub fn is_refusal(policy: &Policy, current: &CurrentConsent) -> bool {
 }
 
 /// Whether, and why, the visitor must be asked. `history` lists the published versions oldest
-/// first; its last entry is `policy`.
+/// first; its last entry is `policy`. `jurisdiction` is the visitor's (by name): a version that
+/// changed its regime is material there.
 pub fn prompt_reason(
     policy: &Policy,
     history: &[PublishedVersion],
     current: Option<&CurrentConsent>,
     expiry: &ExpiryRules,
     now: i64,
+    jurisdiction: &str,
 ) -> Option<PromptReason> {
     let Some(current) = current else {
         return Some(PromptReason::NoChoice);
@@ -123,7 +155,7 @@ pub fn prompt_reason(
     };
     if history[decided_on + 1..]
         .iter()
-        .any(|published| published.material)
+        .any(|published| published.material_for(jurisdiction))
     {
         return Some(PromptReason::NoticeChanged);
     }
@@ -159,6 +191,31 @@ pub fn consent_grants(
     holds && current.is_some_and(|consent| consent.state(category) == Some(true))
 }
 
+/// Whether `category` is granted now in the visitor's regime. Under `opt_in` only a standing
+/// consent grants ([`consent_grants`]). Under `opt_out` and `notice` a category is on until
+/// refused: a refusal the visitor made holds even when the decision is old or was made under
+/// another regime (moving never silently widens it), and a Global Privacy Control signal
+/// refuses the categories the policy marks `refused_by_gpc` (an opt-out).
+pub fn regime_grants(
+    policy: &Policy,
+    regime: Regime,
+    category: &str,
+    current: Option<&CurrentConsent>,
+    prompt: Option<&PromptReason>,
+    gpc_signal: bool,
+) -> bool {
+    if !regime.on_until_refused() {
+        return consent_grants(category, current, prompt);
+    }
+    let Some(known) = policy.category(category) else {
+        return false;
+    };
+    match current.and_then(|consent| consent.state(category)) {
+        Some(state) => state,
+        None => !(gpc_signal && known.refused_by_gpc),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +234,7 @@ mod tests {
             version: version.into(),
             published_at,
             material,
+            changed_jurisdictions: Vec::new(),
         }
     }
 
@@ -211,7 +269,7 @@ mod tests {
 
     #[test]
     fn no_choice_asks() {
-        let reason = prompt_reason(&sample_policy(), &history(true), None, &RULES, 0);
+        let reason = prompt_reason(&sample_policy(), &history(true), None, &RULES, 0, "default");
         assert_eq!(reason, Some(PromptReason::NoChoice));
     }
 
@@ -223,8 +281,7 @@ mod tests {
             &history(true),
             Some(&current),
             &RULES,
-            21 * DAY,
-        );
+            21 * DAY, "default");
         assert_eq!(reason, None);
     }
 
@@ -236,8 +293,7 @@ mod tests {
             &history(true),
             Some(&current),
             &RULES,
-            11 * DAY,
-        );
+            11 * DAY, "default");
         assert_eq!(reason, Some(PromptReason::NoticeChanged));
     }
 
@@ -249,8 +305,7 @@ mod tests {
             &history(false),
             Some(&current),
             &RULES,
-            11 * DAY,
-        );
+            11 * DAY, "default");
         assert_eq!(reason, None);
     }
 
@@ -262,8 +317,7 @@ mod tests {
             &history(false),
             Some(&current),
             &RULES,
-            2 * DAY,
-        );
+            2 * DAY, "default");
         assert_eq!(reason, Some(PromptReason::NoticeChanged));
     }
 
@@ -273,7 +327,7 @@ mod tests {
         let consent = decided("2026-03-25", 0, ALL_ON);
         let refusal = decided("2026-03-25", 0, ALL_OFF);
         let ask = |current: &CurrentConsent, now| {
-            prompt_reason(&policy, &history(true), Some(current), &RULES, now)
+            prompt_reason(&policy, &history(true), Some(current), &RULES, now, "default")
         };
         assert_eq!(ask(&consent, 364 * DAY), None);
         assert_eq!(ask(&consent, 365 * DAY), Some(PromptReason::Expired));
@@ -301,7 +355,7 @@ mod tests {
             None,
             "neither refused nor accepted"
         );
-        let reason = prompt_reason(&policy, &history(false), Some(&current), &RULES, DAY);
+        let reason = prompt_reason(&policy, &history(false), Some(&current), &RULES, DAY, "default");
         assert_eq!(
             reason,
             Some(PromptReason::Undecided {
@@ -323,7 +377,7 @@ mod tests {
         };
         assert_eq!(gpc.state("analytics"), Some(false));
         assert!(is_refusal(&policy, &gpc));
-        let reason = prompt_reason(&policy, &history(true), Some(&gpc), &RULES, DAY);
+        let reason = prompt_reason(&policy, &history(true), Some(&gpc), &RULES, DAY, "default");
         assert_eq!(
             reason,
             Some(PromptReason::Undecided {
@@ -387,6 +441,83 @@ mod tests {
             "analytics",
             None,
             Some(&PromptReason::NoChoice)
+        ));
+    }
+
+    #[test]
+    fn a_regime_change_asks_again_only_where_it_changed() {
+        let current = decided("v1", DAY, ALL_ON);
+        let mut later = published("2026-03-25", 10 * DAY, false);
+        later.changed_jurisdictions = vec!["united_states".to_owned()];
+        let history = [published("v1", 0, true), later];
+        let reason = |jurisdiction| {
+            prompt_reason(&sample_policy(), &history, Some(&current), &RULES, 11 * DAY, jurisdiction)
+        };
+        assert_eq!(reason("united_states"), Some(PromptReason::NoticeChanged));
+        assert_eq!(reason("korea"), None);
+        assert_eq!(reason("default"), None);
+    }
+
+    #[test]
+    fn changed_jurisdictions_are_the_ones_whose_regime_or_countries_differ() {
+        use crate::domain::jurisdiction::{Jurisdiction, Region};
+        let with = |list: &[(&str, &str, Regime)]| {
+            let mut policy = sample_policy();
+            policy.jurisdictions = list
+                .iter()
+                .map(|&(name, country, regime)| Jurisdiction {
+                    name: name.into(),
+                    countries: vec![Region::parse(country).unwrap()],
+                    regime,
+                    show_collection_details: false,
+                })
+                .collect();
+            policy
+        };
+        let before = with(&[("us", "US", Regime::OptOut), ("kr", "KR", Regime::OptIn)]);
+        assert!(PublishedVersion::changed_jurisdictions(&before, &before).is_empty());
+        let stricter = with(&[("us", "US", Regime::OptIn), ("kr", "KR", Regime::OptIn)]);
+        assert_eq!(
+            PublishedVersion::changed_jurisdictions(&before, &stricter),
+            vec!["us".to_owned()]
+        );
+        let mut open_default = before.clone();
+        open_default.default_regime = Some(Regime::Notice);
+        assert_eq!(
+            PublishedVersion::changed_jurisdictions(&before, &open_default),
+            vec!["default".to_owned()]
+        );
+        let moved = with(&[("us", "US-CA", Regime::OptOut), ("kr", "KR", Regime::OptIn)]);
+        assert_eq!(
+            PublishedVersion::changed_jurisdictions(&before, &moved),
+            vec!["us".to_owned()]
+        );
+    }
+
+    #[test]
+    fn opt_out_and_notice_grant_until_refused_and_gpc_opts_out() {
+        let policy = sample_policy();
+        let refused = decided("v1", 0, ALL_OFF);
+        let stale = Some(&PromptReason::Expired);
+        for regime in [Regime::OptOut, Regime::Notice] {
+            let grants = |current, prompt, gpc| {
+                regime_grants(&policy, regime, "analytics", current, prompt, gpc)
+            };
+            assert!(grants(None, Some(&PromptReason::NoChoice), false));
+            assert!(!grants(None, Some(&PromptReason::NoChoice), true), "GPC opts out");
+            // Preferences is not refused by GPC in the sample policy.
+            assert!(regime_grants(&policy, regime, "preferences", None, None, true));
+            // A refusal holds even when old: moving here never widens it.
+            assert!(!grants(Some(&refused), stale, false));
+            assert!(!regime_grants(&policy, regime, "unknown", None, None, false));
+        }
+        assert!(!regime_grants(
+            &policy,
+            Regime::OptIn,
+            "analytics",
+            None,
+            Some(&PromptReason::NoChoice),
+            false
         ));
     }
 }

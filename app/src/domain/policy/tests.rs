@@ -1,4 +1,5 @@
 use super::*;
+use super::super::jurisdiction::{Jurisdiction, Regime};
 
 /// A small valid policy for tests of the pure rules.
 pub(crate) fn sample_policy() -> Policy {
@@ -49,6 +50,8 @@ pub(crate) fn sample_policy() -> Policy {
                 }],
             })
             .collect(),
+        jurisdictions: Vec::new(),
+        default_regime: None,
     }
 }
 
@@ -212,4 +215,68 @@ fn toml_errors_are_reported() {
         Policy::from_toml("version = 3"),
         Err(PolicyError::Syntax(_))
     ));
+}
+
+fn jurisdiction(name: &str, countries: &[&str], regime: Regime) -> Jurisdiction {
+    Jurisdiction {
+        name: name.to_owned(),
+        countries: countries
+            .iter()
+            .map(|c| super::super::jurisdiction::Region::parse(c).unwrap())
+            .collect(),
+        regime,
+        show_collection_details: false,
+    }
+}
+
+#[test]
+fn jurisdictions_are_checked() {
+    let mut policy = sample_policy();
+    policy.jurisdictions = vec![
+        jurisdiction("united_states", &["US"], Regime::OptOut),
+        jurisdiction("california", &["US-CA"], Regime::OptOut),
+    ];
+    assert_eq!(policy.check(), Ok(()));
+
+    let mut twice = policy.clone();
+    twice.jurisdictions.push(jurisdiction("again", &["US"], Regime::OptIn));
+    assert_eq!(
+        twice.check(),
+        Err(PolicyError::RegionInTwoJurisdictions {
+            region: "US".into(),
+            first: "united_states".into(),
+            second: "again".into(),
+        })
+    );
+    let mut duplicate = policy.clone();
+    duplicate
+        .jurisdictions
+        .push(jurisdiction("california", &["CA"], Regime::OptIn));
+    assert_eq!(
+        duplicate.check(),
+        Err(PolicyError::DuplicateJurisdiction("california".into()))
+    );
+    let mut empty = policy.clone();
+    empty.jurisdictions.push(jurisdiction("nowhere", &[], Regime::OptIn));
+    assert_eq!(
+        empty.check(),
+        Err(PolicyError::EmptyJurisdiction("nowhere".into()))
+    );
+    let mut reserved = policy;
+    reserved
+        .jurisdictions
+        .push(jurisdiction("default", &["FR"], Regime::OptIn));
+    assert_eq!(
+        reserved.check(),
+        Err(PolicyError::InvalidJurisdictionName("default".into()))
+    );
+}
+
+#[test]
+fn policies_without_jurisdictions_keep_their_json() {
+    // The hash of every version published before jurisdictions existed is over this JSON.
+    let json = serde_json::to_value(sample_policy()).unwrap();
+    assert!(json.get("jurisdictions").is_none());
+    assert!(json.get("default_regime").is_none());
+    assert_eq!(sample_policy().default_regime(), Regime::OptIn);
 }
