@@ -71,6 +71,8 @@ error_codes! {
     GpcWithCategories = "gpc_with_categories", 422;
     /// A `gpc` decision from a browser that did not send `Sec-GPC: 1`.
     GpcWithoutSignal = "gpc_without_signal", 422;
+    /// An `acknowledge` decision where opt-in applies: taking note of a notice is no consent.
+    AcknowledgeUnderOptIn = "acknowledge_under_opt_in", 422;
     /// The decision was made on a version that is no longer current (or never was).
     StalePolicyVersion = "stale_policy_version", 409;
 

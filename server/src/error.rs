@@ -21,7 +21,7 @@ const INTERNAL_MESSAGE: &str = "the consent service failed; please try again";
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 #[schema(example = json!({"error": {
     "code": "stale_policy_version",
-    "message": "policy version \"2026-03-25\" is not the current version \"2026-11-27\"; reload the page and decide again"
+    "message": "policy version \"2026-03-25\" is not the current version \"2026-12-07\"; reload the page and decide again"
 }}))]
 pub struct ErrorBody {
     pub error: ErrorDetail,

@@ -104,6 +104,8 @@ impl Application {
             clock,
         );
         let edge = Arc::new(Edge {
+            // Wired to `country_header` and `geoip_database` below.
+            country: Default::default(),
             trusted_proxies: TrustedProxies::parse(
                 settings.trusted_proxies.iter().map(String::as_str),
             )

@@ -13,6 +13,7 @@ pub fn action_label(action: &str) -> &'static str {
         Some(ConsentAction::Custom) => "Custom",
         Some(ConsentAction::Withdraw) => "Withdraw",
         Some(ConsentAction::Gpc) => "GPC",
+        Some(ConsentAction::Acknowledge) => "Acknowledged",
         None => "Other",
     }
 }

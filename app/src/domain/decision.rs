@@ -19,15 +19,19 @@ pub enum ConsentAction {
     /// The browser's Global Privacy Control signal, applied while the visitor has not chosen:
     /// refuses the categories the policy marks `refused_by_gpc` and leaves the others unset.
     Gpc,
+    /// The visitor took note of an opt-out or notice first layer: the regime's defaults stand
+    /// (every optional category on, less what a GPC signal refuses). Refused under opt-in.
+    Acknowledge,
 }
 
 impl ConsentAction {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::AcceptAll,
         Self::RejectAll,
         Self::Custom,
         Self::Withdraw,
         Self::Gpc,
+        Self::Acknowledge,
     ];
 
     pub fn parse(raw: &str) -> Option<Self> {
@@ -41,6 +45,7 @@ impl ConsentAction {
             Self::Custom => "custom",
             Self::Withdraw => "withdraw",
             Self::Gpc => "gpc",
+            Self::Acknowledge => "acknowledge",
         }
     }
 
@@ -101,7 +106,7 @@ impl ConsentSource {
     feature = "ssr",
     derive(utoipa::ToSchema),
     schema(example = json!({
-        "policy_version": "2026-11-27",
+        "policy_version": "2026-12-07",
         "action": "custom",
         "categories": {"preferences": true, "analytics": false},
         "language": "en"
@@ -211,6 +216,10 @@ pub enum DecisionError {
         "decided_ms_ago {0} is more than an hour: a choice held that long is not a retry; ask the visitor again"
     )]
     DecisionTooOld(u64),
+    #[error(
+        "an acknowledge decision is offered only where opt-out or notice applies; here the visitor must consent (accept_all, custom) or refuse"
+    )]
+    AcknowledgeUnderOptIn,
 }
 
 impl DecisionError {
@@ -225,6 +234,7 @@ impl DecisionError {
             Self::GpcWithCategories => ErrorCode::GpcWithCategories,
             Self::GpcWithoutSignal => ErrorCode::GpcWithoutSignal,
             Self::DecisionTooOld(_) => ErrorCode::InvalidDecisionAge,
+            Self::AcknowledgeUnderOptIn => ErrorCode::AcknowledgeUnderOptIn,
         }
     }
 }
@@ -285,8 +295,12 @@ impl Decision {
                         return Err(DecisionError::MissingCategory(category.id.to_string()));
                     }
                     (action, given_state) => {
-                        // Reject all and withdraw refuse every optional category.
-                        let implied = action == ConsentAction::AcceptAll;
+                        // Reject all and withdraw refuse every optional category; accept all
+                        // and acknowledge grant them (the regime may then take some back).
+                        let implied = matches!(
+                            action,
+                            ConsentAction::AcceptAll | ConsentAction::Acknowledge
+                        );
                         if given_state.is_some_and(|state| state != implied) {
                             return Err(DecisionError::ContradictsAction {
                                 category: category.id.to_string(),
@@ -305,6 +319,29 @@ impl Decision {
             categories,
             decided_ms_ago,
         })
+    }
+
+    /// The decision as the visitor's regime lets it stand: an acknowledgement exists only
+    /// where opt-out or notice applies, and keeps the categories a GPC signal refuses off
+    /// (GPC is an opt-out there).
+    pub fn in_regime(
+        mut self,
+        policy: &Policy,
+        regime: super::jurisdiction::Regime,
+        gpc_signal: bool,
+    ) -> Result<Self, DecisionError> {
+        if self.action != ConsentAction::Acknowledge {
+            return Ok(self);
+        }
+        if !regime.on_until_refused() {
+            return Err(DecisionError::AcknowledgeUnderOptIn);
+        }
+        if gpc_signal {
+            for category in policy.categories.iter().filter(|c| c.refused_by_gpc) {
+                self.categories.insert(category.id.clone(), false);
+            }
+        }
+        Ok(self)
     }
 
     /// Category states keyed by plain name, the shape cookies and JSON carry.

@@ -25,7 +25,9 @@ pub struct DecisionForm {
 pub enum FormError {
     #[error("policy_version and action are required")]
     MissingField,
-    #[error("unknown action {0:?}: use accept_all, reject_all, custom, withdraw or gpc")]
+    #[error(
+        "unknown action {0:?}: use accept_all, reject_all, custom, withdraw, gpc or acknowledge"
+    )]
     InvalidAction(String),
     #[error("decided_ms_ago {0:?} is not a whole number of milliseconds up to an hour")]
     InvalidDecisionAge(String),

@@ -297,7 +297,11 @@ mod tests {
         assert_eq!(region(" us-ca ").as_str(), "US-CA");
         assert_eq!(region("FR-75C").country(), "FR");
         for bad in ["", "U", "USA", "U1", "US-", "US-CALI", "US_CA", "🇺🇸"] {
-            assert_eq!(Region::parse(bad), Err(InvalidRegion(bad.to_owned())), "{bad}");
+            assert_eq!(
+                Region::parse(bad),
+                Err(InvalidRegion(bad.to_owned())),
+                "{bad}"
+            );
         }
     }
 

@@ -49,7 +49,7 @@ pub mod prompt;
 pub mod refusal;
 /// The parts of the API's description that derive cannot say (server only).
 #[cfg(feature = "ssr")]
-pub(crate) mod schema;
+pub mod schema;
 
 pub use category::CategoryId;
 pub use decision::{

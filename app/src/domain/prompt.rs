@@ -281,7 +281,9 @@ mod tests {
             &history(true),
             Some(&current),
             &RULES,
-            21 * DAY, "default");
+            21 * DAY,
+            "default",
+        );
         assert_eq!(reason, None);
     }
 
@@ -293,7 +295,9 @@ mod tests {
             &history(true),
             Some(&current),
             &RULES,
-            11 * DAY, "default");
+            11 * DAY,
+            "default",
+        );
         assert_eq!(reason, Some(PromptReason::NoticeChanged));
     }
 
@@ -305,7 +309,9 @@ mod tests {
             &history(false),
             Some(&current),
             &RULES,
-            11 * DAY, "default");
+            11 * DAY,
+            "default",
+        );
         assert_eq!(reason, None);
     }
 
@@ -317,7 +323,9 @@ mod tests {
             &history(false),
             Some(&current),
             &RULES,
-            2 * DAY, "default");
+            2 * DAY,
+            "default",
+        );
         assert_eq!(reason, Some(PromptReason::NoticeChanged));
     }
 
@@ -327,7 +335,14 @@ mod tests {
         let consent = decided("2026-03-25", 0, ALL_ON);
         let refusal = decided("2026-03-25", 0, ALL_OFF);
         let ask = |current: &CurrentConsent, now| {
-            prompt_reason(&policy, &history(true), Some(current), &RULES, now, "default")
+            prompt_reason(
+                &policy,
+                &history(true),
+                Some(current),
+                &RULES,
+                now,
+                "default",
+            )
         };
         assert_eq!(ask(&consent, 364 * DAY), None);
         assert_eq!(ask(&consent, 365 * DAY), Some(PromptReason::Expired));
@@ -355,7 +370,14 @@ mod tests {
             None,
             "neither refused nor accepted"
         );
-        let reason = prompt_reason(&policy, &history(false), Some(&current), &RULES, DAY, "default");
+        let reason = prompt_reason(
+            &policy,
+            &history(false),
+            Some(&current),
+            &RULES,
+            DAY,
+            "default",
+        );
         assert_eq!(
             reason,
             Some(PromptReason::Undecided {
@@ -451,7 +473,14 @@ mod tests {
         later.changed_jurisdictions = vec!["united_states".to_owned()];
         let history = [published("v1", 0, true), later];
         let reason = |jurisdiction| {
-            prompt_reason(&sample_policy(), &history, Some(&current), &RULES, 11 * DAY, jurisdiction)
+            prompt_reason(
+                &sample_policy(),
+                &history,
+                Some(&current),
+                &RULES,
+                11 * DAY,
+                jurisdiction,
+            )
         };
         assert_eq!(reason("united_states"), Some(PromptReason::NoticeChanged));
         assert_eq!(reason("korea"), None);
@@ -504,12 +533,24 @@ mod tests {
                 regime_grants(&policy, regime, "analytics", current, prompt, gpc)
             };
             assert!(grants(None, Some(&PromptReason::NoChoice), false));
-            assert!(!grants(None, Some(&PromptReason::NoChoice), true), "GPC opts out");
+            assert!(
+                !grants(None, Some(&PromptReason::NoChoice), true),
+                "GPC opts out"
+            );
             // Preferences is not refused by GPC in the sample policy.
-            assert!(regime_grants(&policy, regime, "preferences", None, None, true));
+            assert!(regime_grants(
+                &policy,
+                regime,
+                "preferences",
+                None,
+                None,
+                true
+            ));
             // A refusal holds even when old: moving here never widens it.
             assert!(!grants(Some(&refused), stale, false));
-            assert!(!regime_grants(&policy, regime, "unknown", None, None, false));
+            assert!(!regime_grants(
+                &policy, regime, "unknown", None, None, false
+            ));
         }
         assert!(!regime_grants(
             &policy,

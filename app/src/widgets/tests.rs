@@ -22,6 +22,7 @@ fn the_server_html_carries_every_mark_the_island_reads() {
         current: None,
         prompt: Some(PromptReason::NoChoice),
         gpc_signal: false,
+        jurisdiction: crate::domain::AppliedJurisdiction::strictest(),
     };
     let banner_status = status.clone();
     let banner = embedded(move || view! { <BannerBody status=banner_status/> }.into_any());

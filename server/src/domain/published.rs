@@ -32,6 +32,8 @@ impl PolicyRecord {
             version: self.version.to_string(),
             published_at: self.published_at.timestamp(),
             material: self.material,
+            // Known only beside the version before it: the snapshot fills it in.
+            changed_jurisdictions: Vec::new(),
         }
     }
 }

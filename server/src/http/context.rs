@@ -1,6 +1,6 @@
 //! Extractors that read what the consent core needs from a request, once.
 
-use super::edge::{Edge, client_ip_of};
+use super::edge::{Edge, client_ip_of, location_of};
 use super::{header_text, language, public_base_url};
 use crate::domain::claims::{CONSENT_AUDIENCE, SSAID_AUDIENCE};
 use crate::domain::network::TrustedProxies;
@@ -9,8 +9,8 @@ use crate::infra::cookies::{self, CONSENT_COOKIE};
 use crate::service::matomo_gate::VisitorHeaders;
 use crate::service::{ConsentService, RequestContext, Visitor};
 use crate::state::AppState;
-use app::domain::CurrentConsent;
 use app::domain::language::LANGUAGE_COOKIE;
+use app::domain::{CurrentConsent, Location};
 use axum::extract::FromRequestParts;
 use http::HeaderMap;
 use http::request::Parts;
@@ -32,6 +32,7 @@ impl RequestContext {
             user_agent: header_text(headers, http::header::USER_AGENT).map(str::to_owned),
             cookie_names: cookies::names(headers),
             origin: super::origin::recorded_origin(edge, headers),
+            location: location_of(headers, &parts.extensions, edge),
         }
     }
 }
@@ -140,6 +141,8 @@ pub struct HitSender {
     /// The visitor's SSAID, verified: read only when a consent cookie was sent (the drop path
     /// of a cookieless hit verifies nothing), and present only beside a trusted consent.
     pub ssaid: Option<Ssaid>,
+    /// Where the visitor is: picks the regime the hit is decided under.
+    pub location: Location,
 }
 
 impl HitSender {
@@ -160,6 +163,7 @@ impl HitSender {
             },
             ssaid: trusted.is_some().then_some(ssaid).flatten(),
             consent: trusted,
+            location: location_of(&parts.headers, &parts.extensions, edge),
         }
     }
 }

@@ -5,8 +5,9 @@
 use super::console_session::SessionKeys;
 use crate::domain::network::TrustedProxies;
 use crate::domain::origin::OriginAllowlist;
+use app::domain::{CountrySource, Location, Region};
 use axum::extract::ConnectInfo;
-use http::{Extensions, HeaderMap};
+use http::{Extensions, HeaderMap, HeaderName};
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use std::net::{IpAddr, SocketAddr};
@@ -26,6 +27,35 @@ pub struct Edge {
     pub services: Vec<ServiceCredential>,
     /// The console's session keys, derived from the admin token; the console is off without.
     pub console_sessions: Option<Arc<SessionKeys>>,
+    /// Where a request's country is read from.
+    pub country: CountryLookup,
+}
+
+/// How a request's country is found: an edge header sent by a trusted proxy, else nothing.
+#[derive(Debug, Clone, Default)]
+pub struct CountryLookup {
+    /// `country_header`: believed only from a trusted proxy, like `X-Forwarded-For`.
+    pub header: Option<HeaderName>,
+}
+
+/// Where the request comes from: the trusted edge header's country, else unknown.
+pub fn location_of(headers: &HeaderMap, extensions: &Extensions, edge: &Edge) -> Location {
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    if let (Some(name), Some(peer)) = (&edge.country.header, peer)
+        && edge.trusted_proxies.trusts(peer)
+        && let Some(region) = headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .and_then(Region::from_edge)
+    {
+        return Location {
+            region: Some(region),
+            source: CountrySource::Header,
+        };
+    }
+    Location::UNKNOWN
 }
 
 /// A ZecCloud back end allowed to assess SSAIDs, with the digest of its token: the token

@@ -71,6 +71,7 @@ mod tests {
     fn edge(public_url: Option<&str>) -> Edge {
         Edge {
             trusted_proxies: Default::default(),
+            country: Default::default(),
             public_url: public_url.map(str::to_owned),
             embed_origins: OriginAllowlist::default(),
             admin_token: None,

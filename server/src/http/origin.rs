@@ -223,6 +223,7 @@ mod tests {
     fn zeccloud_edge() -> Edge {
         Edge {
             trusted_proxies: Default::default(),
+            country: Default::default(),
             public_url: Some("https://consent.zeccloud.com".to_owned()),
             embed_origins: OriginAllowlist::parse(["https://*.zeccloud.com"]).unwrap(),
             admin_token: None,

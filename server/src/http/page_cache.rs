@@ -43,6 +43,8 @@ struct PageKind {
     language: String,
     prompt: Option<PromptReason>,
     gpc_signal: bool,
+    /// The regime decides the first layer; the country itself is shown nowhere.
+    jurisdiction: (String, app::domain::Regime, bool),
     choice: Option<ChoiceKind>,
 }
 
@@ -62,6 +64,11 @@ impl PageKind {
             language: status.policy.language.clone(),
             prompt: status.prompt.clone(),
             gpc_signal: status.gpc_signal,
+            jurisdiction: (
+                status.jurisdiction.name.clone(),
+                status.jurisdiction.regime,
+                status.jurisdiction.show_collection_details,
+            ),
             choice: status.current.as_ref().map(|current| ChoiceKind {
                 policy_version: current.policy_version.clone(),
                 categories: current.categories.clone().into_iter().collect(),

@@ -47,7 +47,7 @@ pub fn export_download(exporter: Exporter) -> Response {
 /// A published version's identity, as the policy documents and the admin API give it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(example = json!({
-    "version": "2026-11-27",
+    "version": "2026-12-07",
     "hash": "sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4",
     "material": true,
     "published_at": "2026-11-27T09:00:00Z"

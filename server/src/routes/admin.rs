@@ -104,7 +104,7 @@ fn default_policy_file() -> serde_json::Value {
             description = "The version just published"
         )))),
         (status = 200, description = "The same content was already published", body = VersionInfo, example = json!({
-            "version": "2026-11-27",
+            "version": "2026-12-07",
             "hash": "sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4",
             "material": true,
             "published_at": "2026-11-27T09:00:00Z",
@@ -147,7 +147,7 @@ pub async fn publish_policy(
         parameters(("version" = "$response.body#/0/version")),
         description = "The first version ever published"
     ))), example = json!([{
-        "version": "2026-11-27",
+        "version": "2026-12-07",
         "hash": "sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4",
         "material": true,
         "published_at": "2026-11-27T09:00:00Z"
@@ -358,8 +358,8 @@ pub async fn statistics(
         ("format" = Option<String>, Query, pattern = "^(csv|jsonl)$", description = "`csv` (default) or `jsonl`", example = "csv")
     ),
     responses((status = 200, description = "The file", content(
-        (String = "text/csv", example = json!("consent_id,decided_at,ssaid,policy_version,policy_hash,banner_text_hash,language,action,source,categories,network_prefix,terminal_type,origin,made_at\r\n01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12,2026-12-04T16:01:58.555177Z,DufRwMy_btVimng3kkTdoQ,2026-11-27,sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4,sha256:40858c39b1c434155a5d032d961ae0a515d321cbf6e54f54d426bc2d885a6ebe,en,custom,banner,\"{\"\"analytics\"\":false,\"\"necessary\"\":true,\"\"preferences\"\":true}\",203.0.113.0/24,desktop,,\r\n")),
-        (String = "application/jsonl", example = json!("{\"action\":\"custom\",\"banner_text_hash\":\"sha256:40858c39b1c434155a5d032d961ae0a515d321cbf6e54f54d426bc2d885a6ebe\",\"categories\":{\"analytics\":false,\"necessary\":true,\"preferences\":true},\"consent_id\":\"01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12\",\"decided_at\":\"2026-12-04T16:01:58.555177Z\",\"language\":\"en\",\"made_at\":null,\"network_prefix\":\"203.0.113.0/24\",\"origin\":null,\"policy_hash\":\"sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4\",\"policy_version\":\"2026-11-27\",\"source\":\"banner\",\"ssaid\":\"DufRwMy_btVimng3kkTdoQ\",\"terminal_type\":\"desktop\"}\n"))
+        (String = "text/csv", example = json!("consent_id,decided_at,ssaid,policy_version,policy_hash,banner_text_hash,language,action,source,categories,network_prefix,terminal_type,origin,made_at\r\n01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12,2026-12-04T16:01:58.555177Z,DufRwMy_btVimng3kkTdoQ,2026-12-07,sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4,sha256:40858c39b1c434155a5d032d961ae0a515d321cbf6e54f54d426bc2d885a6ebe,en,custom,banner,\"{\"\"analytics\"\":false,\"\"necessary\"\":true,\"\"preferences\"\":true}\",203.0.113.0/24,desktop,,\r\n")),
+        (String = "application/jsonl", example = json!("{\"action\":\"custom\",\"banner_text_hash\":\"sha256:40858c39b1c434155a5d032d961ae0a515d321cbf6e54f54d426bc2d885a6ebe\",\"categories\":{\"analytics\":false,\"necessary\":true,\"preferences\":true},\"consent_id\":\"01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12\",\"decided_at\":\"2026-12-04T16:01:58.555177Z\",\"language\":\"en\",\"made_at\":null,\"network_prefix\":\"203.0.113.0/24\",\"origin\":null,\"policy_hash\":\"sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4\",\"policy_version\":\"2026-12-07\",\"source\":\"banner\",\"ssaid\":\"DufRwMy_btVimng3kkTdoQ\",\"terminal_type\":\"desktop\"}\n"))
     ))),
     security(("admin_token" = []))
 )]

@@ -7,7 +7,8 @@ use crate::service::{ConsentService, RequestContext};
 use crate::state::AppState;
 use app::ErrorCode;
 use app::domain::{
-    ConsentAction, ConsentRequest, ConsentSource, CurrentConsent, PromptReason, StorageKey,
+    AppliedJurisdiction, ConsentAction, ConsentRequest, ConsentSource, CurrentConsent,
+    PromptReason, StorageKey,
 };
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -15,6 +16,7 @@ use axum::routing::{any, get};
 use axum::{Json, Router};
 use http::StatusCode;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// This module's operations in the API's description (`routes::openapi` merges them).
@@ -35,10 +37,18 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// The visitor's standing decision (the same shape after recording one).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(example = json!({
-    "policy_version": "2026-11-27",
+    "policy_version": "2026-12-07",
     "consent": null,
     "needs_prompt": true,
-    "prompt": {"reason": "no_choice"}
+    "prompt": {"reason": "no_choice"},
+    "jurisdiction": {
+        "name": "united_states",
+        "country": "US",
+        "regime": "opt_out",
+        "source": "header",
+        "show_collection_details": false
+    },
+    "granted": {"necessary": true, "preferences": true, "analytics": true}
 }))]
 pub struct ConsentResponse {
     /// The current policy version.
@@ -49,6 +59,12 @@ pub struct ConsentResponse {
     pub needs_prompt: bool,
     /// Why the banner must ask; null while the standing decision holds.
     pub prompt: Option<PromptReason>,
+    /// Where the visitor is and the regime that applies there (opt-in, opt-out, notice).
+    pub jurisdiction: AppliedJurisdiction,
+    /// Each category's state now, in that regime: what a page may load. Under opt-out and
+    /// notice a category nobody refused is on; under opt-in only a standing consent grants.
+    #[schema(schema_with = app::domain::schema::category_states)]
+    pub granted: BTreeMap<String, bool>,
     /// Browser-storage keys the page must remove (refused categories); absent when none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub clear_storage: Vec<StorageKey>,
@@ -57,16 +73,24 @@ pub struct ConsentResponse {
 /// What `POST /api/v1/consent` answers for its example decision.
 fn recorded_example() -> serde_json::Value {
     serde_json::json!({
-        "policy_version": "2026-11-27",
+        "policy_version": "2026-12-07",
         "consent": {
-            "policy_version": "2026-11-27",
+            "policy_version": "2026-12-07",
             "categories": {"necessary": true, "preferences": true, "analytics": false},
             "event_id": "01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12",
             "decided_at": 1_795_000_000,
             "action": "custom"
         },
         "needs_prompt": false,
-        "prompt": null
+        "prompt": null,
+        "jurisdiction": {
+            "name": "default",
+            "country": null,
+            "regime": "opt_in",
+            "source": "unknown",
+            "show_collection_details": false
+        },
+        "granted": {"necessary": true, "preferences": true, "analytics": false}
     })
 }
 
@@ -89,6 +113,8 @@ pub async fn get_consent(
         needs_prompt: standing_now.prompt.is_some(),
         prompt: standing_now.prompt,
         consent: standing_now.current,
+        jurisdiction: standing_now.jurisdiction,
+        granted: standing_now.granted,
         clear_storage: Vec::new(),
     };
     Ok(with_cookies(
@@ -134,16 +160,27 @@ pub async fn post_consent(
         ConsentSource::Api
     };
     let recorded = consent.record(&context, request, source).await?;
-    let body = ConsentResponse {
-        policy_version: consent.policy_version(),
+    // The answer has the shape of `GET`'s: the standing decision is the one just recorded.
+    let after = RequestContext {
         consent: Some(recorded.value.consent),
-        needs_prompt: false,
-        prompt: None,
+        ..context
+    };
+    let standing = consent.standing(&after).await?;
+    let (policy_version, standing_now) = standing.value;
+    let body = ConsentResponse {
+        policy_version,
+        needs_prompt: standing_now.prompt.is_some(),
+        prompt: standing_now.prompt,
+        consent: standing_now.current,
+        jurisdiction: standing_now.jurisdiction,
+        granted: standing_now.granted,
         clear_storage: recorded.value.clear_storage,
     };
+    let mut set_cookies = recorded.set_cookies;
+    set_cookies.extend(standing.set_cookies);
     Ok(with_cookies(
         (StatusCode::CREATED, Json(body)).into_response(),
-        recorded.set_cookies,
+        set_cookies,
     ))
 }
 

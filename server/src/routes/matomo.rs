@@ -73,7 +73,12 @@ pub async fn track(
     let signals = VisitorSignals {
         opted_in: state
             .consent
-            .grants(sender.consent.as_ref(), gate.category())
+            .grants(
+                sender.consent.as_ref(),
+                gate.category(),
+                &sender.location,
+                sender.gpc,
+            )
             .await,
         gpc: sender.gpc,
     };

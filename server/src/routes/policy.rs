@@ -117,7 +117,7 @@ pub async fn current_policy(
     tag = "policy",
     summary = "Any published policy version, for audits",
     params(
-        ("version" = String, Path, min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$", description = "A published version id", example = "2026-11-27"),
+        ("version" = String, Path, min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$", description = "A published version id", example = "2026-12-07"),
         ("lang" = Option<String>, Query, description = "A language of the policy; its default otherwise", example = "en")
     ),
     responses((status = 200, description = "The version, its hash and texts", body = PolicyDocument, example = document_example))

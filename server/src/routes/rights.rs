@@ -228,7 +228,7 @@ fn subject_example() -> serde_json::Value {
         },
         "consent_events": [{
             "id": "01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12",
-            "policy_version": "2026-11-27",
+            "policy_version": "2026-12-07",
             "categories": {"analytics": false, "necessary": true, "preferences": true},
             "action": "custom",
             "source": "banner",

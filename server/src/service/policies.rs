@@ -98,7 +98,15 @@ impl PolicySnapshot {
         }
         let history = versions
             .iter()
-            .map(|published| published.record.published_version())
+            .enumerate()
+            .map(|(index, published)| {
+                let mut version = published.record.published_version();
+                if let Some(earlier) = index.checked_sub(1).map(|before| &versions[before]) {
+                    version.changed_jurisdictions =
+                        PublishedVersion::changed_jurisdictions(&earlier.policy, &published.policy);
+                }
+                version
+            })
             .collect();
         Ok(Self { versions, history })
     }

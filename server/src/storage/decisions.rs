@@ -4,7 +4,9 @@
 use super::StorageError;
 use crate::domain::statistics::DecisionCount;
 use crate::domain::{Ssaid, TerminalType};
-use app::domain::{ConsentAction, ConsentSource, PolicyVersion};
+use app::domain::{
+    AppliedJurisdiction, ConsentAction, ConsentSource, CountrySource, PolicyVersion, Regime,
+};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -40,6 +42,31 @@ pub struct ConsentEvent {
     pub ua_class: TerminalType,
     /// The site an embedded banner ran on.
     pub origin: Option<String>,
+    /// Where the decision was made and under which regime; `None` for decisions recorded
+    /// before jurisdictions existed (all of them under opt-in).
+    pub jurisdiction: Option<DecisionPlace>,
+}
+
+/// The jurisdiction a decision was made in, as recorded with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionPlace {
+    /// The policy's jurisdiction name, or `default`.
+    pub name: String,
+    pub regime: Regime,
+    /// The visitor's country or subdivision, when known.
+    pub country: Option<String>,
+    pub source: CountrySource,
+}
+
+impl From<&AppliedJurisdiction> for DecisionPlace {
+    fn from(applied: &AppliedJurisdiction) -> Self {
+        Self {
+            name: applied.name.clone(),
+            regime: applied.regime,
+            country: applied.country.clone(),
+            source: applied.source,
+        }
+    }
 }
 
 impl ConsentEvent {

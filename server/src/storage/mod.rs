@@ -22,7 +22,7 @@ mod subjects;
 pub mod testing;
 
 pub use console_sessions::ConsoleSessionStore;
-pub use decisions::{ConsentEvent, DecisionStore, SsaidRecord};
+pub use decisions::{ConsentEvent, DecisionPlace, DecisionStore, SsaidRecord};
 pub use error::StorageError;
 pub use health::StorageHealth;
 pub use matomo_jobs::{JobSelection, MatomoJob, MatomoJobState, MatomoJobStore};

@@ -15,7 +15,7 @@ use sqlx::Connection;
 use std::sync::Arc;
 use tempfile::TempDir;
 
-pub const POLICY_VERSION: &str = "2026-11-27";
+pub const POLICY_VERSION: &str = "2026-12-07";
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 pub const SIGNING_KEY: [u8; 32] = [7; 32];
 pub const CHROME_DESKTOP: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";

@@ -500,6 +500,7 @@ async fn store_decisions(app: &TestApp, start: DateTime<Utc>, step: TimeDelta, c
             ip_prefix: Some("192.0.2.0/24".to_owned()),
             ua_class: TerminalType::Desktop,
             origin: (index % 2 == 0).then(|| SITE.to_owned()),
+            jurisdiction: None,
         };
         app.storage
             .insert_consent_events(&[(visitor.clone(), event)])

@@ -44,6 +44,7 @@ fn stored_decision(visitor: &SsaidRecord, analytics: bool) -> ConsentEvent {
         ip_prefix: None,
         ua_class: TerminalType::Mobile,
         origin: None,
+        jurisdiction: None,
     }
 }
 
@@ -254,6 +255,7 @@ async fn a_group_with_more_tallies_than_a_statement_takes_is_written_statement_b
             let visitor = visitor(seed);
             let event = ConsentEvent {
                 origin: Some(format!("https://site-{seed}.test")),
+                jurisdiction: None,
                 language: format!("x-{seed}"),
                 ..stored_decision(&visitor, seed % 2 == 0)
             };

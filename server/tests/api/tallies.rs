@@ -161,6 +161,7 @@ async fn counts_stored_before_the_tallies_are_tallied_by_the_migration(engine: E
         ip_prefix: None,
         ua_class: server::domain::TerminalType::Desktop,
         origin: None,
+        jurisdiction: None,
     };
     storage
         .insert_consent_events(&[(visitor, event)])

@@ -268,3 +268,44 @@ fn a_decision_age_in_json_is_a_whole_number_of_milliseconds() {
         );
     }
 }
+
+#[test]
+fn an_acknowledgement_keeps_the_regime_defaults_and_exists_only_outside_opt_in() {
+    use crate::domain::jurisdiction::Regime;
+    let policy = sample_policy();
+    let acknowledged = || Decision::validate(&policy, request(ConsentAction::Acknowledge, None));
+    for regime in [Regime::OptOut, Regime::Notice] {
+        let plain = acknowledged().unwrap().in_regime(&policy, regime, false);
+        assert_eq!(states(&plain.unwrap()), ALL_GRANTED);
+        // GPC opts out of analytics (refused_by_gpc), not of preferences.
+        let with_gpc = acknowledged().unwrap().in_regime(&policy, regime, true);
+        assert_eq!(
+            states(&with_gpc.unwrap()),
+            [
+                ("analytics", false),
+                ("necessary", true),
+                ("preferences", true)
+            ]
+        );
+    }
+    assert_eq!(
+        acknowledged()
+            .unwrap()
+            .in_regime(&policy, Regime::OptIn, false),
+        Err(DecisionError::AcknowledgeUnderOptIn)
+    );
+    // Other actions pass through whatever the regime.
+    let rejected = Decision::validate(&policy, request(ConsentAction::RejectAll, None)).unwrap();
+    assert_eq!(
+        rejected.clone().in_regime(&policy, Regime::OptIn, true),
+        Ok(rejected)
+    );
+    // An acknowledgement cannot carry a refusal: that is a custom choice.
+    assert!(matches!(
+        Decision::validate(
+            &policy,
+            request(ConsentAction::Acknowledge, Some(&[("analytics", false)]))
+        ),
+        Err(DecisionError::ContradictsAction { .. })
+    ));
+}

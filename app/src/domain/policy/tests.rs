@@ -1,5 +1,5 @@
-use super::*;
 use super::super::jurisdiction::{Jurisdiction, Regime};
+use super::*;
 
 /// A small valid policy for tests of the pure rules.
 pub(crate) fn sample_policy() -> Policy {
@@ -239,7 +239,9 @@ fn jurisdictions_are_checked() {
     assert_eq!(policy.check(), Ok(()));
 
     let mut twice = policy.clone();
-    twice.jurisdictions.push(jurisdiction("again", &["US"], Regime::OptIn));
+    twice
+        .jurisdictions
+        .push(jurisdiction("again", &["US"], Regime::OptIn));
     assert_eq!(
         twice.check(),
         Err(PolicyError::RegionInTwoJurisdictions {
@@ -257,7 +259,9 @@ fn jurisdictions_are_checked() {
         Err(PolicyError::DuplicateJurisdiction("california".into()))
     );
     let mut empty = policy.clone();
-    empty.jurisdictions.push(jurisdiction("nowhere", &[], Regime::OptIn));
+    empty
+        .jurisdictions
+        .push(jurisdiction("nowhere", &[], Regime::OptIn));
     assert_eq!(
         empty.check(),
         Err(PolicyError::EmptyJurisdiction("nowhere".into()))

@@ -92,7 +92,7 @@ impl utoipa::PartialSchema for EmbedDecision {
                 }),
             )])))
             .examples([serde_json::json!({
-                "policy_version": "2026-11-27",
+                "policy_version": "2026-12-07",
                 "action": "custom",
                 "categories[preferences]": "on",
                 "language": "en",
@@ -131,7 +131,7 @@ impl utoipa::ToSchema for EmbedDecision {}
         ),
         example = json!({
             "consent": {
-                "policy_version": "2026-11-27",
+                "policy_version": "2026-12-07",
                 "categories": {"necessary": true, "preferences": true, "analytics": false},
                 "event_id": "01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12",
                 "decided_at": 1_795_000_000,

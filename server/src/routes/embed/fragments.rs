@@ -233,6 +233,7 @@ mod tests {
             current: None,
             prompt: Some(PromptReason::NoChoice),
             gpc_signal: false,
+            jurisdiction: app::domain::AppliedJurisdiction::strictest(),
         }
     }
 

@@ -21,10 +21,11 @@ use crate::service::policies::{PolicyRegistry, PolicySnapshot};
 use crate::storage::{ConsentEvent, SsaidRecord, Storage};
 use app::backend::{BackendError, WithCookies};
 use app::domain::{
-    ConsentAction, ConsentRequest, ConsentSource, ConsentStatus, CurrentConsent, Decision,
-    DecisionError, ExpiryRules, PromptReason, RecordedChoice, consent_grants, expiries,
-    prompt_reason,
+    AppliedJurisdiction, ConsentAction, ConsentRequest, ConsentSource, ConsentStatus,
+    CurrentConsent, Decision, DecisionError, ExpiryRules, Location, PromptReason, RecordedChoice,
+    expiries, prompt_reason, regime_grants,
 };
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,13 +64,19 @@ pub struct RequestContext {
     pub cookie_names: Vec<String>,
     /// The page's origin, recorded for decisions made on other sites.
     pub origin: Option<String>,
+    /// Where the visitor is, as far as the edge could tell: picks the regime.
+    pub location: Location,
 }
 
-/// A visitor's standing decision under the current policy, and why to ask them, if at all.
+/// A visitor's standing decision under the current policy, why to ask them, if at all, and
+/// the jurisdiction whose regime applies.
 #[derive(Debug, Clone)]
 pub struct Standing {
     pub current: Option<CurrentConsent>,
     pub prompt: Option<PromptReason>,
+    pub jurisdiction: AppliedJurisdiction,
+    /// Each category's state now, in the visitor's regime (`regime_grants`).
+    pub granted: BTreeMap<String, bool>,
 }
 
 pub struct ConsentService {
@@ -115,24 +122,37 @@ impl PseudonymKey {
 }
 
 impl ConsentService {
-    /// Whether a trusted standing decision grants `category` under the current policy: not
-    /// expired, not made before a material change, and the category granted.
-    pub async fn grants(&self, consent: Option<&CurrentConsent>, category: &str) -> bool {
-        let Some(current) = consent else {
-            return false;
-        };
-        if self.revoked.contains(&current.event_id) {
-            return false;
-        }
+    /// Whether `category` is granted now to a visitor at `location` with this trusted standing
+    /// decision, in their jurisdiction's regime: under opt-in only a decision that still holds
+    /// (not expired, not made before a material change) and grants it; under opt-out and
+    /// notice, unless refused (GPC refuses what the policy lets it).
+    pub async fn grants(
+        &self,
+        consent: Option<&CurrentConsent>,
+        category: &str,
+        location: &Location,
+        gpc: bool,
+    ) -> bool {
+        let current = consent.filter(|current| !self.revoked.contains(&current.event_id));
         let snapshot = self.policies.current().await;
+        let policy = &snapshot.current().policy;
+        let jurisdiction = policy.jurisdiction_for(location);
         let prompt = prompt_reason(
-            &snapshot.current().policy,
+            policy,
             snapshot.history(),
-            Some(current),
+            current,
             &self.expiry,
             self.clock.now().timestamp(),
+            &jurisdiction.name,
         );
-        consent_grants(category, Some(current), prompt.as_ref())
+        regime_grants(
+            policy,
+            jurisdiction.regime,
+            category,
+            current,
+            prompt.as_ref(),
+            gpc,
+        )
     }
 
     /// The `bnd` claim of a consent cookie given with `ssaid` (see `domain::rights`).
@@ -157,7 +177,12 @@ impl ConsentService {
     ) -> Result<WithCookies<ConsentStatus>, BackendError> {
         let snapshot = self.policies.current().await;
         let standing = self.standing_in(&snapshot, request).await?;
-        let Standing { current, prompt } = standing.value;
+        let Standing {
+            current,
+            prompt,
+            jurisdiction,
+            granted: _,
+        } = standing.value;
         Ok(WithCookies {
             value: ConsentStatus {
                 policy: snapshot
@@ -168,6 +193,7 @@ impl ConsentService {
                 gpc_signal: request.gpc,
                 current,
                 prompt,
+                jurisdiction,
             },
             set_cookies: standing.set_cookies,
         })
@@ -199,6 +225,7 @@ impl ConsentService {
         request: &RequestContext,
     ) -> Result<WithCookies<Standing>, BackendError> {
         let policy = &snapshot.current().policy;
+        let jurisdiction = policy.jurisdiction_for(&request.location);
         let mut current = request.consent.clone();
         let mut set_cookies = Vec::new();
         let returning = request
@@ -225,10 +252,27 @@ impl ConsentService {
             current.as_ref(),
             &self.expiry,
             self.clock.now().timestamp(),
+            &jurisdiction.name,
         );
-        let may_remember = current
-            .as_ref()
-            .is_some_and(|current| current.state("preferences") == Some(true));
+        let granted = policy
+            .categories
+            .iter()
+            .map(|category| {
+                let id = category.id.as_str();
+                let state = category.required()
+                    || regime_grants(
+                        policy,
+                        jurisdiction.regime,
+                        id,
+                        current.as_ref(),
+                        prompt.as_ref(),
+                        request.gpc,
+                    );
+                (id.to_owned(), state)
+            })
+            .collect();
+        // Remembering a language is itself a preference: only with that category granted.
+        let may_remember = granted_now(&granted, "preferences");
         if let Some(chosen) = request.chosen_language
             && may_remember
             && request.remembered_language.as_deref() != Some(chosen)
@@ -236,7 +280,12 @@ impl ConsentService {
             set_cookies.push(self.cookies.language(chosen));
         }
         Ok(WithCookies {
-            value: Standing { current, prompt },
+            value: Standing {
+                current,
+                prompt,
+                jurisdiction,
+                granted,
+            },
             set_cookies,
         })
     }
@@ -284,7 +333,12 @@ impl ConsentService {
             .clone()
             .filter(|language| policy.banner.contains_key(language))
             .unwrap_or_else(|| policy.default_language.clone());
-        let decision = Decision::validate(policy, consent)?;
+        let jurisdiction = policy.jurisdiction_for(&request.location);
+        let decision = Decision::validate(policy, consent)?.in_regime(
+            policy,
+            jurisdiction.regime,
+            request.gpc,
+        )?;
         let shown = published.shown(&language, self.parent_domain());
         let now = self.clock.now();
         let event = ConsentEvent {
@@ -310,6 +364,7 @@ impl ConsentService {
             origin: matches!(source, ConsentSource::Embed | ConsentSource::Api)
                 .then(|| request.origin.clone())
                 .flatten(),
+            jurisdiction: Some((&jurisdiction).into()),
         };
         if !self.storage_breaker.allow() {
             return Err(BackendError::Unavailable(
@@ -376,4 +431,8 @@ impl ConsentService {
             set_cookies,
         })
     }
+}
+
+fn granted_now(granted: &BTreeMap<String, bool>, category: &str) -> bool {
+    granted.get(category).copied().unwrap_or(false)
 }

@@ -5,8 +5,8 @@ use super::{day_text, parse_column};
 use crate::domain::rollup::{CountKey, RollUp, roll_up};
 use crate::domain::statistics::{DecisionCount, DecisionTally};
 use crate::domain::{Ssaid, TerminalType};
-use crate::storage::{ConsentEvent, DecisionStore, SsaidRecord, StorageError};
-use app::domain::{ConsentAction, ConsentSource, PolicyVersion};
+use crate::storage::{ConsentEvent, DecisionPlace, DecisionStore, SsaidRecord, StorageError};
+use app::domain::{ConsentAction, ConsentSource, CountrySource, PolicyVersion, Regime};
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 use std::collections::BTreeMap;
@@ -144,7 +144,29 @@ for_both_engines! {
                 ip_prefix: row.try_get("ip_prefix")?,
                 ua_class: parse_column("terminal type", &text("ua_class")?, TerminalType::parse)?,
                 origin: row.try_get("origin")?,
+                jurisdiction: Self::place_from_row(row)?,
             })
+        }
+
+        /// The jurisdiction columns of a `consent_events` row: all set, or all NULL (before
+        /// jurisdictions existed).
+        fn place_from_row(row: &DB::Row) -> Result<Option<DecisionPlace>, StorageError> {
+            let name: Option<String> = row.try_get("jurisdiction")?;
+            let Some(name) = name else {
+                return Ok(None);
+            };
+            let regime: Option<String> = row.try_get("regime")?;
+            let source: Option<String> = row.try_get("country_source")?;
+            Ok(Some(DecisionPlace {
+                name,
+                regime: parse_column("regime", regime.as_deref().unwrap_or(""), Regime::parse)?,
+                country: row.try_get("country")?,
+                source: parse_column(
+                    "country source",
+                    source.as_deref().unwrap_or(""),
+                    CountrySource::parse,
+                )?,
+            }))
         }
 
         /// The group as one statement of data-modifying CTEs (PostgreSQL). One statement is
@@ -266,6 +288,11 @@ for_both_engines! {
                         .push_bind(event.ua_class.as_str())
                         .push_bind(event.origin.clone())
                         .push_bind(event.made_at);
+                    let place = event.jurisdiction.as_ref();
+                    row.push_bind(place.map(|p| p.name.clone()))
+                        .push_bind(place.map(|p| p.regime.as_str().to_owned()))
+                        .push_bind(place.and_then(|p| p.country.clone()))
+                        .push_bind(place.map(|p| p.source.as_str().to_owned()));
                 });
         }
 

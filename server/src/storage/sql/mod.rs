@@ -76,7 +76,8 @@ macro_rules! for_both_engines {
 macro_rules! event_columns {
     () => {
         "id, ssaid, policy_version, categories, action, source, created_at, policy_hash, \
-         banner_text_hash, language, ip_prefix, ua_class, origin, made_at"
+         banner_text_hash, language, ip_prefix, ua_class, origin, made_at, jurisdiction, regime, \
+         country, country_source"
     };
 }
 macro_rules! sighting_columns {

@@ -17,7 +17,8 @@ macro_rules! ssaid_with_events {
     () => {
         "SELECT s.issued_at, s.terminal_type, e.id, e.ssaid, \
          e.policy_version, e.categories, e.action, e.source, e.created_at, e.policy_hash, \
-         e.banner_text_hash, e.language, e.ip_prefix, e.ua_class, e.origin, e.made_at \
+         e.banner_text_hash, e.language, e.ip_prefix, e.ua_class, e.origin, e.made_at, \
+         e.jurisdiction, e.regime, e.country, e.country_source \
          FROM ssaids s LEFT JOIN consent_events e ON e.ssaid = s.ssaid WHERE s.ssaid = $1 \
          ORDER BY e.created_at, e.id"
     };
