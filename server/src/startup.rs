@@ -303,7 +303,12 @@ pub async fn consent_service(
         controller: Controller {
             name: settings.controller_name.clone(),
             contact: settings.controller_contact.clone(),
+            address: settings.controller_address.clone(),
         },
+        record_storage: crate::domain::receipt::RecordStorage::new(
+            settings.record_locations.clone(),
+            settings.retention.proof_retention_days,
+        ),
         clock,
         revoked: Arc::default(),
         pseudonym_key: PseudonymKey::new(settings.load_pseudonym_key(&keys)?),

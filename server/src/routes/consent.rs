@@ -218,7 +218,7 @@ pub async fn get_receipt(
 /// A receipt as the service makes one (on the embedded default policy, signed with a key of
 /// the example's own), for the document.
 fn receipt_example() -> serde_json::Value {
-    use crate::domain::receipt::{Controller, ReceiptInput};
+    use crate::domain::receipt::{Controller, ReceiptInput, ReceiptJurisdiction, RecordStorage};
     let policy = app::domain::Policy::from_toml(app::DEFAULT_POLICY_TOML)
         .expect("the embedded default policy parses");
     let decided_at = chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default();
@@ -243,11 +243,24 @@ fn receipt_example() -> serde_json::Value {
         decided_at,
         made_at: None,
         superseded: false,
+        previous: None,
+        jurisdiction: ReceiptJurisdiction {
+            name: "eea_uk_ch".to_owned(),
+            regime: app::domain::Regime::OptIn,
+            country: Some("DE".to_owned()),
+            country_source: app::domain::CountrySource::Header,
+            recorded: true,
+        },
         controller: Controller {
             name: "ZecCloud".to_owned(),
             contact: "Submit a ticket in the ZecCloud console (Data Protection Notice §07)"
                 .to_owned(),
+            address: Some("ZecCloud Ltd., 1 Example Road, Hong Kong".to_owned()),
         },
+        record_storage: RecordStorage::new(
+            ["HK", "JP", "KR", "US"].map(str::to_owned).to_vec(),
+            3 * 365,
+        ),
         notice_url: format!("{base}{}", policy.notice_url),
         preferences_url: format!("{base}/preferences"),
         expiry: &app::domain::ExpiryRules::from_days(365, 182),

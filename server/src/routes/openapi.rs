@@ -430,6 +430,161 @@ mod tests {
         }
     }
 
+    /// The receipt's JSON Schema as published (`docs/consent-receipt.schema.json`).
+    fn published_receipt_schema() -> serde_json::Value {
+        serde_json::from_str(include_str!("../../../docs/consent-receipt.schema.json"))
+            .expect("the published receipt schema is JSON")
+    }
+
+    /// A node of the published schema with its `$ref` (to `#/$defs/…`) followed.
+    fn published_node<'a>(
+        published: &'a serde_json::Value,
+        schema: &'a serde_json::Value,
+    ) -> &'a serde_json::Value {
+        match schema["$ref"].as_str() {
+            Some(reference) => {
+                let name = reference
+                    .strip_prefix("#/$defs/")
+                    .expect("the published schema refers to its own $defs");
+                &published["$defs"][name]
+            }
+            None => schema,
+        }
+    }
+
+    /// A node of the document with its reference followed and a nullable wrapper
+    /// (`oneOf: [null, …]`) taken off.
+    fn document_node<'a>(
+        document: &'a serde_json::Value,
+        schema: &'a serde_json::Value,
+    ) -> &'a serde_json::Value {
+        let schema = resolved(document, schema);
+        for key in ["oneOf", "anyOf"] {
+            if let Some(branches) = schema[key].as_array() {
+                let typed: Vec<_> = branches
+                    .iter()
+                    .filter(|branch| branch["type"] != "null")
+                    .collect();
+                if let [only] = typed.as_slice() {
+                    return document_node(document, only);
+                }
+            }
+        }
+        schema
+    }
+
+    /// Compares one receipt node of the document with the published one: the same property
+    /// names, every property the document requires required by the published schema too (it
+    /// also requires the nullable ones, which are always written), the same enumerations,
+    /// then each property and array item in turn. Returns the differences, by path.
+    fn receipt_schema_drift(
+        document: &serde_json::Value,
+        ours: &serde_json::Value,
+        published: &serde_json::Value,
+        theirs: &serde_json::Value,
+        path: &str,
+    ) -> Vec<String> {
+        use std::collections::BTreeSet;
+        let ours = document_node(document, ours);
+        let theirs = published_node(published, theirs);
+        let mut drift = Vec::new();
+        let names = |node: &serde_json::Value| -> BTreeSet<String> {
+            node["properties"]
+                .as_object()
+                .map(|properties| properties.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        let listed = |node: &serde_json::Value, key: &str| -> BTreeSet<String> {
+            node[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|value| value.to_string())
+                .collect()
+        };
+        if names(ours) != names(theirs) {
+            drift.push(format!(
+                "{path}: the document has {:?}, the published schema {:?}",
+                names(ours),
+                names(theirs)
+            ));
+        }
+        let not_required: Vec<_> = listed(ours, "required")
+            .difference(&listed(theirs, "required"))
+            .cloned()
+            .collect();
+        if !not_required.is_empty() {
+            drift.push(format!("{path}: the published schema does not require {not_required:?}"));
+        }
+        if ours["enum"].is_array()
+            && theirs["enum"].is_array()
+            && listed(ours, "enum") != listed(theirs, "enum")
+        {
+            drift.push(format!("{path}: the enumerations differ"));
+        }
+        if !names(theirs).is_empty() && theirs["additionalProperties"] != false {
+            drift.push(format!("{path}: the published object is not closed"));
+        }
+        for name in names(ours).intersection(&names(theirs)) {
+            drift.extend(receipt_schema_drift(
+                document,
+                &ours["properties"][name],
+                published,
+                &theirs["properties"][name],
+                &format!("{path}.{name}"),
+            ));
+        }
+        if ours["items"].is_object() && theirs["items"].is_object() {
+            drift.extend(receipt_schema_drift(
+                document,
+                &ours["items"],
+                published,
+                &theirs["items"],
+                &format!("{path}[]"),
+            ));
+        }
+        drift
+    }
+
+    /// One source per side, and a test between them: the receipt type's schema in the
+    /// document (derived from the Rust type) and the JSON Schema published for auditors must
+    /// name the same fields, or this fails.
+    #[test]
+    fn the_published_receipt_schema_and_the_document_agree() {
+        let document = served();
+        let published = published_receipt_schema();
+        let ours = serde_json::json!({"$ref": "#/components/schemas/ConsentReceipt"});
+        let drift = receipt_schema_drift(&document, &ours, &published, &published, "receipt");
+        assert!(drift.is_empty(), "{drift:#?}");
+        // The comparison sees a difference when there is one.
+        let mut narrowed = published.clone();
+        narrowed["$defs"]["jurisdiction"]["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("country_source");
+        let drift = receipt_schema_drift(&document, &ours, &narrowed, &narrowed, "receipt");
+        assert_eq!(drift.len(), 1, "{drift:#?}");
+        assert!(drift[0].starts_with("receipt.jurisdiction:"), "{drift:#?}");
+    }
+
+    /// The document's receipt example is a receipt as the published schema describes it.
+    #[test]
+    fn the_receipt_example_is_valid_against_the_published_schema() {
+        let document = served();
+        let example = &document["paths"]["/api/v1/consent/{id}/receipt"]["get"]["responses"]
+            ["200"]["content"]["application/json"]["example"];
+        assert!(example["receipt"].is_object(), "{example}");
+        let validator = jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&published_receipt_schema())
+            .expect("the published schema is a draft 2020-12 schema");
+        let errors: Vec<String> = validator
+            .iter_errors(&example["receipt"])
+            .map(|error| format!("{}: {error}", error.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+
     fn has_example(value: &serde_json::Value) -> bool {
         !value["example"].is_null()
             || value["examples"].as_array().is_some_and(|e| !e.is_empty())

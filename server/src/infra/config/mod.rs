@@ -73,6 +73,11 @@ pub struct Settings {
     /// The controller named on consent receipts.
     pub controller_name: String,
     pub controller_contact: String,
+    /// The controller's postal address, on receipts; unset: receipts say `null`.
+    pub controller_address: Option<String>,
+    /// Where consent records are stored: the ZecCloud data-center regions (ISO 3166-1
+    /// alpha-2) the database and its replicas and backups live in, named on receipts.
+    pub record_locations: Vec<String>,
     /// Sites that may embed the banner (`/embed.js`) and call the service with the visitor's
     /// cookies: exact origins or `https://*.zeccloud.com` patterns. Empty: no embedding.
     pub embed_origins: Vec<String>,
@@ -149,6 +154,9 @@ impl Default for Settings {
             controller_name: "ZecCloud".to_owned(),
             controller_contact:
                 "Submit a ticket in the ZecCloud console (Data Protection Notice §07)".to_owned(),
+            controller_address: None,
+            // The data centers Data Protection Notice §09 names.
+            record_locations: ["HK", "JP", "KR", "US"].map(str::to_owned).to_vec(),
             public_url: None,
             embed_origins: Vec::new(),
             max_body_bytes: 16 * 1024,
@@ -284,6 +292,7 @@ impl Settings {
             ));
         }
         self.check_services()?;
+        self.check_receipt_facts()?;
         if self.sightings_retention_days == 0 {
             return Err(ConfigError::Invalid(
                 "sightings_retention_days must be at least one day".to_owned(),
@@ -293,6 +302,33 @@ impl Settings {
         self.retention.check().map_err(ConfigError::Invalid)?;
         self.rate_limits.check()?;
         self.matomo.check()
+    }
+
+    /// What receipts state about the controller and the record must be something.
+    fn check_receipt_facts(&self) -> Result<(), ConfigError> {
+        if self.record_locations.is_empty() {
+            return Err(ConfigError::Invalid(
+                "record_locations must name at least one region".to_owned(),
+            ));
+        }
+        for location in &self.record_locations {
+            let is_country = location.len() == 2 && location.bytes().all(|b| b.is_ascii_uppercase());
+            if !is_country {
+                return Err(ConfigError::Invalid(format!(
+                    "record_locations: {location:?} is not an ISO 3166-1 alpha-2 code such as \"JP\""
+                )));
+            }
+        }
+        if self
+            .controller_address
+            .as_ref()
+            .is_some_and(|address| address.trim().is_empty())
+        {
+            return Err(ConfigError::Invalid(
+                "controller_address must not be blank: leave it out instead".to_owned(),
+            ));
+        }
+        Ok(())
     }
 
     fn check_services(&self) -> Result<(), ConfigError> {

@@ -288,3 +288,22 @@ fn a_key_ring_loads_from_the_file_or_the_environment() {
             .starts_with("{ id = \"2026-11\", key = \"")
     );
 }
+
+#[test]
+fn receipts_name_real_record_locations_and_no_blank_address() {
+    let with = |locations: &[&str], address: Option<&str>| Settings {
+        cookie_secure: false,
+        record_locations: locations.iter().map(|l| (*l).to_owned()).collect(),
+        controller_address: address.map(str::to_owned),
+        ..Settings::default()
+    };
+    assert!(with(&["HK", "JP"], Some("1 Example Road, Hong Kong")).check().is_ok());
+    for locations in [&[][..], &["jp"], &["Japan"], &["US-CA"]] {
+        let err = with(locations, None).check().unwrap_err().to_string();
+        assert!(err.contains("record_locations"), "{locations:?}: {err}");
+    }
+    let err = with(&["JP"], Some("  ")).check().unwrap_err().to_string();
+    assert!(err.contains("controller_address"), "{err}");
+    // The defaults are the data centers the notice names.
+    assert_eq!(Settings::default().record_locations, ["HK", "JP", "KR", "US"]);
+}

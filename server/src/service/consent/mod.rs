@@ -90,6 +90,8 @@ pub struct ConsentService {
     pub policies: Arc<PolicyRegistry>,
     pub expiry: ExpiryRules,
     pub controller: Controller,
+    /// Where decisions are stored and how long they are kept, as receipts state it.
+    pub record_storage: crate::domain::receipt::RecordStorage,
     pub clock: Clock,
     /// Consent ids erased or withdrawn: their cookies are no longer honoured.
     pub revoked: Arc<super::rights::RevokedConsents>,

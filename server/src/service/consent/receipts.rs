@@ -1,9 +1,9 @@
 //! Receipts: one recorded decision as a signed ISO/IEC TS 27560-shaped consent record.
 
 use super::ConsentService;
-use crate::domain::receipt::ReceiptInput;
+use crate::domain::receipt::{PreviousDecision, ReceiptInput, ReceiptJurisdiction};
 use crate::domain::{ConsentReceipt, Ssaid};
-use crate::storage::StorageError;
+use crate::storage::{ConsentEvent, StorageError};
 use uuid::Uuid;
 
 /// A signed receipt and the key that verifies it.
@@ -42,8 +42,34 @@ impl ConsentService {
                 event.policy_version
             )));
         };
-        let latest = self.storage.latest_consent_event_for(&event.ssaid).await?;
-        let superseded = latest.is_some_and(|last| last.id != event.id);
+        // The subject's decisions, oldest first: the one before this event decides its
+        // event type, any after it supersedes it.
+        let history = self.storage.consent_events_for(&event.ssaid).await?;
+        let position = history.iter().position(|other| other.id == event.id);
+        let superseded = position.is_some_and(|at| at + 1 < history.len());
+        let previous_event = position
+            .and_then(|at| at.checked_sub(1))
+            .and_then(|at| history.get(at));
+        let previous_policy = previous_event
+            .map(|previous| {
+                snapshot
+                    .find(previous.policy_version.as_str())
+                    .map(|published| &published.policy)
+                    .ok_or_else(|| {
+                        StorageError::Corrupt(format!(
+                            "event {} names unpublished policy version {}",
+                            previous.id, previous.policy_version
+                        ))
+                    })
+            })
+            .transpose()?;
+        let previous = previous_event
+            .zip(previous_policy)
+            .map(|(previous, policy)| PreviousDecision {
+                policy,
+                categories: &previous.categories,
+                regime: jurisdiction_of(previous).regime,
+            });
         let notice_url = if published.policy.notice_url.starts_with('/') {
             format!("{base_url}{}", published.policy.notice_url)
         } else {
@@ -63,7 +89,10 @@ impl ConsentService {
             decided_at: event.created_at,
             made_at: event.made_at,
             superseded,
+            previous,
+            jurisdiction: jurisdiction_of(&event),
             controller: self.controller.clone(),
+            record_storage: self.record_storage.clone(),
             notice_url,
             preferences_url: format!("{base_url}/preferences"),
             expiry: &self.expiry,
@@ -75,5 +104,20 @@ impl ConsentService {
             kid: self.receipts.kid().to_owned(),
             jwks_url: format!("{base_url}/.well-known/jwks.json"),
         }))
+    }
+}
+
+/// The jurisdiction a receipt states for `event`: as recorded, or, for a decision recorded
+/// before jurisdictions existed, opt-in (the only regime there was), saying it was not recorded.
+fn jurisdiction_of(event: &ConsentEvent) -> ReceiptJurisdiction {
+    match &event.jurisdiction {
+        Some(place) => ReceiptJurisdiction {
+            name: place.name.clone(),
+            regime: place.regime,
+            country: place.country.clone(),
+            country_source: place.source,
+            recorded: true,
+        },
+        None => ReceiptJurisdiction::before_jurisdictions(),
     }
 }
