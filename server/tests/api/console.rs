@@ -6,7 +6,7 @@ use crate::on_both_engines;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use server::domain::{Ssaid, TerminalType};
 use server::infra::clock::Clock;
-use server::storage::{ConsentEvent, SsaidRecord};
+use server::storage::{ConsentEvent, DecisionPlace, SsaidRecord};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -500,7 +500,14 @@ async fn store_decisions(app: &TestApp, start: DateTime<Utc>, step: TimeDelta, c
             ip_prefix: Some("192.0.2.0/24".to_owned()),
             ua_class: TerminalType::Desktop,
             origin: (index % 2 == 0).then(|| SITE.to_owned()),
-            jurisdiction: None,
+            // Every third placed in an opt-out jurisdiction; the others recorded as before
+            // jurisdictions existed.
+            jurisdiction: (index % 3 == 1).then(|| DecisionPlace {
+                name: "united_states".to_owned(),
+                regime: app::domain::Regime::OptOut,
+                country: Some("US-CA".to_owned()),
+                source: app::domain::CountrySource::Header,
+            }),
         };
         app.storage
             .insert_consent_events(&[(visitor.clone(), event)])
@@ -561,6 +568,10 @@ async fn the_export_streams_every_decision_of_the_range_in_order(engine: Engine)
             "terminal_type",
             "origin",
             "made_at",
+            "jurisdiction",
+            "regime",
+            "country",
+            "country_source",
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -576,6 +587,12 @@ async fn the_export_streams_every_decision_of_the_range_in_order(engine: Engine)
     assert_eq!(&rows[1][12], "");
     assert_eq!(&rows[0][13], "2026-10-31T23:58:30.000000Z");
     assert_eq!(&rows[1][13], "");
+    let place = |row: &csv::StringRecord| row.iter().skip(14).collect::<Vec<_>>();
+    assert_eq!(place(&rows[0]), ["", "", "", ""], "recorded before jurisdictions");
+    assert_eq!(
+        place(&rows[1]),
+        ["united_states", "opt_out", "US-CA", "header"]
+    );
 
     // The same rows as JSON Lines, from the admin API and from the command line.
     let jsonl = app
@@ -592,6 +609,10 @@ async fn the_export_streams_every_decision_of_the_range_in_order(engine: Engine)
     assert_eq!(lines[0]["decided_at"], "2026-11-02T00:00:00.000000Z");
     assert_eq!(lines[0]["made_at"], "2026-11-01T23:58:30.000000Z");
     assert_eq!(lines[1]["made_at"], serde_json::Value::Null);
+    // Row 1440 of the day before: index 1440 is 0 modulo 3, 1441 is placed.
+    assert_eq!(lines[0]["regime"], serde_json::Value::Null);
+    assert_eq!(lines[1]["regime"], "opt_out");
+    assert_eq!(lines[1]["country"], "US-CA");
     assert_eq!(lines[0]["categories"]["necessary"], true);
     assert_eq!(lines[0]["consent_id"], rows[1440][0]);
     // Compressed as a browser asks for it, to the end.

@@ -2,7 +2,7 @@
 //! by page (keyset paging on time and id) so memory stays flat however many there are. The
 //! columns are documented in the README; the console and `server export` share this code.
 
-use crate::storage::{ConsentEvent, StatisticsStore, StorageError};
+use crate::storage::{ConsentEvent, DecisionPlace, StatisticsStore, StorageError};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 const PAGE_ROWS: i64 = 1000;
 
 /// The columns, in order; the JSON Lines objects have the same keys.
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 18] = [
     "consent_id",
     "decided_at",
     "ssaid",
@@ -27,6 +27,13 @@ pub const COLUMNS: [&str; 14] = [
     "origin",
     // When the visitor made a choice their page delivered late; empty: at decided_at.
     "made_at",
+    // Where it was made: the policy's jurisdiction and its regime, the visitor's country and
+    // where that came from. All empty for decisions recorded before jurisdictions existed
+    // (made under opt-in): the export says what was recorded, nothing inferred.
+    "jurisdiction",
+    "regime",
+    "country",
+    "country_source",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,6 +204,10 @@ fn made_at(event: &ConsentEvent) -> Option<String> {
     event.made_at.map(timestamp)
 }
 
+fn place(event: &ConsentEvent) -> Option<&DecisionPlace> {
+    event.jurisdiction.as_ref()
+}
+
 fn categories_json(event: &ConsentEvent) -> String {
     serde_json::to_string(&event.categories).unwrap_or_default()
 }
@@ -223,6 +234,10 @@ fn csv_chunk(events: &[ConsentEvent], header: bool) -> Result<Vec<u8>, StorageEr
             event.ua_class.as_str(),
             event.origin.as_deref().unwrap_or(""),
             made_at(event).as_deref().unwrap_or(""),
+            place(event).map_or("", |p| p.name.as_str()),
+            place(event).map_or("", |p| p.regime.as_str()),
+            place(event).and_then(|p| p.country.as_deref()).unwrap_or(""),
+            place(event).map_or("", |p| p.source.as_str()),
         ]
         .map(|cell| spreadsheet_safe(cell).into_owned());
         writer.write_record(&cells).map_err(failed)?;
@@ -262,6 +277,10 @@ fn json_lines(events: &[ConsentEvent]) -> Vec<u8> {
             "terminal_type": event.ua_class.as_str(),
             "origin": event.origin,
             "made_at": made_at(event),
+            "jurisdiction": place(event).map(|p| p.name.as_str()),
+            "regime": place(event).map(|p| p.regime.as_str()),
+            "country": place(event).and_then(|p| p.country.as_deref()),
+            "country_source": place(event).map(|p| p.source.as_str()),
         });
         out.extend(line.to_string().into_bytes());
         out.push(b'\n');
@@ -333,6 +352,67 @@ mod tests {
         for plain in ["", "https://docs.zeccloud.com", "203.0.113.0/24", "x=1"] {
             assert_eq!(spreadsheet_safe(plain), plain);
         }
+    }
+
+    fn event(place: Option<DecisionPlace>) -> ConsentEvent {
+        ConsentEvent {
+            id: Uuid::nil(),
+            ssaid: crate::domain::Ssaid::from_random_bytes([1; 16]),
+            policy_version: app::domain::PolicyVersion::parse("2026-12-07").unwrap(),
+            categories: std::collections::BTreeMap::from([("necessary".to_owned(), true)]),
+            action: app::domain::ConsentAction::Acknowledge,
+            source: app::domain::ConsentSource::Banner,
+            created_at: DateTime::from_timestamp(1_795_000_000, 0).unwrap(),
+            made_at: None,
+            policy_hash: "sha256:p".to_owned(),
+            banner_text_hash: "sha256:b".to_owned(),
+            language: "en".to_owned(),
+            ip_prefix: None,
+            ua_class: crate::domain::TerminalType::Desktop,
+            origin: None,
+            jurisdiction: place,
+        }
+    }
+
+    #[test]
+    fn rows_say_where_each_decision_was_made_or_nothing_before_jurisdictions() {
+        let placed = event(Some(DecisionPlace {
+            name: "united_states".to_owned(),
+            regime: app::domain::Regime::OptOut,
+            country: Some("US-CA".to_owned()),
+            source: app::domain::CountrySource::Header,
+        }));
+        let csv = String::from_utf8(csv_chunk(&[placed.clone(), event(None)], true).unwrap())
+            .unwrap();
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let header = reader.headers().unwrap().clone();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let cell = |row: &csv::StringRecord, column: &str| {
+            let at = header.iter().position(|name| name == column).unwrap();
+            row[at].to_owned()
+        };
+        let place_of = |row| {
+            ["jurisdiction", "regime", "country", "country_source"].map(|c| cell(row, c))
+        };
+        assert_eq!(
+            place_of(&rows[0]),
+            ["united_states", "opt_out", "US-CA", "header"]
+        );
+        assert_eq!(place_of(&rows[1]), ["", "", "", ""]);
+        let lines = String::from_utf8(json_lines(&[placed, event(None)])).unwrap();
+        let lines: Vec<serde_json::Value> = lines
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(lines[0]["regime"], "opt_out");
+        assert_eq!(lines[0]["country_source"], "header");
+        assert!(lines[1]["jurisdiction"].is_null() && lines[1]["country"].is_null());
+        // The JSON Lines objects have exactly the columns as keys.
+        let mut keys: Vec<&str> = lines[0].as_object().unwrap().keys().map(String::as_str).collect();
+        let mut columns = COLUMNS.to_vec();
+        keys.sort_unstable();
+        columns.sort_unstable();
+        assert_eq!(keys, columns);
     }
 
     #[test]
