@@ -17,7 +17,7 @@ pub struct Overview {
     pub grant_share: BTreeMap<String, Vec<Option<f64>>>,
     /// The categories whose grants are counted.
     pub categories: Vec<String>,
-    /// Per policy version, embedding site, language and terminal type.
+    /// Per policy version, embedding site, language, terminal type, jurisdiction and regime.
     pub dimensions: Vec<DimensionTable>,
     /// The charts, drawn on the server.
     pub charts: Vec<Chart>,

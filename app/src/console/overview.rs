@@ -1,6 +1,6 @@
 //! The overview: the decisions of the last 30 or 90 days, per day and action, the share of them
-//! granting each category, and the same split by policy version, embedding site, language and
-//! terminal type. Each chart has a table with its numbers under it.
+//! granting each category, and the same split by policy version, embedding site, language,
+//! terminal type, jurisdiction and regime. Each chart has a table with its numbers under it.
 
 use super::CONSOLE_PATH;
 use super::model::{Chart, DimensionTable, DimensionValue, Overview};

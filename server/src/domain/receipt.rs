@@ -363,7 +363,10 @@ impl ConsentReceipt {
             input.action,
             input.jurisdiction.regime,
             grants_optional(input.policy, input.categories, input.jurisdiction.regime),
-            input.previous.as_ref().map(PreviousDecision::granted_optional),
+            input
+                .previous
+                .as_ref()
+                .map(PreviousDecision::granted_optional),
         );
         Self {
             schema: RECEIPT_SCHEMA.to_owned(),
@@ -523,10 +526,9 @@ mod tests {
     /// jurisdiction or from before them: each receipt is valid against the published schema.
     #[test]
     fn receipts_are_valid_against_the_published_schema() {
-        let schema: serde_json::Value = serde_json::from_str(include_str!(
-            "../../../docs/consent-receipt.schema.json"
-        ))
-        .unwrap();
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../docs/consent-receipt.schema.json"))
+                .unwrap();
         let validator = jsonschema::draft202012::options()
             .should_validate_formats(true)
             .build(&schema)
@@ -604,13 +606,13 @@ mod tests {
             }
         }
         // Every event type was made, and the schema lists no other.
-        let listed: std::collections::BTreeSet<&str> = schema["$defs"]["event"]["properties"]
-            ["event_type"]["enum"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|value| value.as_str().unwrap())
-            .collect();
+        let listed: std::collections::BTreeSet<&str> =
+            schema["$defs"]["event"]["properties"]["event_type"]["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|value| value.as_str().unwrap())
+                .collect();
         assert_eq!(event_types, listed);
         // And the schema refuses what it must: an unknown field, a jurisdiction not recorded
         // that claims a regime other than opt-in.
@@ -663,7 +665,10 @@ mod tests {
         let gpc: BTreeMap<String, bool> =
             BTreeMap::from([("necessary".into(), true), ("analytics".into(), false)]);
         assert!(!grants_optional(&policy, &gpc, Regime::OptIn));
-        assert!(grants_optional(&policy, &gpc, Regime::OptOut), "preferences");
+        assert!(
+            grants_optional(&policy, &gpc, Regime::OptOut),
+            "preferences"
+        );
         let refused: BTreeMap<String, bool> = BTreeMap::from([
             ("necessary".into(), true),
             ("preferences".into(), false),

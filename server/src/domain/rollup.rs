@@ -19,6 +19,10 @@ pub struct CountKey {
     pub origin: String,
     pub language: String,
     pub terminal_type: String,
+    /// The jurisdiction's name; empty before jurisdictions existed.
+    pub jurisdiction: String,
+    /// `Regime::as_str`.
+    pub regime: &'static str,
     /// `ConsentAction::as_str`.
     pub action: &'static str,
     /// `ConsentSource::as_str`.
@@ -36,6 +40,8 @@ impl CountKey {
             origin: count.origin.clone(),
             language: count.language.clone(),
             terminal_type: count.terminal_type.clone(),
+            jurisdiction: count.jurisdiction.clone(),
+            regime: count.regime.as_str(),
             action: count.action.as_str(),
             source: count.source.as_str(),
             granted: count.granted.join(","),
@@ -90,6 +96,8 @@ mod tests {
             policy_version: "2026-11-27".to_owned(),
             terminal_type: "desktop".to_owned(),
             language: "en".to_owned(),
+            jurisdiction: String::new(),
+            regime: app::domain::Regime::OptIn,
         }
     }
 

@@ -1,10 +1,10 @@
 //! The operator console's numbers: decisions per day counted by policy version, embedding
-//! site, language, terminal type, action, source and granted categories (one stored row per
+//! site, language, terminal type, jurisdiction, regime, action, source and granted categories (one stored row per
 //! combination and day), their tallies per dimension value (stored beside them, what the
 //! overview reads), and the roll-ups the console shows. Pure; storage keeps the counts.
 
 use app::console::{DimensionTable, DimensionValue, Overview};
-use app::domain::{ConsentAction, ConsentSource};
+use app::domain::{ConsentAction, ConsentSource, Regime};
 use chrono::{NaiveDate, TimeDelta};
 use std::collections::BTreeMap;
 
@@ -17,6 +17,11 @@ pub struct DecisionCount {
     pub origin: String,
     pub language: String,
     pub terminal_type: String,
+    /// The policy's jurisdiction the decision was made in; empty for decisions recorded
+    /// before jurisdictions existed.
+    pub jurisdiction: String,
+    /// Its regime (opt-in for decisions recorded before jurisdictions: the only one there was).
+    pub regime: Regime,
     pub action: ConsentAction,
     pub source: ConsentSource,
     /// The granted categories, sorted.
@@ -49,14 +54,18 @@ pub enum Dimension {
     Origin,
     Language,
     TerminalType,
+    Jurisdiction,
+    Regime,
 }
 
 impl Dimension {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 6] = [
         Self::PolicyVersion,
         Self::Origin,
         Self::Language,
         Self::TerminalType,
+        Self::Jurisdiction,
+        Self::Regime,
     ];
 
     pub fn title(self) -> &'static str {
@@ -65,6 +74,8 @@ impl Dimension {
             Self::Origin => "Embedding site",
             Self::Language => "Language",
             Self::TerminalType => "Terminal type",
+            Self::Jurisdiction => "Jurisdiction",
+            Self::Regime => "Regime",
         }
     }
 
@@ -75,6 +86,8 @@ impl Dimension {
             Self::Origin => "origin",
             Self::Language => "language",
             Self::TerminalType => "terminal_type",
+            Self::Jurisdiction => "jurisdiction",
+            Self::Regime => "regime",
         }
     }
 
@@ -91,6 +104,8 @@ impl Dimension {
             Self::Origin => &count.origin,
             Self::Language => &count.language,
             Self::TerminalType => &count.terminal_type,
+            Self::Jurisdiction => &count.jurisdiction,
+            Self::Regime => count.regime.as_str(),
         }
     }
 
@@ -98,6 +113,7 @@ impl Dimension {
     fn label(self, stored: &str) -> String {
         match self {
             Self::Origin if stored.is_empty() => "(own pages)".to_owned(),
+            Self::Jurisdiction if stored.is_empty() => "(before jurisdictions)".to_owned(),
             _ => stored.to_owned(),
         }
     }
@@ -423,6 +439,8 @@ mod tests {
             origin: origin.to_owned(),
             language: "en".to_owned(),
             terminal_type: "desktop".to_owned(),
+            jurisdiction: String::new(),
+            regime: Regime::OptIn,
             action,
             source: ConsentSource::Banner,
             granted: granted.iter().map(|c| (*c).to_owned()).collect(),
@@ -550,14 +568,15 @@ mod tests {
         // A count of nothing still says the value was seen, as its count row does.
         let gpc = Counted::Action("gpc");
         assert_eq!(find("2026-11-27", Dimension::Origin, "", gpc), Some(0));
-        // Day 26: 4 dimensions × (1 action + 2 categories) for "", + 4 × 2 for the site,
-        // less the 3 values both share (version, language, terminal type) × 2 (action, "n").
+        // Day 26: 6 dimensions × (1 action + 2 categories) for "", + 6 × 2 for the site,
+        // less the 5 values both share (version, language, terminal type, jurisdiction,
+        // regime) × 2 (action, "n").
         assert_eq!(
             tallies
                 .iter()
                 .filter(|t| t.day == day("2026-11-26"))
                 .count(),
-            12 + 8 - 6
+            18 + 12 - 10
         );
         assert_eq!(summarize_tallies(&tallies), summarize(&counts));
         for dimension in Dimension::ALL {
@@ -579,18 +598,24 @@ mod tests {
             prop::sample::select(vec!["", "https://a.test", "https://b.test"]),
             prop::sample::select(vec!["en", "ja"]),
             prop::sample::select(vec!["desktop", "mobile", "bot"]),
+            (
+                prop::sample::select(vec!["", "default", "united_states"]),
+                prop::sample::select(Regime::ALL.to_vec()),
+            ),
             prop::sample::select(ConsentAction::ALL.to_vec()),
             prop::sample::subsequence(vec!["analytics", "marketing", "necessary"], 0..=3),
             0..1000_i64,
         )
             .prop_map(
-                |(on, version, origin, language, terminal, action, granted, decisions)| {
+                |(on, version, origin, language, terminal, place, action, granted, decisions)| {
                     DecisionCount {
                         day: day("2026-11-25") + TimeDelta::days(i64::from(on)),
                         policy_version: version.to_owned(),
                         origin: origin.to_owned(),
                         language: language.to_owned(),
                         terminal_type: terminal.to_owned(),
+                        jurisdiction: place.0.to_owned(),
+                        regime: place.1,
                         action,
                         source: ConsentSource::Banner,
                         granted: granted.into_iter().map(str::to_owned).collect(),

@@ -514,7 +514,9 @@ mod tests {
             .cloned()
             .collect();
         if !not_required.is_empty() {
-            drift.push(format!("{path}: the published schema does not require {not_required:?}"));
+            drift.push(format!(
+                "{path}: the published schema does not require {not_required:?}"
+            ));
         }
         if ours["enum"].is_array()
             && theirs["enum"].is_array()
@@ -571,8 +573,8 @@ mod tests {
     #[test]
     fn the_receipt_example_is_valid_against_the_published_schema() {
         let document = served();
-        let example = &document["paths"]["/api/v1/consent/{id}/receipt"]["get"]["responses"]
-            ["200"]["content"]["application/json"]["example"];
+        let example = &document["paths"]["/api/v1/consent/{id}/receipt"]["get"]["responses"]["200"]
+            ["content"]["application/json"]["example"];
         assert!(example["receipt"].is_object(), "{example}");
         let validator = jsonschema::draft202012::options()
             .should_validate_formats(true)

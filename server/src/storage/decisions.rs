@@ -79,6 +79,16 @@ impl ConsentEvent {
             origin: self.origin.clone().unwrap_or_default(),
             language: self.language.clone(),
             terminal_type: self.ua_class.as_str().to_owned(),
+            // Decisions recorded before jurisdictions: no name, and opt-in, the only regime.
+            jurisdiction: self
+                .jurisdiction
+                .as_ref()
+                .map(|place| place.name.clone())
+                .unwrap_or_default(),
+            regime: self
+                .jurisdiction
+                .as_ref()
+                .map_or(Regime::OptIn, |place| place.regime),
             action: self.action,
             source: self.source,
             granted: self

@@ -344,6 +344,9 @@ async fn the_overview_counts_equal_the_decisions_behind_them(engine: Engine) {
     );
     assert_eq!(table("Policy version"), pairs(&[(POLICY_VERSION, 5)]));
     assert_eq!(table("Embedding site"), pairs(&[("(own pages)", 5)]));
+    // Nobody placed (no country header): the policy's default jurisdiction and regime.
+    assert_eq!(table("Jurisdiction"), pairs(&[("default", 5)]));
+    assert_eq!(table("Regime"), pairs(&[("opt_in", 5)]));
     // Outside the range nothing is counted; a bad range is refused.
     let one_day = app
         .get_as_admin("/api/v1/admin/statistics?days=1")
@@ -379,6 +382,8 @@ async fn the_overview_counts_equal_the_decisions_behind_them(engine: Engine) {
         "chart-grants",
         "chart-dimension-0",
         "chart-dimension-3",
+        "chart-dimension-4",
+        "chart-dimension-5",
     ] {
         assert!(html.contains(&format!(r#"id="{chart}""#)), "{chart}");
     }
@@ -588,7 +593,11 @@ async fn the_export_streams_every_decision_of_the_range_in_order(engine: Engine)
     assert_eq!(&rows[0][13], "2026-10-31T23:58:30.000000Z");
     assert_eq!(&rows[1][13], "");
     let place = |row: &csv::StringRecord| row.iter().skip(14).collect::<Vec<_>>();
-    assert_eq!(place(&rows[0]), ["", "", "", ""], "recorded before jurisdictions");
+    assert_eq!(
+        place(&rows[0]),
+        ["", "", "", ""],
+        "recorded before jurisdictions"
+    );
     assert_eq!(
         place(&rows[1]),
         ["united_states", "opt_out", "US-CA", "header"]

@@ -4,6 +4,7 @@
 
 use crate::common::*;
 use crate::on_both_engines;
+use app::domain::Regime;
 use chrono::NaiveDate;
 use server::domain::statistics::{Counted, DecisionTally, Dimension, summarize, summarize_tallies};
 use sqlx::migrate::Migrator;
@@ -129,8 +130,25 @@ async fn counts_stored_before_the_tallies_are_tallied_by_the_migration(engine: E
             .filter(|tally| tally.day == day("2026-11-01"))
             .count(),
         // version: 3 actions + 3 categories; own pages: 2 + 3, site: 1 + 2; en: 2 + 3,
-        // ja: 1 + 1; desktop: 2 + 3, mobile: 1 + 2.
-        6 + 5 + 3 + 5 + 2 + 5 + 3
+        // ja: 1 + 1; desktop: 2 + 3, mobile: 1 + 2; and (migration 13) jurisdiction '' (before
+        // jurisdictions) and regime opt_in: 3 + 3 each.
+        6 + 5 + 3 + 5 + 2 + 5 + 3 + 6 + 6
+    );
+    // Counted before jurisdictions: no jurisdiction, opt-in.
+    assert!(
+        counts
+            .iter()
+            .all(|count| count.jurisdiction.is_empty() && count.regime == Regime::OptIn)
+    );
+    assert_eq!(
+        decisions(find(
+            &tallies,
+            "2026-11-01",
+            Dimension::Regime,
+            "opt_in",
+            Counted::Action("reject_all")
+        )),
+        Some(3)
     );
 
     // A decision recorded now adds to the tallies it shares with the older counts.
@@ -161,7 +179,13 @@ async fn counts_stored_before_the_tallies_are_tallied_by_the_migration(engine: E
         ip_prefix: None,
         ua_class: server::domain::TerminalType::Desktop,
         origin: None,
-        jurisdiction: None,
+        // Made where opt-out applies: its own jurisdiction and regime tallies.
+        jurisdiction: Some(server::storage::DecisionPlace {
+            name: "united_states".to_owned(),
+            regime: Regime::OptOut,
+            country: Some("US".to_owned()),
+            source: app::domain::CountrySource::Header,
+        }),
     };
     storage
         .insert_consent_events(&[(visitor, event)])
@@ -179,5 +203,32 @@ async fn counts_stored_before_the_tallies_are_tallied_by_the_migration(engine: E
             analytics()
         )),
         Some(5)
+    );
+    for (dimension, value) in [
+        (Dimension::Jurisdiction, "united_states"),
+        (Dimension::Regime, "opt_out"),
+    ] {
+        assert_eq!(
+            decisions(find(
+                &tallies,
+                "2026-11-02",
+                dimension,
+                value,
+                Counted::Action("custom")
+            )),
+            Some(1),
+            "{value}"
+        );
+    }
+    assert_eq!(
+        decisions(find(
+            &tallies,
+            "2026-11-02",
+            Dimension::Regime,
+            "opt_in",
+            Counted::Action("custom")
+        )),
+        None,
+        "the older counts had no custom decision that day"
     );
 }

@@ -312,7 +312,8 @@ impl Settings {
             ));
         }
         for location in &self.record_locations {
-            let is_country = location.len() == 2 && location.bytes().all(|b| b.is_ascii_uppercase());
+            let is_country =
+                location.len() == 2 && location.bytes().all(|b| b.is_ascii_uppercase());
             if !is_country {
                 return Err(ConfigError::Invalid(format!(
                     "record_locations: {location:?} is not an ISO 3166-1 alpha-2 code such as \"JP\""

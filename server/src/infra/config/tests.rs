@@ -297,7 +297,11 @@ fn receipts_name_real_record_locations_and_no_blank_address() {
         controller_address: address.map(str::to_owned),
         ..Settings::default()
     };
-    assert!(with(&["HK", "JP"], Some("1 Example Road, Hong Kong")).check().is_ok());
+    assert!(
+        with(&["HK", "JP"], Some("1 Example Road, Hong Kong"))
+            .check()
+            .is_ok()
+    );
     for locations in [&[][..], &["jp"], &["Japan"], &["US-CA"]] {
         let err = with(locations, None).check().unwrap_err().to_string();
         assert!(err.contains("record_locations"), "{locations:?}: {err}");
@@ -305,5 +309,8 @@ fn receipts_name_real_record_locations_and_no_blank_address() {
     let err = with(&["JP"], Some("  ")).check().unwrap_err().to_string();
     assert!(err.contains("controller_address"), "{err}");
     // The defaults are the data centers the notice names.
-    assert_eq!(Settings::default().record_locations, ["HK", "JP", "KR", "US"]);
+    assert_eq!(
+        Settings::default().record_locations,
+        ["HK", "JP", "KR", "US"]
+    );
 }

@@ -236,7 +236,9 @@ fn csv_chunk(events: &[ConsentEvent], header: bool) -> Result<Vec<u8>, StorageEr
             made_at(event).as_deref().unwrap_or(""),
             place(event).map_or("", |p| p.name.as_str()),
             place(event).map_or("", |p| p.regime.as_str()),
-            place(event).and_then(|p| p.country.as_deref()).unwrap_or(""),
+            place(event)
+                .and_then(|p| p.country.as_deref())
+                .unwrap_or(""),
             place(event).map_or("", |p| p.source.as_str()),
         ]
         .map(|cell| spreadsheet_safe(cell).into_owned());
@@ -382,8 +384,8 @@ mod tests {
             country: Some("US-CA".to_owned()),
             source: app::domain::CountrySource::Header,
         }));
-        let csv = String::from_utf8(csv_chunk(&[placed.clone(), event(None)], true).unwrap())
-            .unwrap();
+        let csv =
+            String::from_utf8(csv_chunk(&[placed.clone(), event(None)], true).unwrap()).unwrap();
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
         let header = reader.headers().unwrap().clone();
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -391,9 +393,8 @@ mod tests {
             let at = header.iter().position(|name| name == column).unwrap();
             row[at].to_owned()
         };
-        let place_of = |row| {
-            ["jurisdiction", "regime", "country", "country_source"].map(|c| cell(row, c))
-        };
+        let place_of =
+            |row| ["jurisdiction", "regime", "country", "country_source"].map(|c| cell(row, c));
         assert_eq!(
             place_of(&rows[0]),
             ["united_states", "opt_out", "US-CA", "header"]
@@ -408,7 +409,12 @@ mod tests {
         assert_eq!(lines[0]["country_source"], "header");
         assert!(lines[1]["jurisdiction"].is_null() && lines[1]["country"].is_null());
         // The JSON Lines objects have exactly the columns as keys.
-        let mut keys: Vec<&str> = lines[0].as_object().unwrap().keys().map(String::as_str).collect();
+        let mut keys: Vec<&str> = lines[0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         let mut columns = COLUMNS.to_vec();
         keys.sort_unstable();
         columns.sort_unstable();

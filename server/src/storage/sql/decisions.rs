@@ -300,7 +300,7 @@ for_both_engines! {
             query
                 .push(
                     "INSERT INTO decision_counts (day, policy_version, origin, language, \
-                     terminal_type, action, source, granted, decisions) ",
+                     terminal_type, action, source, granted, jurisdiction, regime, decisions) ",
                 )
                 .push_values(counts, |mut row, (key, decisions)| {
                     row.push_bind(day_text(key.day))
@@ -311,11 +311,13 @@ for_both_engines! {
                         .push_bind(key.action.to_owned())
                         .push_bind(key.source.to_owned())
                         .push_bind(key.granted.clone())
+                        .push_bind(key.jurisdiction.clone())
+                        .push_bind(key.regime.to_owned())
                         .push_bind(*decisions);
                 })
                 .push(
                     " ON CONFLICT (day, policy_version, origin, language, terminal_type, action, \
-                     source, granted) DO UPDATE SET \
+                     source, granted, jurisdiction, regime) DO UPDATE SET \
                      decisions = decision_counts.decisions + excluded.decisions",
                 );
         }

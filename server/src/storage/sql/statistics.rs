@@ -7,7 +7,7 @@ use crate::domain::statistics::{
 };
 use crate::storage::testing::Inspect;
 use crate::storage::{ConsentEvent, StatisticsStore, StorageError};
-use app::domain::{ConsentAction, ConsentSource};
+use app::domain::{ConsentAction, ConsentSource, Regime};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 use uuid::Uuid;
@@ -104,7 +104,8 @@ for_both_engines! {
             let rows = self
                 .days_between(
                     "SELECT day, policy_version, origin, language, terminal_type, action, source, \
-                     granted, decisions FROM decision_counts WHERE day >= $1 AND day <= $2",
+                     granted, jurisdiction, regime, decisions FROM decision_counts \
+                     WHERE day >= $1 AND day <= $2",
                     from,
                     to,
                 )
@@ -118,6 +119,8 @@ for_both_engines! {
                         origin: text("origin")?,
                         language: text("language")?,
                         terminal_type: text("terminal_type")?,
+                        jurisdiction: text("jurisdiction")?,
+                        regime: parse_column("regime", &text("regime")?, Regime::parse)?,
                         action: parse_column("action", &text("action")?, ConsentAction::parse)?,
                         source: parse_column("source", &text("source")?, ConsentSource::parse)?,
                         granted: parse_granted_key(&text("granted")?),
