@@ -133,9 +133,8 @@ impl GeoIp {
             let mut last_error = None;
             loop {
                 ticks.tick().await;
-                let reloaded = match reload_in_background(&geoip).await {
-                    Some(reloaded) => reloaded,
-                    None => return,
+                let Some(reloaded) = reload_in_background(&geoip).await else {
+                    return;
                 };
                 match reloaded {
                     Ok(true) => {
