@@ -64,7 +64,10 @@ async fn each_regime_is_answered_where_the_policy_puts_it(engine: Engine) {
         assert_eq!(jurisdiction["name"], name, "{country:?}");
         assert_eq!(jurisdiction["regime"], regime, "{country:?}");
         assert_eq!(jurisdiction["source"], source, "{country:?}");
-        assert_eq!(jurisdiction["show_collection_details"], details, "{country:?}");
+        assert_eq!(
+            jurisdiction["show_collection_details"], details,
+            "{country:?}"
+        );
         let expected_country = match source {
             "header" => json!(country.unwrap().to_ascii_uppercase()),
             _ => Value::Null,
@@ -123,7 +126,11 @@ async fn gpc_is_an_opt_out_where_opt_out_applies(engine: Engine) {
     let returning = app
         .get_with(
             "/api/v1/consent",
-            &[("cookie", &cookies), (COUNTRY_HEADER, "US"), ("sec-gpc", "1")],
+            &[
+                ("cookie", &cookies),
+                (COUNTRY_HEADER, "US"),
+                ("sec-gpc", "1"),
+            ],
         )
         .await;
     assert_eq!(returning.status(), 200);
@@ -166,7 +173,11 @@ async fn decisions_record_where_they_were_made(engine: Engine) {
     let events = app.events_of(&unknown).await;
     let place = events[0].jurisdiction.as_ref().expect("recorded where");
     assert_eq!(
-        (place.name.as_str(), place.country.as_deref(), place.source.as_str()),
+        (
+            place.name.as_str(),
+            place.country.as_deref(),
+            place.source.as_str()
+        ),
         ("default", None, "unknown")
     );
 }
@@ -270,14 +281,92 @@ async fn a_regime_change_asks_again_only_where_it_applies(engine: Engine) {
     let us = status_from(&app, &cookies[0].1, Some("US")).await;
     assert_eq!(us["jurisdiction"]["regime"], "opt_in");
     assert_eq!(us["prompt"], json!({"reason": "notice_changed"}));
-    assert_eq!(us["granted"]["analytics"], false, "asked again before anything");
+    assert_eq!(
+        us["granted"]["analytics"], false,
+        "asked again before anything"
+    );
     let kr = status_from(&app, &cookies[1].1, Some("KR")).await;
     assert_eq!(kr["prompt"], Value::Null, "Korea's regime did not change");
     assert_eq!(kr["granted"]["analytics"], true);
     assert_ne!(POLICY_VERSION, "2026-12-08");
 }
 
+/// With a GeoIP database, the visitor's forwarded address gives the country; the trusted
+/// header still wins, and an untrusted peer's `X-Forwarded-For` names no address.
+async fn a_geoip_database_locates_the_forwarded_address(engine: Engine) {
+    use server::infra::geoip::testing::{EXAMPLE_NETWORKS, write_country_database};
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("country.mmdb");
+    write_country_database(&database, EXAMPLE_NETWORKS).unwrap();
+    let path = database.clone();
+    let app = spawn_with(engine, move |settings| {
+        settings.trusted_proxies = vec!["127.0.0.1".to_owned(), "::1".to_owned()];
+        settings.country_header = Some(COUNTRY_HEADER.to_owned());
+        settings.geoip_database = Some(path);
+    })
+    .await;
+    let located = |headers: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        async move {
+            let answer = app.get_with("/api/v1/consent", &headers).await;
+            let status: Value = answer.json().await.unwrap();
+            (
+                status["jurisdiction"]["name"].as_str().unwrap().to_owned(),
+                status["jurisdiction"]["source"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        }
+    };
+    let pair = |name: &str, source: &str| (name.to_owned(), source.to_owned());
+    assert_eq!(
+        located(vec![("x-forwarded-for", "203.0.113.7")]).await,
+        pair("korea", "geoip")
+    );
+    assert_eq!(
+        located(vec![("x-forwarded-for", "198.51.100.20")]).await,
+        pair("united_states", "geoip")
+    );
+    assert_eq!(
+        located(vec![("x-forwarded-for", "2001:db8:1::5")]).await,
+        pair("eea_uk_ch", "geoip")
+    );
+    assert_eq!(
+        located(vec![
+            ("x-forwarded-for", "203.0.113.7"),
+            (COUNTRY_HEADER, "HK")
+        ])
+        .await,
+        pair("hong_kong", "header")
+    );
+    assert_eq!(
+        located(vec![("x-forwarded-for", "192.0.2.1")]).await,
+        pair("default", "unknown")
+    );
+    // Not behind a trusted proxy: the forwarded address is the client's claim, not read.
+    let direct_path = database.clone();
+    let direct = spawn_with(engine, move |settings| {
+        settings.geoip_database = Some(direct_path);
+    })
+    .await;
+    let answer = direct
+        .get_with("/api/v1/consent", &[("x-forwarded-for", "203.0.113.7")])
+        .await;
+    let status: Value = answer.json().await.unwrap();
+    assert_eq!(status["jurisdiction"]["source"], "unknown");
+    // A database that cannot be read stops the start, naming the setting.
+    let mut settings = crate::common::settings_for(&direct);
+    settings.geoip_database = Some(dir.path().join("missing.mmdb"));
+    let err = server::startup::Application::build(settings)
+        .await
+        .err()
+        .expect("no start without the database");
+    assert!(err.to_string().contains("geoip_database"), "{err}");
+}
+
 on_both_engines!(
+    a_geoip_database_locates_the_forwarded_address,
     each_regime_is_answered_where_the_policy_puts_it,
     the_header_counts_only_from_a_trusted_proxy,
     gpc_is_an_opt_out_where_opt_out_applies,

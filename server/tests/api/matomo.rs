@@ -724,7 +724,11 @@ async fn without_a_choice_the_regime_decides_the_hit(engine: Engine) {
     let received = gate.upstream.wait_for(2).await;
     let names: Vec<_> = received
         .iter()
-        .map(|hit| param(&hit.query_params(), "action_name").unwrap().to_owned())
+        .map(|hit| {
+            param(&hit.query_params(), "action_name")
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(names, ["opt-out", "notice"]);
     // A refusal made in the US holds there.
