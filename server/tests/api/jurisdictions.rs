@@ -157,6 +157,17 @@ async fn decisions_record_where_they_were_made(engine: Engine) {
     assert_eq!(body["jurisdiction"]["name"], "korea");
     assert_eq!(body["needs_prompt"], false);
     assert_eq!(body["granted"]["analytics"], true);
+    // The visitor sees it in their data (access, notice §07).
+    let mine: Value = app
+        .get("/api/v1/me", &format!("zc_ssaid={ssaid}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        mine["consent_events"][0]["jurisdiction"],
+        json!({"name": "korea", "regime": "opt_in", "country": "KR", "source": "header"})
+    );
     let events = app.events_of(&ssaid).await;
     let place = events[0].jurisdiction.as_ref().expect("recorded where");
     assert_eq!(
