@@ -310,13 +310,23 @@ impl From<crate::storage::MatomoJob> for MatomoErasure {
         "days": ["2026-12-03", "2026-12-04"],
         "total": 1,
         "decisions_per_day": [0, 1],
-        "by_action": {"accept_all": [0, 0], "custom": [0, 1], "gpc": [0, 0], "reject_all": [0, 0], "withdraw": [0, 0]},
+        "by_action": {"accept_all": [0, 0], "acknowledge": [0, 0], "custom": [0, 1], "gpc": [0, 0], "reject_all": [0, 0], "withdraw": [0, 0]},
         "grant_share": {"analytics": [null, 0.0], "preferences": [null, 100.0]},
         "categories": ["preferences", "analytics"],
         "dimensions": [{"title": "Language", "values": [{
             "value": "en",
             "decisions": 1,
-            "by_action": {"accept_all": 0, "custom": 1, "gpc": 0, "reject_all": 0, "withdraw": 0},
+            "by_action": {"accept_all": 0, "acknowledge": 0, "custom": 1, "gpc": 0, "reject_all": 0, "withdraw": 0},
+            "granted": {"analytics": 0, "preferences": 1}
+        }]}, {"title": "Jurisdiction", "values": [{
+            "value": "eea_uk_ch",
+            "decisions": 1,
+            "by_action": {"accept_all": 0, "acknowledge": 0, "custom": 1, "gpc": 0, "reject_all": 0, "withdraw": 0},
+            "granted": {"analytics": 0, "preferences": 1}
+        }]}, {"title": "Regime", "values": [{
+            "value": "opt_in",
+            "decisions": 1,
+            "by_action": {"accept_all": 0, "acknowledge": 0, "custom": 1, "gpc": 0, "reject_all": 0, "withdraw": 0},
             "granted": {"analytics": 0, "preferences": 1}
         }]}],
         "charts": []

@@ -592,7 +592,8 @@ async fn the_export_streams_every_decision_of_the_range_in_order(engine: Engine)
     assert_eq!(&rows[1][12], "");
     assert_eq!(&rows[0][13], "2026-10-31T23:58:30.000000Z");
     assert_eq!(&rows[1][13], "");
-    let place = |row: &csv::StringRecord| row.iter().skip(14).collect::<Vec<_>>();
+    let place =
+        |row: &csv::StringRecord| row.iter().skip(14).map(str::to_owned).collect::<Vec<_>>();
     assert_eq!(
         place(&rows[0]),
         ["", "", "", ""],

@@ -111,8 +111,8 @@ async fn a_group_stores_every_decision_its_visitors_and_exact_counts(engine: Eng
         ])
     );
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
-    // 4 dimensions × (custom, analytics, necessary): one value each.
-    assert_eq!(app.assert_tallies_equal_counts(day, day).await, 12);
+    // 6 dimensions × (custom, analytics, necessary): one value each.
+    assert_eq!(app.assert_tallies_equal_counts(day, day).await, 18);
     // A second group adds to the same counts rather than replacing them.
     let again = visitor(4);
     let event = stored_decision(&again, true);
@@ -127,7 +127,7 @@ async fn a_group_stores_every_decision_its_visitors_and_exact_counts(engine: Eng
             (vec!["necessary".to_owned()], 2),
         ])
     );
-    assert_eq!(app.assert_tallies_equal_counts(day, day).await, 12);
+    assert_eq!(app.assert_tallies_equal_counts(day, day).await, 18);
     let tallies = app.storage.decision_tallies(day, day).await.unwrap();
     let analytics = tallies
         .iter()
@@ -273,5 +273,7 @@ async fn a_group_with_more_tallies_than_a_statement_takes_is_written_statement_b
     );
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
     let tallies = app.assert_tallies_equal_counts(day, day).await;
-    assert_eq!(tallies, 250 * 2 * 2 + 125 * 2 + 3 * 2);
+    // Per site and language: the action and one or two categories; the one version, terminal
+    // type, jurisdiction (none: recorded as before jurisdictions) and regime: three each.
+    assert_eq!(tallies, 250 * 2 * 2 + 125 * 2 + 3 * 4);
 }
