@@ -56,8 +56,10 @@ pub use decision::{
     RecordedChoice, StorageKey,
 };
 pub use form::{DecisionForm, FormError};
-pub use identifier::{Identifier, IdentifierKind, Lifetime};
-pub use policy::{CategoryView, IdentifierView, Policy, PolicyVersion, PolicyView};
+pub use identifier::{Identifier, IdentifierKind, Lifetime, Transmission};
+pub use policy::{
+    CategoryView, IdentifierView, Policy, PolicyVersion, PolicyView, TransmissionView,
+};
 pub use prompt::{
     ConsentStatus, ExpiryRules, PromptReason, PublishedVersion, consent_grants, prompt_reason,
 };
