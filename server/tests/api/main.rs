@@ -24,4 +24,5 @@ mod retention;
 mod rights;
 mod serving;
 mod tallies;
+mod transmissions;
 mod trust;
