@@ -342,9 +342,10 @@ pub struct IdentifierView {
     pub duration: String,
     pub domain: String,
     pub third_party_access: bool,
-    /// Where the browser sends information with it (Japan's external-transmission rule), in
-    /// the same language. Absent when there is none, so the banner-text hash of a version
-    /// published before transmissions existed stays what its receipts say.
+    /// What the browser sends with it to destinations outside the page's own site (Japan's
+    /// external-transmission rule), in the same language; absent when it sends nothing.
+    // Absent rather than empty: the banner-text hash of a version published before
+    // transmissions existed is over this JSON, and must stay what its receipts say.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transmissions: Vec<TransmissionView>,
 }
@@ -359,7 +360,13 @@ pub struct TransmissionView {
     /// The name of whoever receives it.
     pub recipient: String,
     /// The host the browser sends it to.
-    #[cfg_attr(feature = "ssr", schema(example = "consent.zeccloud.com"))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            example = "consent.zeccloud.com",
+            pattern = "^[a-z0-9-]+(\\.[a-z0-9-]+)+$"
+        )
+    )]
     pub destination: String,
     /// What the recipient uses it for.
     pub purpose: String,
