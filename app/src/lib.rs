@@ -72,7 +72,8 @@ pub fn page_default_language(path: &str) -> Option<&'static str> {
 }
 
 /// The language of the page being rendered, for `<html lang>`: the same negotiation the
-/// consent status uses (`?lang=`, `zc_lang`, `Accept-Language`, English).
+/// consent status uses (`?lang=`, `zc_lang`, the page's own language, `Accept-Language`,
+/// English).
 fn request_language() -> &'static str {
     #[cfg(feature = "ssr")]
     if let Some(backend) = use_context::<backend::SharedBackend>() {
