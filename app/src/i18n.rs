@@ -65,6 +65,29 @@ pub struct UiText {
     pub not_saved_unavailable: &'static str,
     pub not_saved_refused: &'static str,
     pub go_back: &'static str,
+    /// The link to the external-transmission page (Japan's Telecommunications Business Act
+    /// Art. 27-12), beside the notice's.
+    pub external_transmission: &'static str,
+    /// That page's title and heading.
+    pub transmission_title: &'static str,
+    pub transmission_intro: &'static str,
+    /// Followed by the link to the privacy settings.
+    pub transmission_choices: &'static str,
+    /// `{version}` is filled in.
+    pub transmission_version: &'static str,
+    pub transmission_none: &'static str,
+    /// One table's caption: `{name}` (the identifier) and `{destination}` are filled in.
+    pub transmission_caption: &'static str,
+    pub transmission_items: &'static str,
+    pub transmission_recipient: &'static str,
+    pub transmission_destination: &'static str,
+    pub transmission_purpose: &'static str,
+    pub transmission_refusal: &'static str,
+    pub transmission_category: &'static str,
+    /// A required category: `{category}` (its title) is filled in.
+    pub transmission_necessary: &'static str,
+    /// An optional category: `{category}` (its title) is filled in.
+    pub transmission_optional: &'static str,
 }
 
 const EN: UiText = UiText {
@@ -121,6 +144,21 @@ const EN: UiText = UiText {
     not_saved_unavailable: "The service could not save it right now. Nothing was recorded: go back and choose again in a moment.",
     not_saved_refused: "Nothing was recorded. Go back and choose again.",
     go_back: "Go back",
+    external_transmission: "External transmissions",
+    transmission_title: "External transmission of user information",
+    transmission_intro: "Under Article 27-12 of Japan's Telecommunications Business Act, we publish, for each transmission, what information about you ZecCloud's sites make your browser send to other destinations, who receives it and for what purpose. Information needed to deliver the page is exempt from the rule; it is listed here too.",
+    transmission_choices: "Optional transmissions happen only with your consent, which you can give, refuse or withdraw at any time:",
+    transmission_version: "Generated from the identifier registry of policy version {version}.",
+    transmission_none: "No information is sent to other destinations.",
+    transmission_caption: "{name}, sent to {destination}",
+    transmission_items: "Information sent",
+    transmission_recipient: "Recipient",
+    transmission_destination: "Destination (host)",
+    transmission_purpose: "Purpose of use",
+    transmission_refusal: "How to refuse",
+    transmission_category: "Category",
+    transmission_necessary: "{category} (required to provide the service, sent without consent)",
+    transmission_optional: "{category} (optional, sent only with your consent)",
 };
 
 const ZH_HANS: UiText = UiText {
@@ -177,6 +215,21 @@ const ZH_HANS: UiText = UiText {
     not_saved_unavailable: "服务暂时无法保存。没有记录任何内容：请稍后返回重新选择。",
     not_saved_refused: "没有记录任何内容。请返回重新选择。",
     go_back: "返回",
+    external_transmission: "外部发送信息",
+    transmission_title: "用户信息的外部发送",
+    transmission_intro: "根据日本《电气通信事业法》第 27 条之 12，我们逐项公布 ZecCloud 网站让您的浏览器向外部发送的与您有关的信息、接收方名称及使用目的。提供页面所必需的信息不受该规定约束，但也一并列出。",
+    transmission_choices: "可选的发送仅在您同意后进行，您可以随时同意、拒绝或撤回：",
+    transmission_version: "根据政策版本 {version} 的标识符登记生成。",
+    transmission_none: "没有向外部发送任何信息。",
+    transmission_caption: "{name}：发送至 {destination}",
+    transmission_items: "发送的信息",
+    transmission_recipient: "接收方名称",
+    transmission_destination: "发送目的地（主机）",
+    transmission_purpose: "使用目的",
+    transmission_refusal: "拒绝方式",
+    transmission_category: "类别",
+    transmission_necessary: "{category}（提供服务所必需，无需同意即发送）",
+    transmission_optional: "{category}（可选，仅在您同意后发送）",
 };
 
 const ZH_HANT: UiText = UiText {
@@ -233,6 +286,21 @@ const ZH_HANT: UiText = UiText {
     not_saved_unavailable: "服務暫時無法儲存。沒有記錄任何內容：請稍後返回重新選擇。",
     not_saved_refused: "沒有記錄任何內容。請返回重新選擇。",
     go_back: "返回",
+    external_transmission: "外部傳送資訊",
+    transmission_title: "使用者資訊的外部傳送",
+    transmission_intro: "依據日本《電氣通信事業法》第 27 條之 12，我們逐項公布 ZecCloud 網站讓您的瀏覽器向外部傳送的與您有關的資訊、接收方名稱及使用目的。提供頁面所必需的資訊不受該規定約束，但也一併列出。",
+    transmission_choices: "選用的傳送僅在您同意後進行，您可以隨時同意、拒絕或撤回：",
+    transmission_version: "依據政策版本 {version} 的識別碼登錄產生。",
+    transmission_none: "沒有向外部傳送任何資訊。",
+    transmission_caption: "{name}：傳送至 {destination}",
+    transmission_items: "傳送的資訊",
+    transmission_recipient: "接收方名稱",
+    transmission_destination: "傳送目的地（主機）",
+    transmission_purpose: "使用目的",
+    transmission_refusal: "拒絕方式",
+    transmission_category: "類別",
+    transmission_necessary: "{category}（提供服務所必需，無需同意即傳送）",
+    transmission_optional: "{category}（選用，僅在您同意後傳送）",
 };
 
 const JA: UiText = UiText {
@@ -289,6 +357,21 @@ const JA: UiText = UiText {
     not_saved_unavailable: "現在サービスが保存できません。何も記録されていません。しばらくしてから戻って、もう一度選択してください。",
     not_saved_refused: "何も記録されていません。戻って、もう一度選択してください。",
     go_back: "戻る",
+    external_transmission: "外部送信について",
+    transmission_title: "外部送信に関する公表事項",
+    transmission_intro: "電気通信事業法第27条の12に基づき、ZecCloud のサイトがお使いのブラウザーから外部へ送信させる利用者に関する情報、その送信先の名称および利用目的を、送信ごとに公表します。ページの表示に必要な情報は規律の対象外ですが、あわせて掲載しています。",
+    transmission_choices: "任意の送信は、同意した場合にのみ行われます。同意・拒否・撤回はいつでもできます：",
+    transmission_version: "ポリシーバージョン {version} の識別子一覧から作成しています。",
+    transmission_none: "外部への送信はありません。",
+    transmission_caption: "{name} の送信（送信先：{destination}）",
+    transmission_items: "送信される情報",
+    transmission_recipient: "送信先の名称",
+    transmission_destination: "送信先（ホスト）",
+    transmission_purpose: "利用目的",
+    transmission_refusal: "拒否（オプトアウト）の方法",
+    transmission_category: "カテゴリー",
+    transmission_necessary: "{category}（サービスの提供に必要、同意なしで送信）",
+    transmission_optional: "{category}（任意、同意した場合のみ送信）",
 };
 
 const KO: UiText = UiText {
@@ -345,6 +428,21 @@ const KO: UiText = UiText {
     not_saved_unavailable: "지금은 서비스가 저장할 수 없습니다. 아무것도 기록되지 않았습니다. 잠시 후 돌아가서 다시 선택해 주세요.",
     not_saved_refused: "아무것도 기록되지 않았습니다. 돌아가서 다시 선택해 주세요.",
     go_back: "돌아가기",
+    external_transmission: "외부 전송 안내",
+    transmission_title: "이용자 정보의 외부 전송",
+    transmission_intro: "일본 전기통신사업법 제27조의12에 따라, ZecCloud 사이트가 브라우저를 통해 외부로 전송하게 하는 이용자 관련 정보와 수신자의 이름, 이용 목적을 전송별로 공개합니다. 페이지 제공에 필요한 정보는 규정 대상이 아니지만 함께 기재합니다.",
+    transmission_choices: "선택적 전송은 동의한 경우에만 이루어지며, 언제든지 동의, 거부 또는 철회할 수 있습니다:",
+    transmission_version: "정책 버전 {version}의 식별자 목록으로 작성되었습니다.",
+    transmission_none: "외부로 전송되는 정보가 없습니다.",
+    transmission_caption: "{name}: {destination}(으)로 전송",
+    transmission_items: "전송되는 정보",
+    transmission_recipient: "수신자 이름",
+    transmission_destination: "전송 대상(호스트)",
+    transmission_purpose: "이용 목적",
+    transmission_refusal: "거부 방법",
+    transmission_category: "분류",
+    transmission_necessary: "{category}(서비스 제공에 필요, 동의 없이 전송)",
+    transmission_optional: "{category}(선택, 동의한 경우에만 전송)",
 };
 
 /// The catalog for a language, English for any other.
@@ -372,12 +470,24 @@ mod tests {
                 EN.privacy_settings,
                 "{language}"
             );
+            assert_ne!(
+                ui_text(language).external_transmission,
+                EN.external_transmission,
+                "{language}"
+            );
         }
         assert_eq!(ui_text("fr").close, "Close");
         for language in SUPPORTED_LANGUAGES {
             let text = ui_text(language);
             assert!(text.made_on.contains("{date}") && text.made_on.contains("{version}"));
             assert!(text.table_caption.contains("{version}"));
+            assert!(text.transmission_version.contains("{version}"));
+            assert!(
+                text.transmission_caption.contains("{name}")
+                    && text.transmission_caption.contains("{destination}")
+            );
+            assert!(text.transmission_necessary.contains("{category}"));
+            assert!(text.transmission_optional.contains("{category}"));
         }
     }
 }

@@ -54,13 +54,26 @@ pub const SITE_NAME: &str = "zeccloud-consent";
 /// The preference center, reachable from every page.
 pub const PREFERENCES_PATH: &str = "/preferences";
 
+/// What ZecCloud's sites make the visitor's browser send elsewhere, as Japan's
+/// Telecommunications Business Act asks to publish (Art. 27-12, 外部送信規律).
+pub const EXTERNAL_TRANSMISSION_PATH: &str = "/external-transmission";
+
 /// The pages `<Routes>` below renders, for the server to route to the app. They are listed
 /// because the routes sit inside the page's one `<Suspense>`, where route discovery
 /// (`generate_route_list`) cannot see them; every one is covered by the integration tests.
-pub const PAGE_PATHS: [&str; 3] = ["/", "/notice", PREFERENCES_PATH];
+pub const PAGE_PATHS: [&str; 4] = ["/", "/notice", PREFERENCES_PATH, EXTERNAL_TRANSMISSION_PATH];
+
+/// The language a page is shown in when the visitor made no choice of their own (`?lang=`, the
+/// remembered `zc_lang`), ahead of the browser's `Accept-Language`. The external-transmission
+/// page is a disclosure Japanese law asks of ZecCloud, for visitors in Japan: it is published
+/// in Japanese, and other languages are a choice away (its switcher, or a link that names one).
+pub fn page_default_language(path: &str) -> Option<&'static str> {
+    (path == EXTERNAL_TRANSMISSION_PATH).then_some("ja")
+}
 
 /// The language of the page being rendered, for `<html lang>`: the same negotiation the
-/// consent status uses (`?lang=`, `zc_lang`, `Accept-Language`, English).
+/// consent status uses (`?lang=`, `zc_lang`, the page's own language, `Accept-Language`,
+/// English).
 fn request_language() -> &'static str {
     #[cfg(feature = "ssr")]
     if let Some(backend) = use_context::<backend::SharedBackend>() {
@@ -125,6 +138,11 @@ pub fn App() -> impl IntoView {
                         <Route
                             path=path!("/preferences")
                             view=preference_center::PreferencesPage
+                            ssr=SsrMode::InOrder
+                        />
+                        <Route
+                            path=path!("/external-transmission")
+                            view=pages::ExternalTransmissionPage
                             ssr=SsrMode::InOrder
                         />
                     </Routes>
@@ -206,6 +224,9 @@ fn SiteFooter() -> impl IntoView {
                             view! {
                                 <a href="/notice">{ui.notice}</a>
                                 <a href="/notice#identifiers">{ui.cookies_and_identifiers}</a>
+                                <a href=widgets::external_transmission_href(&language)>
+                                    {ui.external_transmission}
+                                </a>
                                 <preference_center::PrivacySettingsLink language/>
                             }
                         })

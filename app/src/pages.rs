@@ -1,8 +1,11 @@
 //! The service's own pages.
 
-use crate::domain::{IdentifierKind, PolicyView};
-use crate::i18n::ui_text;
-use crate::widgets::WithStatus;
+use crate::EXTERNAL_TRANSMISSION_PATH;
+use crate::domain::{IdentifierKind, PolicyView, TransmissionView};
+use crate::i18n::{UiText, ui_text};
+use crate::widgets::{
+    LanguageSwitcher, PagePath, WithStatus, external_transmission_href, preferences_href,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -97,6 +100,12 @@ fn identifier_table(policy: PolicyView) -> impl IntoView {
             })
         })
         .collect_view();
+    let transmissions_link = view! {
+        // The table is in the visitor's language, like the link after it.
+        <p lang=policy.language.clone()>
+            <a href=external_transmission_href(&policy.language)>{ui.external_transmission}</a>
+        </p>
+    };
     view! {
         <div
             class="zc-table-wrap"
@@ -125,7 +134,144 @@ fn identifier_table(policy: PolicyView) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
         </div>
+        {transmissions_link}
     }
+}
+
+/// `/external-transmission`: what ZecCloud's sites make the visitor's browser send to other
+/// destinations, as Japan's Telecommunications Business Act asks to publish (Art. 27-12): for
+/// each transmission of the current policy's registry, a table with what is sent, the
+/// recipient and the host, the purpose, how to refuse, and the category that allows it. In
+/// Japanese unless the visitor chose another language (`app::page_default_language`).
+#[component]
+pub fn ExternalTransmissionPage() -> impl IntoView {
+    view! {
+        <WithStatus let:status>
+            {
+                // The language switcher reloads this page.
+                provide_context(PagePath(EXTERNAL_TRANSMISSION_PATH.to_owned()));
+                transmission_page(status.policy)
+            }
+        </WithStatus>
+    }
+    .into_any()
+}
+
+/// One transmission with what the page says about where it comes from.
+struct Listed {
+    identifier: String,
+    category: String,
+    required: bool,
+    transmission: TransmissionView,
+}
+
+/// Every transmission of the registry, in the order the policy lists categories and
+/// identifiers.
+fn transmissions_of(policy: &PolicyView) -> Vec<Listed> {
+    policy
+        .categories
+        .iter()
+        .flat_map(|category| {
+            category.identifiers.iter().flat_map(move |identifier| {
+                identifier
+                    .transmissions
+                    .iter()
+                    .map(move |transmission| Listed {
+                        identifier: identifier.name.clone(),
+                        category: category.title.clone(),
+                        required: category.required,
+                        transmission: transmission.clone(),
+                    })
+            })
+        })
+        .collect()
+}
+
+fn transmission_page(policy: PolicyView) -> AnyView {
+    let ui = ui_text(&policy.language);
+    let language = policy.language.clone();
+    let listed = transmissions_of(&policy);
+    let tables = if listed.is_empty() {
+        view! { <p data-testid="no-transmissions">{ui.transmission_none}</p> }.into_any()
+    } else {
+        listed
+            .into_iter()
+            .map(|listed| transmission_table(ui, listed))
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <Title text=format!("{} - ZecCloud", ui.transmission_title)/>
+        <article class="zc-prose zc-transmissions" lang=language.clone()>
+            <h1>{ui.transmission_title}</h1>
+            <LanguageSwitcher current=language.clone() id="zc-transmission-lang".to_owned()/>
+            <p>{ui.transmission_intro}</p>
+            <p>
+                {ui.transmission_choices} " "
+                <a href=preferences_href(&language) data-opens-dialog="">{ui.privacy_settings}</a>
+            </p>
+            <p>{ui.transmission_version.replace("{version}", &policy.version)}</p>
+            {tables}
+        </article>
+    }
+    .into_any()
+}
+
+/// One transmission as a table of its own: a row per thing the law asks to publish.
+fn transmission_table(ui: &'static UiText, listed: Listed) -> AnyView {
+    let Listed {
+        identifier,
+        category,
+        required,
+        transmission,
+    } = listed;
+    let host = transmission.destination.clone();
+    let caption = ui
+        .transmission_caption
+        .replace("{name}", &identifier)
+        .replace("{destination}", &transmission.destination);
+    let category = if required {
+        ui.transmission_necessary
+    } else {
+        ui.transmission_optional
+    }
+    .replace("{category}", &category);
+    view! {
+        <table
+            class="zc-table zc-transmission"
+            data-transmission=identifier
+            data-destination=host
+        >
+            <caption>{caption}</caption>
+            <tbody>
+                <tr>
+                    <th scope="row">{ui.transmission_items}</th>
+                    <td>{transmission.items}</td>
+                </tr>
+                <tr>
+                    <th scope="row">{ui.transmission_recipient}</th>
+                    <td>{transmission.recipient}</td>
+                </tr>
+                <tr>
+                    <th scope="row">{ui.transmission_destination}</th>
+                    <td><code>{transmission.destination}</code></td>
+                </tr>
+                <tr>
+                    <th scope="row">{ui.transmission_purpose}</th>
+                    <td>{transmission.purpose}</td>
+                </tr>
+                <tr>
+                    <th scope="row">{ui.transmission_refusal}</th>
+                    <td>{transmission.refusal}</td>
+                </tr>
+                <tr>
+                    <th scope="row">{ui.transmission_category}</th>
+                    <td data-optional=(!required).to_string()>{category}</td>
+                </tr>
+            </tbody>
+        </table>
+    }
+    .into_any()
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -187,6 +333,54 @@ mod tests {
     fn the_notice_has_the_line_the_identifier_table_follows() {
         let blocks = notice_blocks(include_str!("../content/notice-en.txt"));
         assert!(blocks.contains(&Block::Paragraph(IDENTIFIER_TABLE_AFTER)));
+    }
+
+    /// A policy may list no transmission at all: the page says so rather than showing nothing.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_registry_without_transmissions_says_so() {
+        let policy = crate::domain::policy::tests::sample_policy().view("en", None);
+        let html = crate::render_html(move || transmission_page(policy));
+        assert!(html.contains(r#"data-testid="no-transmissions""#), "{html}");
+        assert!(html.contains(ui_text("en").transmission_none));
+        assert!(!html.contains("<table"), "{html}");
+    }
+
+    #[test]
+    fn every_transmission_is_listed_once_in_the_policy_order() {
+        let mut policy = crate::domain::policy::tests::sample_policy();
+        let sent = |host: &str| {
+            let text = |t: &str| std::collections::BTreeMap::from([("en".into(), t.into())]);
+            crate::domain::Transmission {
+                items: text("id"),
+                recipient: text("ZecCloud"),
+                destination: host.into(),
+                purpose: text("why"),
+                refusal: text("how"),
+            }
+        };
+        policy.categories[2].identifiers[0].transmissions =
+            vec![sent("a.example"), sent("b.example")];
+        policy.categories[0].identifiers[0].transmissions = vec![sent("c.example")];
+        let listed = transmissions_of(&policy.view("en", None));
+        let seen: Vec<_> = listed
+            .iter()
+            .map(|l| {
+                (
+                    l.identifier.as_str(),
+                    l.transmission.destination.as_str(),
+                    l.required,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("necessary_cookie*", "c.example", true),
+                ("analytics_cookie*", "a.example", false),
+                ("analytics_cookie*", "b.example", false),
+            ]
+        );
     }
 
     #[test]

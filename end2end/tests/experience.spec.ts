@@ -1,5 +1,5 @@
-import { test, expect, type Page } from '@playwright/test';
-import { ssaidOf, storedEvents, waitForHydration, watchErrors } from './helpers';
+import { test, expect } from '@playwright/test';
+import { axeViolations, ssaidOf, storedEvents, waitForHydration, watchErrors } from './helpers';
 
 const banner = '[data-testid="consent-banner"]';
 const dialog = '[data-testid="preference-dialog"]';
@@ -12,22 +12,6 @@ const languages = [
   { lang: 'ja', locale: 'ja-JP', acceptAll: 'すべて同意', rejectAll: 'すべて拒否', settings: 'プライバシー設定' },
   { lang: 'ko', locale: 'ko-KR', acceptAll: '모두 수락', rejectAll: '모두 거부', settings: '개인정보 설정' },
 ];
-
-/** Runs axe-core (from npm, injected into the page) against WCAG 2.x A/AA rules. */
-async function axeViolations(page: Page, include?: string) {
-  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-  return page.evaluate(async (selector) => {
-    const axe = (window as any).axe;
-    const result = await axe.run(selector ? { include: [selector] } : document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    });
-    return result.violations.map((v: any) => ({
-      id: v.id,
-      impact: v.impact,
-      nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 5),
-    }));
-  }, include);
-}
 
 for (const { lang, locale, acceptAll, rejectAll, settings } of languages) {
   test.describe(`in ${lang}`, () => {
@@ -56,6 +40,13 @@ for (const { lang, locale, acceptAll, rejectAll, settings } of languages) {
       await page.goto('/preferences');
       await waitForHydration(page);
       await expect(page.locator('h1')).toHaveText(settings);
+      expect(await axeViolations(page)).toEqual([]);
+
+      // Japan's external-transmission page, as the banner's link in this language opens it.
+      await page.goto(`/external-transmission?lang=${lang}`);
+      await waitForHydration(page);
+      await expect(page.locator('html')).toHaveAttribute('lang', lang);
+      await expect(page.locator('table.zc-transmission').first()).toBeVisible();
       expect(await axeViolations(page)).toEqual([]);
       expect(errors).toEqual([]);
     });
@@ -176,7 +167,7 @@ test.describe('in the dark theme', () => {
 test.describe('at 375 px wide', () => {
   test.use({ viewport: { width: 375, height: 740 } });
 
-  for (const path of ['/', '/notice', '/preferences']) {
+  for (const path of ['/', '/notice', '/preferences', '/external-transmission']) {
     test(`${path} has no horizontal scroll and the choices fit`, async ({ page }) => {
       await page.goto(path);
       await waitForHydration(page);

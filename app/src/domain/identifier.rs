@@ -151,10 +151,104 @@ pub struct Identifier {
     pub third_party_access: bool,
     /// What it is for, keyed by language tag.
     pub purpose: BTreeMap<String, String>,
+    /// What the visitor's browser sends along with it to a destination outside the page's own
+    /// site, as Japan's Telecommunications Business Act asks to publish (Art. 27-12).
+    /// Left out of the serialised policy when empty: the hash of a version published before
+    /// transmissions existed is over that JSON, and must not change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transmissions: Vec<Transmission>,
 }
 
 fn root_path() -> String {
     "/".to_owned()
+}
+
+/// One external transmission (外部送信, Telecommunications Business Act Art. 27-12): what
+/// information is sent, to whom and where, what for, and how to refuse it. Texts are keyed by
+/// language tag, like every text of the policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transmission {
+    /// The information sent.
+    pub items: BTreeMap<String, String>,
+    /// The name of whoever receives it.
+    pub recipient: BTreeMap<String, String>,
+    /// The host the browser sends it to, e.g. `matomo.zeccloud.com`.
+    pub destination: String,
+    /// What the recipient uses it for.
+    pub purpose: BTreeMap<String, String>,
+    /// How the visitor refuses it or opts out.
+    pub refusal: BTreeMap<String, String>,
+}
+
+/// What is wrong with a transmission, for [`crate::domain::policy::PolicyError`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransmissionProblem {
+    #[error("its {0} has no text in the default language {1:?}")]
+    MissingDefaultText(&'static str, String),
+    #[error("its {0} is empty in {1:?}: leave a language out to fall back to the default instead")]
+    EmptyText(&'static str, String),
+    #[error(
+        "its destination {0:?} is not a host name: write only the host, e.g. \"matomo.zeccloud.com\" (lower case, no scheme, port or path)"
+    )]
+    InvalidDestination(String),
+}
+
+impl Transmission {
+    /// The texts, each with the name the policy file gives it.
+    pub fn texts(&self) -> [(&'static str, &BTreeMap<String, String>); 4] {
+        [
+            ("items", &self.items),
+            ("recipient", &self.recipient),
+            ("purpose", &self.purpose),
+            ("refusal", &self.refusal),
+        ]
+    }
+
+    /// Every text in the default language, none empty, and a destination that is a host name:
+    /// the page lists each transmission in every language, and a visitor must be able to tell
+    /// where their data goes.
+    pub fn check(&self, default_language: &str) -> Result<(), TransmissionProblem> {
+        for (field, texts) in self.texts() {
+            if !texts.contains_key(default_language) {
+                return Err(TransmissionProblem::MissingDefaultText(
+                    field,
+                    default_language.to_owned(),
+                ));
+            }
+            if let Some((language, _)) = texts.iter().find(|(_, text)| text.trim().is_empty()) {
+                return Err(TransmissionProblem::EmptyText(field, language.clone()));
+            }
+        }
+        if is_host_name(&self.destination) {
+            Ok(())
+        } else {
+            Err(TransmissionProblem::InvalidDestination(
+                self.destination.clone(),
+            ))
+        }
+    }
+}
+
+/// A DNS host name as a visitor would read it in a URL: dot-separated labels of lower-case
+/// letters, digits and inner hyphens (IDNs in their `xn--` form), at least two labels, the last
+/// not all digits (so no IP address: a recipient is named by its host).
+pub fn is_host_name(host: &str) -> bool {
+    let labels: Vec<&str> = host.split('.').collect();
+    let label_ok = |label: &&str| {
+        (1..=63).contains(&label.len())
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    host.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -222,7 +316,98 @@ mod tests {
             path: root_path(),
             third_party_access: false,
             purpose: BTreeMap::from([("en".into(), "test".into())]),
+            transmissions: Vec::new(),
         }
+    }
+
+    fn transmission() -> Transmission {
+        let text = |t: &str| BTreeMap::from([("en".to_owned(), t.to_owned())]);
+        Transmission {
+            items: text("A random visitor id"),
+            recipient: text("ZecCloud"),
+            destination: "matomo.zeccloud.com".into(),
+            purpose: text("Measuring use"),
+            refusal: text("Refuse analytics"),
+        }
+    }
+
+    #[test]
+    fn a_transmission_needs_every_text_in_the_default_language() {
+        assert_eq!(transmission().check("en"), Ok(()));
+        assert_eq!(
+            transmission().check("ja"),
+            Err(TransmissionProblem::MissingDefaultText(
+                "items",
+                "ja".into()
+            ))
+        );
+        let mut no_refusal = transmission();
+        no_refusal.refusal = BTreeMap::from([("ja".into(), "拒否".into())]);
+        assert_eq!(
+            no_refusal.check("en"),
+            Err(TransmissionProblem::MissingDefaultText(
+                "refusal",
+                "en".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_transmission_text_is_never_empty_in_any_language() {
+        let mut blank = transmission();
+        blank.recipient.insert("ko".into(), " \n".into());
+        assert_eq!(
+            blank.check("en"),
+            Err(TransmissionProblem::EmptyText("recipient", "ko".into()))
+        );
+        let mut empty_default = transmission();
+        empty_default.purpose.insert("en".into(), String::new());
+        assert_eq!(
+            empty_default.check("en"),
+            Err(TransmissionProblem::EmptyText("purpose", "en".into()))
+        );
+    }
+
+    #[test]
+    fn a_destination_is_a_host_name_and_nothing_else() {
+        for good in [
+            "matomo.zeccloud.com",
+            "consent.zeccloud.com",
+            "a-b.example",
+            "xn--eckwd4c7c.xn--zckzah",
+            "cdn1.example.co.jp",
+        ] {
+            assert!(is_host_name(good), "{good:?}");
+        }
+        for bad in [
+            "",
+            "localhost",
+            "https://matomo.zeccloud.com",
+            "matomo.zeccloud.com/matomo.php",
+            "matomo.zeccloud.com:443",
+            "Matomo.ZecCloud.com",
+            "matomo..zeccloud.com",
+            ".zeccloud.com",
+            "zeccloud.com.",
+            "-matomo.zeccloud.com",
+            "matomo-.zeccloud.com",
+            "matomo zeccloud.com",
+            "192.0.2.1",
+            "[2001:db8::1]",
+            "*.zeccloud.com",
+        ] {
+            assert!(!is_host_name(bad), "{bad:?}");
+        }
+        assert!(is_host_name(&format!("{}.com", "a".repeat(63))));
+        assert!(!is_host_name(&format!("{}.com", "a".repeat(64))));
+        let mut url = transmission();
+        url.destination = "https://matomo.zeccloud.com/".into();
+        assert_eq!(
+            url.check("en"),
+            Err(TransmissionProblem::InvalidDestination(
+                "https://matomo.zeccloud.com/".into()
+            ))
+        );
     }
 
     #[test]

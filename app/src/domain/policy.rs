@@ -1,6 +1,7 @@
 use super::category::{CategoryId, InvalidCategoryId, NECESSARY};
 use super::identifier::{
     HOST_ONLY, Identifier, IdentifierKind, InvalidIdentifierName, PARENT_DOMAIN,
+    TransmissionProblem,
 };
 use super::jurisdiction::{AppliedJurisdiction, Jurisdiction, Location, Regime, valid_name};
 use serde::{Deserialize, Serialize};
@@ -136,6 +137,13 @@ pub enum PolicyError {
         first: String,
         second: String,
     },
+    /// `number` counts from 1, in the order the file lists the identifier's transmissions.
+    #[error("identifier {identifier:?}, transmission {number}: {problem}")]
+    InvalidTransmission {
+        identifier: String,
+        number: usize,
+        problem: TransmissionProblem,
+    },
 }
 
 impl Policy {
@@ -169,6 +177,15 @@ impl Policy {
                         format!("identifier {:?}", identifier.name),
                         self.default_language.clone(),
                     ));
+                }
+                for (index, transmission) in identifier.transmissions.iter().enumerate() {
+                    transmission
+                        .check(&self.default_language)
+                        .map_err(|problem| PolicyError::InvalidTransmission {
+                            identifier: identifier.name.clone(),
+                            number: index + 1,
+                            problem,
+                        })?;
                 }
             }
             if !category.text.contains_key(&self.default_language) {
@@ -316,6 +333,17 @@ impl Policy {
                                     &banner_language,
                                 ),
                                 third_party_access: identifier.third_party_access,
+                                transmissions: identifier
+                                    .transmissions
+                                    .iter()
+                                    .map(|transmission| TransmissionView {
+                                        items: localized(&transmission.items),
+                                        recipient: localized(&transmission.recipient),
+                                        destination: transmission.destination.clone(),
+                                        purpose: localized(&transmission.purpose),
+                                        refusal: localized(&transmission.refusal),
+                                    })
+                                    .collect(),
                             })
                             .collect(),
                     }
@@ -390,6 +418,36 @@ pub struct IdentifierView {
     pub duration: String,
     pub domain: String,
     pub third_party_access: bool,
+    /// What the browser sends with it to destinations outside the page's own site (Japan's
+    /// external-transmission rule), in the same language; absent when it sends nothing.
+    // Absent rather than empty: the banner-text hash of a version published before
+    // transmissions existed is over this JSON, and must stay what its receipts say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transmissions: Vec<TransmissionView>,
+}
+
+/// One external transmission of an identifier, in one language: what is sent, to whom and
+/// which host, what for, and how to refuse it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TransmissionView {
+    /// The information sent.
+    pub items: String,
+    /// The name of whoever receives it.
+    pub recipient: String,
+    /// The host the browser sends it to.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            example = "consent.zeccloud.com",
+            pattern = "^[a-z0-9-]+(\\.[a-z0-9-]+)+$"
+        )
+    )]
+    pub destination: String,
+    /// What the recipient uses it for.
+    pub purpose: String,
+    /// How to refuse it or opt out.
+    pub refusal: String,
 }
 
 // The unit tests are beside this file, in tests.rs.

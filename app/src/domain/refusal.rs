@@ -94,6 +94,7 @@ mod tests {
             path: "/".to_owned(),
             third_party_access: false,
             purpose: BTreeMap::from([("en".to_owned(), "x".to_owned())]),
+            transmissions: Vec::new(),
         }
     }
 

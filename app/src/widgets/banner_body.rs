@@ -3,8 +3,9 @@
 //! (`embed.rs`).
 
 use super::forms::{LanguageSwitcher, OneClickChoice};
-use super::place::preferences_href;
+use super::place::{external_transmission_href, preferences_href};
 use crate::domain::{ConsentAction, ConsentStatus, PromptReason};
+use crate::i18n::ui_text;
 use leptos::prelude::*;
 
 #[component]
@@ -50,6 +51,14 @@ pub fn BannerBody(status: ConsentStatus) -> impl IntoView {
                 })}
             <p class="zc-banner__body">
                 {text.body} " " <a href=notice_url>{text.notice_link}</a>
+                // Japan's external-transmission rule wants its page easy to reach: here, from
+                // the first thing a visitor sees, on every site (the embed renders this too).
+                <span class="zc-banner__minor">
+                    " · "
+                    <a href=external_transmission_href(&policy.language) data-testid="external-transmission-link">
+                        {ui_text(&policy.language).external_transmission}
+                    </a>
+                </span>
             </p>
             <div data-error-slot=""></div>
             <div class="zc-banner__actions">

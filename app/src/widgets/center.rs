@@ -4,7 +4,7 @@
 //! (`enhance.rs`) records choices without a reload and shows the new current choice.
 
 use super::forms::{CategoryForm, CategoryFormLabels, LanguageSwitcher, OneClickChoice};
-use super::place::{Place, service_base};
+use super::place::{Place, external_transmission_href, service_base};
 use crate::consent_api::FROM_PREFERENCES;
 use crate::domain::{ConsentAction, ConsentStatus, CurrentConsent};
 use crate::enhance::{category_state, made_on_text};
@@ -62,6 +62,8 @@ pub fn PreferenceCenter(status: ConsentStatus, place: Place) -> impl IntoView {
                 <a href=policy.notice_url.clone()>{text.notice_link.clone()}</a>
                 " · "
                 <a href=format!("{}/notice#identifiers", service_base())>{ui.cookies_and_identifiers}</a>
+                " · "
+                <a href=external_transmission_href(&policy.language)>{ui.external_transmission}</a>
             </p>
             <CategoryForm
                 version=version.clone()

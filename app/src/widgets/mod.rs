@@ -16,7 +16,7 @@ pub use banner_body::BannerBody;
 pub use center::{PreferenceCenter, PreferenceDialog};
 pub use forms::{CategoryForm, CategoryFormLabels, ConsentForms, LanguageSwitcher, OneClickChoice};
 pub use page::{ErrorNotice, PagePath, PageStatus, WithStatus};
-pub use place::{Place, ServiceBase, preferences_href, service_base};
+pub use place::{Place, ServiceBase, external_transmission_href, preferences_href, service_base};
 
 // The unit tests are beside this file, in tests.rs.
 #[cfg(all(test, feature = "ssr"))]

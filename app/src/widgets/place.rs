@@ -1,12 +1,21 @@
 //! Where a widget is shown: on the service's own pages, in their dialog, or inside another
 //! site's page, where every link must name the service.
 
-use crate::PREFERENCES_PATH;
+use crate::{EXTERNAL_TRANSMISSION_PATH, PREFERENCES_PATH};
 use leptos::prelude::*;
 
 /// The link to the preference center, in the visitor's language; absolute when embedded.
 pub fn preferences_href(language: &str) -> String {
     format!("{}{PREFERENCES_PATH}?lang={language}", service_base())
+}
+
+/// The link to the external-transmission page, in the language the link is read in (the page
+/// itself defaults to Japanese); absolute when embedded.
+pub fn external_transmission_href(language: &str) -> String {
+    format!(
+        "{}{EXTERNAL_TRANSMISSION_PATH}?lang={language}",
+        service_base()
+    )
 }
 
 /// The service's origin when rendered for another site's page (links must not resolve against
@@ -58,5 +67,9 @@ mod tests {
     #[test]
     fn preference_links_keep_the_language() {
         assert_eq!(preferences_href("ja"), "/preferences?lang=ja");
+        assert_eq!(
+            external_transmission_href("ko"),
+            "/external-transmission?lang=ko"
+        );
     }
 }

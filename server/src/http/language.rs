@@ -1,5 +1,7 @@
-//! The language of a request: `?lang=`, then the remembered `zc_lang` cookie, then
-//! `Accept-Language`, then English (the rules themselves are in `app::domain::language`).
+//! The language of a request: `?lang=`, then the remembered `zc_lang` cookie, then the page's
+//! own language if it has one (`app::page_default_language`: Japanese for the
+//! external-transmission page), then `Accept-Language`, then English (the rules themselves are
+//! in `app::domain::language`).
 
 use crate::infra::cookies;
 use app::domain::language::{LANGUAGE_COOKIE, negotiate, supported};
@@ -26,7 +28,9 @@ pub fn of_request(uri: &Uri, headers: &HeaderMap) -> &'static str {
         explicit_choice(uri)
             .into_iter()
             .chain(remembered.as_deref()),
-        accept.iter().map(String::as_str),
+        app::page_default_language(uri.path())
+            .into_iter()
+            .chain(accept.iter().map(String::as_str)),
     )
 }
 
@@ -51,5 +55,25 @@ mod tests {
         let unknown: Uri = "/?lang=xx".parse().unwrap();
         assert_eq!(explicit_choice(&unknown), None);
         assert_eq!(of_request(&unknown, &HeaderMap::new()), "en");
+    }
+
+    #[test]
+    fn the_external_transmission_page_is_japanese_unless_the_visitor_chose() {
+        let page: Uri = "/external-transmission".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        assert_eq!(of_request(&page, &headers), "ja");
+        // The browser's preference is no choice: the page is a Japanese disclosure.
+        headers.insert(
+            http::header::ACCEPT_LANGUAGE,
+            "ko, en;q=0.5".parse().unwrap(),
+        );
+        assert_eq!(of_request(&page, &headers), "ja");
+        // Every other page still follows the browser.
+        assert_eq!(of_request(&"/notice".parse().unwrap(), &headers), "ko");
+        let chosen: Uri = "/external-transmission?lang=en".parse().unwrap();
+        assert_eq!(of_request(&chosen, &headers), "en");
+        headers.insert(http::header::COOKIE, "zc_lang=zh-Hant".parse().unwrap());
+        assert_eq!(of_request(&page, &headers), "zh-Hant");
+        assert_eq!(of_request(&chosen, &headers), "en");
     }
 }

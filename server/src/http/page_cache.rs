@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 /// The pages served from the cache.
-const CACHED_PATHS: [&str; 3] = app::PAGE_PATHS;
+const CACHED_PATHS: [&str; 4] = app::PAGE_PATHS;
 
 /// How many kinds of page are kept; the cache starts over when full. Kinds are few (paths ×
 /// languages × prompt reasons × choices), and none can be made up by a client: a standing

@@ -14,10 +14,10 @@ on_both_engines![
     bad_embed_decisions_are_refused_and_write_nothing,
 ];
 
-const HOST: &str = "http://www.zeccloud.test:3101";
+pub(crate) const HOST: &str = "http://www.zeccloud.test:3101";
 const STRANGER: &str = "https://evil.example";
 
-async fn spawn_embed(engine: Engine) -> TestApp {
+pub(crate) async fn spawn_embed(engine: Engine) -> TestApp {
     let app = spawn_with(engine, |s| {
         s.embed_origins = vec!["http://*.zeccloud.test:3101".into()];
         s.cookie_domain = Some("zeccloud.test".into());
@@ -34,7 +34,7 @@ async fn spawn_embed(engine: Engine) -> TestApp {
 }
 
 /// A GET from a page on `origin`, as the embed's script sends it.
-fn get_from(app: &TestApp, path: &str, origin: &str) -> reqwest::RequestBuilder {
+pub(crate) fn get_from(app: &TestApp, path: &str, origin: &str) -> reqwest::RequestBuilder {
     app.http.get(app.url(path)).header("origin", origin)
 }
 

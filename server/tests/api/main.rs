@@ -26,4 +26,5 @@ mod retention;
 mod rights;
 mod serving;
 mod tallies;
+mod transmissions;
 mod trust;

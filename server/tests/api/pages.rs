@@ -10,11 +10,14 @@ on_both_engines![
 ];
 
 /// The visitor's cookies and request headers, for one kind of visitor.
-struct Visitor {
+pub(crate) struct Visitor {
     headers: Vec<(&'static str, String)>,
 }
 
-async fn visitor(app: &TestApp, kind: &str) -> Visitor {
+/// The kinds of visitor `visitor` makes.
+pub(crate) const KINDS: [&str; 4] = ["undecided", "undecided, Japanese", "accepted", "rejected"];
+
+pub(crate) async fn visitor(app: &TestApp, kind: &str) -> Visitor {
     let ssaid = app.new_visitor().await;
     let mut cookies = format!("zc_ssaid={ssaid}");
     let mut headers = Vec::new();
@@ -39,7 +42,11 @@ async fn visitor(app: &TestApp, kind: &str) -> Visitor {
 
 /// The page `visitor` gets at `path`, its nonce replaced by `NONCE` in the body and the
 /// Content-Security-Policy, with its status and content type.
-async fn page(app: &TestApp, path: &str, visitor: &Visitor) -> (u16, String, String, String) {
+pub(crate) async fn page(
+    app: &TestApp,
+    path: &str,
+    visitor: &Visitor,
+) -> (u16, String, String, String) {
     let headers: Vec<(&str, &str)> = visitor
         .headers
         .iter()
@@ -76,9 +83,8 @@ async fn a_kept_page_is_the_page_a_fresh_render_gives(engine: Engine) {
     let app = spawn(engine).await;
     // Another instance on the same database: its cache is empty, so it renders.
     let fresh = spawn_beside(&app, |_| {}).await;
-    let kinds = ["undecided", "undecided, Japanese", "accepted", "rejected"];
     for path in ["/", "/notice", "/preferences"] {
-        for kind in kinds {
+        for kind in KINDS {
             let first = visitor(&app, kind).await;
             let second = visitor(&app, kind).await;
             // The first of a kind is rendered and kept; the second is answered from the cache.

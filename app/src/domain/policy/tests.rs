@@ -1,5 +1,6 @@
 use super::super::jurisdiction::{Jurisdiction, Regime};
 use super::*;
+use crate::domain::identifier::Transmission;
 
 /// A small valid policy for tests of the pure rules.
 pub(crate) fn sample_policy() -> Policy {
@@ -47,6 +48,7 @@ pub(crate) fn sample_policy() -> Policy {
                     path: "/".into(),
                     third_party_access: false,
                     purpose: BTreeMap::from([("en".into(), format!("{id} identifier"))]),
+                    transmissions: Vec::new(),
                 }],
             })
             .collect(),
@@ -158,6 +160,134 @@ fn check_rejects_broken_registries() {
     );
 }
 
+fn transmission() -> Transmission {
+    let text = |t: &str| BTreeMap::from([("en".to_owned(), t.to_owned())]);
+    Transmission {
+        items: text("A random visitor id"),
+        recipient: text("ZecCloud"),
+        destination: "matomo.zeccloud.com".into(),
+        purpose: text("Measuring use"),
+        refusal: text("Refuse analytics"),
+    }
+}
+
+#[test]
+fn check_rejects_broken_transmissions() {
+    let mut valid = sample_policy();
+    valid.categories[2].identifiers[0]
+        .transmissions
+        .push(transmission());
+    assert_eq!(valid.check(), Ok(()));
+
+    let broken = |change: fn(&mut Transmission)| {
+        let mut policy = valid.clone();
+        let identifier = &mut policy.categories[2].identifiers[0];
+        // The second transmission is the broken one: the error names it.
+        let mut second = transmission();
+        change(&mut second);
+        identifier.transmissions.push(second);
+        policy.check()
+    };
+    let invalid = |problem| {
+        Err(PolicyError::InvalidTransmission {
+            identifier: "analytics_cookie*".into(),
+            number: 2,
+            problem,
+        })
+    };
+    assert_eq!(
+        broken(|t| t.recipient.clear()),
+        invalid(TransmissionProblem::MissingDefaultText(
+            "recipient",
+            "en".into()
+        ))
+    );
+    assert_eq!(
+        broken(|t| {
+            t.items.remove("en");
+            t.items.insert("ja".into(), "訪問者 ID".into());
+        }),
+        invalid(TransmissionProblem::MissingDefaultText(
+            "items",
+            "en".into()
+        ))
+    );
+    assert_eq!(
+        broken(|t| {
+            t.refusal.insert("ja".into(), "  ".into());
+        }),
+        invalid(TransmissionProblem::EmptyText("refusal", "ja".into()))
+    );
+    assert_eq!(
+        broken(|t| t.destination = "https://matomo.zeccloud.com/matomo.php".into()),
+        invalid(TransmissionProblem::InvalidDestination(
+            "https://matomo.zeccloud.com/matomo.php".into()
+        ))
+    );
+    let message = broken(|t| t.destination = String::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.starts_with("identifier \"analytics_cookie*\", transmission 2: its destination")
+            && message.contains("matomo.zeccloud.com"),
+        "{message}"
+    );
+}
+
+/// Published versions are hashed over their JSON (the server's `policy_hash`), and each
+/// decision keeps the hash of the banner's view: a policy without transmissions must
+/// serialise byte for byte as it did before they existed, or those hashes stop matching. The
+/// expected strings are the fields of `Identifier` and `IdentifierView` before transmissions.
+#[test]
+fn a_policy_without_transmissions_serialises_as_before() {
+    let policy = sample_policy();
+    let identifier = &policy.categories[2].identifiers[0];
+    assert_eq!(
+        serde_json::to_string(identifier).unwrap(),
+        r#"{"name":"analytics_cookie*","kind":"cookie","provider":"ZecCloud","duration":"30d","domain":"parent","path":"/","third_party_access":false,"purpose":{"en":"analytics identifier"}}"#
+    );
+    let view = policy.view("en", None);
+    assert_eq!(
+        serde_json::to_string(&view.categories[2].identifiers[0]).unwrap(),
+        r#"{"name":"analytics_cookie*","kind":"cookie","provider":"ZecCloud","purpose":"analytics identifier","duration":"30 days","domain":"This site only","third_party_access":false}"#
+    );
+    assert!(
+        !serde_json::to_string(&policy)
+            .unwrap()
+            .contains("transmissions")
+    );
+
+    // With one, it is part of the content (and so of the hash), and reads back the same.
+    let mut with = policy.clone();
+    with.categories[2].identifiers[0]
+        .transmissions
+        .push(transmission());
+    let json = serde_json::to_string(&with).unwrap();
+    assert!(json.contains(r#""transmissions":[{"items":{"en":"A random visitor id"}"#));
+    assert_eq!(serde_json::from_str::<Policy>(&json).unwrap(), with);
+    let shown = serde_json::to_value(with.view("en", None)).unwrap();
+    assert_eq!(
+        shown["categories"][2]["identifiers"][0]["transmissions"][0]["destination"],
+        "matomo.zeccloud.com"
+    );
+}
+
+#[test]
+fn transmissions_are_shown_in_the_language_asked_for_falling_back_per_text() {
+    let mut policy = sample_policy();
+    let mut sent = transmission();
+    sent.purpose.insert("ja".into(), "利用状況の測定".into());
+    policy.categories[2].identifiers[0].transmissions.push(sent);
+    let view = policy.view("ja", None);
+    let shown = &view.categories[2].identifiers[0].transmissions[0];
+    assert_eq!(shown.purpose, "利用状況の測定");
+    assert_eq!(shown.items, "A random visitor id");
+    assert_eq!(shown.recipient, "ZecCloud");
+    assert_eq!(shown.refusal, "Refuse analytics");
+    assert_eq!(shown.destination, "matomo.zeccloud.com");
+    assert!(view.categories[1].identifiers[0].transmissions.is_empty());
+}
+
 #[test]
 fn identifiers_of_lists_the_given_categories() {
     let policy = sample_policy();
@@ -182,6 +312,15 @@ fn embedded_default_policy_parses() {
             assert!(category.text.contains_key(language), "{language}");
             for identifier in &category.identifiers {
                 assert!(identifier.purpose.contains_key(language), "{language}");
+                for transmission in &identifier.transmissions {
+                    for (field, texts) in transmission.texts() {
+                        assert!(
+                            texts.contains_key(language),
+                            "{} {field}.{language}",
+                            identifier.name
+                        );
+                    }
+                }
             }
         }
     }
@@ -205,6 +344,51 @@ fn embedded_default_policy_parses() {
             names.contains(&(expected.0, expected.1.to_owned())),
             "{expected:?} missing from {names:?}"
         );
+    }
+}
+
+/// Japan's external-transmission rule: the Matomo tracker sends the visitor id and the
+/// referrer cookie's contents with every hit, and every ZecCloud site's embed sends the
+/// consent service its cookies; the default registry must say so for each.
+#[cfg(feature = "ssr")]
+#[test]
+fn the_default_registry_lists_what_browsers_send() {
+    let policy = Policy::from_toml(crate::DEFAULT_POLICY_TOML).unwrap();
+    let transmitted: Vec<(&str, &str, &str)> = policy
+        .categories
+        .iter()
+        .flat_map(|category| {
+            category.identifiers.iter().flat_map(move |identifier| {
+                identifier.transmissions.iter().map(move |transmission| {
+                    (
+                        category.id.as_str(),
+                        identifier.name.as_str(),
+                        transmission.destination.as_str(),
+                    )
+                })
+            })
+        })
+        .collect();
+    for expected in [
+        ("analytics", "_pk_id.*"),
+        ("analytics", "_pk_ref.*"),
+        ("necessary", "__Host-zc_ssaid"),
+        ("necessary", "zc_consent"),
+        ("preferences", "zc_lang"),
+    ] {
+        assert!(
+            transmitted
+                .iter()
+                .any(|&(category, name, _)| (category, name) == expected),
+            "{expected:?} missing from {transmitted:?}"
+        );
+    }
+    // Matomo's recipient is ZecCloud itself (notice §03: self-hosted, on its own servers).
+    for identifier in policy.identifiers_of(["analytics"]) {
+        for transmission in &identifier.transmissions {
+            assert!(transmission.recipient["en"].starts_with("ZecCloud"));
+            assert!(transmission.purpose["en"].contains("own servers"));
+        }
     }
 }
 
