@@ -59,7 +59,7 @@ pub use decision::{
 pub use form::{DecisionForm, FormError};
 pub use identifier::{Identifier, IdentifierKind, Lifetime};
 pub use jurisdiction::{AppliedJurisdiction, CountrySource, Location, Regime, Region};
-pub use policy::{CategoryView, IdentifierView, Policy, PolicyVersion, PolicyView};
+pub use policy::{BannerText, CategoryView, IdentifierView, Policy, PolicyVersion, PolicyView};
 pub use prompt::{
     ConsentStatus, ExpiryRules, PromptReason, PublishedVersion, consent_grants, prompt_reason,
     regime_grants,
