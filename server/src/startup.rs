@@ -5,7 +5,7 @@ use crate::domain::origin::OriginAllowlist;
 use crate::domain::receipt::Controller;
 use crate::http::ServiceCredential;
 use crate::http::console_session::SessionKeys;
-use crate::http::edge::Edge;
+use crate::http::edge::{CountryLookup, Edge};
 use crate::http::rate_limit::RateLimits;
 use crate::http::serve::{InFlight, ServeLimits, serve};
 use crate::infra::clock::Clock;
@@ -43,6 +43,8 @@ const SECONDS_PER_DAY: u64 = 24 * 60 * 60;
 pub enum StartupError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error("geoip_database: {0}")]
+    GeoIp(#[from] crate::infra::geoip::GeoIpError),
     #[error("policy file {path}: {message}")]
     Policy { path: String, message: String },
     #[error("publishing the initial policy: {0}")]
@@ -104,8 +106,7 @@ impl Application {
             clock,
         );
         let edge = Arc::new(Edge {
-            // Wired to `country_header` and `geoip_database` below.
-            country: Default::default(),
+            country: country_lookup(&settings)?,
             trusted_proxies: TrustedProxies::parse(
                 settings.trusted_proxies.iter().map(String::as_str),
             )
@@ -405,3 +406,29 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+/// How country is read: `country_header` (checked to be a header name by the settings), and
+/// `geoip_database`, opened now so a missing file stops the start, and watched for
+/// replacements (operators update GeoLite2 weekly).
+fn country_lookup(settings: &Settings) -> Result<CountryLookup, StartupError> {
+    let header = settings
+        .country_header
+        .as_deref()
+        .map(|name| {
+            http::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|err| ConfigError::Invalid(format!("country_header {name:?}: {err}")))
+        })
+        .transpose()?;
+    let geoip = settings
+        .geoip_database
+        .as_deref()
+        .map(|path| crate::infra::geoip::GeoIp::open(path).map(Arc::new))
+        .transpose()?;
+    if let Some(geoip) = &geoip {
+        geoip.watch(GEOIP_CHECK_INTERVAL);
+    }
+    Ok(CountryLookup { header, geoip })
+}
+
+/// How often the GeoIP file is checked for a replacement.
+const GEOIP_CHECK_INTERVAL: Duration = Duration::from_secs(60);

@@ -5,6 +5,7 @@
 use super::console_session::SessionKeys;
 use crate::domain::network::TrustedProxies;
 use crate::domain::origin::OriginAllowlist;
+use crate::infra::geoip::GeoIp;
 use app::domain::{CountrySource, Location, Region};
 use axum::extract::ConnectInfo;
 use http::{Extensions, HeaderMap, HeaderName};
@@ -31,19 +32,26 @@ pub struct Edge {
     pub country: CountryLookup,
 }
 
-/// How a request's country is found: an edge header sent by a trusted proxy, else nothing.
+/// How a request's country is found: an edge header sent by a trusted proxy, else the GeoIP
+/// database, else nothing.
 #[derive(Debug, Clone, Default)]
 pub struct CountryLookup {
     /// `country_header`: believed only from a trusted proxy, like `X-Forwarded-For`.
     pub header: Option<HeaderName>,
+    /// `geoip_database`, looked up with the visitor's address.
+    pub geoip: Option<Arc<GeoIp>>,
 }
 
-/// Where the request comes from: the trusted edge header's country, else unknown.
+/// Where the request comes from: the trusted edge header's country (it may carry a
+/// subdivision), else the GeoIP database's for the visitor's address, else unknown.
 pub fn location_of(headers: &HeaderMap, extensions: &Extensions, edge: &Edge) -> Location {
-    let peer = extensions
+    let Some(peer) = extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
-    if let (Some(name), Some(peer)) = (&edge.country.header, peer)
+        .map(|info| info.0.ip())
+    else {
+        return Location::UNKNOWN;
+    };
+    if let Some(name) = &edge.country.header
         && edge.trusted_proxies.trusts(peer)
         && let Some(region) = headers
             .get(name)
@@ -53,6 +61,15 @@ pub fn location_of(headers: &HeaderMap, extensions: &Extensions, edge: &Edge) ->
         return Location {
             region: Some(region),
             source: CountrySource::Header,
+        };
+    }
+    if let Some(geoip) = &edge.country.geoip
+        && let Some(ip) = client_ip_of(headers, extensions, &edge.trusted_proxies)
+        && let Some(region) = geoip.country(ip).as_deref().and_then(Region::from_edge)
+    {
+        return Location {
+            region: Some(region),
+            source: CountrySource::Geoip,
         };
     }
     Location::UNKNOWN

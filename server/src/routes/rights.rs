@@ -239,7 +239,13 @@ fn subject_example() -> serde_json::Value {
             "language": "en",
             "ip_prefix": "203.0.113.0/24",
             "terminal_type": "desktop",
-            "origin": null
+            "origin": null,
+            "jurisdiction": {
+                "name": "korea",
+                "regime": "opt_in",
+                "country": "KR",
+                "source": "header"
+            }
         }],
         "sightings": [{
             "network": "203.0.113.0/24",

@@ -94,6 +94,19 @@ pub struct DecisionData {
     #[schema(value_type = TerminalType)]
     pub terminal_type: &'static str,
     pub origin: Option<String>,
+    /// Where the decision was made; null for decisions recorded before jurisdictions existed.
+    pub jurisdiction: Option<PlaceData>,
+}
+
+/// The jurisdiction a decision was made in, as access shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PlaceData {
+    /// The policy's jurisdiction, or `default`.
+    pub name: String,
+    pub regime: app::domain::Regime,
+    #[schema(pattern = "^[A-Z]{2}(-[A-Z0-9]{1,3})?$")]
+    pub country: Option<String>,
+    pub source: app::domain::CountrySource,
 }
 
 impl From<ConsentEvent> for DecisionData {
@@ -112,6 +125,12 @@ impl From<ConsentEvent> for DecisionData {
             ip_prefix: event.ip_prefix,
             terminal_type: event.ua_class.as_str(),
             origin: event.origin,
+            jurisdiction: event.jurisdiction.map(|place| PlaceData {
+                name: place.name,
+                regime: place.regime,
+                country: place.country,
+                source: place.source,
+            }),
         }
     }
 }

@@ -776,7 +776,8 @@ async fn consent_events_cannot_be_rewritten(engine: Engine) {
 /// too: clearing any of them (each is set on this decision), alone or along with the network
 /// prefix (the one change retention makes), is refused.
 async fn consent_events_cannot_be_rewritten_in_any_column(engine: Engine) {
-    let app = spawn(engine).await;
+    // Behind an edge that names the country, so the jurisdiction columns are set too.
+    let app = crate::jurisdictions::behind_a_country_edge(engine).await;
     let ssaid = app.new_visitor().await;
     // Late (so `made_at` is set) and from a named page (so `origin` is).
     let late = format!(
@@ -786,7 +787,10 @@ async fn consent_events_cannot_be_rewritten_in_any_column(engine: Engine) {
         .post_json_with(
             &format!("zc_ssaid={ssaid}"),
             &late,
-            &[("origin", &app.base)],
+            &[
+                ("origin", &app.base),
+                (crate::jurisdictions::COUNTRY_HEADER, "JP"),
+            ],
         )
         .await;
     assert_eq!(decided.status(), 201);

@@ -15,6 +15,7 @@ mod floods;
 mod forgery;
 mod group_commit;
 mod headers;
+mod jurisdictions;
 mod keys;
 mod matomo;
 mod matomo_erasure;

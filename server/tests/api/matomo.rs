@@ -683,6 +683,69 @@ async fn gpc_without_opt_in_is_always_dropped(engine: Engine) {
     assert_eq!(gate.upstream.received().len(), 1);
 }
 
+/// Issue 29: where opt-out applies, a hit from a visitor who never decided is forwarded (and
+/// with GPC it is not); where opt-in applies, or the country is unknown, it is dropped.
+async fn without_a_choice_the_regime_decides_the_hit(engine: Engine) {
+    use crate::jurisdictions::COUNTRY_HEADER;
+    let gate = gate(engine, |settings| {
+        settings.trusted_proxies = vec!["127.0.0.1".to_owned(), "::1".to_owned()];
+        settings.country_header = Some(COUNTRY_HEADER.to_owned());
+    })
+    .await;
+    let ssaid = gate.app.new_visitor().await;
+    let cookies = format!("zc_ssaid={ssaid}");
+    for (country, gpc) in [("KR", false), ("", false), ("US", true), ("XX", false)] {
+        let mut hit = gate.track_get("idsite=1&rec=1&action_name=held", &cookies);
+        if !country.is_empty() {
+            hit = hit.header(COUNTRY_HEADER, country);
+        }
+        if gpc {
+            hit = hit.header("sec-gpc", "1");
+        }
+        assert_eq!(hit.fetch().await.status(), 200);
+    }
+    assert_eq!(
+        gate.counter(r#"zeccloud_matomo_hits_total{outcome="dropped",reason="no_consent"}"#)
+            .await,
+        3.0
+    );
+    assert_eq!(
+        gate.counter(r#"zeccloud_matomo_hits_total{outcome="dropped",reason="gpc"}"#)
+            .await,
+        1.0
+    );
+    assert!(gate.upstream.received().is_empty());
+    for (country, name) in [("US", "opt-out"), ("HK", "notice")] {
+        gate.track_get(&format!("idsite=1&rec=1&action_name={name}"), &cookies)
+            .header(COUNTRY_HEADER, country)
+            .fetch()
+            .await;
+    }
+    let received = gate.upstream.wait_for(2).await;
+    let names: Vec<_> = received
+        .iter()
+        .map(|hit| {
+            param(&hit.query_params(), "action_name")
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(names, ["opt-out", "notice"]);
+    // A refusal made in the US holds there.
+    let refused = gate
+        .app
+        .post_json_with(&cookies, &decision("reject_all"), &[(COUNTRY_HEADER, "US")])
+        .await;
+    assert_eq!(refused.status(), 201);
+    let refused = cookies_after(&ssaid, &refused);
+    gate.track_get("idsite=1&rec=1&action_name=refused", &refused)
+        .header(COUNTRY_HEADER, "US")
+        .fetch()
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(gate.upstream.received().len(), 2);
+}
+
 async fn slow_or_absent_upstream_is_counted_and_never_waited_for(engine: Engine) {
     let gate = gate(engine, |settings| {
         settings.matomo.timeout_ms = 300;
@@ -858,6 +921,7 @@ on_both_engines!(
     consent_before_a_material_change_no_longer_counts,
     anonymous_mode_strips_every_identifier,
     gpc_without_opt_in_is_always_dropped,
+    without_a_choice_the_regime_decides_the_hit,
     the_gate_is_never_rate_limited,
     shutdown_waits_for_forwards_in_flight,
     erased_or_withdrawn_consent_is_not_honoured_at_the_gate,

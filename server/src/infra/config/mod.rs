@@ -70,6 +70,14 @@ pub struct Settings {
     /// connection from one of them has its `X-Forwarded-For` read, right to left. Empty: the
     /// connection's peer is the visitor.
     pub trusted_proxies: Vec<String>,
+    /// An edge header with the visitor's ISO 3166-1 alpha-2 country (`cf-ipcountry`,
+    /// `x-vercel-ip-country`, `cloudfront-viewer-country`), believed only on connections from
+    /// `trusted_proxies`; lower-cased when read.
+    #[serde(default, deserialize_with = "lower_case")]
+    pub country_header: Option<String>,
+    /// A MaxMind-format country database (GeoLite2-Country, DB-IP Country Lite), reread when
+    /// the file changes; consulted when `country_header` gave no country.
+    pub geoip_database: Option<PathBuf>,
     /// The controller named on consent receipts.
     pub controller_name: String,
     pub controller_contact: String,
@@ -117,6 +125,11 @@ pub enum LogFormat {
     Json,
 }
 
+/// Header names are case-insensitive; one spelling keeps comparisons and logs plain.
+fn lower_case<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(|name| name.to_ascii_lowercase()))
+}
+
 fn never_serialize_secret<S: serde::Serializer>(
     _: &Option<SecretString>,
     s: S,
@@ -146,6 +159,8 @@ impl Default for Settings {
             admin_token: None,
             admin_session_minutes: 60,
             trusted_proxies: Vec::new(),
+            country_header: None,
+            geoip_database: None,
             controller_name: "ZecCloud".to_owned(),
             controller_contact:
                 "Submit a ticket in the ZecCloud console (Data Protection Notice §07)".to_owned(),
@@ -235,6 +250,7 @@ impl Settings {
             self.trusted_proxies.iter().map(String::as_str),
         )
         .map_err(|err| ConfigError::Invalid(err.to_string()))?;
+        self.check_country_header()?;
         crate::domain::origin::OriginAllowlist::parse(
             self.embed_origins.iter().map(String::as_str),
         )
@@ -293,6 +309,26 @@ impl Settings {
         self.retention.check().map_err(ConfigError::Invalid)?;
         self.rate_limits.check()?;
         self.matomo.check()
+    }
+
+    fn check_country_header(&self) -> Result<(), ConfigError> {
+        let Some(name) = &self.country_header else {
+            return Ok(());
+        };
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "country_header {name:?} is not an HTTP header name"
+            )));
+        }
+        // Any client can send the header: it is believed only from a trusted proxy, so with
+        // none listed it would never be read, and the operator believes countries are known.
+        if self.trusted_proxies.is_empty() {
+            return Err(ConfigError::Invalid(format!(
+                "country_header {name:?} is read only from trusted_proxies, and none are \
+                 listed: add the proxies that set it, or remove country_header"
+            )));
+        }
+        Ok(())
     }
 
     fn check_services(&self) -> Result<(), ConfigError> {

@@ -288,3 +288,52 @@ fn a_key_ring_loads_from_the_file_or_the_environment() {
             .starts_with("{ id = \"2026-11\", key = \"")
     );
 }
+
+#[test]
+fn country_header_is_a_header_name_read_only_from_trusted_proxies() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file(
+            "consent.toml",
+            "country_header = \"CF-IPCountry\"\ntrusted_proxies = [\"10.0.0.0/8\"]\ngeoip_database = \"geo/GeoLite2-Country.mmdb\"\n",
+        )?;
+        jail.set_env("ZC_PUBLIC_URL", "https://consent.zeccloud.com");
+        let settings = Settings::load().map_err(|e| e.to_string())?;
+        assert_eq!(settings.country_header.as_deref(), Some("cf-ipcountry"));
+        assert_eq!(
+            settings.geoip_database,
+            Some(PathBuf::from("geo/GeoLite2-Country.mmdb"))
+        );
+        jail.set_env("ZC_COUNTRY_HEADER", "X-Vercel-IP-Country");
+        jail.set_env("ZC_GEOIP_DATABASE", "/var/lib/geoip/dbip-country-lite.mmdb");
+        let settings = Settings::load().map_err(|e| e.to_string())?;
+        assert_eq!(
+            settings.country_header.as_deref(),
+            Some("x-vercel-ip-country")
+        );
+        assert_eq!(
+            settings.geoip_database,
+            Some(PathBuf::from("/var/lib/geoip/dbip-country-lite.mmdb"))
+        );
+        Ok(())
+    });
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("ZC_PUBLIC_URL", "https://consent.zeccloud.com");
+        jail.set_env("ZC_COUNTRY_HEADER", "cloudfront-viewer-country");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(
+            err.contains("country_header") && err.contains("trusted_proxies"),
+            "a header nobody may set is refused: {err}"
+        );
+        Ok(())
+    });
+    let behind_a_proxy = |name: &str| Settings {
+        country_header: Some(name.to_owned()),
+        trusted_proxies: vec!["10.0.0.0/8".to_owned()],
+        ..production()
+    };
+    assert!(behind_a_proxy("cf-ipcountry").check().is_ok());
+    for bad in ["", "cf ipcountry", "country:", "pays-é", "cf-ipcountry\n"] {
+        let err = behind_a_proxy(bad).check().unwrap_err().to_string();
+        assert!(err.contains("not an HTTP header name"), "{bad:?}: {err}");
+    }
+}
