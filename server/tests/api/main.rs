@@ -21,6 +21,7 @@ mod matomo;
 mod matomo_erasure;
 mod openapi;
 mod pages;
+mod regimes;
 mod retention;
 mod rights;
 mod serving;
