@@ -1,5 +1,5 @@
-import { test, expect, type Page } from '@playwright/test';
-import { ssaidOf, storedEvents, waitForHydration, watchErrors } from './helpers';
+import { test, expect } from '@playwright/test';
+import { axeViolations, ssaidOf, storedEvents, waitForHydration, watchErrors } from './helpers';
 
 const banner = '[data-testid="consent-banner"]';
 const dialog = '[data-testid="preference-dialog"]';
@@ -12,22 +12,6 @@ const languages = [
   { lang: 'ja', locale: 'ja-JP', acceptAll: 'すべて同意', rejectAll: 'すべて拒否', settings: 'プライバシー設定' },
   { lang: 'ko', locale: 'ko-KR', acceptAll: '모두 수락', rejectAll: '모두 거부', settings: '개인정보 설정' },
 ];
-
-/** Runs axe-core (from npm, injected into the page) against WCAG 2.x A/AA rules. */
-async function axeViolations(page: Page, include?: string) {
-  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-  return page.evaluate(async (selector) => {
-    const axe = (window as any).axe;
-    const result = await axe.run(selector ? { include: [selector] } : document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    });
-    return result.violations.map((v: any) => ({
-      id: v.id,
-      impact: v.impact,
-      nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 5),
-    }));
-  }, include);
-}
 
 for (const { lang, locale, acceptAll, rejectAll, settings } of languages) {
   test.describe(`in ${lang}`, () => {

@@ -114,3 +114,20 @@ export async function storageDownFor(page: Page, pattern: string, times: number)
   });
   return bodies;
 }
+
+/** Runs axe-core (from npm, injected into the page: the test needs `bypassCSP`) against WCAG 2.x
+ *  A/AA rules, inside `include` when given. */
+export async function axeViolations(page: Page, include?: string) {
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  return page.evaluate(async (selector) => {
+    const axe = (window as any).axe;
+    const result = await axe.run(selector ? { include: [selector] } : document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    });
+    return result.violations.map((v: any) => ({
+      id: v.id,
+      impact: v.impact,
+      nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 5),
+    }));
+  }, include);
+}
