@@ -61,6 +61,11 @@ export default defineConfig({
         DATABASE_URL: `sqlite://${databasePath}`,
         ZC_SIGNING_KEY_FILE: path.join(tmp, 'signing.key'),
         LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
+        // The visitor's country, as a trusted edge reports it: tests/regimes.spec.ts sends it
+        // (only to the service) to place a visitor; without it the regime is the default, opt-in.
+        // Trusting the loopback peer changes nothing else: no test sends X-Forwarded-For.
+        ZC_COUNTRY_HEADER: 'x-test-country',
+        ZC_TRUSTED_PROXIES: '["127.0.0.1"]',
         RUST_LOG: 'info',
       },
     },

@@ -115,7 +115,8 @@ export async function storageDownFor(page: Page, pattern: string, times: number)
   return bodies;
 }
 
-/** Runs axe-core (from npm, injected into the page) against WCAG 2.x A/AA rules. */
+/** Runs axe-core (from npm, injected into the page: the test needs `bypassCSP`) against WCAG 2.x
+ *  A/AA rules, inside `include` when given. */
 export async function axeViolations(page: Page, include?: string) {
   await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
   return page.evaluate(async (selector) => {

@@ -9,9 +9,11 @@
   const C = __CONFIG__, tag = d.currentScript, subs = [],
     gcmOn = !!tag && tag.hasAttribute('data-google-consent-mode'),
     queued = Array.isArray(w.zcConsent) ? w.zcConsent : [];
-  let cur = null, known = false, root, chain = Promise.resolve(), lang;
+  let cur = null, known = false, root, chain = Promise.resolve(), lang, g = null, jur = null;
 
-  const acc = k => k == 'necessary' || !!(cur && cur.categories[k]);
+  // g: what may run: the decision's states, or before one the service's grants (opt-out and
+  // notice regimes: on until refused).
+  const acc = k => k == 'necessary' || !!(g && g[k]);
 
   const fromCookie = () => {
     let c;
@@ -36,7 +38,7 @@
 
   // Blocked scripts run once, in document order, when all their categories are accepted.
   const scan = () => d.querySelectorAll('script[type="text/plain"][data-category]:not([data-zc])').forEach(o => {
-    if (!cur || !o.dataset.category.split(/\s+/).every(k => !k || acc(k))) return;
+    if (!g || !o.dataset.category.split(/\s+/).every(k => !k || acc(k))) return;
     o.setAttribute('data-zc', '');
     chain = chain.then(() => new Promise(done => {
       const s = d.createElement('script');
@@ -47,18 +49,18 @@
     }));
   });
 
-  const apply = c => {
-    const before = cur, initial = !known;
-    cur = c; known = true;
+  const apply = (c, granted) => {
+    const was = acc('analytics'), initial = !known;
+    cur = c; g = granted || c.categories; known = true;
     scan();
     // Matomo's own consent API, for pages that set requireConsent.
     if (w._paq) {
       if (acc('analytics')) w._paq.push(['rememberConsentGiven']);
-      else if (before && before.categories.analytics) w._paq.push(['forgetConsentGiven']);
+      else if (was) w._paq.push(['forgetConsentGiven']);
     }
     gcm('update');
     subs.forEach(f => f(cur));
-    d.dispatchEvent(new CustomEvent('zc:consent', { detail: { consent: cur, initial } }));
+    d.dispatchEvent(new CustomEvent('zc:consent', { detail: { consent: cur, initial, jurisdiction: jur } }));
   };
 
   const base = C.base || (tag ? tag.src.replace(/\/embed\.js([?#].*)?$/, '') : '');
@@ -72,10 +74,9 @@
 
   const language = () => lang || d.documentElement.lang || navigator.language;
 
-  // Records a decision (a form's fields, or the JS API's); `via` tells banner from API. When
-  // the service cannot save it (503, or no answer), the choice is kept and sent again with
-  // back-off for about a minute, saying how long ago it was made; the banner closes meanwhile.
-  // A newer choice supersedes a kept one. The waits, like the storage rule below, are the
+  // Records a decision (a form's fields, or the API's; `via` says which). Unsaved (503, no
+  // answer), it is sent again with back-off for about a minute, with its age; the banner
+  // closes meanwhile; a newer choice supersedes it. The waits and the storage rule are the
   // island's: build.rs writes each __NAME__ from app/src/delivery/rules.rs.
   const waits = __RETRY_DELAYS_MS__;
   let latest = 0;
@@ -104,10 +105,9 @@
     });
   };
 
-  // The shadow root's stylesheet comes inside the first fragment with markup (`style=1`), so
-  // the banner is one round trip after this file. It is adopted by the shadow root: it applies
-  // as the markup goes in, survives the markup being replaced, and needs no style-src in the
-  // host page's CSP. Browsers without constructable stylesheets get it as a <style> instead.
+  // The stylesheet comes in the first fragment with markup (`style=1`): one round trip. The
+  // shadow root adopts it: it applies as the markup goes in, survives markup changes, needs no
+  // style-src in the host's CSP. Without constructable stylesheets: a <style>.
   let sheet, text;
   const fragment = kind => json('/embed/' + kind + '?lang=' + encodeURIComponent(language()) + (sheet || text ? '' : '&style=1')).then(j => {
     if (j.style) try { sheet = new CSSStyleSheet(); sheet.replaceSync(j.style); } catch (e) { sheet = null; text = j.style; }
@@ -149,10 +149,12 @@
     if (html != null) fill(html);
   });
 
-  // The banner, if the service says this visitor must be asked.
+  // The banner, if the service says this visitor must be asked. Outside opt-in, what the
+  // service grants applies before any decision.
   const open = () => fragment('banner').then(j => {
+    jur = j.jurisdiction;
+    if (!known && (j.needs_prompt ? jur.regime != 'opt_in' : j.consent)) apply(j.consent, j.granted);
     if (j.needs_prompt) return put(j.html);
-    if (!known && j.consent) apply(j.consent);
   });
 
   // The preference center: the service's own component, opened as a modal dialog.
@@ -167,6 +169,7 @@
 
   const api = w.zcConsent = {
     get: () => cur,
+    get jurisdiction() { return jur; },
     isAccepted: acc,
     onChange: f => { subs.push(f); known && f(cur); return () => subs.splice(subs.indexOf(f), 1); },
     open,
@@ -182,7 +185,7 @@
   };
   gcm('default');
   queued.forEach(api.push);
-  new MutationObserver(() => cur && scan()).observe(d.documentElement, { childList: true, subtree: true });
+  new MutationObserver(() => g && scan()).observe(d.documentElement, { childList: true, subtree: true });
 
   // Asking starts at once, even before the page has a body: the markup waits for it, not the
   // requests.

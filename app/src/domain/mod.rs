@@ -60,7 +60,7 @@ pub use form::{DecisionForm, FormError};
 pub use identifier::{Identifier, IdentifierKind, Lifetime, Transmission};
 pub use jurisdiction::{AppliedJurisdiction, CountrySource, Location, Regime, Region};
 pub use policy::{
-    CategoryView, IdentifierView, Policy, PolicyVersion, PolicyView, TransmissionView,
+    BannerText, CategoryView, IdentifierView, Policy, PolicyVersion, PolicyView, TransmissionView,
 };
 pub use prompt::{
     ConsentStatus, ExpiryRules, PromptReason, PublishedVersion, consent_grants, prompt_reason,

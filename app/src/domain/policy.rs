@@ -49,6 +49,39 @@ pub struct BannerText {
     pub gpc_honoured: String,
     /// The label of each category's list of identifiers.
     pub identifiers: String,
+    // The first layer of the other regimes. Optional, and left out of the JSON when absent, so
+    // that the hash of every version published before them is unchanged; `Policy::check`
+    // requires them in the default language where a jurisdiction (or the default) uses them.
+    /// `opt_out`: says the optional categories are on until the visitor opts out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_out_body: Option<String>,
+    /// `opt_out`: the button that refuses every optional category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_out: Option<String>,
+    /// `notice`: the information shown; nothing waits for the visitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_body: Option<String>,
+    /// `opt_out` and `notice`: the button that takes note of the first layer ("OK").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledge: Option<String>,
+}
+
+impl BannerText {
+    /// The texts a regime's first layer needs beyond the opt-in ones, by field name.
+    pub fn regime_texts(&self, regime: Regime) -> Vec<(&'static str, Option<&str>)> {
+        match regime {
+            Regime::OptIn => Vec::new(),
+            Regime::OptOut => vec![
+                ("opt_out_body", self.opt_out_body.as_deref()),
+                ("opt_out", self.opt_out.as_deref()),
+                ("acknowledge", self.acknowledge.as_deref()),
+            ],
+            Regime::Notice => vec![
+                ("notice_body", self.notice_body.as_deref()),
+                ("acknowledge", self.acknowledge.as_deref()),
+            ],
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +89,29 @@ pub struct BannerText {
 pub struct CategoryText {
     pub title: String,
     pub description: String,
+    // Korea's collection details (PIPA Art. 15(2)), shown in the first layer where a
+    // jurisdiction has `show_collection_details`. Optional and left out of the JSON when
+    // absent, so the hash of every version published before them is unchanged.
+    /// The items collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<String>,
+    /// How long they are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<String>,
+    /// The right to refuse, and any disadvantage of refusing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+}
+
+impl CategoryText {
+    /// The collection details by field name.
+    pub fn collection_details(&self) -> [(&'static str, Option<&str>); 3] {
+        [
+            ("items", self.items.as_deref()),
+            ("retention", self.retention.as_deref()),
+            ("refusal", self.refusal.as_deref()),
+        ]
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,6 +200,23 @@ pub enum PolicyError {
         number: usize,
         problem: TransmissionProblem,
     },
+    #[error(
+        "the {regime} regime is used, but banner.{language} has no {field}: its first layer needs it"
+    )]
+    MissingRegimeText {
+        regime: Regime,
+        field: &'static str,
+        language: String,
+    },
+    #[error(
+        "jurisdiction {jurisdiction:?} shows collection details, but category {category:?} has no {field} in {language:?}"
+    )]
+    MissingCollectionDetails {
+        jurisdiction: String,
+        category: String,
+        field: &'static str,
+        language: String,
+    },
 }
 
 impl Policy {
@@ -194,6 +267,19 @@ impl Policy {
                     self.default_language.clone(),
                 ));
             }
+            for (language, text) in &category.text {
+                if text
+                    .collection_details()
+                    .iter()
+                    .flat_map(|(_, value)| *value)
+                    .any(blank)
+                {
+                    return Err(PolicyError::EmptyText(format!(
+                        "categories.{}.text.{language}",
+                        category.id.as_str()
+                    )));
+                }
+            }
         }
         if !seen.contains(NECESSARY) {
             return Err(PolicyError::MissingNecessary);
@@ -215,7 +301,18 @@ impl Policy {
                 &text.gpc_honoured,
                 &text.identifiers,
             ];
-            if fields.iter().any(|field| field.trim().is_empty()) {
+            let optional = [
+                &text.opt_out_body,
+                &text.opt_out,
+                &text.notice_body,
+                &text.acknowledge,
+            ];
+            if fields.iter().any(|field| field.trim().is_empty())
+                || optional
+                    .iter()
+                    .flat_map(|field| field.as_deref())
+                    .any(blank)
+            {
                 return Err(PolicyError::EmptyText(format!("banner.{language}")));
             }
         }
@@ -225,7 +322,56 @@ impl Policy {
                 self.default_language.clone(),
             ));
         }
-        self.check_jurisdictions()
+        self.check_jurisdictions()?;
+        self.check_regime_texts()
+    }
+
+    /// Every regime the policy uses must have its first layer's texts in the default language,
+    /// and a jurisdiction showing collection details needs them for every optional category:
+    /// a visitor there would otherwise see a first layer the law does not accept.
+    fn check_regime_texts(&self) -> Result<(), PolicyError> {
+        let default_banner = &self.banner[&self.default_language];
+        let regimes: BTreeSet<Regime> = self
+            .jurisdictions
+            .iter()
+            .map(|jurisdiction| jurisdiction.regime)
+            .chain([self.default_regime()])
+            .collect();
+        for regime in regimes {
+            if let Some((field, _)) = default_banner
+                .regime_texts(regime)
+                .into_iter()
+                .find(|(_, text)| text.is_none())
+            {
+                return Err(PolicyError::MissingRegimeText {
+                    regime,
+                    field,
+                    language: self.default_language.clone(),
+                });
+            }
+        }
+        let detailed = self
+            .jurisdictions
+            .iter()
+            .filter(|jurisdiction| jurisdiction.show_collection_details);
+        for jurisdiction in detailed {
+            for category in self.categories.iter().filter(|c| !c.required()) {
+                let text = &category.text[&self.default_language];
+                if let Some((field, _)) = text
+                    .collection_details()
+                    .into_iter()
+                    .find(|(_, value)| value.is_none())
+                {
+                    return Err(PolicyError::MissingCollectionDetails {
+                        jurisdiction: jurisdiction.name.clone(),
+                        category: category.id.to_string(),
+                        field,
+                        language: self.default_language.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check_jurisdictions(&self) -> Result<(), PolicyError> {
@@ -304,20 +450,25 @@ impl Policy {
             version: self.version.to_string(),
             notice_url: self.notice_url.clone(),
             language: banner_language.clone(),
-            banner: self.banner[&banner_language].clone(),
+            banner: self.banner_in(&banner_language),
             categories: self
                 .categories
                 .iter()
                 .map(|category| {
-                    let text = category
-                        .text
-                        .get(language)
-                        .unwrap_or(&category.text[&self.default_language]);
+                    let default = &category.text[&self.default_language];
+                    let text = category.text.get(language).unwrap_or(default);
+                    // Each detail falls back on its own: a translation may lack one.
+                    let detail = |pick: fn(&CategoryText) -> &Option<String>| {
+                        pick(text).clone().or_else(|| pick(default).clone())
+                    };
                     CategoryView {
                         id: category.id.to_string(),
                         required: category.required(),
                         title: text.title.clone(),
                         description: text.description.clone(),
+                        items: detail(|t| &t.items),
+                        retention: detail(|t| &t.retention),
+                        refusal: detail(|t| &t.refusal),
                         identifiers: category
                             .identifiers
                             .iter()
@@ -352,6 +503,23 @@ impl Policy {
         }
     }
 
+    /// The banner texts of `language` (one the policy has), each regime text the translation
+    /// lacks taken from the default language: `check` only asks the default to have them.
+    fn banner_in(&self, language: &str) -> BannerText {
+        let mut text = self.banner[language].clone();
+        let default = &self.banner[&self.default_language];
+        let fill = |own: &mut Option<String>, fallback: &Option<String>| {
+            if own.is_none() {
+                own.clone_from(fallback);
+            }
+        };
+        fill(&mut text.opt_out_body, &default.opt_out_body);
+        fill(&mut text.opt_out, &default.opt_out);
+        fill(&mut text.notice_body, &default.notice_body);
+        fill(&mut text.acknowledge, &default.acknowledge);
+        text
+    }
+
     /// The identifiers of the given categories.
     pub fn identifiers_of<'a>(
         &'a self,
@@ -364,6 +532,10 @@ impl Policy {
             .flat_map(|category| &category.identifiers)
             .collect()
     }
+}
+
+fn blank(text: &str) -> bool {
+    text.trim().is_empty()
 }
 
 fn describe_domain(domain: &str, parent_domain: Option<&str>, language: &str) -> String {
@@ -404,6 +576,15 @@ pub struct CategoryView {
     pub required: bool,
     pub title: String,
     pub description: String,
+    /// The items collected (Korea's collection details; absent when the policy has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<String>,
+    /// How long they are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<String>,
+    /// The right to refuse, and any disadvantage of refusing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
     pub identifiers: Vec<IdentifierView>,
 }
 

@@ -77,6 +77,83 @@ pub fn OneClickChoice(
     }
 }
 
+/// The four collection details' labels (Korea, PIPA Art. 15(2)), in the banner's language.
+#[derive(Debug, Clone)]
+pub struct DetailLabels {
+    pub purpose: String,
+    pub items: String,
+    pub retention: String,
+    pub refusal: String,
+}
+
+/// The first layer's collection details: every optional category's purpose, the items
+/// collected, how long they are kept and the right to refuse, shown before any click. With
+/// `save` (opt-in), each category has its own unticked checkbox and the form records a custom
+/// choice from the banner; without (opt-out, notice: the categories are on already), the
+/// details are listed and each category can be refused in the preference center.
+#[component]
+pub fn CollectionDetails(
+    version: String,
+    language: String,
+    categories: Vec<CategoryView>,
+    labels: DetailLabels,
+    save: Option<String>,
+) -> impl IntoView {
+    let choosable = save.is_some();
+    let items = categories
+        .into_iter()
+        .filter(|category| !category.required)
+        .map(|category| {
+            let input_id = format!("zc-banner-category-{}", category.id);
+            let details_id = format!("{input_id}-details");
+            let heading = if choosable {
+                Either::Left(view! {
+                    <input
+                        type="checkbox"
+                        id=input_id.clone()
+                        name=format!("categories[{}]", category.id)
+                        value="on"
+                        aria-describedby=details_id.clone()
+                    />
+                    <label for=input_id class="zc-category__title">{category.title}</label>
+                })
+            } else {
+                Either::Right(view! { <span class="zc-category__title">{category.title}</span> })
+            };
+            let rows = [
+                (labels.purpose.clone(), Some(category.description)),
+                (labels.items.clone(), category.items),
+                (labels.retention.clone(), category.retention),
+                (labels.refusal.clone(), category.refusal),
+            ]
+            .into_iter()
+            .filter_map(|(label, text)| text.map(|text| view! { <dt>{label}</dt><dd>{text}</dd> }))
+            .collect_view();
+            view! {
+                <li class="zc-category" data-category=category.id.clone()>
+                    {heading}
+                    <dl id=details_id class="zc-details">{rows}</dl>
+                </li>
+            }
+        })
+        .collect_view();
+    let list = view! { <ul class="zc-categories zc-banner__details" data-testid="collection-details">{items}</ul> };
+    match save {
+        Some(save) => Either::Left(view! {
+            <RecordForm>
+                <input type="hidden" name="policy_version" value=version/>
+                <input type="hidden" name="language" value=language/>
+                <input type="hidden" name="action" value="custom"/>
+                {list}
+                <div class="zc-banner__actions">
+                    <button type="submit" class="zc-btn zc-btn--choice" data-action="save">{save}</button>
+                </div>
+            </RecordForm>
+        }),
+        None => Either::Right(list),
+    }
+}
+
 /// A form that posts a choice to `record_consent`: a plain HTML form without JavaScript, and
 /// posted by the island (`enhance`) with it.
 #[component]

@@ -111,4 +111,27 @@ mod tests {
         assert_eq!(en, banner_text_hash(&policy.view("en", None)));
         assert_ne!(en, banner_text_hash(&policy.view("ja", None)));
     }
+
+    /// Version 2026-11-27 as it was published, before the regimes' banner texts and Korea's
+    /// collection details existed, with the hash the service computed for it then: optional
+    /// fields left out must keep every earlier version's hash (and its receipts) provable.
+    #[test]
+    fn versions_published_before_the_optional_texts_keep_their_hash() {
+        let earlier =
+            Policy::from_toml(include_str!("../../tests/fixtures/policy-2026-11-27.toml")).unwrap();
+        assert_eq!(
+            policy_hash(&earlier),
+            "sha256:8ae6c310e923784cf670abf2e45f6ba197d0677658cdc7503705b0e2498ca8f4"
+        );
+        let shown = serde_json::to_string(&earlier.view("ko", None)).unwrap();
+        for added in [
+            "opt_out",
+            "notice_body",
+            "acknowledge",
+            "\"items\"",
+            "refusal",
+        ] {
+            assert!(!shown.contains(added), "{added} in {shown}");
+        }
+    }
 }

@@ -37,8 +37,9 @@ pub struct Stylesheet {
 /// Everything the first layer's markup depends on (`app::embed::banner_html` reads no more of
 /// the status than this): the policy version (a published version's texts never change, so a
 /// new version is a new key), the language it is shown in, the service's base URL (its links
-/// are absolute), whether the notice changed since the visitor's choice, and whether GPC
-/// decides. Two statuses with the same key render the same bytes.
+/// are absolute), whether the notice changed since the visitor's choice, whether GPC
+/// decides, and the regime's first layer (with or without collection details). Two statuses
+/// with the same key render the same bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BannerKey {
     pub version: String,
@@ -46,6 +47,8 @@ pub struct BannerKey {
     pub base: String,
     pub notice_changed: bool,
     pub gpc_applied: bool,
+    pub regime: app::domain::Regime,
+    pub show_collection_details: bool,
 }
 
 /// At most this many banners are kept. Without a configured `public_url` the base comes from
@@ -187,6 +190,8 @@ mod tests {
             base: base.to_owned(),
             notice_changed: false,
             gpc_applied: false,
+            regime: app::domain::Regime::OptIn,
+            show_collection_details: false,
         }
     }
 
@@ -215,12 +220,20 @@ mod tests {
                 gpc_applied: true,
                 ..key("v1", "en", "https://a")
             },
+            BannerKey {
+                regime: app::domain::Regime::OptOut,
+                ..key("v1", "en", "https://a")
+            },
+            BannerKey {
+                show_collection_details: true,
+                ..key("v1", "en", "https://a")
+            },
         ] {
             assets.banner_json(other, || render("x"));
         }
         assert_eq!(
             renders.get(),
-            6,
+            8,
             "every part of the key tells banners apart"
         );
     }

@@ -22,6 +22,7 @@ mod matomo_erasure;
 mod openapi;
 mod pages;
 mod receipts;
+mod regimes;
 mod retention;
 mod rights;
 mod serving;

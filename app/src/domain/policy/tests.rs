@@ -10,6 +10,9 @@ pub(crate) fn sample_policy() -> Policy {
             CategoryText {
                 title: t.to_owned(),
                 description: format!("{t} purpose"),
+                items: None,
+                retention: None,
+                refusal: None,
             },
         )])
     };
@@ -31,6 +34,10 @@ pub(crate) fn sample_policy() -> Policy {
                 notice_changed: "Our notice changed.".into(),
                 gpc_honoured: "Your browser's privacy signal was honoured.".into(),
                 identifiers: "Cookies and identifiers".into(),
+                opt_out_body: Some("Optional cookies are on.".into()),
+                opt_out: Some("Opt out".into()),
+                notice_body: Some("We use cookies.".into()),
+                acknowledge: Some("OK".into()),
             },
         )]),
         categories: ["necessary", "preferences", "analytics"]
@@ -467,4 +474,155 @@ fn policies_without_jurisdictions_keep_their_json() {
     assert!(json.get("jurisdictions").is_none());
     assert!(json.get("default_regime").is_none());
     assert_eq!(sample_policy().default_regime(), Regime::OptIn);
+}
+
+#[test]
+fn a_regime_in_use_needs_its_first_layer_texts_in_the_default_language() {
+    let mut policy = sample_policy();
+    policy.jurisdictions = vec![jurisdiction("united_states", &["US"], Regime::OptOut)];
+    assert_eq!(policy.check(), Ok(()));
+
+    // Another language may leave them out: the default language's are shown instead.
+    let mut korean = policy.banner["en"].clone();
+    korean.opt_out = None;
+    korean.accept_all = "모두 수락".into();
+    policy.banner.insert("ko".into(), korean);
+    assert_eq!(policy.check(), Ok(()));
+    assert_eq!(
+        policy.view("ko", None).banner.opt_out.as_deref(),
+        Some("Opt out")
+    );
+
+    let mut no_opt_out = policy.clone();
+    no_opt_out.banner.get_mut("en").unwrap().opt_out = None;
+    assert_eq!(
+        no_opt_out.check(),
+        Err(PolicyError::MissingRegimeText {
+            regime: Regime::OptOut,
+            field: "opt_out",
+            language: "en".into(),
+        })
+    );
+    // Notice texts are needed only where the notice regime is used...
+    let mut no_notice = policy.clone();
+    no_notice.banner.get_mut("en").unwrap().notice_body = None;
+    assert_eq!(no_notice.check(), Ok(()));
+    // ...including as the default regime.
+    no_notice.default_regime = Some(Regime::Notice);
+    assert!(matches!(
+        no_notice.check(),
+        Err(PolicyError::MissingRegimeText {
+            regime: Regime::Notice,
+            field: "notice_body",
+            ..
+        })
+    ));
+    let mut no_ok = policy.clone();
+    no_ok.banner.get_mut("en").unwrap().acknowledge = None;
+    assert!(matches!(
+        no_ok.check(),
+        Err(PolicyError::MissingRegimeText {
+            field: "acknowledge",
+            ..
+        })
+    ));
+    // An opt-in-only policy needs none of them.
+    let mut opt_in_only = no_ok;
+    opt_in_only.jurisdictions.clear();
+    assert_eq!(opt_in_only.check(), Ok(()));
+
+    let mut empty = policy;
+    empty.banner.get_mut("ko").unwrap().notice_body = Some(" ".into());
+    assert_eq!(
+        empty.check(),
+        Err(PolicyError::EmptyText("banner.ko".into()))
+    );
+}
+
+#[test]
+fn a_jurisdiction_showing_collection_details_needs_them_for_every_optional_category() {
+    let mut policy = sample_policy();
+    let mut korea = jurisdiction("korea", &["KR"], Regime::OptIn);
+    korea.show_collection_details = true;
+    policy.jurisdictions = vec![korea];
+    assert!(matches!(
+        policy.check(),
+        Err(PolicyError::MissingCollectionDetails { ref category, field: "items", .. })
+            if category == "preferences"
+    ));
+    for category in &mut policy.categories[1..] {
+        let text = category.text.get_mut("en").unwrap();
+        text.items = Some("The language".into());
+        text.retention = Some("12 months".into());
+        text.refusal = Some("You may refuse.".into());
+    }
+    // `necessary` is not asked for: it is not consented to.
+    assert_eq!(policy.check(), Ok(()));
+    let view = policy.view("en", None);
+    assert_eq!(view.categories[1].retention.as_deref(), Some("12 months"));
+    assert_eq!(view.categories[0].retention, None);
+
+    let mut no_refusal = policy.clone();
+    no_refusal.categories[2].text.get_mut("en").unwrap().refusal = None;
+    assert_eq!(
+        no_refusal.check(),
+        Err(PolicyError::MissingCollectionDetails {
+            jurisdiction: "korea".into(),
+            category: "analytics".into(),
+            field: "refusal",
+            language: "en".into(),
+        })
+    );
+    let mut empty = policy.clone();
+    empty.categories[1].text.get_mut("en").unwrap().items = Some("".into());
+    assert_eq!(
+        empty.check(),
+        Err(PolicyError::EmptyText(
+            "categories.preferences.text.en".into()
+        ))
+    );
+    // Without such a jurisdiction they are optional.
+    let mut nowhere = no_refusal;
+    nowhere.jurisdictions.clear();
+    assert_eq!(nowhere.check(), Ok(()));
+}
+
+/// The hash of every version published before these texts existed is over its JSON: the
+/// optional fields, absent, must leave it byte for byte as it was.
+#[test]
+fn texts_without_the_optional_fields_keep_their_json() {
+    let banner = r#"{"title":"t","body":"b","notice_link":"n","accept_all":"a","reject_all":"r","customize":"c","save":"s","always_on":"o","notice_changed":"x","gpc_honoured":"g","identifiers":"i"}"#;
+    let parsed: BannerText = serde_json::from_str(banner).unwrap();
+    assert_eq!(parsed.opt_out, None);
+    assert_eq!(serde_json::to_string(&parsed).unwrap(), banner);
+    let category = r#"{"title":"Analytics","description":"Measure use."}"#;
+    let parsed: CategoryText = serde_json::from_str(category).unwrap();
+    assert_eq!(serde_json::to_string(&parsed).unwrap(), category);
+    let view =
+        r#"{"id":"analytics","required":false,"title":"A","description":"D","identifiers":[]}"#;
+    let parsed: CategoryView = serde_json::from_str(view).unwrap();
+    assert_eq!(serde_json::to_string(&parsed).unwrap(), view);
+}
+
+#[cfg(feature = "ssr")]
+#[test]
+fn the_default_policy_has_every_regime_text_and_detail_in_every_language() {
+    let policy = Policy::from_toml(crate::DEFAULT_POLICY_TOML).unwrap();
+    for language in crate::domain::language::SUPPORTED_LANGUAGES {
+        let banner = &policy.banner[language];
+        for regime in [Regime::OptOut, Regime::Notice] {
+            for (field, text) in banner.regime_texts(regime) {
+                assert!(text.is_some(), "banner.{language}.{field}");
+            }
+        }
+        for category in policy.categories.iter().filter(|c| !c.required()) {
+            for (field, text) in category.text[language].collection_details() {
+                assert!(
+                    text.is_some(),
+                    "{}.{language}.{field}",
+                    category.id.as_str()
+                );
+            }
+        }
+    }
 }

@@ -6,12 +6,13 @@ use crate::http::embed_assets::{BannerKey, EmbedAssets};
 use crate::http::{PublicBase, check_origin, with_cookies};
 use crate::service::{ConsentService, RequestContext};
 use crate::state::AppState;
-use app::domain::{ConsentStatus, CurrentConsent, PromptReason};
+use app::domain::{AppliedJurisdiction, ConsentStatus, CurrentConsent, PromptReason};
 use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::{HeaderValue, header};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What a fragment request needs, read from the request and the state by reference: the
@@ -65,6 +66,14 @@ pub struct Fragment<'a> {
     /// The standing decision, if the visitor has one.
     #[schema(value_type = Option<CurrentConsent>)]
     pub consent: Option<&'a CurrentConsent>,
+    /// Where the visitor is and the regime that applies there: under opt-out and notice the
+    /// optional categories are on before any decision.
+    #[schema(value_type = AppliedJurisdiction)]
+    pub jurisdiction: &'a AppliedJurisdiction,
+    /// Each category's state now, in that regime: what the page may load (the loader runs
+    /// the blocked scripts of granted categories even before the visitor decides).
+    #[schema(schema_with = app::domain::schema::category_states)]
+    pub granted: &'a BTreeMap<String, bool>,
     /// The component's markup for a shadow root: the preference center always, the banner
     /// only while the visitor must be asked (null otherwise).
     #[schema(value_type = Option<String>)]
@@ -77,12 +86,20 @@ pub struct Fragment<'a> {
     pub style: Option<&'a str>,
 }
 
-/// A first visit's banner, for the document.
+/// A first visit's banner in an opt-out jurisdiction, for the document.
 fn fragment_example() -> serde_json::Value {
     serde_json::json!({
         "needs_prompt": true,
         "consent": null,
-        "html": "<section role=\"region\" aria-labelledby=\"zc-banner-title\" data-testid=\"consent-banner\" lang=\"en\" class=\"zc-banner\">…</section>",
+        "jurisdiction": {
+            "name": "united_states",
+            "country": "US",
+            "regime": "opt_out",
+            "source": "header",
+            "show_collection_details": false
+        },
+        "granted": {"necessary": true, "preferences": true, "analytics": true},
+        "html": "<section role=\"region\" aria-labelledby=\"zc-banner-title\" data-testid=\"consent-banner\" data-regime=\"opt_out\" lang=\"en\" class=\"zc-banner\">…</section>",
         "css": "https://consent.zeccloud.com/embed/style.3f9a0c1d2e4b.css"
     })
 }
@@ -92,19 +109,34 @@ fn fragment_json(answer: &Fragment<'_>) -> String {
     let Fragment {
         needs_prompt,
         consent,
+        jurisdiction,
+        granted,
         html,
         css,
         style,
     } = *answer;
     let consent = serde_json::to_string(&consent).expect("consent serialises");
+    let jurisdiction = serde_json::to_string(jurisdiction).expect("a jurisdiction serialises");
+    let granted = serde_json::to_string(granted).expect("grants serialise");
     let css = serde_json::to_string(css).expect("a string serialises");
     let html = html.unwrap_or("null");
     let style_len = style.map_or(0, str::len);
-    let mut json = String::with_capacity(80 + consent.len() + html.len() + css.len() + style_len);
+    let mut json = String::with_capacity(
+        120 + consent.len()
+            + jurisdiction.len()
+            + granted.len()
+            + html.len()
+            + css.len()
+            + style_len,
+    );
     json.push_str(r#"{"needs_prompt":"#);
     json.push_str(if needs_prompt { "true" } else { "false" });
     json.push_str(r#","consent":"#);
     json.push_str(&consent);
+    json.push_str(r#","jurisdiction":"#);
+    json.push_str(&jurisdiction);
+    json.push_str(r#","granted":"#);
+    json.push_str(&granted);
     json.push_str(r#","html":"#);
     json.push_str(html);
     json.push_str(r#","css":"#);
@@ -125,6 +157,8 @@ fn banner_key(status: &ConsentStatus, base: &str) -> BannerKey {
         base: base.to_owned(),
         notice_changed: matches!(status.prompt, Some(PromptReason::NoticeChanged)),
         gpc_applied: status.gpc_applied(),
+        regime: status.jurisdiction.regime,
+        show_collection_details: status.jurisdiction.show_collection_details,
     }
 }
 
@@ -180,14 +214,15 @@ async fn fragment<const LAYER: bool>(request: FragmentRequest) -> Result<Respons
         site_root,
         with_style,
     } = request;
-    let status = consent.status(&context).await?;
+    let status = consent.status_with_grants(&context).await?;
     let stylesheet = assets
         .css(std::path::Path::new(&*site_root))
         .map_err(ApiError::internal)?;
     let css = format!("{base}/embed/style.{}.css", stylesheet.hash);
-    let status_value = status.value;
+    let (status_value, granted) = status.value;
     let needs_prompt = status_value.needs_prompt();
     let current = status_value.current.clone();
+    let jurisdiction = status_value.jurisdiction.clone();
     let html: Option<Arc<str>> = if LAYER == PREFERENCES {
         let html = app::embed::preferences_html(status_value, &base);
         Some(
@@ -206,6 +241,8 @@ async fn fragment<const LAYER: bool>(request: FragmentRequest) -> Result<Respons
     let body = fragment_json(&Fragment {
         needs_prompt,
         consent: current.as_ref(),
+        jurisdiction: &jurisdiction,
+        granted: &granted,
         html: html.as_deref(),
         css: &css,
         style,
@@ -240,9 +277,16 @@ mod tests {
     #[test]
     fn the_answer_is_the_json_it_always_was() {
         let html = serde_json::to_string("<p>\"x\"</p>").unwrap();
+        let jurisdiction = app::domain::AppliedJurisdiction::strictest();
+        let granted = BTreeMap::from([
+            ("necessary".to_owned(), true),
+            ("analytics".to_owned(), false),
+        ]);
         let answer = |needs_prompt, html, css, style| Fragment {
             needs_prompt,
             consent: None,
+            jurisdiction: &jurisdiction,
+            granted: &granted,
             html,
             css,
             style,
@@ -259,6 +303,14 @@ mod tests {
             serde_json::json!({
                 "needs_prompt": true,
                 "consent": null,
+                "jurisdiction": {
+                    "name": "default",
+                    "country": null,
+                    "regime": "opt_in",
+                    "source": "unknown",
+                    "show_collection_details": false
+                },
+                "granted": {"necessary": true, "analytics": false},
                 "html": "<p>\"x\"</p>",
                 "css": "https://c/embed/style.ab.css",
             })
@@ -281,7 +333,14 @@ mod tests {
         let first = status("en");
         let html = app::embed::banner_html(first.clone(), base);
 
-        // An expired choice and a first visit look the same.
+        // An expired choice and a first visit look the same, and so do two jurisdictions with
+        // the same regime: the country is shown nowhere.
+        let mut elsewhere = first.clone();
+        elsewhere.jurisdiction.name = "japan".to_owned();
+        elsewhere.jurisdiction.country = Some("JP".to_owned());
+        assert_eq!(banner_key(&elsewhere, base), banner_key(&first, base));
+        assert_eq!(app::embed::banner_html(elsewhere, base), html);
+
         let mut expired = first.clone();
         expired.prompt = Some(PromptReason::Expired);
         assert_eq!(banner_key(&expired, base), banner_key(&first, base));
@@ -292,7 +351,13 @@ mod tests {
         let mut gpc = first.clone();
         gpc.gpc_signal = true;
         let japanese = status("ja");
-        for other in [changed, gpc, japanese] {
+        let mut opt_out = first.clone();
+        opt_out.jurisdiction.regime = app::domain::Regime::OptOut;
+        let mut notice = first.clone();
+        notice.jurisdiction.regime = app::domain::Regime::Notice;
+        let mut korea = first.clone();
+        korea.jurisdiction.show_collection_details = true;
+        for other in [changed, gpc, japanese, opt_out, notice, korea] {
             assert_ne!(banner_key(&other, base), banner_key(&first, base));
             assert_ne!(app::embed::banner_html(other, base), html);
         }

@@ -177,26 +177,40 @@ impl ConsentService {
         &self,
         request: &RequestContext,
     ) -> Result<WithCookies<ConsentStatus>, BackendError> {
+        let with_grants = self.status_with_grants(request).await?;
+        Ok(WithCookies {
+            value: with_grants.value.0,
+            set_cookies: with_grants.set_cookies,
+        })
+    }
+
+    /// [`Self::status`] and each category's state now in the visitor's regime (what a page
+    /// may load): the embed's fragments answer both.
+    pub async fn status_with_grants(
+        &self,
+        request: &RequestContext,
+    ) -> Result<WithCookies<(ConsentStatus, BTreeMap<String, bool>)>, BackendError> {
         let snapshot = self.policies.current().await;
         let standing = self.standing_in(&snapshot, request).await?;
         let Standing {
             current,
             prompt,
             jurisdiction,
-            granted: _,
+            granted,
         } = standing.value;
+        let status = ConsentStatus {
+            policy: snapshot
+                .current()
+                .shown(request.language, self.parent_domain())
+                .view
+                .clone(),
+            gpc_signal: request.gpc,
+            current,
+            prompt,
+            jurisdiction,
+        };
         Ok(WithCookies {
-            value: ConsentStatus {
-                policy: snapshot
-                    .current()
-                    .shown(request.language, self.parent_domain())
-                    .view
-                    .clone(),
-                gpc_signal: request.gpc,
-                current,
-                prompt,
-                jurisdiction,
-            },
+            value: (status, granted),
             set_cookies: standing.set_cookies,
         })
     }
