@@ -37,7 +37,7 @@ test('every page hydrates under its Content-Security-Policy with no violation', 
     );
   });
   const errors = watchErrors(page);
-  for (const path of ['/', '/notice', '/preferences']) {
+  for (const path of ['/', '/notice', '/preferences', '/external-transmission']) {
     const response = await page.goto(path);
     expect(response!.headers()['content-security-policy']).toContain("frame-ancestors 'self'");
     await waitForHydration(page);
