@@ -632,5 +632,7 @@ pub struct TransmissionView {
 }
 
 // The unit tests are beside this file, in tests.rs.
+pub mod translations;
+
 #[cfg(test)]
 pub(crate) mod tests;

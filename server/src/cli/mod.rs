@@ -50,6 +50,10 @@ impl Cli {
         if let Command::Keys(keys::KeysCommand::Generate { id }) = command {
             return keys::generate(id);
         }
+        // Reads only the file it is given, so it works on a machine with no configuration.
+        if let Command::Policy(policy::PolicyCommand::Check { file }) = &command {
+            return policy::check(file);
+        }
         let settings = match Settings::load() {
             Ok(settings) => settings,
             Err(err) => return fail(err),

@@ -376,7 +376,67 @@ async fn a_geoip_database_locates_the_forwarded_address(engine: Engine) {
     assert!(err.to_string().contains("geoip_database"), "{err}");
 }
 
+/// `server policy check FILE`: valid and complete, valid with texts a jurisdiction's visitors
+/// would read in the default language, or refused.
+async fn policy_check_reports_what_each_jurisdiction_would_miss(engine: Engine) {
+    let app = crate::common::spawn(engine).await;
+    let default = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../app/policy/default-policy.toml"
+    );
+    let complete = app.command(&["policy", "check", default]);
+    assert!(
+        complete.contains("is valid; every text of its 5 jurisdictions"),
+        "{complete}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::fs::read_to_string(default).unwrap();
+    let opt_out_in_korean = "opt_out = \"거부하기\"\n";
+    assert!(source.contains(opt_out_in_korean));
+    let lacking = dir.path().join("lacking.toml");
+    std::fs::write(&lacking, source.replacen(opt_out_in_korean, "", 1)).unwrap();
+    let (ok, stdout, _) = run_server(&["policy", "check", lacking.to_str().unwrap()]);
+    assert!(!ok, "a missing text fails the check");
+    assert!(
+        stdout.contains("  jurisdiction united_states, language ko:\n    banner.ko.opt_out\n"),
+        "{stdout}"
+    );
+    // Only the opt-out jurisdiction's visitors see that text.
+    assert_eq!(stdout.matches("banner.ko.opt_out").count(), 1, "{stdout}");
+
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        source.replacen("regime = \"opt_out\"", "regime = \"maybe\"", 1),
+    )
+    .unwrap();
+    let (ok, _, stderr) = run_server(&["policy", "check", broken.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("broken.toml") && stderr.contains("maybe"),
+        "{stderr}"
+    );
+}
+
+/// Runs the `server` command with no configuration; whether it succeeded, and its output.
+fn run_server(args: &[&str]) -> (bool, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(args)
+        .env_remove("ZC_CONFIG")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
 on_both_engines!(
+    policy_check_reports_what_each_jurisdiction_would_miss,
     a_geoip_database_locates_the_forwarded_address,
     each_regime_is_answered_where_the_policy_puts_it,
     the_header_counts_only_from_a_trusted_proxy,
