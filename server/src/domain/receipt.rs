@@ -346,7 +346,11 @@ impl ConsentReceipt {
                         .iter()
                         .map(|i| i.name.clone())
                         .collect(),
-                    recipients: recipients(&category.identifiers),
+                    recipients: recipients(
+                        &category.identifiers,
+                        input.language,
+                        &input.policy.default_language,
+                    ),
                     data_types: category
                         .identifiers
                         .iter()
@@ -407,12 +411,37 @@ impl ConsentReceipt {
     }
 }
 
-/// The providers of `identifiers`, each once, in the order the registry lists them.
-fn recipients(identifiers: &[app::domain::Identifier]) -> Vec<String> {
+/// Who receives the data of one purpose: the recipients its identifiers' transmissions name
+/// (Japan's external-transmission registry, in `language`, else the default one); for a
+/// registry that names none (versions published before transmissions existed), the
+/// identifiers' providers. Each once, in registry order.
+fn recipients(
+    identifiers: &[app::domain::Identifier],
+    language: &str,
+    default_language: &str,
+) -> Vec<String> {
+    let transmitted: Vec<&String> = identifiers
+        .iter()
+        .flat_map(|identifier| &identifier.transmissions)
+        .filter_map(|transmission| {
+            transmission
+                .recipient
+                .get(language)
+                .or_else(|| transmission.recipient.get(default_language))
+        })
+        .collect();
+    let named = if transmitted.is_empty() {
+        identifiers
+            .iter()
+            .map(|identifier| &identifier.provider)
+            .collect()
+    } else {
+        transmitted
+    };
     let mut recipients: Vec<String> = Vec::new();
-    for identifier in identifiers {
-        if !recipients.contains(&identifier.provider) {
-            recipients.push(identifier.provider.clone());
+    for recipient in named {
+        if !recipients.contains(recipient) {
+            recipients.push(recipient.clone());
         }
     }
     recipients
@@ -496,14 +525,28 @@ mod tests {
     }
 
     #[test]
+    fn without_transmissions_the_providers_are_the_recipients() {
+        let policy = Policy::from_toml(app::DEFAULT_POLICY_TOML).unwrap();
+        let analytics = policy.category("analytics").unwrap();
+        let mut bare = analytics.identifiers.clone();
+        bare.iter_mut().for_each(|identifier| identifier.transmissions.clear());
+        assert_eq!(
+            recipients(&bare, "ja", "en"),
+            ["Matomo, self-hosted by ZecCloud"]
+        );
+        // Named in the receipt's language when the registry has it.
+        assert_ne!(
+            recipients(&analytics.identifiers, "ja", "en"),
+            recipients(&analytics.identifiers, "en", "en")
+        );
+    }
+
+    #[test]
     fn purposes_name_their_recipients_and_data_types() {
         let receipt = receipt(&[("necessary", true), ("analytics", true)], false, 1);
         let necessary = &receipt.purposes[0];
-        // Each provider once, in registry order, though several identifiers share one.
-        assert_eq!(
-            necessary.recipients,
-            ["ZecCloud", "Matomo, self-hosted by ZecCloud"]
-        );
+        // The recipients the transmissions name, each once though several name it.
+        assert_eq!(necessary.recipients, ["ZecCloud"]);
         assert_eq!(necessary.data_types.len(), necessary.identifiers.len());
         let preferences = &receipt.purposes[1];
         let storage = preferences
@@ -513,7 +556,10 @@ mod tests {
             .unwrap();
         assert_eq!(storage.kind, IdentifierKind::LocalStorage);
         let analytics = &receipt.purposes[2];
-        assert_eq!(analytics.recipients, ["Matomo, self-hosted by ZecCloud"]);
+        assert_eq!(
+            analytics.recipients,
+            ["ZecCloud (its self-hosted Matomo analytics)"]
+        );
         assert!(
             analytics
                 .data_types
