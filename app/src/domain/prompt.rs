@@ -70,6 +70,10 @@ pub struct ConsentStatus {
     pub gpc_signal: bool,
     /// Where the visitor is and the regime that applies there.
     pub jurisdiction: AppliedJurisdiction,
+    /// Each category's state now in that regime ([`regime_grants`]): what the preference
+    /// center ticks for a category the visitor never decided on.
+    #[serde(default)]
+    pub granted: std::collections::BTreeMap<String, bool>,
 }
 
 impl ConsentStatus {

@@ -70,6 +70,7 @@ pub fn PreferenceCenter(status: ConsentStatus, place: Place) -> impl IntoView {
                 language=language.clone()
                 categories=policy.categories
                 current=status.current
+                granted=status.granted
                 labels=CategoryFormLabels {
                     always_on: text.always_on,
                     identifiers: text.identifiers,

@@ -177,7 +177,9 @@ pub struct CategoryFormLabels {
 }
 
 /// Every category with its purpose and identifiers; optional ones as checkboxes showing the
-/// visitor's current state (a category never decided is unticked), submitted as a custom choice.
+/// visitor's current state (a category never decided shows what the visitor's regime grants
+/// it now, `granted`: unticked under opt-in, ticked where it is on until refused), submitted
+/// as a custom choice.
 /// Only the preference center shows it, so it always says it was sent from there.
 #[component]
 pub fn CategoryForm(
@@ -185,6 +187,7 @@ pub fn CategoryForm(
     language: String,
     categories: Vec<CategoryView>,
     current: Option<CurrentConsent>,
+    granted: std::collections::BTreeMap<String, bool>,
     labels: CategoryFormLabels,
     place: Place,
 ) -> impl IntoView {
@@ -199,6 +202,7 @@ pub fn CategoryForm(
             let granted = current
                 .as_ref()
                 .and_then(|c| c.state(&category.id))
+                .or_else(|| granted.get(&category.id).copied())
                 .unwrap_or(false);
             view! {
                 <CategoryItem

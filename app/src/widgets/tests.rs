@@ -68,6 +68,7 @@ fn status_in(language: &str, regime: crate::domain::Regime, details: bool) -> Co
         prompt: Some(PromptReason::NoChoice),
         gpc_signal: false,
         jurisdiction,
+        granted: Default::default(),
     }
 }
 

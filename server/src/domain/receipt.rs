@@ -529,7 +529,8 @@ mod tests {
         let policy = Policy::from_toml(app::DEFAULT_POLICY_TOML).unwrap();
         let analytics = policy.category("analytics").unwrap();
         let mut bare = analytics.identifiers.clone();
-        bare.iter_mut().for_each(|identifier| identifier.transmissions.clear());
+        bare.iter_mut()
+            .for_each(|identifier| identifier.transmissions.clear());
         assert_eq!(
             recipients(&bare, "ja", "en"),
             ["Matomo, self-hosted by ZecCloud"]

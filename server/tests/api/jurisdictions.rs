@@ -435,7 +435,46 @@ fn run_server(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// The preference center ticks what is on: under opt-out a category nobody refused, under
+/// opt-in only a consent; a refusal stays unticked everywhere.
+async fn the_preference_center_ticks_what_the_regime_grants(engine: Engine) {
+    let app = behind_a_country_edge(engine).await;
+    let ticked = |html: &str, category: &str| {
+        let name = format!(r#"name="categories[{category}]""#);
+        let at = html
+            .find(&name)
+            .unwrap_or_else(|| panic!("{category} in {html}"));
+        let start = html[..at].rfind("<input").unwrap();
+        let end = at + html[at..].find('>').unwrap();
+        html[start..end].contains("checked")
+    };
+    let page = |cookies: String, country: &'static str| {
+        let app = &app;
+        async move {
+            let answer = app
+                .get_with(
+                    "/preferences",
+                    &[("cookie", &cookies), (COUNTRY_HEADER, country)],
+                )
+                .await;
+            assert_eq!(answer.status(), 200);
+            answer.text().await.unwrap()
+        }
+    };
+    let ssaid = visitor_from(&app, "US").await;
+    let undecided = format!("zc_ssaid={ssaid}");
+    let us = page(undecided.clone(), "US").await;
+    assert!(ticked(&us, "analytics") && ticked(&us, "preferences"));
+    let eea = page(undecided.clone(), "DE").await;
+    assert!(!ticked(&eea, "analytics") && !ticked(&eea, "preferences"));
+    let refused = decide_from(&app, &undecided, "US", &decision("reject_all")).await;
+    let refused = cookies_after(&ssaid, &refused);
+    let us = page(refused, "US").await;
+    assert!(!ticked(&us, "analytics") && !ticked(&us, "preferences"));
+}
+
 on_both_engines!(
+    the_preference_center_ticks_what_the_regime_grants,
     policy_check_reports_what_each_jurisdiction_would_miss,
     a_geoip_database_locates_the_forwarded_address,
     each_regime_is_answered_where_the_policy_puts_it,

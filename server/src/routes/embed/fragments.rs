@@ -214,12 +214,13 @@ async fn fragment<const LAYER: bool>(request: FragmentRequest) -> Result<Respons
         site_root,
         with_style,
     } = request;
-    let status = consent.status_with_grants(&context).await?;
+    let status = consent.status(&context).await?;
     let stylesheet = assets
         .css(std::path::Path::new(&*site_root))
         .map_err(ApiError::internal)?;
     let css = format!("{base}/embed/style.{}.css", stylesheet.hash);
-    let (status_value, granted) = status.value;
+    let status_value = status.value;
+    let granted = status_value.granted.clone();
     let needs_prompt = status_value.needs_prompt();
     let current = status_value.current.clone();
     let jurisdiction = status_value.jurisdiction.clone();
@@ -271,6 +272,7 @@ mod tests {
             prompt: Some(PromptReason::NoChoice),
             gpc_signal: false,
             jurisdiction: app::domain::AppliedJurisdiction::strictest(),
+            granted: Default::default(),
         }
     }
 

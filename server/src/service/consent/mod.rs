@@ -172,24 +172,11 @@ impl ConsentService {
     }
 
     /// The status for a request: [`Self::standing`] with the policy as the banner shows it in
-    /// the request's language.
+    /// the request's language, and each category's state now in the visitor's regime.
     pub async fn status(
         &self,
         request: &RequestContext,
     ) -> Result<WithCookies<ConsentStatus>, BackendError> {
-        let with_grants = self.status_with_grants(request).await?;
-        Ok(WithCookies {
-            value: with_grants.value.0,
-            set_cookies: with_grants.set_cookies,
-        })
-    }
-
-    /// [`Self::status`] and each category's state now in the visitor's regime (what a page
-    /// may load): the embed's fragments answer both.
-    pub async fn status_with_grants(
-        &self,
-        request: &RequestContext,
-    ) -> Result<WithCookies<(ConsentStatus, BTreeMap<String, bool>)>, BackendError> {
         let snapshot = self.policies.current().await;
         let standing = self.standing_in(&snapshot, request).await?;
         let Standing {
@@ -208,9 +195,10 @@ impl ConsentService {
             current,
             prompt,
             jurisdiction,
+            granted,
         };
         Ok(WithCookies {
-            value: (status, granted),
+            value: status,
             set_cookies: standing.set_cookies,
         })
     }
