@@ -23,6 +23,7 @@ fn the_server_html_carries_every_mark_the_island_reads() {
         prompt: Some(PromptReason::NoChoice),
         gpc_signal: false,
         jurisdiction: crate::domain::AppliedJurisdiction::strictest(),
+        granted: Default::default(),
     };
     let banner_status = status.clone();
     let banner = embedded(move || view! { <BannerBody status=banner_status/> }.into_any());
