@@ -72,11 +72,11 @@ test.describe('with JavaScript', () => {
     }
     await page.reload();
     const after = await todaysRow(page);
-    // Accept all, Reject all, Custom, Withdraw, GPC, All.
+    // Accept all, Reject all, Custom, Withdraw, GPC, Acknowledged, All.
     const delta = after.map((cell, index) => Number(cell) - Number(before[index]));
-    expect(delta).toEqual([3, 2, 0, 0, 0, 5]);
+    expect(delta).toEqual([3, 2, 0, 0, 0, 0, 5]);
     // The numbers are the database's: every decision stored today, none more.
-    expect(Number(after[5])).toBe(storedToday());
+    expect(Number(after[6])).toBe(storedToday());
     expect(Number(after[0])).toBe(storedToday('accept_all'));
     // Each chart is drawn, titled for assistive technology, with its table beneath.
     for (const chart of ['chart-actions', 'chart-grants', 'chart-dimension-2']) {
@@ -149,7 +149,7 @@ test.describe('with JavaScript', () => {
     expect(download.suggestedFilename()).toMatch(/^consent-decisions-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/);
     const lines = readFileSync((await download.path())!, 'utf8').trim().split('\n');
     expect(lines[0]).toBe(
-      'consent_id,decided_at,ssaid,policy_version,policy_hash,banner_text_hash,language,action,source,categories,network_prefix,terminal_type,origin,made_at',
+      'consent_id,decided_at,ssaid,policy_version,policy_hash,banner_text_hash,language,action,source,categories,network_prefix,terminal_type,origin,made_at,jurisdiction,regime,country,country_source',
     );
     const thirtyDaysAgo = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
     const stored = Number(
