@@ -70,6 +70,25 @@ pub struct ConsentResponse {
     pub clear_storage: Vec<StorageKey>,
 }
 
+impl ConsentResponse {
+    /// The answer for a standing decision (under the current policy version), with what the
+    /// page must clear.
+    fn of(
+        (policy_version, standing): (String, crate::service::Standing),
+        clear_storage: Vec<StorageKey>,
+    ) -> Self {
+        Self {
+            policy_version,
+            needs_prompt: standing.prompt.is_some(),
+            prompt: standing.prompt,
+            consent: standing.current,
+            jurisdiction: standing.jurisdiction,
+            granted: standing.granted,
+            clear_storage,
+        }
+    }
+}
+
 /// What `POST /api/v1/consent` answers for its example decision.
 fn recorded_example() -> serde_json::Value {
     serde_json::json!({
@@ -107,16 +126,7 @@ pub async fn get_consent(
     context: RequestContext,
 ) -> Result<Response, ApiError> {
     let standing = consent.standing(&context).await?;
-    let (policy_version, standing_now) = standing.value;
-    let body = ConsentResponse {
-        policy_version,
-        needs_prompt: standing_now.prompt.is_some(),
-        prompt: standing_now.prompt,
-        consent: standing_now.current,
-        jurisdiction: standing_now.jurisdiction,
-        granted: standing_now.granted,
-        clear_storage: Vec::new(),
-    };
+    let body = ConsentResponse::of(standing.value, Vec::new());
     Ok(with_cookies(
         Json(body).into_response(),
         standing.set_cookies,
@@ -166,16 +176,7 @@ pub async fn post_consent(
         ..context
     };
     let standing = consent.standing(&after).await?;
-    let (policy_version, standing_now) = standing.value;
-    let body = ConsentResponse {
-        policy_version,
-        needs_prompt: standing_now.prompt.is_some(),
-        prompt: standing_now.prompt,
-        consent: standing_now.current,
-        jurisdiction: standing_now.jurisdiction,
-        granted: standing_now.granted,
-        clear_storage: recorded.value.clear_storage,
-    };
+    let body = ConsentResponse::of(standing.value, recorded.value.clear_storage);
     let mut set_cookies = recorded.set_cookies;
     set_cookies.extend(standing.set_cookies);
     Ok(with_cookies(
