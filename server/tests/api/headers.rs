@@ -30,7 +30,8 @@ async fn hostile_accept_language_is_answered_normally(engine: Engine) {
 async fn pages_carry_a_nonced_content_security_policy(engine: Engine) {
     let app = spawn(engine).await;
     let mut nonces = Vec::new();
-    for path in ["/", "/notice", "/preferences", "/no-such-page"] {
+    // Every page the app serves, so a page added later is checked too, and the not-found page.
+    for path in app::PAGE_PATHS.into_iter().chain(["/no-such-page"]) {
         let page = app.get(path, "").await;
         let policy = page.headers()["content-security-policy"]
             .to_str()
@@ -65,7 +66,11 @@ async fn pages_carry_a_nonced_content_security_policy(engine: Engine) {
     }
     nonces.sort();
     nonces.dedup();
-    assert_eq!(nonces.len(), 4, "a new nonce for every page");
+    assert_eq!(
+        nonces.len(),
+        app::PAGE_PATHS.len() + 1,
+        "a new nonce for every page"
+    );
 }
 
 async fn every_answer_is_nosniff_and_hsts_follows_secure_cookies(engine: Engine) {
