@@ -2,6 +2,7 @@
 //! versions, address truncation, consent receipts and Matomo tracking hits.
 
 pub mod claims;
+pub mod log;
 pub mod network;
 pub mod origin;
 pub mod policy_diff;
