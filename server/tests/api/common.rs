@@ -18,6 +18,8 @@ use tempfile::TempDir;
 pub const POLICY_VERSION: &str = "2026-12-07";
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 pub const SIGNING_KEY: [u8; 32] = [7; 32];
+/// The consent log's key in tests: its verifier key is fixed, so tests can pin it.
+pub const LOG_KEY: [u8; 32] = [11; 32];
 pub const CHROME_DESKTOP: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
 pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 
@@ -107,6 +109,15 @@ pub fn settings(database_url: String, dir: &TempDir) -> Settings {
             base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY),
         )),
         signing_key_file: dir.path().join("unused.key"),
+        // Heads every second, so a test waits at most that long for its decision's.
+        log: server::infra::config::LogSettings {
+            key: Some(SecretString::from(
+                base64::engine::general_purpose::STANDARD.encode(LOG_KEY),
+            )),
+            key_file: dir.path().join("unused-log.key"),
+            head_interval_secs: 1,
+            ..server::infra::config::LogSettings::default()
+        },
         cookie_secure: false,
         admin_token: Some(SecretString::from(ADMIN_TOKEN.to_owned())),
         // Debug builds rendering pages while many tests share two cores can be slow: a
