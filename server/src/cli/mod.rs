@@ -5,6 +5,7 @@
 
 mod export;
 mod keys;
+mod log;
 mod policy;
 mod purge;
 mod serve;
@@ -41,6 +42,9 @@ enum Command {
     /// Export every decision made from one UTC day to another (both included), for an audit;
     /// the columns are described in README.md.
     Export(export::ExportArgs),
+    /// The consent log: check it whole, make a log key (docs/consent-log.md).
+    #[command(subcommand)]
+    Log(log::LogCommand),
 }
 
 impl Cli {
@@ -49,6 +53,9 @@ impl Cli {
         // Needs no settings: it only prints.
         if let Command::Keys(keys::KeysCommand::Generate { id }) = command {
             return keys::generate(id);
+        }
+        if let Command::Log(log::LogCommand::Keygen) = command {
+            return log::keygen();
         }
         // Reads only the file it is given, so it works on a machine with no configuration.
         if let Command::Policy(policy::PolicyCommand::Check { file }) = &command {
@@ -66,6 +73,7 @@ impl Cli {
             Command::Subject(command) => subject::run(settings, command).await,
             Command::Purge(args) => purge::run(settings, args).await,
             Command::Export(args) => export::run(settings, args).await,
+            Command::Log(command) => log::run(settings, command).await,
         }
     }
 }

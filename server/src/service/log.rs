@@ -87,7 +87,21 @@ impl ConsentLog {
         if logged > 0 {
             tracing::info!(logged, "logged records written without a leaf");
         }
-        let log = Arc::new(Self {
+        let log = Arc::new(Self::unopened(store, verifiers, signer, interval, clock));
+        log.make_head().await?;
+        Ok(log)
+    }
+
+    /// The log as it is stored, with nothing logged or signed: what the whole-log check
+    /// reads (it must not log what it is checking).
+    pub fn unopened(
+        store: Arc<dyn LogStore>,
+        verifiers: Vec<LogVerifier>,
+        signer: LogSigner,
+        interval: Duration,
+        clock: Clock,
+    ) -> Self {
+        Self {
             store,
             signer,
             verifiers,
@@ -96,9 +110,7 @@ impl ConsentLog {
             latest: RwLock::default(),
             interval,
             clock,
-        });
-        log.make_head().await?;
-        Ok(log)
+        }
     }
 
     pub fn verifiers(&self) -> &[LogVerifier] {

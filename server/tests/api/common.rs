@@ -270,25 +270,34 @@ impl TestApp {
     /// Runs the `server` command with this instance's database and signing key (plain http,
     /// no config file); its standard output. The command must succeed.
     pub fn command(&self, args: &[&str]) -> String {
-        let dir = tempfile::tempdir().unwrap();
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(args)
-            .env("DATABASE_URL", &self.database_url)
-            .env(
-                "ZC_SIGNING_KEY",
-                base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY),
-            )
-            .env("ZC_COOKIE_SECURE", "false")
-            .env_remove("ZC_CONFIG")
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
+        let output = self.run_command(args);
         assert!(
             output.status.success(),
             "server {args:?}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Runs the `server` command as [`TestApp::command`] does, whatever its outcome.
+    pub fn run_command(&self, args: &[&str]) -> std::process::Output {
+        let dir = tempfile::tempdir().unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env(
+                "ZC_SIGNING_KEY",
+                base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY),
+            )
+            .env(
+                "ZC_LOG__KEY",
+                base64::engine::general_purpose::STANDARD.encode(LOG_KEY),
+            )
+            .env("ZC_COOKIE_SECURE", "false")
+            .env_remove("ZC_CONFIG")
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
     }
 
     /// The overview's tallies say, day by day, exactly what the counts they are written with
