@@ -9,6 +9,7 @@ mod policy;
 mod purge;
 mod serve;
 mod subject;
+mod witness;
 
 use clap::{Parser, Subcommand};
 use server::infra::config::Settings;
@@ -41,6 +42,17 @@ enum Command {
     /// Export every decision made from one UTC day to another (both included), for an audit;
     /// the columns are described in README.md.
     Export(export::ExportArgs),
+    /// The consent log (docs/consent-log.md).
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LogCommand {
+    /// Check that the service's log only grew since the last head this witness saw (kept in
+    /// the state file): exits 1 on a fork, a rollback or a bad signature, 2 when it cannot
+    /// check. Needs no settings: run it from cron on another machine.
+    Witness(witness::WitnessArgs),
 }
 
 impl Cli {
@@ -54,6 +66,10 @@ impl Cli {
         if let Command::Policy(policy::PolicyCommand::Check { file }) = &command {
             return policy::check(file);
         }
+        // Reads only the service's public endpoints and its own state file.
+        if let Command::Log(LogCommand::Witness(args)) = &command {
+            return witness::run(&args.url, &args.state, args.key.as_deref()).await;
+        }
         let settings = match Settings::load() {
             Ok(settings) => settings,
             Err(err) => return fail(err),
@@ -66,6 +82,9 @@ impl Cli {
             Command::Subject(command) => subject::run(settings, command).await,
             Command::Purge(args) => purge::run(settings, args).await,
             Command::Export(args) => export::run(settings, args).await,
+            Command::Log(LogCommand::Witness(args)) => {
+                witness::run(&args.url, &args.state, args.key.as_deref()).await
+            }
         }
     }
 }
