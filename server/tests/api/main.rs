@@ -17,6 +17,7 @@ mod group_commit;
 mod headers;
 mod jurisdictions;
 mod keys;
+mod log_independent;
 mod matomo;
 mod matomo_erasure;
 mod openapi;
