@@ -87,6 +87,16 @@ error_codes! {
     ConsentNotFound = "consent_not_found", 404;
     PolicyVersionNotFound = "policy_version_not_found", 404;
 
+    // The consent log (docs/consent-log.md).
+    /// No leaf for that decision (unknown, or not recorded).
+    LogEntryNotFound = "log_entry_not_found", 404;
+    /// `tree_size` names no signed head.
+    LogHeadNotFound = "log_head_not_found", 404;
+    /// The decision is logged after the latest signed head; `Retry-After` says when to ask.
+    LogEntryNotYetSigned = "log_entry_not_yet_signed", 409;
+    /// A consistency proof between sizes that are not `1 <= first <= second <= the head's`.
+    InvalidLogRange = "invalid_log_range", 400;
+
     // Who may ask.
     Unauthorized = "unauthorized", 401;
     InvalidToken = "invalid_token", 401;

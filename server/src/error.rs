@@ -41,6 +41,8 @@ pub struct ApiError {
     message: String,
     /// What went wrong inside the service: logged, never answered.
     cause: Option<String>,
+    /// When to ask again, for an answer that is not final yet.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -49,6 +51,7 @@ impl ApiError {
             code,
             message: message.into(),
             cause: None,
+            retry_after: None,
         }
     }
 
@@ -59,12 +62,19 @@ impl ApiError {
             code: ErrorCode::Internal,
             message: INTERNAL_MESSAGE.to_owned(),
             cause: Some(cause.to_string()),
+            retry_after: None,
         }
     }
 
     /// Keeps what went wrong inside the service, for the log line a 5xx answer gets.
     pub fn caused_by(mut self, cause: impl Display) -> Self {
         self.cause = Some(cause.to_string());
+        self
+    }
+
+    /// Answers with `Retry-After: secs`.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
         self
     }
 
@@ -98,6 +108,11 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
         // Storage down, an instance draining: worth trying again, not at once.
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(

@@ -17,6 +17,7 @@ use crate::routes;
 use crate::routes::ops::OpsState;
 use crate::service::console::history::CounterHistory;
 use crate::service::console::{Configured, ConsoleService};
+use crate::service::log::ConsentLog;
 use crate::service::matomo_erasure::{MatomoEraser, MatomoPrivacyApi};
 use crate::service::matomo_gate::MatomoGate;
 use crate::service::policies::{PolicyRegistry, PublishError};
@@ -51,6 +52,8 @@ pub enum StartupError {
     Publish(#[from] PublishError),
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
+    #[error("consent log: {0}")]
+    Log(#[from] crate::service::log::LogError),
     #[error("matomo: {0}")]
     Matomo(String),
     #[error("cannot listen: {0}")]
@@ -66,6 +69,8 @@ pub struct Application {
     draining: Arc<AtomicBool>,
     limits: ServeLimits,
     in_flight: InFlight,
+    /// Signs a last head once requests have drained.
+    log: Arc<ConsentLog>,
 }
 
 impl Application {
@@ -98,6 +103,16 @@ impl Application {
                 settings.matomo.category
             )));
         }
+        let log_signer = settings.load_log_signer()?;
+        let log = ConsentLog::open(
+            consent.storage.clone(),
+            settings.log_verifiers(&log_signer),
+            log_signer,
+            Duration::from_secs(settings.log.head_interval_secs),
+            clock.clone(),
+        )
+        .await?;
+        log.spawn_heads();
         let listener = TcpListener::bind(settings.listen).await?;
         let ops_listener = TcpListener::bind(settings.ops_listen).await?;
         consent.revoked.spawn_refresh(
@@ -191,6 +206,7 @@ impl Application {
             retention,
             matomo_eraser,
             console: Arc::new(console),
+            log: Arc::clone(&log),
         });
         let draining = Arc::new(AtomicBool::new(false));
         let ops_router = routes::every_answer(
@@ -214,6 +230,7 @@ impl Application {
                 shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_secs),
             },
             in_flight,
+            log,
         })
     }
 
@@ -259,6 +276,10 @@ impl Application {
             shutdown,
         )
         .await;
+        // The decisions of the last seconds are in a signed head before the process ends.
+        if let Err(err) = self.log.make_head().await {
+            tracing::warn!(error = %err, "could not sign the last log head");
+        }
         let _ = ops_stop.send(());
         if let Err(err) = ops.await.unwrap_or(Ok(())) {
             tracing::warn!(error = %err, "operations listener ended with an error");

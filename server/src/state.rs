@@ -57,6 +57,8 @@ pub struct SharedState {
     pub matomo_eraser: Option<Arc<MatomoEraser>>,
     /// What the operator console's pages show.
     pub console: Arc<ConsoleService>,
+    /// The consent log: its tree, heads and proofs.
+    pub log: Arc<crate::service::log::ConsentLog>,
 }
 
 /// `FromRef` for each part a handler may ask for, without cloning the whole state.
@@ -82,4 +84,5 @@ state_parts! {
     Arc<Metrics> => |state| Arc::clone(&state.metrics);
     Arc<RiskControl> => |state| Arc::clone(&state.risk);
     Arc<Retention> => |state| Arc::clone(&state.retention);
+    Arc<crate::service::log::ConsentLog> => |state| Arc::clone(&state.log);
 }

@@ -5,6 +5,7 @@
 
 mod export;
 mod keys;
+mod log;
 mod policy;
 mod purge;
 mod serve;
@@ -42,17 +43,9 @@ enum Command {
     /// Export every decision made from one UTC day to another (both included), for an audit;
     /// the columns are described in README.md.
     Export(export::ExportArgs),
-    /// The consent log (docs/consent-log.md).
+    /// The consent log: check it whole, make a log key, witness it (docs/consent-log.md).
     #[command(subcommand)]
-    Log(LogCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum LogCommand {
-    /// Check that the service's log only grew since the last head this witness saw (kept in
-    /// the state file): exits 1 on a fork, a rollback or a bad signature, 2 when it cannot
-    /// check. Needs no settings: run it from cron on another machine.
-    Witness(witness::WitnessArgs),
+    Log(log::LogCommand),
 }
 
 impl Cli {
@@ -62,12 +55,15 @@ impl Cli {
         if let Command::Keys(keys::KeysCommand::Generate { id }) = command {
             return keys::generate(id);
         }
+        if let Command::Log(log::LogCommand::Keygen) = command {
+            return log::keygen();
+        }
         // Reads only the file it is given, so it works on a machine with no configuration.
         if let Command::Policy(policy::PolicyCommand::Check { file }) = &command {
             return policy::check(file);
         }
         // Reads only the service's public endpoints and its own state file.
-        if let Command::Log(LogCommand::Witness(args)) = &command {
+        if let Command::Log(log::LogCommand::Witness(args)) = &command {
             return witness::run(&args.url, &args.state, args.key.as_deref()).await;
         }
         let settings = match Settings::load() {
@@ -82,9 +78,7 @@ impl Cli {
             Command::Subject(command) => subject::run(settings, command).await,
             Command::Purge(args) => purge::run(settings, args).await,
             Command::Export(args) => export::run(settings, args).await,
-            Command::Log(LogCommand::Witness(args)) => {
-                witness::run(&args.url, &args.state, args.key.as_deref()).await
-            }
+            Command::Log(command) => log::run(settings, command).await,
         }
     }
 }

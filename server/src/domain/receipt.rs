@@ -25,6 +25,8 @@ pub struct ConsentReceipt {
     pub jurisdiction: ReceiptJurisdiction,
     /// Where this record is kept and for how long.
     pub record_storage: RecordStorage,
+    /// The decision's leaf in the consent log; `None` while it is not logged.
+    pub log: Option<ReceiptLogEntry>,
     /// `active`, `superseded` (a later decision replaced it) or `expired`.
     #[schema(pattern = "^(active|superseded|expired)$")]
     pub state: String,
@@ -34,6 +36,24 @@ pub struct ConsentReceipt {
     pub iss: String,
     pub iat: i64,
     pub jti: String,
+}
+
+/// What a receipt holder needs to check by hand that the decision is in the signed log
+/// (docs/verify-a-receipt.md): SHA-256(salt ‖ record) is the leaf's commitment, the leaf's hash
+/// is SHA-256(0x00 ‖ leaf_data), and `inclusion` proves the leaf against a signed head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReceiptLogEntry {
+    pub leaf_index: u64,
+    /// Base64 of SHA-256(0x00 ‖ leaf_data).
+    pub leaf_hash: String,
+    /// The leaf's four lines.
+    pub leaf_data: String,
+    /// The canonical record the leaf commits to (compact JSON).
+    pub record: String,
+    /// Hex of the record's salt; `None` for a decision written before the log.
+    pub salt: Option<String>,
+    /// The inclusion proof against the latest signed head.
+    pub inclusion: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -287,6 +307,7 @@ pub struct ReceiptInput<'a> {
     pub jurisdiction: ReceiptJurisdiction,
     pub controller: Controller,
     pub record_storage: RecordStorage,
+    pub log: Option<ReceiptLogEntry>,
     /// Absolute URL of the notice and of the preference center.
     pub notice_url: String,
     pub preferences_url: String,
@@ -395,6 +416,7 @@ impl ConsentReceipt {
             },
             jurisdiction: input.jurisdiction,
             record_storage: input.record_storage,
+            log: input.log,
             state: state.to_owned(),
             validity: Validity {
                 from: rfc3339(input.decided_at),
@@ -475,6 +497,7 @@ mod tests {
             superseded,
             previous: None,
             jurisdiction: ReceiptJurisdiction::before_jurisdictions(),
+            log: None,
             controller: Controller {
                 name: "ZecCloud".into(),
                 contact: "ticket".into(),
@@ -606,6 +629,7 @@ mod tests {
             ] {
                 for (previous, origin) in [(None, None), (Some(&all_on), Some("https://s.test"))] {
                     let receipt = ConsentReceipt::build(ReceiptInput {
+                        log: None,
                         record_id: "0196a0b2-0000-7000-8000-000000000001".into(),
                         ssaid: "ssaid-1",
                         policy: &policy,

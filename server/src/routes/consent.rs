@@ -217,6 +217,32 @@ pub async fn get_receipt(
 }
 
 /// A receipt as the service makes one (on the embedded default policy, signed with a key of
+/// The example receipt's log entry: a real leaf of a real (example) record.
+fn example_log_entry(
+    decided_at: chrono::DateTime<chrono::Utc>,
+    base: &str,
+) -> crate::domain::receipt::ReceiptLogEntry {
+    use crate::domain::log::{Leaf, LeafKind, leaf};
+    let salt = "5f0c2a9d8e7b6a5f4e3d2c1b0a998877";
+    let record =
+        r#"{"id":"01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12","ssaid":"DufRwMy_btVimng3kkTdoQ"}"#;
+    let entry = Leaf {
+        kind: LeafKind::Consent,
+        logged_at: decided_at,
+        commitment: leaf::commitment(&leaf::salt_bytes(Some(salt)), record.as_bytes()),
+    };
+    crate::domain::receipt::ReceiptLogEntry {
+        leaf_index: 17,
+        leaf_hash: crate::service::log::base64_hash(entry.hash()),
+        leaf_data: entry.data(),
+        record: record.to_owned(),
+        salt: Some(salt.to_owned()),
+        inclusion: format!(
+            "{base}/api/v1/log/inclusion?event_id=01968f3e-7b7a-7c3e-9f1d-2b4c6d8e0a12"
+        ),
+    }
+}
+
 /// the example's own), for the document.
 fn receipt_example() -> serde_json::Value {
     use crate::domain::receipt::{Controller, ReceiptInput, ReceiptJurisdiction, RecordStorage};
@@ -262,6 +288,7 @@ fn receipt_example() -> serde_json::Value {
             ["HK", "JP", "KR", "US"].map(str::to_owned).to_vec(),
             3 * 365,
         ),
+        log: Some(example_log_entry(decided_at, base)),
         notice_url: format!("{base}{}", policy.notice_url),
         preferences_url: format!("{base}/preferences"),
         expiry: &app::domain::ExpiryRules::from_days(365, 182),

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod consent;
 pub mod console;
 pub mod embed;
+pub mod log;
 pub mod matomo;
 pub mod openapi;
 pub mod ops;
@@ -36,6 +37,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     // own, outside this one.
     let visitor_facing = Router::new()
         .merge(policy::router())
+        .merge(log::router())
         .merge(consent::router(&state))
         .merge(rights::router(&state))
         .merge(embed::router(&state))

@@ -36,6 +36,7 @@ use utoipa::{Modify, OpenApi};
         (name = "visitor", description = "What a visitor's browser (or a page of ours) calls"),
         (name = "embed", description = "The embedded banner on other ZecCloud sites"),
         (name = "policy", description = "Published policy versions and the receipt keys"),
+        (name = "log", description = "The consent log: signed heads, keys, inclusion and consistency proofs (docs/consent-log.md)"),
         (name = "service", description = "ZecCloud back ends (bearer service token)"),
         (name = "admin", description = "Operators (bearer admin token)"),
     )
@@ -43,10 +44,11 @@ use utoipa::{Modify, OpenApi};
 struct ApiDoc;
 
 /// Every route module's operations.
-fn operations_of_each_module() -> [Document; 6] {
+fn operations_of_each_module() -> [Document; 7] {
     [
         routes::consent::Api::openapi(),
         routes::policy::Api::openapi(),
+        routes::log::Api::openapi(),
         routes::rights::Api::openapi(),
         routes::ssaid::Api::openapi(),
         routes::admin::Api::openapi(),

@@ -5,6 +5,7 @@
 
 pub mod consent;
 pub mod console;
+pub mod log;
 pub mod matomo_erasure;
 pub mod matomo_gate;
 pub mod policies;

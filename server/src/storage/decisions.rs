@@ -2,6 +2,8 @@
 //! SSAIDs stored with them.
 
 use super::StorageError;
+use crate::domain::log::leaf::{self, DecisionRecord};
+use crate::domain::log::{Leaf, LeafKind};
 use crate::domain::statistics::DecisionCount;
 use crate::domain::{Ssaid, TerminalType};
 use app::domain::{
@@ -45,6 +47,9 @@ pub struct ConsentEvent {
     /// Where the decision was made and under which regime; `None` for decisions recorded
     /// before jurisdictions existed (all of them under opt-in).
     pub jurisdiction: Option<DecisionPlace>,
+    /// The salt of the decision's leaf in the consent log (hex, `crate::domain::log::leaf`);
+    /// `None` for one written by a release before the log.
+    pub log_salt: Option<String>,
 }
 
 /// The jurisdiction a decision was made in, as recorded with it.
@@ -70,6 +75,42 @@ impl From<&AppliedJurisdiction> for DecisionPlace {
 }
 
 impl ConsentEvent {
+    /// The decision's canonical record, as its log leaf commits to it (docs/consent-log.md).
+    pub fn log_record(&self) -> Vec<u8> {
+        let place = self.jurisdiction.as_ref();
+        leaf::canonical(&DecisionRecord {
+            id: self.id.to_string(),
+            ssaid: self.ssaid.as_str(),
+            policy_version: self.policy_version.to_string(),
+            policy_hash: &self.policy_hash,
+            banner_text_hash: &self.banner_text_hash,
+            language: &self.language,
+            categories: &self.categories,
+            action: self.action.as_str(),
+            source: self.source.as_str(),
+            created_at: leaf::timestamp(self.created_at),
+            made_at: self.made_at.map(leaf::timestamp),
+            ua_class: self.ua_class.as_str(),
+            origin: self.origin.as_deref(),
+            jurisdiction: place.map(|place| place.name.as_str()),
+            regime: place.map(|place| place.regime.as_str()),
+            country: place.and_then(|place| place.country.as_deref()),
+            country_source: place.map(|place| place.source.as_str()),
+        })
+    }
+
+    /// The decision's leaf in the consent log.
+    pub fn log_leaf(&self) -> Leaf {
+        Leaf {
+            kind: LeafKind::Consent,
+            logged_at: leaf::to_micros(self.created_at),
+            commitment: leaf::commitment(
+                &leaf::salt_bytes(self.log_salt.as_deref()),
+                &self.log_record(),
+            ),
+        }
+    }
+
     /// The decision as the console's statistics count it: once, on the day it was recorded,
     /// by its properties (`crate::domain::rollup`).
     pub(crate) fn counted(&self) -> DecisionCount {

@@ -1,6 +1,6 @@
 //! Storage, one narrow port per aggregate: [`DecisionStore`], [`SubjectStore`],
 //! [`MatomoJobStore`], [`RiskStore`], [`StatisticsStore`], [`PolicyStore`], [`PurgeStore`],
-//! [`ConsoleSessionStore`] and [`StorageHealth`]; a consumer takes the ports it uses, and [`Storage`] is all of them.
+//! [`ConsoleSessionStore`], [`LogStore`] and [`StorageHealth`]; a consumer takes the ports it uses, and [`Storage`] is all of them.
 //! One implementation of every port ([`sql`], a file per aggregate), written once for both
 //! engines: SQLite (the embedded default) and PostgreSQL. The engine files hold only what
 //! differs: how to connect, the migrations, and the type of event ids.
@@ -9,6 +9,7 @@ mod console_sessions;
 mod decisions;
 mod error;
 mod health;
+mod log;
 mod matomo_jobs;
 mod policies;
 mod postgres;
@@ -25,6 +26,7 @@ pub use console_sessions::ConsoleSessionStore;
 pub use decisions::{ConsentEvent, DecisionPlace, DecisionStore, SsaidRecord};
 pub use error::StorageError;
 pub use health::StorageHealth;
+pub use log::{LogStore, LogVerification};
 pub use matomo_jobs::{JobSelection, MatomoJob, MatomoJobState, MatomoJobStore};
 pub use policies::PolicyStore;
 pub use postgres::PostgresStorage;
@@ -46,6 +48,7 @@ pub trait Storage:
     + PolicyStore
     + PurgeStore
     + ConsoleSessionStore
+    + LogStore
     + StorageHealth
 {
 }
@@ -59,6 +62,7 @@ impl<T> Storage for T where
         + PolicyStore
         + PurgeStore
         + ConsoleSessionStore
+        + LogStore
         + StorageHealth
         + ?Sized
 {

@@ -18,6 +18,8 @@ use tempfile::TempDir;
 pub const POLICY_VERSION: &str = "2026-12-07";
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 pub const SIGNING_KEY: [u8; 32] = [7; 32];
+/// The consent log's key in tests: its verifier key is fixed, so tests can pin it.
+pub const LOG_KEY: [u8; 32] = [11; 32];
 pub const CHROME_DESKTOP: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
 pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 
@@ -107,6 +109,15 @@ pub fn settings(database_url: String, dir: &TempDir) -> Settings {
             base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY),
         )),
         signing_key_file: dir.path().join("unused.key"),
+        // Heads every second, so a test waits at most that long for its decision's.
+        log: server::infra::config::LogSettings {
+            key: Some(SecretString::from(
+                base64::engine::general_purpose::STANDARD.encode(LOG_KEY),
+            )),
+            key_file: dir.path().join("unused-log.key"),
+            head_interval_secs: 1,
+            ..server::infra::config::LogSettings::default()
+        },
         cookie_secure: false,
         admin_token: Some(SecretString::from(ADMIN_TOKEN.to_owned())),
         // Debug builds rendering pages while many tests share two cores can be slow: a
@@ -259,25 +270,34 @@ impl TestApp {
     /// Runs the `server` command with this instance's database and signing key (plain http,
     /// no config file); its standard output. The command must succeed.
     pub fn command(&self, args: &[&str]) -> String {
-        let dir = tempfile::tempdir().unwrap();
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(args)
-            .env("DATABASE_URL", &self.database_url)
-            .env(
-                "ZC_SIGNING_KEY",
-                base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY),
-            )
-            .env("ZC_COOKIE_SECURE", "false")
-            .env_remove("ZC_CONFIG")
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
+        let output = self.run_command(args);
         assert!(
             output.status.success(),
             "server {args:?}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Runs the `server` command as [`TestApp::command`] does, whatever its outcome.
+    pub fn run_command(&self, args: &[&str]) -> std::process::Output {
+        let dir = tempfile::tempdir().unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env(
+                "ZC_SIGNING_KEY",
+                base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY),
+            )
+            .env(
+                "ZC_LOG__KEY",
+                base64::engine::general_purpose::STANDARD.encode(LOG_KEY),
+            )
+            .env("ZC_COOKIE_SECURE", "false")
+            .env_remove("ZC_CONFIG")
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
     }
 
     /// The overview's tallies say, day by day, exactly what the counts they are written with

@@ -513,6 +513,7 @@ async fn store_decisions(app: &TestApp, start: DateTime<Utc>, step: TimeDelta, c
                 country: Some("US-CA".to_owned()),
                 source: app::domain::CountrySource::Header,
             }),
+            log_salt: None,
         };
         app.storage
             .insert_consent_events(&[(visitor.clone(), event)])

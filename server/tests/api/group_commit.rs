@@ -45,6 +45,7 @@ fn stored_decision(visitor: &SsaidRecord, analytics: bool) -> ConsentEvent {
         ua_class: TerminalType::Mobile,
         origin: None,
         jurisdiction: None,
+        log_salt: None,
     }
 }
 
@@ -256,6 +257,7 @@ async fn a_group_with_more_tallies_than_a_statement_takes_is_written_statement_b
             let event = ConsentEvent {
                 origin: Some(format!("https://site-{seed}.test")),
                 jurisdiction: None,
+                log_salt: None,
                 language: format!("x-{seed}"),
                 ..stored_decision(&visitor, seed % 2 == 0)
             };

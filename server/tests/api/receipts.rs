@@ -268,6 +268,7 @@ async fn store_older_decision(app: &TestApp) -> String {
         ua_class: TerminalType::Desktop,
         origin: None,
         jurisdiction: None,
+        log_salt: None,
     };
     let id = event.id.to_string();
     app.storage

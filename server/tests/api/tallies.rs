@@ -186,6 +186,7 @@ async fn counts_stored_before_the_tallies_are_tallied_by_the_migration(engine: E
             country: Some("US".to_owned()),
             source: app::domain::CountrySource::Header,
         }),
+        log_salt: None,
     };
     storage
         .insert_consent_events(&[(visitor, event)])

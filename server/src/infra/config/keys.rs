@@ -98,6 +98,65 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// The consent log's signer: `log.key`, else `log.key_file` (created on first start), named
+    /// by `log.origin` or `public_url`'s host.
+    pub fn load_log_signer(&self) -> Result<crate::domain::log::LogSigner, ConfigError> {
+        let seed = match &self.log.key {
+            Some(encoded) => decode_key(encoded.expose_secret()),
+            None => match fs::read_to_string(&self.log.key_file) {
+                Ok(encoded) => decode_key(encoded.trim()),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                    generate_key_file(&self.log.key_file)
+                }
+                Err(err) => Err(ConfigError::SigningKey(format!(
+                    "cannot read {}: {err}",
+                    self.log.key_file.display()
+                ))),
+            },
+        }
+        .map_err(|err| ConfigError::SigningKey(format!("log key: {err}")))?;
+        let seed: [u8; 32] = seed.expose_secret().try_into().map_err(|_| {
+            ConfigError::SigningKey("log key: an Ed25519 seed is exactly 32 bytes".to_owned())
+        })?;
+        Ok(crate::domain::log::LogSigner::new(
+            &self.log_origin(),
+            &seed,
+        ))
+    }
+
+    /// The log's name: `log.origin`, else `public_url`'s host and `/log`.
+    pub fn log_origin(&self) -> String {
+        if let Some(origin) = &self.log.origin {
+            return origin.clone();
+        }
+        self.public_url
+            .as_deref()
+            .and_then(|url| url.split_once("://"))
+            .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(rest))
+            .filter(|host| !host.is_empty())
+            .map_or_else(
+                || "zeccloud-consent/log".to_owned(),
+                |host| format!("{host}/log"),
+            )
+    }
+
+    /// The keys heads are checked with: the current one first, then the retired ones.
+    pub fn log_verifiers(
+        &self,
+        signer: &crate::domain::log::LogSigner,
+    ) -> Vec<crate::domain::log::LogVerifier> {
+        let mut keys = vec![signer.verifier()];
+        keys.extend(
+            self.log
+                .retired_keys
+                .iter()
+                .filter_map(|key| crate::domain::log::LogVerifier::parse(key).ok()),
+        );
+        keys
+    }
+}
+
 const MIN_KEY_BYTES: usize = 32;
 
 fn decode_key(encoded: &str) -> Result<SecretSlice<u8>, ConfigError> {
@@ -133,6 +192,6 @@ fn generate_key_file(path: &Path) -> Result<SecretSlice<u8>, ConfigError> {
         .map_err(|e| fail("create", e))?;
     file.write_all(encoded.as_bytes())
         .map_err(|e| fail("write", e))?;
-    tracing::info!(path = %path.display(), "generated a new token signing key");
+    tracing::info!(path = %path.display(), "generated a new key");
     Ok(SecretSlice::from(bytes))
 }

@@ -15,7 +15,7 @@ mod keys;
 mod sections;
 
 pub use keys::KeyEntry;
-pub use sections::{MatomoSettings, RateLimitSettings, ServiceEntry};
+pub use sections::{LogSettings, MatomoSettings, RateLimitSettings, ServiceEntry};
 
 pub const DEFAULT_CONFIG_FILE: &str = "consent.toml";
 
@@ -121,6 +121,9 @@ pub struct Settings {
     /// The Matomo gate (`/matomo.php`): `[matomo]` in the file, `ZC_MATOMO__<NAME>` in the
     /// environment.
     pub matomo: MatomoSettings,
+    /// The consent log (docs/consent-log.md): `[log]` in the file, `ZC_LOG__<NAME>` in the
+    /// environment.
+    pub log: LogSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +189,7 @@ impl Default for Settings {
             risk: RiskThresholds::default(),
             rate_limits: RateLimitSettings::default(),
             matomo: MatomoSettings::default(),
+            log: LogSettings::default(),
         }
     }
 }
@@ -317,6 +321,7 @@ impl Settings {
         self.risk.check().map_err(ConfigError::Invalid)?;
         self.retention.check().map_err(ConfigError::Invalid)?;
         self.rate_limits.check()?;
+        self.log.check()?;
         self.matomo.check()
     }
 

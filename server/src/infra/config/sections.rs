@@ -1,5 +1,5 @@
-//! The settings' sections that are tables of their own: `[rate_limits]`, `[[services]]` and
-//! `[matomo]`, each with its defaults and its checks.
+//! The settings' sections that are tables of their own: `[rate_limits]`, `[[services]]`,
+//! `[matomo]` and `[log]`, each with its defaults and its checks.
 
 use super::{ConfigError, never_serialize_secret};
 use crate::domain::tracking::WithoutConsent;
@@ -168,6 +168,62 @@ impl MatomoSettings {
         }
         if self.category.trim().is_empty() {
             return invalid("category must name a policy category");
+        }
+        Ok(())
+    }
+}
+
+/// The consent log (docs/consent-log.md): its signing key, its name and how often it signs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// Base64 of the log key's 32-byte Ed25519 seed. When unset, `key_file` is read, or
+    /// generated with mode 0600 on first start. Every instance of one service needs the same.
+    #[serde(serialize_with = "never_serialize_secret")]
+    pub key: Option<SecretString>,
+    pub key_file: std::path::PathBuf,
+    /// The log's name, the first line of every head: by default the host of `public_url`
+    /// followed by `/log` (`consent.zeccloud.com/log`), else `zeccloud-consent/log`.
+    pub origin: Option<String>,
+    /// A head is signed at most this often, in seconds, when the log has grown.
+    pub head_interval_secs: u64,
+    /// Verifier keys (`GET /api/v1/log/key`, `verifier_key`) of earlier log keys: heads they
+    /// signed still verify, and `/api/v1/log/key` lists them. README: "Rotating the log key".
+    pub retired_keys: Vec<String>,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            key: None,
+            key_file: std::path::PathBuf::from("data/log.key"),
+            origin: None,
+            head_interval_secs: 5,
+            retired_keys: Vec::new(),
+        }
+    }
+}
+
+impl LogSettings {
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.head_interval_secs == 0 || self.head_interval_secs > 3600 {
+            return Err(ConfigError::Invalid(
+                "log.head_interval_secs must be between 1 and 3600".to_owned(),
+            ));
+        }
+        if let Some(origin) = &self.origin
+            && (origin.is_empty() || origin.contains(char::is_whitespace) || origin.contains('+'))
+        {
+            return Err(ConfigError::Invalid(
+                "log.origin must be a non-empty name without spaces or '+'".to_owned(),
+            ));
+        }
+        for key in &self.retired_keys {
+            crate::domain::log::LogVerifier::parse(key).map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "log.retired_keys: {key:?} is not a verifier key (name+keyid+base64)"
+                ))
+            })?;
         }
         Ok(())
     }

@@ -11,6 +11,7 @@ mod receipts;
 pub use port::BoundConsent;
 pub use receipts::SignedReceipt;
 
+use crate::domain::log;
 use crate::domain::network::truncate_ip;
 use crate::domain::receipt::Controller;
 use crate::domain::{ConsentClaims, TerminalType};
@@ -344,7 +345,8 @@ impl ConsentService {
             request.gpc,
         )?;
         let shown = published.shown(&language, self.parent_domain());
-        let now = self.clock.now();
+        // To the microsecond, as both engines keep it and the log's leaf commits to it.
+        let now = log::leaf::to_micros(self.clock.now());
         let event = ConsentEvent {
             id: Uuid::now_v7(),
             ssaid: visitor.issued.ssaid.clone(),
@@ -369,6 +371,7 @@ impl ConsentService {
                 .then(|| request.origin.clone())
                 .flatten(),
             jurisdiction: Some((&jurisdiction).into()),
+            log_salt: Some(log::leaf::new_salt()),
         };
         if !self.storage_breaker.allow() {
             return Err(BackendError::Unavailable(

@@ -1,7 +1,9 @@
 //! Receipts: one recorded decision as a signed ISO/IEC TS 27560-shaped consent record.
 
 use super::ConsentService;
-use crate::domain::receipt::{PreviousDecision, ReceiptInput, ReceiptJurisdiction};
+use crate::domain::receipt::{
+    PreviousDecision, ReceiptInput, ReceiptJurisdiction, ReceiptLogEntry,
+};
 use crate::domain::{ConsentReceipt, Ssaid};
 use crate::storage::{ConsentEvent, StorageError};
 use uuid::Uuid;
@@ -93,6 +95,7 @@ impl ConsentService {
             jurisdiction: jurisdiction_of(&event),
             controller: self.controller.clone(),
             record_storage: self.record_storage.clone(),
+            log: self.log_entry(&event, base_url).await?,
             notice_url,
             preferences_url: format!("{base_url}/preferences"),
             expiry: &self.expiry,
@@ -103,6 +106,27 @@ impl ConsentService {
             receipt,
             kid: self.receipts.kid().to_owned(),
             jwks_url: format!("{base_url}/.well-known/jwks.json"),
+        }))
+    }
+}
+
+impl ConsentService {
+    /// The decision's leaf as its receipt states it.
+    async fn log_entry(
+        &self,
+        event: &ConsentEvent,
+        base_url: &str,
+    ) -> Result<Option<ReceiptLogEntry>, StorageError> {
+        let Some(stored) = self.storage.log_leaf_of_decision(event.id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(ReceiptLogEntry {
+            leaf_index: stored.index,
+            leaf_hash: crate::service::log::base64_hash(stored.leaf.hash()),
+            leaf_data: stored.leaf.data(),
+            record: String::from_utf8_lossy(&event.log_record()).into_owned(),
+            salt: event.log_salt.clone(),
+            inclusion: format!("{base_url}/api/v1/log/inclusion?event_id={}", event.id),
         }))
     }
 }

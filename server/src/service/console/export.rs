@@ -373,6 +373,7 @@ mod tests {
             ua_class: crate::domain::TerminalType::Desktop,
             origin: None,
             jurisdiction: place,
+            log_salt: None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! they add to, and read back.
 
 use super::{day_text, parse_column};
+use crate::domain::log::Leaf;
 use crate::domain::rollup::{CountKey, RollUp, roll_up};
 use crate::domain::statistics::{DecisionCount, DecisionTally};
 use crate::domain::{Ssaid, TerminalType};
@@ -33,6 +34,8 @@ struct Group<'a> {
     /// The console's statistics, exact because they change with the decisions or not at all:
     /// one increment per key, however many decisions of the group share it.
     statistics: RollUp,
+    /// The decisions' leaves in the consent log, numbered in the same transaction.
+    leaves: Vec<(String, Leaf)>,
 }
 
 impl<'a> Group<'a> {
@@ -50,6 +53,10 @@ impl<'a> Group<'a> {
             visitors,
             decisions,
             statistics: roll_up(&counted),
+            leaves: decisions
+                .iter()
+                .map(|(_, event)| (event.id.to_string(), event.log_leaf()))
+                .collect(),
         }
     }
 
@@ -145,6 +152,7 @@ for_both_engines! {
                 ua_class: parse_column("terminal type", &text("ua_class")?, TerminalType::parse)?,
                 origin: row.try_get("origin")?,
                 jurisdiction: Self::place_from_row(row)?,
+                log_salt: row.try_get("log_salt")?,
             })
         }
 
@@ -180,10 +188,13 @@ for_both_engines! {
                 "WITH visitors AS (",
                 "), events AS (",
                 "), counts AS (",
-                ") ",
+                "), ",
                 "",
             ];
-            let mut query = Self::group_of_four(glue, group);
+            let mut query = Self::group_of_four(glue, group, |query| {
+                Self::push_leaves_as_ctes(query, &group.leaves);
+                query.push(" ");
+            });
             query.build().execute(&self.pool).await?;
             Ok(())
         }
@@ -195,7 +206,10 @@ for_both_engines! {
         /// its own.
         async fn write_in_one_call(&self, group: &Group<'_>) -> Result<(), StorageError> {
             let glue = ["BEGIN IMMEDIATE; ", "; ", "; ", "; ", "; COMMIT"];
-            let mut query = Self::group_of_four(glue, group);
+            let mut query = Self::group_of_four(glue, group, |query| {
+                Self::push_leaves_after_tip(query, &group.leaves);
+                query.push("; ");
+            });
             let mut connection = self.pool.acquire().await?;
             if let Err(err) = query.build().execute(&mut *connection).await {
                 // The statements after the failed one, COMMIT included, did not run. The
@@ -236,13 +250,19 @@ for_both_engines! {
                 Self::push_tallies(&mut query, chunk);
                 query.build().execute(&mut *transaction).await?;
             }
+            Self::append_leaves(&mut transaction, &group.leaves).await?;
             transaction.commit().await?;
             Ok(())
         }
 
-        /// A group's four writes in their one order as one query, `glue` before, between and
-        /// after them: an engine's statement or transaction around them.
-        fn group_of_four(glue: [&str; 5], group: &Group<'_>) -> QueryBuilder<DB> {
+        /// A group's writes in their one order as one query, `glue` before, between and
+        /// after the four of the decisions: an engine's statement or transaction around them.
+        /// `leaves` writes the group's log leaves before the tallies, the last write.
+        fn group_of_four(
+            glue: [&str; 5],
+            group: &Group<'_>,
+            leaves: impl FnOnce(&mut QueryBuilder<DB>),
+        ) -> QueryBuilder<DB> {
             let mut query = QueryBuilder::<DB>::new(glue[0]);
             Self::push_ssaids(&mut query, &group.visitors);
             query.push(glue[1]);
@@ -250,6 +270,7 @@ for_both_engines! {
             query.push(glue[2]);
             Self::push_counts(&mut query, &group.statistics.counts);
             query.push(glue[3]);
+            leaves(&mut query);
             Self::push_tallies(&mut query, &group.statistics.tallies);
             query.push(glue[4]);
             query
@@ -292,7 +313,8 @@ for_both_engines! {
                     row.push_bind(place.map(|p| p.name.clone()))
                         .push_bind(place.map(|p| p.regime.as_str().to_owned()))
                         .push_bind(place.and_then(|p| p.country.clone()))
-                        .push_bind(place.map(|p| p.source.as_str().to_owned()));
+                        .push_bind(place.map(|p| p.source.as_str().to_owned()))
+                        .push_bind(event.log_salt.clone());
                 });
         }
 

@@ -77,7 +77,7 @@ macro_rules! event_columns {
     () => {
         "id, ssaid, policy_version, categories, action, source, created_at, policy_hash, \
          banner_text_hash, language, ip_prefix, ua_class, origin, made_at, jurisdiction, regime, \
-         country, country_source"
+         country, country_source, log_salt"
     };
 }
 macro_rules! sighting_columns {
@@ -102,6 +102,7 @@ const SIGHTINGS_OF_SSAID: &str = sightings_of_ssaid!();
 
 mod console_sessions;
 mod decisions;
+mod log;
 mod matomo_jobs;
 mod policies;
 mod purge;

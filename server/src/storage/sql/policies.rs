@@ -20,6 +20,8 @@ for_both_engines! {
             record: &PolicyRecord,
         ) -> Result<PublishOutcome, StorageError> {
             // Insert-or-nothing, then compare: two instances publishing at once cannot both win.
+            // A version published is logged in the same transaction.
+            let mut transaction = self.begin_write().await?;
             let inserted = sqlx::query::<DB>(concat!(
                 "INSERT INTO policy_versions (",
                 policy_columns!(),
@@ -28,13 +30,16 @@ for_both_engines! {
             .bind(record.version.to_string())
             .bind(record.hash.clone())
             .bind(record.material)
-            .bind(record.published_at)
+            .bind(crate::domain::log::leaf::to_micros(record.published_at))
             .bind(record.source.clone())
-            .execute(&self.pool)
+            .execute(&mut *transaction)
             .await?;
             if DB::rows_affected(&inserted) == 1 {
+                Self::append_leaves(&mut transaction, &[Self::policy_leaf(record)]).await?;
+                transaction.commit().await?;
                 return Ok(PublishOutcome::Published);
             }
+            transaction.rollback().await?;
             let row = sqlx::query::<DB>(concat!(
                 "SELECT ",
                 policy_columns!(),
@@ -67,7 +72,7 @@ for_both_engines! {
 for_both_engines! {
     impl {
         /// A `policy_versions` row (`policy_columns!`).
-        fn policy_from_row(row: &DB::Row) -> Result<PolicyRecord, StorageError> {
+        pub(super) fn policy_from_row(row: &DB::Row) -> Result<PolicyRecord, StorageError> {
             let version: String = row.try_get("version")?;
             Ok(PolicyRecord {
                 version: parse_column("policy version", &version, |raw| {

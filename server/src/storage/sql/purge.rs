@@ -1,11 +1,13 @@
 //! [`PurgeStore`]: the retention purge, step by step and batch by batch.
 
 use super::day_text;
+use crate::domain::log::DeletionReason;
 use crate::domain::retention::PurgeCutoffs;
 use crate::storage::{PurgeStore, StorageError};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use std::collections::BTreeMap;
+use uuid::Uuid;
 
 /// Decisions whose proof period has passed: superseded by a later decision made before $1,
 /// or made before $2 (even as the standing choice they have expired since).
@@ -41,7 +43,7 @@ struct PurgeStep {
     by_day: bool,
 }
 
-const SIMPLE_STEPS: [PurgeStep; 9] = [
+const SIMPLE_STEPS: [PurgeStep; 10] = [
     PurgeStep {
         table: "matomo_erasure_jobs",
         count: "SELECT COUNT(*) AS n FROM matomo_erasure_jobs \
@@ -113,6 +115,14 @@ const SIMPLE_STEPS: [PurgeStep; 9] = [
                  WHERE expires_at <= $1 LIMIT $2)",
         by_day: false,
     },
+    // The consent log's check results (no visitor in them), kept as long as the statistics.
+    PurgeStep {
+        table: "log_verifications",
+        count: "SELECT COUNT(*) AS n FROM log_verifications WHERE ran_at < $1",
+        apply: "DELETE FROM log_verifications WHERE ran_at IN \
+                (SELECT ran_at FROM log_verifications WHERE ran_at < $1 LIMIT $2)",
+        by_day: false,
+    },
 ];
 
 for_both_engines! {
@@ -170,7 +180,9 @@ for_both_engines! {
                     "address_counters" => cutoffs.address_counters_before,
                     "consent_events.ip_prefix" => cutoffs.prefixes_before,
                     "erasures" | "matomo_erasure_jobs" => cutoffs.erasures_before,
-                    "decision_counts" | "decision_tallies" => cutoffs.statistics_before,
+                    "decision_counts" | "decision_tallies" | "log_verifications" => {
+                        cutoffs.statistics_before
+                    }
                     _ => cutoffs.as_of,
                 };
                 let done = self
@@ -302,12 +314,24 @@ for_both_engines! {
                     .execute(&mut *transaction)
                     .await?;
                 }
+                let mut logged = Vec::with_capacity(ids.len());
                 for id in ids {
+                    let id: Uuid = id.into();
+                    logged.push(id.to_string());
                     sqlx::query::<DB>("DELETE FROM consent_events WHERE id = $1")
-                        .bind(id)
+                        .bind(DB::Id::from(id))
                         .execute(&mut *transaction)
                         .await?;
                 }
+                // The batch's leaves stay; a deletion leaf says why their records are gone.
+                Self::log_deletion(
+                    &mut transaction,
+                    DeletionReason::Retention,
+                    cutoffs.as_of,
+                    None,
+                    &logged,
+                )
+                .await?;
                 for ssaid in &subjects {
                     sqlx::query::<DB>("DELETE FROM sanctioned_deletions WHERE ssaid = $1")
                         .bind(ssaid.clone())

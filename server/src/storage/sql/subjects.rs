@@ -4,6 +4,7 @@
 use super::{SIGHTINGS_OF_SSAID, parse_column};
 use crate::domain::Ssaid;
 use crate::domain::TerminalType;
+use crate::domain::log::DeletionReason;
 use crate::domain::rights::ErasureRecord;
 use crate::storage::{MatomoJobState, SsaidRecord, StorageError, SubjectRecords, SubjectStore};
 use chrono::{DateTime, Utc};
@@ -18,7 +19,7 @@ macro_rules! ssaid_with_events {
         "SELECT s.issued_at, s.terminal_type, e.id, e.ssaid, \
          e.policy_version, e.categories, e.action, e.source, e.created_at, e.policy_hash, \
          e.banner_text_hash, e.language, e.ip_prefix, e.ua_class, e.origin, e.made_at, \
-         e.jurisdiction, e.regime, e.country, e.country_source \
+         e.jurisdiction, e.regime, e.country, e.country_source, e.log_salt \
          FROM ssaids s LEFT JOIN consent_events e ON e.ssaid = s.ssaid WHERE s.ssaid = $1 \
          ORDER BY e.created_at, e.id"
     };
@@ -147,6 +148,15 @@ for_both_engines! {
                 }
             }
             evidence.deleted = deleted;
+            let erased: Vec<String> = revoked.iter().map(Uuid::to_string).collect();
+            Self::log_deletion(
+                &mut transaction,
+                DeletionReason::Erasure,
+                evidence.erased_at,
+                Some(evidence.id.to_string()),
+                &erased,
+            )
+            .await?;
             if let Some(visitor_id) = matomo_visitor_id {
                 evidence.matomo = MatomoJobState::Pending.as_str().to_owned();
                 sqlx::query::<DB>(
