@@ -398,7 +398,12 @@ pub fn check_receipt(
             record["created_at"]
         ));
     }
-    let salt = unhex(str_of(log, "salt")?)?;
+    // No salt (`null`): a decision an older release wrote during the upgrade that added
+    // the log, logged unsalted.
+    let salt = match &log["salt"] {
+        Value::Null => Vec::new(),
+        salt => unhex(salt.as_str().ok_or("salt is not a string")?)?,
+    };
     let mut hasher = Sha256::new();
     hasher.update(&salt);
     hasher.update(record_text.as_bytes());
