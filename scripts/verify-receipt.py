@@ -215,7 +215,7 @@ def key_id(name, public):
 
 def parse_verifier_key(text):
     """A verifier key `name+keyid+base64(0x01 || public key)` as (name, key id, public key)."""
-    parts = text.strip().rsplit("+", 2)
+    parts = text.strip().split("+", 2)  # from the left: a name has no "+", base64 may
     if len(parts) != 3:
         raise Failed(f"not a verifier key: {text!r}")
     name, id_hex, encoded = parts
@@ -505,6 +505,19 @@ def self_test():
               f"test {number} with another message does not")
         check(_ed25519_sign(bytes.fromhex(secret), message) == (public, signature),
               f"test {number} signs to the same signature")
+
+    print("verifier keys")
+    plus = "zeccloud-consent/log+dafb7c2c+AWa+fjMsekUzMr2dCn99sFX1xe8aBq2mbZizn7aBDEc6"
+    try:
+        check(parse_verifier_key(plus)[1].hex() == "dafb7c2c",
+              "a key whose base64 holds a '+' reads, and its key id is the name's and key's")
+    except Failed as err:
+        check(False, f"a key whose base64 holds a '+' reads: {err}")
+    try:
+        parse_verifier_key(plus.replace("dafb7c2c", "dafb7c2d"))
+        check(False, "a key with another key id is refused")
+    except Failed:
+        check(True, "a key with another key id is refused")
 
     print("a receipt made here, checked end to end")
     receipt, inclusion, verifier_key = _self_test_receipt()

@@ -195,8 +195,9 @@ fn hash_b64(text: &str) -> Result<Hash, String> {
 
 impl NoteKey {
     pub fn parse(verifier_key: &str) -> Result<Self, String> {
-        let mut parts = verifier_key.rsplitn(3, '+');
-        let (Some(key), Some(id), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+        // From the left: a name has no '+', base64 may.
+        let mut parts = verifier_key.splitn(3, '+');
+        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(format!("not a verifier key: {verifier_key:?}"));
         };
         let typed = STANDARD
@@ -733,6 +734,9 @@ mod tests {
             STANDARD.encode([&[1u8][..], key.key.as_bytes()].concat())
         );
         assert!(NoteKey::parse(&verifier_key).is_err());
+        // Base64 may hold a '+': the name ends at the first one.
+        let plus = "zeccloud-consent/log+dafb7c2c+AWa+fjMsekUzMr2dCn99sFX1xe8aBq2mbZizn7aBDEc6";
+        assert_eq!(NoteKey::parse(plus).unwrap().name, "zeccloud-consent/log");
         // Malformed checkpoints.
         for bad in [
             text.replacen("\n8\n", "\n08\n", 1),
