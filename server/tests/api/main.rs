@@ -18,6 +18,7 @@ mod headers;
 mod jurisdictions;
 mod keys;
 mod log_independent;
+mod log_proofs;
 mod log_tamper;
 mod matomo;
 mod matomo_erasure;
