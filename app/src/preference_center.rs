@@ -168,11 +168,24 @@ fn stored_data(data: MyData, ui: &'static UiText) -> AnyView {
             <ul data-testid="stored-decisions">
                 {data.decisions.into_iter().map(|decision| {
                     let action = decision.action.clone();
+                    // Anyone can check this against the log's signed head, without trusting
+                    // the service's database (docs/verify-a-receipt.md).
+                    let proof = (!decision.event_id.is_empty()).then(|| {
+                        let href = format!(
+                            "{}/api/v1/log/inclusion?event_id={}",
+                            crate::widgets::service_base(),
+                            decision.event_id
+                        );
+                        view! {
+                            " · " <a href=href data-testid="decision-proof">{ui.data_proof}</a>
+                        }
+                    });
                     view! {
                         <li data-action=action>
                             {format_utc(decision.at)} " · " <code>{decision.action}</code> " · "
                             {decision.policy_version}
                             {decision.network.map(|network| format!(" · {network}"))}
+                            {proof}
                         </li>
                     }
                 }).collect_view()}

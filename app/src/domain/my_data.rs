@@ -35,6 +35,9 @@ pub struct MyData {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MyDecision {
+    /// The decision's id: its receipt and its proof in the consent log are found by it.
+    #[serde(default)]
+    pub event_id: String,
     /// Unix seconds.
     pub at: i64,
     pub action: String,

@@ -101,8 +101,10 @@ pub struct KeyBody {
 #[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
     /// The decision (a receipt's `event_id`).
+    #[param(example = "019af9a2-7c1e-7d33-9f4e-0a6b2c3d4e5f")]
     pub event_id: Uuid,
     /// A stored head's size; the latest head when absent.
+    #[param(example = 18, minimum = 1)]
     pub tree_size: Option<u64>,
 }
 
@@ -138,8 +140,10 @@ pub struct InclusionBody {
 #[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// The earlier tree's size (at least 1).
+    #[param(example = 12, minimum = 1)]
     pub first: u64,
     /// The later tree's size, at most the latest head's.
+    #[param(example = 18, minimum = 1)]
     pub second: u64,
 }
 

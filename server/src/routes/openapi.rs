@@ -323,6 +323,7 @@ mod tests {
             include_str!("admin.rs"),
             include_str!("consent.rs"),
             include_str!("policy.rs"),
+            include_str!("log.rs"),
             include_str!("rights.rs"),
             include_str!("ssaid.rs"),
             include_str!("embed/mod.rs"),

@@ -96,6 +96,9 @@ pub struct DecisionData {
     pub origin: Option<String>,
     /// Where the decision was made; null for decisions recorded before jurisdictions existed.
     pub jurisdiction: Option<PlaceData>,
+    /// The salt of the decision's leaf in the consent log (hex): with the decision, it is what
+    /// the leaf commits to (docs/consent-log.md). Null for a decision written before the log.
+    pub log_salt: Option<String>,
 }
 
 /// The jurisdiction a decision was made in, as access shows it.
@@ -131,6 +134,7 @@ impl From<ConsentEvent> for DecisionData {
                 country: place.country,
                 source: place.source,
             }),
+            log_salt: event.log_salt,
         }
     }
 }

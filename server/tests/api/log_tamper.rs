@@ -18,6 +18,7 @@ on_both_engines![
     a_rewritten_leaf_fails_the_signed_heads,
     an_erasure_leaves_the_log_verifiable_and_the_record_unrecoverable,
     instances_on_one_database_append_to_one_log,
+    your_data_links_each_decision_to_its_proof,
 ];
 
 /// A visitor who decided `action`; their decision's id.
@@ -363,4 +364,42 @@ async fn instances_on_one_database_append_to_one_log(engine: Engine) {
     }
     let (code, text) = verify(&first);
     assert_eq!(code, 0, "{text}");
+}
+
+/// The preference center's "Your data" links each stored decision to its inclusion proof, and
+/// the visitor's access export carries the salt their decision's leaf commits with.
+async fn your_data_links_each_decision_to_its_proof(engine: Engine) {
+    let app = spawn(engine).await;
+    let ssaid = app.new_visitor().await;
+    let cookies = format!("zc_ssaid={ssaid}");
+    let decided = app.post_json(&cookies, &decision("accept_all")).await;
+    assert_eq!(decided.status(), 201);
+    let cookies = crate::common::cookies_after(&ssaid, &decided);
+    let body: Value = decided.json().await.unwrap();
+    let event_id = body["consent"]["event_id"].as_str().unwrap().to_owned();
+    let page = app
+        .get("/preferences", &cookies)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!(
+            r#"href="/api/v1/log/inclusion?event_id={event_id}" data-testid="decision-proof""#
+        )),
+        "{page}"
+    );
+    let own: Value = app.get("/api/v1/me", &cookies).await.json().await.unwrap();
+    let salt = own["consent_events"][0]["log_salt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(salt.len(), 32);
+    let receipt: Value = app
+        .get(&format!("/api/v1/consent/{event_id}/receipt"), &cookies)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(receipt["receipt"]["log"]["salt"], salt.as_str());
 }

@@ -63,6 +63,7 @@ impl ConsentBackend for BoundConsent {
             decisions: decisions
                 .into_iter()
                 .map(|event| MyDecision {
+                    event_id: event.id.to_string(),
                     at: event.created_at.timestamp(),
                     action: event.action.to_owned(),
                     policy_version: event.policy_version,
