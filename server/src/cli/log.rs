@@ -26,6 +26,10 @@ pub enum LogCommand {
     /// Print a new random log key as a `[log] key` setting (TOML); docs/consent-log.md,
     /// "The log key".
     Keygen,
+    /// Check that the service's log only grew since the last head this witness saw (kept in
+    /// the state file): exit 1 on a fork, a rollback or a bad signature, 2 when the check
+    /// cannot run. Needs no settings: run it from cron on another machine.
+    Witness(super::witness::WitnessArgs),
 }
 
 /// Exit status of a check that found problems.
@@ -40,6 +44,9 @@ pub async fn run(settings: Settings, command: LogCommand) -> ExitCode {
             tolerance_secs,
         } => verify(settings, json, tolerance_secs).await,
         LogCommand::Keygen => keygen(),
+        LogCommand::Witness(args) => {
+            super::witness::run(&args.url, &args.state, args.key.as_deref()).await
+        }
     }
 }
 

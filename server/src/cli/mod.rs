@@ -10,6 +10,7 @@ mod policy;
 mod purge;
 mod serve;
 mod subject;
+mod witness;
 
 use clap::{Parser, Subcommand};
 use server::infra::config::Settings;
@@ -42,7 +43,7 @@ enum Command {
     /// Export every decision made from one UTC day to another (both included), for an audit;
     /// the columns are described in README.md.
     Export(export::ExportArgs),
-    /// The consent log: check it whole, make a log key (docs/consent-log.md).
+    /// The consent log: check it whole, make a log key, witness it (docs/consent-log.md).
     #[command(subcommand)]
     Log(log::LogCommand),
 }
@@ -60,6 +61,10 @@ impl Cli {
         // Reads only the file it is given, so it works on a machine with no configuration.
         if let Command::Policy(policy::PolicyCommand::Check { file }) = &command {
             return policy::check(file);
+        }
+        // Reads only the service's public endpoints and its own state file.
+        if let Command::Log(log::LogCommand::Witness(args)) = &command {
+            return witness::run(&args.url, &args.state, args.key.as_deref()).await;
         }
         let settings = match Settings::load() {
             Ok(settings) => settings,

@@ -17,6 +17,8 @@ mod group_commit;
 mod headers;
 mod jurisdictions;
 mod keys;
+mod log_independent;
+mod log_proofs;
 mod log_tamper;
 mod matomo;
 mod matomo_erasure;

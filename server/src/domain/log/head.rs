@@ -198,8 +198,9 @@ impl LogVerifier {
     /// Reads a verifier key string (`name+keyid+base64(type ‖ key)`).
     pub fn parse(text: &str) -> Result<Self, HeadError> {
         let bad = HeadError::Malformed("bad verifier key");
-        let mut parts = text.trim().rsplitn(3, '+');
-        let (Some(key), Some(id), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+        // From the left, as Go's `note.NewVerifier`: a name has no '+', base64 may.
+        let mut parts = text.trim().splitn(3, '+');
+        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(bad);
         };
         let typed = STANDARD.decode(key).map_err(|_| bad.clone())?;
@@ -310,6 +311,15 @@ mod tests {
         // Either key of a rotation opens what it signed.
         let keys = [other.verifier(), signer.verifier()];
         assert!(open(&signed.note, &keys).is_ok());
+    }
+
+    #[test]
+    fn verifier_keys_whose_base64_has_a_plus_read_back() {
+        // [11; 32]'s public key is `Za+…` in base64.
+        let verifier = LogSigner::new("zeccloud-consent/log", &[11; 32]).verifier();
+        let text = verifier.verifier_key();
+        assert_eq!(text.matches('+').count(), 3, "{text}");
+        assert_eq!(LogVerifier::parse(&text), Ok(verifier));
     }
 
     #[test]
