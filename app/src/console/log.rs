@@ -55,10 +55,15 @@ pub(super) fn LogView(page: LogPage) -> impl IntoView {
         </section>
         <section class="zc-console__section" aria-labelledby="zc-log-heads">
             <h2 id="zc-log-heads">"History of heads"</h2>
-            {heads_unreadable.map(|why| view! { <p class="zc-error" role="alert">{why}</p> })}
-            <p>
-                {format!("The {shown} latest heads, latest first: the history a witness could have seen.")}
-            </p>
+            {match heads_unreadable {
+                Some(why) => view! { <p class="zc-error" role="alert">{why}</p> }.into_any(),
+                None => view! {
+                    <p>
+                        {format!("The {shown} latest heads, latest first: the history a witness could have seen.")}
+                    </p>
+                }
+                .into_any(),
+            }}
             {data_table("table-log-heads", &["Tree size", "Root hash", "Signed at (UTC)", "Key id"], rows)}
         </section>
         <section class="zc-console__section" aria-labelledby="zc-log-verification">

@@ -1136,4 +1136,41 @@ async fn verify_now_records_the_log_check_that_the_page_then_shows(engine: Engin
         "{html}"
     );
     assert_eq!(app.count_rows("log_verifications").await, 2);
+
+    // A stored head whose signature no longer verifies (its root rewritten): the page says the
+    // history cannot be listed rather than failing, and the next check names the head first.
+    let disable = match engine {
+        Engine::Sqlite => "DROP TRIGGER log_heads_no_update",
+        Engine::Postgres => "ALTER TABLE log_heads DISABLE TRIGGER log_heads_no_change",
+    };
+    app.execute_raw(disable).await.unwrap();
+    let forged = format!("{}=", "A".repeat(43));
+    let changed = app
+        .execute_raw(&format!(
+            "UPDATE log_heads SET note = replace(note, root_hash, '{forged}') \
+             WHERE tree_size = (SELECT MIN(tree_size) FROM log_heads)"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    let page = app.get("/admin/log", &session).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap().replace("<!>", "");
+    assert!(
+        html.contains(r#"<p role="alert" class="zc-error">The stored heads cannot be listed"#),
+        "{html}"
+    );
+    assert!(html.contains(&format!(r#"<dd data-field="tree-size">{leaves}</dd>"#)));
+    assert_eq!(verify_now(&app, &session, &own_page).await.status(), 303);
+    let html = app
+        .get("/admin/log", &session)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .replace("<!>", "");
+    assert!(
+        html.contains("2 problem(s). The first: stored head #0 does not verify"),
+        "{html}"
+    );
 }
