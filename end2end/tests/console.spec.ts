@@ -6,7 +6,8 @@ import { currentPolicyVersion, freshVersion, watchErrors } from './helpers';
 import { execFileSync } from 'node:child_process';
 
 // The operator console: sign in, charts that count a known set of decisions, proof at a
-// click with its receipt, a diff before publishing, the export; no axe violations.
+// click with its receipt, a diff before publishing, the export, the consent log and its check;
+// no axe violations.
 
 /** Runs axe-core against WCAG 2.x A/AA rules on the whole page. */
 async function axeViolations(page: Page) {
@@ -158,6 +159,41 @@ test.describe('with JavaScript', () => {
         .trim(),
     );
     expect(lines.length - 1).toBe(stored);
+  });
+
+  test('the consent log shows its latest signed head, and Verify now checks the whole log', async ({ page }) => {
+    await decide('accept_all');
+    await signIn(page);
+    await page.getByRole('link', { name: 'Consent log' }).click();
+    await expect(page).toHaveURL(/\/admin\/log$/);
+    // A head is signed every few seconds while the log grows: wait for the one with every leaf.
+    const leaves = () => Number(execFileSync('sqlite3', [databasePath, 'SELECT COUNT(*) FROM log_leaves']).toString().trim());
+    const latestSize = page.locator('#zc-log-latest-head [data-field="tree-size"]');
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return Number(await latestSize.textContent());
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(leaves());
+    // The same head the public API serves, checkpoint and all.
+    const head = await (await fetch(`${directURL}/api/v1/log/head`)).json();
+    expect(head.tree_size).toBe(leaves());
+    await expect(page.locator('#zc-log-latest-head [data-field="root-hash"]')).toHaveText(head.root_hash);
+    expect(await page.locator('#zc-log-checkpoint').textContent()).toBe(head.checkpoint);
+    await expect(page.locator('#table-log-heads tbody tr').first()).toHaveAttribute('data-tree-size', String(head.tree_size));
+    const keys = await (await fetch(`${directURL}/api/v1/log/key`)).json();
+    await expect(page.locator('#table-log-keys')).toContainText(keys.keys[0].verifier_key);
+    expect(await axeViolations(page)).toEqual([]);
+
+    await page.getByRole('button', { name: 'Verify now' }).click();
+    await expect(page).toHaveURL(/\/admin\/log$/);
+    const result = page.locator('#zc-log-verification-result');
+    await expect(result).toHaveAttribute('data-outcome', 'clean');
+    await expect(result.locator('[data-field="leaves"]')).toHaveText(String(leaves()));
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   test('sign-in, operations and the sign-in page have no axe violations; sign-out ends the session', async ({ page }) => {

@@ -189,7 +189,13 @@ impl Application {
             gate: matomo.is_some(),
             erasures: matomo_eraser.is_some(),
         };
-        let console = ConsoleService::new(&consent, Arc::clone(&metrics), history, configured);
+        let console = ConsoleService::new(
+            &consent,
+            Arc::clone(&log),
+            Arc::clone(&metrics),
+            history,
+            configured,
+        );
         let in_flight = InFlight {
             matomo: matomo.clone(),
             risk: Arc::clone(&risk),

@@ -2,11 +2,12 @@
 //! [`ConsolePage`]: links, plain forms and SVG charts drawn by the server. Nothing in it needs
 //! a script, so none is sent, and the visitors' WASM carries none of the console's code.
 //!
-//! One file per page (`sign_in`, `overview`, `proof`, `export`, `policies`, `operations`), the
-//! document around them (`shell`), what several pages show (`parts`) and what they show it
-//! from (`model`).
+//! One file per page (`sign_in`, `overview`, `proof`, `export`, `policies`, `operations`,
+//! `log`), the document around them (`shell`), what several pages show (`parts`) and what they
+//! show it from (`model`).
 
 mod export;
+mod log;
 mod model;
 mod operations;
 mod overview;
@@ -17,9 +18,9 @@ mod shell;
 mod sign_in;
 
 pub use model::{
-    Chart, ConsolePage, CounterTable, DimensionTable, DimensionValue, ErasureJobRow, Notice,
-    OperationsPage, Overview, PendingPublish, PoliciesPage, PolicyChange, PolicyDiff, ProofEvent,
-    ProofOutcome, VersionRow,
+    Chart, ConsolePage, CounterTable, DimensionTable, DimensionValue, ErasureJobRow, LogHeadRow,
+    LogKeyRow, LogPage, LogVerificationRow, Notice, OperationsPage, Overview, PendingPublish,
+    PoliciesPage, PolicyChange, PolicyDiff, ProofEvent, ProofOutcome, VersionRow,
 };
 pub use parts::action_label;
 pub use shell::{ConsoleApp, console_document};
@@ -34,3 +35,15 @@ pub const POLICIES_PATH: &str = "/admin/policies";
 pub const OPERATIONS_PATH: &str = "/admin/operations";
 pub const POLICY_PREVIEW_PATH: &str = "/admin/policies/preview";
 pub const POLICY_PUBLISH_PATH: &str = "/admin/policies/publish";
+pub const LOG_PATH: &str = "/admin/log";
+pub const LOG_VERIFY_PATH: &str = "/admin/log/verify";
+
+/// Every page the console shows a signed-in operator, for the tests that walk them all.
+pub const CONSOLE_PAGE_PATHS: [&str; 6] = [
+    CONSOLE_PATH,
+    PROOF_PATH,
+    EXPORT_PATH,
+    POLICIES_PATH,
+    OPERATIONS_PATH,
+    LOG_PATH,
+];

@@ -76,6 +76,7 @@ pub enum ConsolePage {
     },
     Policies(PoliciesPage),
     Operations(OperationsPage),
+    Log(LogPage),
 }
 
 impl ConsolePage {
@@ -88,6 +89,7 @@ impl ConsolePage {
             Self::Export { .. } => "Export",
             Self::Policies(_) => "Policies",
             Self::Operations(_) => "Operations",
+            Self::Log(_) => "Consent log",
         }
     }
 }
@@ -212,4 +214,60 @@ pub struct ErasureJobRow {
     pub attempts: u32,
     pub next_attempt_at: String,
     pub last_error: Option<String>,
+}
+
+/// The consent log (docs/consent-log.md): its name and keys, its latest signed head, the heads
+/// a witness could have seen, and how the last check of the whole log came out.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LogPage {
+    /// The log's name: the first line of every checkpoint.
+    pub origin: String,
+    /// The current key first, then retired ones.
+    pub keys: Vec<LogKeyRow>,
+    /// None only before the first head is signed.
+    pub latest: Option<LogHeadRow>,
+    /// The latest heads, latest first.
+    pub heads: Vec<LogHeadRow>,
+    /// Why the stored heads could not be listed (one does not verify): the page still shows
+    /// the rest, and "Verify now" names the head.
+    pub heads_unreadable: Option<String>,
+    /// Seconds between heads while the log grows.
+    pub head_interval_secs: u64,
+    /// The last run of the whole-log check; none if it never ran.
+    pub verification: Option<LogVerificationRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogKeyRow {
+    /// Hex of the key's four-byte id.
+    pub key_id: String,
+    /// Go's `sumdb/note` verifier key: `name+keyid+base64(type ‖ key)`.
+    pub verifier_key: String,
+    /// Signs new heads (the others are retired and only verify older heads).
+    pub current: bool,
+}
+
+/// A signed tree head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogHeadRow {
+    pub tree_size: u64,
+    /// Base64 of the root hash, as the checkpoint writes it.
+    pub root_hash: String,
+    /// RFC 3339 (UTC, milliseconds), as the checkpoint writes it.
+    pub timestamp: String,
+    pub key_id: String,
+    /// The whole signed note.
+    pub checkpoint: String,
+}
+
+/// One run of the whole-log check (`server log verify`, or "Verify now").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogVerificationRow {
+    /// `YYYY-MM-DD HH:MM:SS` UTC.
+    pub ran_at: String,
+    pub leaves: u64,
+    pub heads: u64,
+    pub clean: bool,
+    pub problems: u64,
+    pub first_problem: Option<String>,
 }

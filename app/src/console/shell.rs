@@ -3,13 +3,16 @@
 //! plain forms and server-drawn SVG charts, so no WASM is sent for it.
 
 use super::export::ExportPage;
+use super::log::LogView;
 use super::model::ConsolePage;
 use super::operations::OperationsView;
 use super::overview::OverviewPage;
 use super::policies::PoliciesView;
 use super::proof::ProofPage;
 use super::sign_in::SignIn;
-use super::{CONSOLE_PATH, EXPORT_PATH, OPERATIONS_PATH, POLICIES_PATH, PROOF_PATH, SIGN_OUT_PATH};
+use super::{
+    CONSOLE_PATH, EXPORT_PATH, LOG_PATH, OPERATIONS_PATH, POLICIES_PATH, PROOF_PATH, SIGN_OUT_PATH,
+};
 use crate::SITE_NAME;
 use leptos::prelude::*;
 
@@ -51,6 +54,7 @@ pub fn ConsoleApp(page: ConsolePage) -> impl IntoView {
         ConsolePage::Export { from, to } => view! { <ExportPage from to/> }.into_any(),
         ConsolePage::Policies(page) => view! { <PoliciesView page/> }.into_any(),
         ConsolePage::Operations(page) => view! { <OperationsView page/> }.into_any(),
+        ConsolePage::Log(page) => view! { <LogView page/> }.into_any(),
     };
     view! {
         <div id="zc-console" class="zc-console">
@@ -78,6 +82,7 @@ fn ConsoleNav(current: &'static str) -> impl IntoView {
             {link(PROOF_PATH, "Proof of consent")}
             {link(POLICIES_PATH, "Policies")}
             {link(OPERATIONS_PATH, "Operations")}
+            {link(LOG_PATH, "Consent log")}
             {link(EXPORT_PATH, "Export")}
             <form method="post" action=SIGN_OUT_PATH class="zc-console__sign-out">
                 <button type="submit" class="zc-btn zc-btn--secondary zc-btn--small">

@@ -1,5 +1,6 @@
 //! The operator console: sign-in and its protections, the overview's numbers against the
-//! decisions behind them, proof at a click, and the audit export (console, API, command).
+//! decisions behind them, proof at a click, the audit export (console, API, command), and the
+//! consent log's heads and its check.
 
 use crate::common::*;
 use crate::on_both_engines;
@@ -21,6 +22,8 @@ on_both_engines![
     the_export_streams_every_decision_of_the_range_in_order,
     policies_are_compared_and_published_from_the_console_with_the_cli_checks,
     operations_show_this_instances_counters_and_open_erasures,
+    the_log_page_shows_the_latest_signed_head_its_keys_and_the_history_of_heads,
+    verify_now_records_the_log_check_that_the_page_then_shows,
 ];
 
 const SITE: &str = "https://www.zeccloud.test";
@@ -36,7 +39,11 @@ async fn the_console_is_behind_a_strict_short_lived_session(engine: Engine) {
         settings.admin_session_minutes = 30;
     })
     .await;
-    for path in ["/admin", "/admin/proof?q=x", "/admin/export"] {
+    // Every page of the console, so a page added later is checked too.
+    for path in app::console::CONSOLE_PAGE_PATHS
+        .into_iter()
+        .chain(["/admin/proof?q=x"])
+    {
         let answer = app.get(path, "").await;
         assert_eq!(answer.status(), 303, "{path}");
         assert_eq!(answer.headers()["location"], "/admin/sign-in", "{path}");
@@ -62,6 +69,30 @@ async fn the_console_is_behind_a_strict_short_lived_session(engine: Engine) {
         assert!(cookie.contains(attribute), "{attribute} in {cookie}");
     }
     let session = format!("zc_admin={}", set_cookie(&answer, "zc_admin").unwrap());
+    // Every page signed in: the console's policy, never cached nor indexed, no script.
+    for path in app::console::CONSOLE_PAGE_PATHS {
+        let page = app.get(path, &session).await;
+        assert_eq!(page.status(), 200, "{path}");
+        let headers = page.headers().clone();
+        assert_eq!(headers["cache-control"], "no-store", "{path}");
+        assert_eq!(headers["x-robots-tag"], "noindex", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(
+            headers["referrer-policy"], "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        assert_eq!(
+            headers["content-security-policy"],
+            server::http::console::CONSOLE_SECURITY_POLICY,
+            "{path}"
+        );
+        let html = page.text().await.unwrap();
+        assert!(!html.contains("<script"), "{path}: {html}");
+        assert!(
+            html.contains(&format!(r#"<a href="{path}" aria-current="page">"#)),
+            "{path} is in the navigation, as the current page"
+        );
+    }
     let overview = app.get("/admin", &session).await;
     assert_eq!(overview.status(), 200);
     assert!(
@@ -895,4 +926,251 @@ async fn days_that_are_over_are_summed_once_and_open_days_reread(engine: Engine)
         expected(&range).await
     );
     assert_eq!(summaries.kept(), 89);
+}
+
+/// A new visitor's decision through the JSON API: its consent id.
+async fn decided_event(app: &TestApp, action: &str) -> String {
+    let ssaid = app.new_visitor().await;
+    let decided = app
+        .post_json(&format!("zc_ssaid={ssaid}"), &decision(action))
+        .await;
+    assert_eq!(decided.status(), 201);
+    let answer: serde_json::Value = decided.json().await.unwrap();
+    answer["consent"]["event_id"].as_str().unwrap().to_owned()
+}
+
+/// The console's log page, once its latest signed head covers every stored leaf (a head is
+/// signed every second in tests); its HTML and the number of leaves.
+async fn log_page_once_signed(app: &TestApp, session: &str) -> (String, i64) {
+    let leaves = app.count_rows("log_leaves").await;
+    let signed = format!(r#"<dd data-field="tree-size">{leaves}</dd>"#);
+    let deadline = Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let page = app.get("/admin/log", session).await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap().replace("<!>", "");
+        if html.contains(&signed) {
+            return (html, leaves);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no head of {leaves} leaves: {html}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+/// `POST /admin/log/verify` with `session`, from the page `site` says.
+async fn verify_now(app: &TestApp, session: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = app
+        .http
+        .post(app.url("/admin/log/verify"))
+        .header("cookie", session)
+        .header("content-type", "application/x-www-form-urlencoded");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.fetch().await
+}
+
+async fn the_log_page_shows_the_latest_signed_head_its_keys_and_the_history_of_heads(
+    engine: Engine,
+) {
+    let app = spawn(engine).await;
+    let session = app.console_session().await;
+    let event_id = decided_event(&app, "accept_all").await;
+    let (html, leaves) = log_page_once_signed(&app, &session).await;
+    assert!(leaves >= 2, "the policy's leaf and the decision's");
+
+    // The latest head is the one the public API proves the decision against.
+    let proof: serde_json::Value = app
+        .get(
+            &format!("/api/v1/log/inclusion?event_id={event_id}&tree_size={leaves}"),
+            "",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let root = proof["root_hash"].as_str().unwrap();
+    let checkpoint = proof["checkpoint"].as_str().unwrap();
+    assert!(
+        html.contains(&format!(
+            r#"<dd data-field="root-hash"><code>{root}</code></dd>"#
+        )),
+        "{root} in {html}"
+    );
+    assert!(
+        html.contains(&format!(
+            r#"<pre id="zc-log-checkpoint" class="zc-console__checkpoint">{checkpoint}</pre>"#
+        )),
+        "the whole signed note: {checkpoint}"
+    );
+    // The log's name and its verifier key, as the public key endpoint gives them.
+    let keys: serde_json::Value = app.get("/api/v1/log/key", "").await.json().await.unwrap();
+    let key = &keys["keys"][0];
+    assert!(html.contains(&format!(
+        r#"<code id="zc-log-origin">{}</code>"#,
+        key["name"].as_str().unwrap()
+    )));
+    assert!(html.contains(&format!(
+        r#"<tr data-key-state="current"><th scope="row"><code>{}</code></th><td><code class="zc-console__long">{}</code></td>"#,
+        key["key_id"].as_str().unwrap(),
+        key["verifier_key"].as_str().unwrap()
+    )));
+    // Every stored head (fewer than 50 here), latest first; the latest with its root.
+    let heads = usize::try_from(app.count_rows("log_heads").await).unwrap();
+    assert!(heads >= 2, "the first start's head and the decision's");
+    assert_eq!(html.matches("<tr data-tree-size=").count(), heads);
+    assert!(html.contains(&format!(
+        r#"<tbody><tr data-tree-size="{leaves}"><th scope="row">{leaves}</th><td><code>{root}</code></td>"#
+    )));
+    // Never checked yet: the command that does it.
+    assert!(html.contains(r#"data-outcome="never""#));
+    assert!(html.contains("<code>server log verify</code>"));
+    assert!(html.contains(r#"<form method="post" action="/admin/log/verify""#));
+    assert_error(
+        app.get("/admin/log?size=3", &session).await,
+        400,
+        "unknown_parameter",
+    )
+    .await;
+}
+
+async fn verify_now_records_the_log_check_that_the_page_then_shows(engine: Engine) {
+    let app = spawn_with(engine, |settings| {
+        settings.embed_origins = vec![SITE.to_owned()];
+    })
+    .await;
+    let session = app.console_session().await;
+    let altered = decided_event(&app, "accept_all").await;
+    decided_event(&app, "reject_all").await;
+    let (html, leaves) = log_page_once_signed(&app, &session).await;
+    assert!(html.contains(r#"data-outcome="never""#));
+
+    // Another site (even an allowed embedding one), a request that names no page, and a
+    // request without a session run nothing.
+    for (case, headers) in [
+        (
+            "cross-site",
+            vec![
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://evil.test"),
+            ],
+        ),
+        (
+            "same-site",
+            vec![("sec-fetch-site", "same-site"), ("origin", SITE)],
+        ),
+        ("foreign origin", vec![("origin", "https://evil.test")]),
+        ("unnamed", vec![]),
+    ] {
+        assert_error_for(
+            verify_now(&app, &session, &headers).await,
+            403,
+            "origin_not_allowed",
+            case,
+        )
+        .await;
+    }
+    let signed_out = verify_now(&app, "", &[("sec-fetch-site", "same-origin")]).await;
+    assert!(sent_to_sign_in(&signed_out));
+    assert_eq!(app.count_rows("log_verifications").await, 0);
+
+    // From the console's own page: checked, recorded, and back to the page that shows it.
+    let own_page = [
+        ("sec-fetch-site", "same-origin"),
+        ("origin", app.base.as_str()),
+    ];
+    let verified = verify_now(&app, &session, &own_page).await;
+    assert_eq!(verified.status(), 303);
+    assert_eq!(verified.headers()["location"], "/admin/log");
+    assert_eq!(app.count_rows("log_verifications").await, 1);
+    let heads = app.count_rows("log_heads").await;
+    let html = app
+        .get("/admin/log", &session)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .replace("<!>", "");
+    assert!(html.contains(r#"data-outcome="clean""#), "{html}");
+    assert!(html.contains(&format!(r#"<dd data-field="leaves">{leaves}</dd>"#)));
+    assert!(html.contains(&format!(r#"<dd data-field="heads">{heads}</dd>"#)));
+    assert!(html.contains("Clean: every record matches its leaf"));
+
+    // A decision altered behind the service's back: the next check names it.
+    let disable = match engine {
+        Engine::Sqlite => "DROP TRIGGER consent_events_no_update",
+        Engine::Postgres => "ALTER TABLE consent_events DISABLE TRIGGER consent_events_no_update",
+    };
+    app.execute_raw(disable).await.unwrap();
+    let changed = app
+        .execute_raw(&format!(
+            "UPDATE consent_events SET action = 'reject_all' WHERE id = '{altered}'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    let leaf: serde_json::Value = app
+        .get(&format!("/api/v1/log/inclusion?event_id={altered}"), "")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let index = leaf["leaf_index"].as_u64().unwrap();
+    let verified = verify_now(&app, &session, &own_page).await;
+    assert_eq!(verified.status(), 303);
+    let html = app
+        .get("/admin/log", &session)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .replace("<!>", "");
+    assert!(html.contains(r#"data-outcome="problems""#), "{html}");
+    assert!(
+        html.contains(&format!(
+            "1 problem(s). The first: consent {altered} (leaf {index}) was altered: it no longer matches its leaf"
+        )),
+        "{html}"
+    );
+    assert_eq!(app.count_rows("log_verifications").await, 2);
+
+    // A stored head whose signature no longer verifies (its root rewritten): the page says the
+    // history cannot be listed rather than failing, and the next check names the head first.
+    let disable = match engine {
+        Engine::Sqlite => "DROP TRIGGER log_heads_no_update",
+        Engine::Postgres => "ALTER TABLE log_heads DISABLE TRIGGER log_heads_no_change",
+    };
+    app.execute_raw(disable).await.unwrap();
+    let forged = format!("{}=", "A".repeat(43));
+    let changed = app
+        .execute_raw(&format!(
+            "UPDATE log_heads SET note = replace(note, root_hash, '{forged}') \
+             WHERE tree_size = (SELECT MIN(tree_size) FROM log_heads)"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    let page = app.get("/admin/log", &session).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap().replace("<!>", "");
+    assert!(
+        html.contains(r#"<p role="alert" class="zc-error">The stored heads cannot be listed"#),
+        "{html}"
+    );
+    assert!(html.contains(&format!(r#"<dd data-field="tree-size">{leaves}</dd>"#)));
+    assert_eq!(verify_now(&app, &session, &own_page).await.status(), 303);
+    let html = app
+        .get("/admin/log", &session)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .replace("<!>", "");
+    assert!(
+        html.contains("2 problem(s). The first: stored head #0 does not verify"),
+        "{html}"
+    );
 }

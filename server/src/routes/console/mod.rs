@@ -5,6 +5,7 @@
 //! sign-in attempts have a budget per network.
 
 mod export;
+mod log;
 mod operations;
 mod overview;
 mod policies;
@@ -14,8 +15,8 @@ mod sign_in;
 use crate::http::{check_own_page, limit_body};
 use crate::state::AppState;
 use app::console::{
-    CONSOLE_PATH, EXPORT_PATH, OPERATIONS_PATH, POLICIES_PATH, POLICY_PREVIEW_PATH,
-    POLICY_PUBLISH_PATH, PROOF_PATH, SIGN_IN_PATH, SIGN_OUT_PATH,
+    CONSOLE_PATH, EXPORT_PATH, LOG_PATH, LOG_VERIFY_PATH, OPERATIONS_PATH, POLICIES_PATH,
+    POLICY_PREVIEW_PATH, POLICY_PUBLISH_PATH, PROOF_PATH, SIGN_IN_PATH, SIGN_OUT_PATH,
 };
 use axum::Router;
 use axum::extract::{Request, State};
@@ -46,6 +47,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             .route(EXPORT_PATH, get(export::export))
             .route(POLICIES_PATH, get(policies::policies))
             .route(OPERATIONS_PATH, get(operations::operations))
+            .route(LOG_PATH, get(log::log))
+            .route(LOG_VERIFY_PATH, post(log::verify))
             .route(SIGN_OUT_PATH, post(sign_in::sign_out)),
     );
     // A policy file with every language is larger than any other form.

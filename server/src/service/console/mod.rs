@@ -6,6 +6,7 @@ pub mod charts;
 pub mod day_summaries;
 pub mod export;
 pub mod history;
+mod log;
 mod operations;
 mod policies;
 mod proof;
@@ -16,6 +17,7 @@ use crate::domain::statistics::day_range;
 use crate::infra::clock::Clock;
 use crate::infra::metrics::Metrics;
 use crate::service::ConsentService;
+use crate::service::log::ConsentLog;
 use crate::service::policies::PolicyRegistry;
 use crate::service::rights::RevokedConsents;
 use crate::storage::{DecisionStore, MatomoJobStore, StatisticsStore, StorageError};
@@ -54,12 +56,15 @@ pub struct ConsoleService {
     /// The overview's days that are over, summed once.
     day_summaries: DaySummaries,
     configured: Configured,
+    /// The consent log: its heads and keys, and the whole-log check.
+    log: Arc<ConsentLog>,
 }
 
 impl ConsoleService {
-    /// The console over the consent core's storage, clock and policies.
+    /// The console over the consent core's storage, clock and policies, and the consent log.
     pub fn new(
         consent: &ConsentService,
+        log: Arc<ConsentLog>,
         metrics: Arc<Metrics>,
         history: Arc<CounterHistory>,
         configured: Configured,
@@ -76,6 +81,7 @@ impl ConsoleService {
             history,
             day_summaries: DaySummaries::default(),
             configured,
+            log,
         }
     }
 
