@@ -40,7 +40,10 @@ CREATE TABLE log_leaves (
     kind       TEXT NOT NULL CHECK (kind IN ('consent', 'policy', 'deletion')),
     record_id  TEXT NOT NULL,
     logged_at  TEXT NOT NULL,
-    commitment TEXT NOT NULL
+    commitment TEXT NOT NULL,
+    -- SHA-256(0x00 ‖ the leaf's data), kept so an instance reads the tree without rehashing;
+    -- `server log verify` recomputes it from the columns above.
+    leaf_hash  TEXT NOT NULL
 );
 CREATE UNIQUE INDEX log_leaves_by_record ON log_leaves (record_id, kind);
 CREATE TRIGGER log_leaves_no_update BEFORE UPDATE ON log_leaves

@@ -25,6 +25,13 @@ pub trait LogStore: Send + Sync {
         start: u64,
         limit: u64,
     ) -> Result<Vec<StoredLeaf>, StorageError>;
+    /// The hashes of up to `limit` leaves from index `start` on, in order: what an instance
+    /// reads to catch up with the tree.
+    async fn log_leaf_hashes_from(
+        &self,
+        start: u64,
+        limit: u64,
+    ) -> Result<Vec<crate::domain::log::Hash>, StorageError>;
     /// The leaf of one consent decision.
     async fn log_leaf_of_decision(
         &self,

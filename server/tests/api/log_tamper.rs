@@ -226,10 +226,25 @@ async fn a_decision_inserted_around_the_log_is_named(engine: Engine) {
 async fn a_rewritten_leaf_fails_the_signed_heads(engine: Engine) {
     let app = spawn(engine).await;
     let ids = three_signed_decisions(&app).await;
+    // A leaf committing to other content, its stored hash recomputed to match.
+    let mut leaf = app
+        .storage
+        .log_leaves_from(2, 1)
+        .await
+        .unwrap()
+        .remove(0)
+        .leaf;
+    leaf.commitment = [0; 32];
+    let hash: String = leaf
+        .hash()
+        .0
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
     behind_the_triggers(
         &app,
         &[&format!(
-            "UPDATE log_leaves SET commitment = '{}' WHERE leaf_index = 2",
+            "UPDATE log_leaves SET commitment = '{}', leaf_hash = '{hash}' WHERE leaf_index = 2",
             "00".repeat(32)
         )],
     )

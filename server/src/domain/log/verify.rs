@@ -11,11 +11,13 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// A leaf as stored (`log_leaves`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredLeaf {
     pub index: u64,
     pub record_id: String,
     pub leaf: Leaf,
+    /// The leaf's hash as stored beside it (what instances build their trees from).
+    pub stored_hash: tlog_tiles::Hash,
 }
 
 /// A record as the caller found it: its commitment recomputed from the stored columns and
@@ -45,6 +47,9 @@ pub struct LogContents {
 pub enum Problem {
     /// A leaf index is missing: the leaves are not 0, 1, 2, …
     Gap { index: u64 },
+    /// The hash stored beside a leaf is not its hash: the instances' trees and the proofs
+    /// they serve are built from a rewritten hash.
+    LeafHashRewritten { index: u64 },
     /// The record no longer matches its leaf: a column, its salt or its time changed.
     Altered {
         index: u64,
@@ -89,6 +94,10 @@ impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Gap { index } => write!(f, "leaf {index} is missing"),
+            Self::LeafHashRewritten { index } => write!(
+                f,
+                "the hash stored beside leaf {index} is not the leaf's: it was rewritten"
+            ),
             Self::Altered {
                 index,
                 kind,
@@ -190,6 +199,11 @@ pub fn verify(contents: &LogContents, keys: &[LogVerifier], tolerance: TimeDelta
         if stored.index != expected {
             problems.push(Problem::Gap { index: expected });
             break;
+        }
+        if stored.stored_hash != stored.leaf.hash() {
+            problems.push(Problem::LeafHashRewritten {
+                index: stored.index,
+            });
         }
         while let Some(head) = head_before.next_if(|head| head.head.size <= stored.index) {
             last_head_before = Some(head);
@@ -343,6 +357,7 @@ mod tests {
             contents.leaves.push(StoredLeaf {
                 index,
                 record_id: id.clone(),
+                stored_hash: leaf.hash(),
                 leaf,
             });
             contents.records.insert((LeafKind::Consent, id), digest);
@@ -397,6 +412,7 @@ mod tests {
         let key = (LeafKind::Consent, "event-2".to_owned());
         contents.records.get_mut(&key).unwrap().commitment[0] ^= 1;
         contents.leaves[2].leaf.commitment[0] ^= 1;
+        contents.leaves[2].stored_hash = contents.leaves[2].leaf.hash();
         let report = verify(&contents, &[signer.verifier()], TOLERANCE);
         assert_eq!(
             report.problems[0],
@@ -423,6 +439,18 @@ mod tests {
         );
         contents.erased.insert(3, 4);
         assert!(verify(&contents, &[signer.verifier()], TOLERANCE).is_clean());
+    }
+
+    #[test]
+    fn a_rewritten_stored_hash_is_named() {
+        let signer = signer();
+        let mut contents = log(3, &signer);
+        contents.leaves[1].stored_hash = tlog_tiles::Hash([0; 32]);
+        let report = verify(&contents, &[signer.verifier()], TOLERANCE);
+        assert_eq!(
+            report.problems,
+            vec![Problem::LeafHashRewritten { index: 1 }]
+        );
     }
 
     #[test]
@@ -455,14 +483,16 @@ mod tests {
             commitment: commitment(b"salt", b"late"),
             at: at(0),
         };
+        let leaf = Leaf {
+            kind: LeafKind::Consent,
+            logged_at: at(0),
+            commitment: digest.commitment,
+        };
         contents.leaves.push(StoredLeaf {
             index: 3,
             record_id: "late".to_owned(),
-            leaf: Leaf {
-                kind: LeafKind::Consent,
-                logged_at: at(0),
-                commitment: digest.commitment,
-            },
+            stored_hash: leaf.hash(),
+            leaf,
         });
         contents
             .records

@@ -4,13 +4,13 @@
 
 use super::parse_column;
 use crate::domain::log::leaf::{self, DeletionReason, DeletionRecord, PolicyRecord};
-use crate::domain::log::{Leaf, LeafKind, LogContents, RecordDigest, StoredLeaf};
+use crate::domain::log::{Hash, Leaf, LeafKind, LogContents, RecordDigest, StoredLeaf};
 use crate::storage::{LogStore, LogVerification, StorageError};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row};
 use std::collections::{BTreeMap, HashMap};
 
-const LEAF_COLUMNS: &str = "leaf_index, kind, record_id, logged_at, commitment";
+const LEAF_COLUMNS: &str = "leaf_index, kind, record_id, logged_at, commitment, leaf_hash";
 
 /// Leaves read at a time when an instance catches up with the log.
 const LEAVES_PER_READ: i64 = 50_000;
@@ -76,19 +76,28 @@ for_both_engines! {
                 .push_bind(count)
                 .push(" AS first), leaves AS (INSERT INTO log_leaves (")
                 .push(LEAF_COLUMNS)
-                .push(") SELECT tip.first + v.o, v.k, v.r, v.t, v.c FROM tip, (");
+                .push(") SELECT tip.first + v.o, v.k, v.r, v.t, v.c, v.h FROM tip, (");
             query.push_values(leaves.iter().enumerate(), |mut row, (offset, (id, leaf))| {
                 row.push_bind(offset as i64);
                 Self::bind_leaf(&mut row, id, leaf);
             });
-            query.push(") AS v (o, k, r, t, c))");
+            query.push(") AS v (o, k, r, t, c, h))");
         }
 
         fn bind_leaf(row: &mut sqlx::query_builder::Separated<'_, DB, &'static str>, id: &str, leaf: &Leaf) {
             row.push_bind(leaf.kind.as_str())
                 .push_bind(id.to_owned())
                 .push_bind(leaf.logged_at)
-                .push_bind(leaf::hex(&leaf.commitment));
+                .push_bind(leaf::hex(&leaf.commitment))
+                .push_bind(leaf::hex(&leaf.hash().0));
+        }
+
+        fn hash_column(raw: &str) -> Result<Hash, StorageError> {
+            parse_column("leaf hash", raw, |raw| {
+                leaf::unhex(raw)
+                    .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                    .map(Hash)
+            })
         }
 
         fn leaf_from_row(row: &DB::Row) -> Result<StoredLeaf, StorageError> {
@@ -96,9 +105,11 @@ for_both_engines! {
             let kind: String = row.try_get("kind")?;
             let commitment: String = row.try_get("commitment")?;
             let logged_at: DateTime<Utc> = row.try_get("logged_at")?;
+            let stored_hash: String = row.try_get("leaf_hash")?;
             Ok(StoredLeaf {
                 index: index.unsigned_abs(),
                 record_id: row.try_get("record_id")?,
+                stored_hash: Self::hash_column(&stored_hash)?,
                 leaf: Leaf {
                     kind: parse_column("leaf kind", &kind, LeafKind::parse)?,
                     logged_at: leaf::to_micros(logged_at),
@@ -251,8 +262,8 @@ for_both_engines! {
             limit: u64,
         ) -> Result<Vec<StoredLeaf>, StorageError> {
             let rows = sqlx::query::<DB>(
-                "SELECT leaf_index, kind, record_id, logged_at, commitment FROM log_leaves \
-                 WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2",
+                "SELECT leaf_index, kind, record_id, logged_at, commitment, leaf_hash \
+                 FROM log_leaves WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2",
             )
             .bind(i64::try_from(start).unwrap_or(i64::MAX))
             .bind(i64::try_from(limit).unwrap_or(LEAVES_PER_READ).min(LEAVES_PER_READ))
@@ -261,13 +272,42 @@ for_both_engines! {
             rows.iter().map(Self::leaf_from_row).collect()
         }
 
+        async fn log_leaf_hashes_from(
+            &self,
+            start: u64,
+            limit: u64,
+        ) -> Result<Vec<Hash>, StorageError> {
+            let rows = sqlx::query::<DB>(
+                "SELECT leaf_index, leaf_hash FROM log_leaves \
+                 WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2",
+            )
+            .bind(i64::try_from(start).unwrap_or(i64::MAX))
+            .bind(i64::try_from(limit).unwrap_or(LEAVES_PER_READ).min(LEAVES_PER_READ))
+            .fetch_all(&self.pool)
+            .await?;
+            let mut hashes = Vec::with_capacity(rows.len());
+            for (offset, row) in rows.iter().enumerate() {
+                let index: i64 = row.try_get("leaf_index")?;
+                // Numbered without gaps from `start`: a gap is a removed leaf.
+                if index.unsigned_abs() != start + offset as u64 {
+                    return Err(StorageError::Corrupt(format!(
+                        "log leaf {index} read where {} was expected",
+                        start + offset as u64
+                    )));
+                }
+                let hash: String = row.try_get("leaf_hash")?;
+                hashes.push(Self::hash_column(&hash)?);
+            }
+            Ok(hashes)
+        }
+
         async fn log_leaf_of_decision(
             &self,
             event_id: uuid::Uuid,
         ) -> Result<Option<StoredLeaf>, StorageError> {
             let row = sqlx::query::<DB>(
-                "SELECT leaf_index, kind, record_id, logged_at, commitment FROM log_leaves \
-                 WHERE record_id = $1 AND kind = 'consent'",
+                "SELECT leaf_index, kind, record_id, logged_at, commitment, leaf_hash \
+                 FROM log_leaves WHERE record_id = $1 AND kind = 'consent'",
             )
             .bind(event_id.to_string())
             .fetch_optional(&self.pool)
