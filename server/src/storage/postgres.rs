@@ -26,6 +26,12 @@ impl Engine for Postgres {
     const STATEMENTS_IN_ONE_CALL: bool = false;
     const BEGIN_WRITE: &'static str = "BEGIN";
 
+    const LEAF_HASHES_AS_ONE_ROW: &'static str = "SELECT COUNT(*) AS leaves, \
+        MIN(leaf_index) AS first, MAX(leaf_index) AS last, \
+        string_agg(leaf_hash, '' ORDER BY leaf_index) AS hashes \
+        FROM (SELECT leaf_index, leaf_hash FROM log_leaves WHERE leaf_index >= $1 \
+        ORDER BY leaf_index LIMIT $2) AS batch";
+
     fn migrator() -> &'static Migrator {
         &MIGRATOR
     }

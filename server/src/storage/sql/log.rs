@@ -277,28 +277,37 @@ for_both_engines! {
             start: u64,
             limit: u64,
         ) -> Result<Vec<Hash>, StorageError> {
-            let rows = sqlx::query::<DB>(
-                "SELECT leaf_index, leaf_hash FROM log_leaves \
-                 WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2",
-            )
-            .bind(i64::try_from(start).unwrap_or(i64::MAX))
-            .bind(i64::try_from(limit).unwrap_or(LEAVES_PER_READ).min(LEAVES_PER_READ))
-            .fetch_all(&self.pool)
-            .await?;
-            let mut hashes = Vec::with_capacity(rows.len());
-            for (offset, row) in rows.iter().enumerate() {
-                let index: i64 = row.try_get("leaf_index")?;
-                // Numbered without gaps from `start`: a gap is a removed leaf.
-                if index.unsigned_abs() != start + offset as u64 {
-                    return Err(StorageError::Corrupt(format!(
-                        "log leaf {index} read where {} was expected",
-                        start + offset as u64
-                    )));
-                }
-                let hash: String = row.try_get("leaf_hash")?;
-                hashes.push(Self::hash_column(&hash)?);
+            let row = sqlx::query::<DB>(DB::LEAF_HASHES_AS_ONE_ROW)
+                .bind(i64::try_from(start).unwrap_or(i64::MAX))
+                .bind(i64::try_from(limit).unwrap_or(LEAVES_PER_READ).min(LEAVES_PER_READ))
+                .fetch_one(&self.pool)
+                .await?;
+            let leaves: i64 = row.try_get("leaves")?;
+            if leaves == 0 {
+                return Ok(Vec::new());
             }
-            Ok(hashes)
+            let first: Option<i64> = row.try_get("first")?;
+            let last: Option<i64> = row.try_get("last")?;
+            // Numbered without gaps from `start`: a gap is a removed leaf.
+            let expected_last = start + leaves.unsigned_abs() - 1;
+            if first.map(i64::unsigned_abs) != Some(start)
+                || last.map(i64::unsigned_abs) != Some(expected_last)
+            {
+                return Err(StorageError::Corrupt(format!(
+                    "log leaves {first:?} to {last:?} read where {start} to {expected_last} \
+                     were expected"
+                )));
+            }
+            let hashes: String = row.try_get("hashes")?;
+            if hashes.len() != 64 * leaves.unsigned_abs() as usize {
+                return Err(StorageError::Corrupt(
+                    "log leaf hashes of the wrong length".to_owned(),
+                ));
+            }
+            (0..hashes.len())
+                .step_by(64)
+                .map(|at| Self::hash_column(&hashes[at..at + 64]))
+                .collect()
         }
 
         async fn log_leaf_of_decision(

@@ -27,6 +27,10 @@ pub trait Engine: Database {
     /// cannot take the write lock once another connection wrote since (SQLITE_BUSY_SNAPSHOT,
     /// which the busy timeout does not retry): writers take the lock first and wait their turn.
     const BEGIN_WRITE: &'static str;
+    /// The consent log's leaf hashes from `$1` on (at most `$2`), as one row: their count, the
+    /// first index and their hex concatenated in index order. Rows come through the driver one
+    /// message at a time, and a row per leaf was a tenth of the decisions' throughput.
+    const LEAF_HASHES_AS_ONE_ROW: &'static str;
     fn rows_affected(result: &Self::QueryResult) -> u64;
 }
 
