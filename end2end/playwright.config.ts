@@ -60,6 +60,7 @@ export default defineConfig({
         ZC_OPS_LISTEN: opsURL.replace('http://', ''),
         DATABASE_URL: `sqlite://${databasePath}`,
         ZC_SIGNING_KEY_FILE: path.join(tmp, 'signing.key'),
+        ZC_LOG__KEY_FILE: path.join(tmp, 'log.key'),
         LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
         // The visitor's country, as a trusted edge reports it: tests/regimes.spec.ts sends it
         // (only to the service) to place a visitor; without it the regime is the default, opt-in.
