@@ -70,7 +70,7 @@ fn verify(app: &TestApp) -> (i32, String) {
 /// Runs SQL on the database with `consent_events`' triggers out of the way, as someone who
 /// holds the database can: on PostgreSQL the table's owner disables them, on SQLite anyone
 /// with the file drops them.
-async fn behind_the_triggers(app: &TestApp, statements: &[&str]) {
+async fn behind_the_triggers(app: &TestApp, statement: &str) {
     match app.engine {
         Engine::Postgres => {
             for table in ["consent_events", "log_leaves"] {
@@ -92,9 +92,15 @@ async fn behind_the_triggers(app: &TestApp, statements: &[&str]) {
             }
         }
     }
-    for statement in statements {
-        app.execute_raw(statement).await.unwrap();
-    }
+    app.execute_raw(statement).await.unwrap();
+}
+
+/// `server log verify` exits 1 and its first problem begins with `first`.
+fn assert_first_problem(app: &TestApp, first: &str) -> String {
+    let (code, text) = verify(app);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains(&format!("FIRST PROBLEM: {first}")), "{text}");
+    text
 }
 
 /// A log of three decisions, each in a signed head, that verifies; their ids.
@@ -127,21 +133,13 @@ async fn an_altered_decision_is_named(engine: Engine) {
     // The refusal turned into a consent to analytics.
     behind_the_triggers(
         &app,
-        &[&format!(
+        &format!(
             "UPDATE consent_events SET action = 'accept_all' WHERE id = '{}'",
             ids[1]
-        )],
+        ),
     )
     .await;
-    let (code, text) = verify(&app);
-    assert_eq!(code, 1, "{text}");
-    assert!(
-        text.contains(&format!(
-            "FIRST PROBLEM: consent {} (leaf 2) was altered",
-            ids[1]
-        )),
-        "{text}"
-    );
+    assert_first_problem(&app, &format!("consent {} (leaf 2) was altered", ids[1]));
 }
 
 async fn a_removed_decision_is_named(engine: Engine) {
@@ -149,20 +147,15 @@ async fn a_removed_decision_is_named(engine: Engine) {
     let ids = three_signed_decisions(&app).await;
     behind_the_triggers(
         &app,
-        &[&format!(
-            "DELETE FROM consent_events WHERE id = '{}'",
-            ids[0]
-        )],
+        &format!("DELETE FROM consent_events WHERE id = '{}'", ids[0]),
     )
     .await;
-    let (code, text) = verify(&app);
-    assert_eq!(code, 1, "{text}");
-    assert!(
-        text.contains(&format!(
-            "FIRST PROBLEM: consent {} (leaf 1) was removed without a logged deletion",
+    assert_first_problem(
+        &app,
+        &format!(
+            "consent {} (leaf 1) was removed without a logged deletion",
             ids[0]
-        )),
-        "{text}"
+        ),
     );
 }
 
@@ -176,21 +169,13 @@ async fn a_back_dated_decision_is_named(engine: Engine) {
     };
     behind_the_triggers(
         &app,
-        &[&format!(
+        &format!(
             "UPDATE consent_events SET created_at = {earlier} WHERE id = '{}'",
             ids[2]
-        )],
+        ),
     )
     .await;
-    let (code, text) = verify(&app);
-    assert_eq!(code, 1, "{text}");
-    assert!(
-        text.contains(&format!(
-            "FIRST PROBLEM: consent {} (leaf 3) was altered",
-            ids[2]
-        )),
-        "{text}"
-    );
+    assert_first_problem(&app, &format!("consent {} (leaf 3) was altered", ids[2]));
 }
 
 async fn a_decision_inserted_around_the_log_is_named(engine: Engine) {
@@ -211,13 +196,9 @@ async fn a_decision_inserted_around_the_log_is_named(engine: Engine) {
     ))
     .await
     .unwrap();
-    let (code, text) = verify(&app);
-    assert_eq!(code, 1, "{text}");
-    assert!(
-        text.contains(&format!(
-            "FIRST PROBLEM: consent {forged} is in no leaf: it was inserted around the log"
-        )),
-        "{text}"
+    assert_first_problem(
+        &app,
+        &format!("consent {forged} is in no leaf: it was inserted around the log"),
     );
 }
 
@@ -235,29 +216,16 @@ async fn a_rewritten_leaf_fails_the_signed_heads(engine: Engine) {
         .remove(0)
         .leaf;
     leaf.commitment = [0; 32];
-    let hash: String = leaf
-        .hash()
-        .0
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let hash = server::domain::log::leaf::hex(&leaf.hash().0);
     behind_the_triggers(
         &app,
-        &[&format!(
+        &format!(
             "UPDATE log_leaves SET commitment = '{}', leaf_hash = '{hash}' WHERE leaf_index = 2",
             "00".repeat(32)
-        )],
+        ),
     )
     .await;
-    let (code, text) = verify(&app);
-    assert_eq!(code, 1, "{text}");
-    assert!(
-        text.contains(&format!(
-            "FIRST PROBLEM: consent {} (leaf 2) was altered",
-            ids[1]
-        )),
-        "{text}"
-    );
+    let text = assert_first_problem(&app, &format!("consent {} (leaf 2) was altered", ids[1]));
     assert!(
         text.contains("leaves does not match the records: a leaf from 1 to"),
         "{text}"
