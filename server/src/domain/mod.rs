@@ -12,6 +12,7 @@ pub mod retention;
 pub mod rights;
 pub mod risk;
 pub mod rollup;
+pub mod scan;
 pub mod statistics;
 pub mod terminal;
 pub mod tracking;

@@ -1,22 +1,26 @@
 //! The published policy as JSON: the identifier registry of notice §06 and the version history.
 
+use crate::domain::scan::registry::Registry;
 use crate::error::{ApiError, AppQuery};
 use crate::http::response::VersionInfo;
+use crate::infra::cookies::SSAID_HOST_COOKIE;
 use crate::service::ConsentService;
 use crate::service::policies::PublishedPolicy;
 use crate::state::AppState;
 use app::ErrorCode;
 use app::domain::PolicyView;
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::DateTime;
+use http::header;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// This module's operations in the API's description (`routes::openapi` merges them).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(current_policy, policy_version, jwks))]
+#[openapi(paths(current_policy, policy_version, registry, jwks))]
 pub struct Api;
 
 /// Policy documents need no visitor identity: no SSAID is issued for them.
@@ -25,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/.well-known/jwks.json", get(jwks))
         .route("/api/v1/policy", get(current_policy))
         .route("/api/v1/policy/{version}", get(policy_version))
+        .route("/api/v1/registry", get(registry))
 }
 
 /// A published version in one language: its identity, then the categories with their
@@ -135,6 +140,33 @@ pub async fn policy_version(
         )
     })?;
     Ok(Json(document(&consent, published, query.lang.as_deref())))
+}
+
+/// `GET /api/v1/registry`: the current version's identifier registry in machine form, as this
+/// deployment applies it: what `server scan` and a web team's own checks compare pages against.
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry",
+    tag = "policy",
+    summary = "The identifier registry, for machines: names, categories, lifetimes, domains, recipients",
+    responses((status = 200, description = "Every declared cookie and storage key, and every declared recipient host", body = Registry))
+)]
+pub async fn registry(State(consent): State<Arc<ConsentService>>) -> Response {
+    let snapshot = consent.policies.current().await;
+    let cookies = &consent.cookies;
+    // The SSAID's real name on this deployment: without `Secure`, browsers refuse `__Host-`.
+    let renamed = [(SSAID_HOST_COOKIE, cookies.ssaid_name())];
+    let registry = Registry::from_policy(
+        &snapshot.current().policy,
+        cookies.consent_domain.as_deref(),
+        &renamed,
+    );
+    // Changes only with a publication: a minute's cache spares a crawler's many requests.
+    (
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        Json(registry),
+    )
+        .into_response()
 }
 
 /// `GET /.well-known/jwks.json`: the public key that verifies consent receipts.
