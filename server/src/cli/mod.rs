@@ -8,6 +8,7 @@ mod keys;
 mod log;
 mod policy;
 mod purge;
+mod scan;
 mod serve;
 mod subject;
 mod witness;
@@ -46,6 +47,10 @@ enum Command {
     /// The consent log: check it whole, make a log key, witness it (docs/consent-log.md).
     #[command(subcommand)]
     Log(log::LogCommand),
+    /// Check what pages really set and contact against the identifier registry, in headless
+    /// Chromium: no choice, rejected, accepted (docs/tracker-audit.md). Exit status 0 clean,
+    /// 1 violations, 2 the scan could not run.
+    Scan(scan::ScanArgs),
 }
 
 impl Cli {
@@ -66,6 +71,11 @@ impl Cli {
         if let Command::Log(log::LogCommand::Witness(args)) = &command {
             return witness::run(&args.url, &args.state, args.key.as_deref()).await;
         }
+        // Needs the browser and the service's public registry; settings only to keep the report.
+        let command = match command {
+            Command::Scan(args) if !args.record => return scan::run(args, None).await,
+            other => other,
+        };
         let settings = match Settings::load() {
             Ok(settings) => settings,
             Err(err) => return fail(err),
@@ -79,6 +89,7 @@ impl Cli {
             Command::Purge(args) => purge::run(settings, args).await,
             Command::Export(args) => export::run(settings, args).await,
             Command::Log(command) => log::run(settings, command).await,
+            Command::Scan(args) => scan::run(args, Some(settings)).await,
         }
     }
 }

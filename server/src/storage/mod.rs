@@ -1,6 +1,6 @@
 //! Storage, one narrow port per aggregate: [`DecisionStore`], [`SubjectStore`],
 //! [`MatomoJobStore`], [`RiskStore`], [`StatisticsStore`], [`PolicyStore`], [`PurgeStore`],
-//! [`ConsoleSessionStore`], [`LogStore`] and [`StorageHealth`]; a consumer takes the ports it uses, and [`Storage`] is all of them.
+//! [`ConsoleSessionStore`], [`LogStore`], [`ScanStore`] and [`StorageHealth`]; a consumer takes the ports it uses, and [`Storage`] is all of them.
 //! One implementation of every port ([`sql`], a file per aggregate), written once for both
 //! engines: SQLite (the embedded default) and PostgreSQL. The engine files hold only what
 //! differs: how to connect, the migrations, and the type of event ids.
@@ -15,6 +15,7 @@ mod policies;
 mod postgres;
 mod purge;
 mod risk;
+pub mod scans;
 mod sql;
 mod sqlite;
 mod statistics;
@@ -32,6 +33,7 @@ pub use policies::PolicyStore;
 pub use postgres::PostgresStorage;
 pub use purge::PurgeStore;
 pub use risk::RiskStore;
+pub use scans::ScanStore;
 pub use sqlite::SqliteStorage;
 pub use statistics::StatisticsStore;
 pub use subjects::{SubjectRecords, SubjectStore};
@@ -49,6 +51,7 @@ pub trait Storage:
     + PurgeStore
     + ConsoleSessionStore
     + LogStore
+    + ScanStore
     + StorageHealth
 {
 }
@@ -63,6 +66,7 @@ impl<T> Storage for T where
         + PurgeStore
         + ConsoleSessionStore
         + LogStore
+        + ScanStore
         + StorageHealth
         + ?Sized
 {

@@ -43,6 +43,8 @@ pub enum ChoiceVia {
     Api,
     /// The service's own banner, by clicking its button.
     Banner,
+    /// A preference center: every optional category ticked (accept) or none (reject), saved.
+    Preferences,
 }
 
 /// A cookie as the browser held it at the end of a profile.

@@ -111,6 +111,7 @@ mod matomo_jobs;
 mod policies;
 mod purge;
 mod risk;
+mod scans;
 mod statistics;
 mod subjects;
 

@@ -43,7 +43,7 @@ struct PurgeStep {
     by_day: bool,
 }
 
-const SIMPLE_STEPS: [PurgeStep; 10] = [
+const SIMPLE_STEPS: [PurgeStep; 11] = [
     PurgeStep {
         table: "matomo_erasure_jobs",
         count: "SELECT COUNT(*) AS n FROM matomo_erasure_jobs \
@@ -123,6 +123,14 @@ const SIMPLE_STEPS: [PurgeStep; 10] = [
                 (SELECT ran_at FROM log_verifications WHERE ran_at < $1 LIMIT $2)",
         by_day: false,
     },
+    // The tracker audit's stored scans (no visitor in them), kept as long as the statistics.
+    PurgeStep {
+        table: "tracker_scans",
+        count: "SELECT COUNT(*) AS n FROM tracker_scans WHERE finished_at < $1",
+        apply: "DELETE FROM tracker_scans WHERE id IN \
+                (SELECT id FROM tracker_scans WHERE finished_at < $1 LIMIT $2)",
+        by_day: false,
+    },
 ];
 
 for_both_engines! {
@@ -180,7 +188,7 @@ for_both_engines! {
                     "address_counters" => cutoffs.address_counters_before,
                     "consent_events.ip_prefix" => cutoffs.prefixes_before,
                     "erasures" | "matomo_erasure_jobs" => cutoffs.erasures_before,
-                    "decision_counts" | "decision_tallies" | "log_verifications" => {
+                    "decision_counts" | "decision_tallies" | "log_verifications" | "tracker_scans" => {
                         cutoffs.statistics_before
                     }
                     _ => cutoffs.as_of,
