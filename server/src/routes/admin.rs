@@ -175,7 +175,8 @@ pub async fn list_policies(
     "matomo_erasure_jobs": 0,
     "revoked_consents": 1,
     "ssaid_sightings": 7,
-    "ssaids": 0
+    "ssaids": 0,
+    "tracker_scans": 0
 }}))]
 pub struct PurgeReport {
     pub dry_run: bool,

@@ -282,7 +282,27 @@ impl TestApp {
     /// Runs the `server` command as [`TestApp::command`] does, whatever its outcome.
     pub fn run_command(&self, args: &[&str]) -> std::process::Output {
         let dir = tempfile::tempdir().unwrap();
-        std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        self.server_command(args, &dir).output().unwrap()
+    }
+
+    /// Runs the `server` command as [`TestApp::run_command`] does, without holding the test's
+    /// runtime: for a command that calls this very server (`server scan`), which would wait
+    /// forever on a runtime blocked by it.
+    pub async fn run_command_async(&self, args: &[&str]) -> std::process::Output {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = self.server_command(args, &dir);
+        tokio::task::spawn_blocking(move || {
+            let output = command.output().unwrap();
+            drop(dir);
+            output
+        })
+        .await
+        .unwrap()
+    }
+
+    fn server_command(&self, args: &[&str], dir: &tempfile::TempDir) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+        command
             .args(args)
             .env("DATABASE_URL", &self.database_url)
             .env(
@@ -295,9 +315,8 @@ impl TestApp {
             )
             .env("ZC_COOKIE_SECURE", "false")
             .env_remove("ZC_CONFIG")
-            .current_dir(dir.path())
-            .output()
-            .unwrap()
+            .current_dir(dir.path());
+        command
     }
 
     /// The overview's tallies say, day by day, exactly what the counts they are written with

@@ -28,6 +28,7 @@ mod receipts;
 mod regimes;
 mod retention;
 mod rights;
+mod scans;
 mod serving;
 mod tallies;
 mod transmissions;

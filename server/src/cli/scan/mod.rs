@@ -324,7 +324,10 @@ fn write_outputs(args: &ScanArgs, report: &ScanReport, registry: &Registry) -> R
     if let Some(path) = &args.draft {
         let observations: Vec<PageObservation> =
             report.pages.iter().map(|p| p.observed.clone()).collect();
-        let toml = to_toml(&drafts(&observations, registry), "en");
+        let toml = to_toml(
+            &drafts(&observations, registry),
+            &app::domain::language::SUPPORTED_LANGUAGES,
+        );
         std::fs::write(path, toml)
             .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
     }

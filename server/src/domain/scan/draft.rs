@@ -69,8 +69,9 @@ pub fn drafts(pages: &[PageObservation], registry: &Registry) -> Vec<Draft> {
 }
 
 /// The drafts as `[[categories.identifiers]]` entries to paste under the category that allows
-/// each; empty when there is nothing to declare.
-pub fn to_toml(drafts: &[Draft], default_language: &str) -> String {
+/// each, with a purpose to write in each of `languages` (a policy shows every text in each
+/// language it serves); empty when there is nothing to declare.
+pub fn to_toml(drafts: &[Draft], languages: &[&str]) -> String {
     let mut out = String::new();
     for draft in drafts {
         let quote = |text: &str| toml_string(text);
@@ -103,11 +104,13 @@ pub fn to_toml(drafts: &[Draft], default_language: &str) -> String {
             let _ = writeln!(out, "path = {}", quote(&draft.path));
         }
         let _ = writeln!(out, "third_party_access = false");
-        let _ = writeln!(
-            out,
-            "purpose.{default_language} = {}",
-            quote("TODO: what it is for, in the visitor's words")
-        );
+        for language in languages {
+            let _ = writeln!(
+                out,
+                "purpose.{language} = {}",
+                quote("TODO: what it is for, in the visitor's words")
+            );
+        }
         out.push('\n');
     }
     out

@@ -248,7 +248,8 @@ fn a_draft_parses_as_policy_toml_and_declares_what_was_seen() {
     let registry = registry();
     let drafted = drafts(std::slice::from_ref(&page), &registry);
     assert_eq!(drafted.len(), 3);
-    let snippet = to_toml(&drafted, "en");
+    let languages = app::domain::language::SUPPORTED_LANGUAGES;
+    let snippet = to_toml(&drafted, &languages);
     // Appended to the policy file, each entry joins its last category; the policy checks.
     let policy = Policy::from_toml(&format!("{}\n{snippet}", app::DEFAULT_POLICY_TOML));
     // `chat"id` is no cookie name a policy can hold: the check says so, by name.
@@ -260,10 +261,12 @@ fn a_draft_parses_as_policy_toml_and_declares_what_was_seen() {
             .filter(|d| d.name != "chat\"id")
             .cloned()
             .collect::<Vec<_>>(),
-        "en",
+        &languages,
     );
     let policy =
         Policy::from_toml(&format!("{}\n{without_bad}", app::DEFAULT_POLICY_TOML)).unwrap();
+    // Every text a visitor could read is there (in each language, to be written).
+    assert_eq!(policy.missing_texts(&languages), []);
     let added: Vec<_> = policy
         .categories
         .last()
