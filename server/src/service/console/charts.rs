@@ -115,7 +115,7 @@ fn grants(overview: &Overview, svg: &mut String) -> Drawn {
 }
 
 /// "11-27": the year is in the table.
-fn day_label(day: &str) -> String {
+pub fn day_label(day: &str) -> String {
     day.get(5..).unwrap_or(day).to_owned()
 }
 
