@@ -1,7 +1,8 @@
-//! `POST /api/v1/observations`: the embed loader's passive report of the cookies and storage
-//! keys an embedding page holds that the registry does not declare (issue 31). Names only,
-//! never values; anonymous (no cookie is needed or read, no SSAID is issued); from allowed
-//! embedding origins only (checked before the body is read), within a budget of its own per client network, bounded in size.
+//! `POST /api/v1/observations`: the passive report of the cookies and storage keys an
+//! embedding page holds that the registry does not declare (issue 31), sent by the module the
+//! embed loader imports. Names only, never values; anonymous (no cookie is needed or read, no
+//! SSAID is issued); from allowed embedding origins only (checked before the body is read),
+//! within a budget of its own per client network, bounded in size.
 
 use crate::domain::observations::{ChoiceInForce, MAX_NAME_LENGTH, MAX_NAMES_PER_REPORT};
 use crate::error::{ApiError, AppJson};
@@ -50,7 +51,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(embed_cors(state))
 }
 
-/// What the loader sends.
+/// What the report module (`embed/observe.js`) sends.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -61,7 +62,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     "choice": "rejected"
 }))]
 pub struct ObservationReport {
-    /// The undeclared names the page holds, at most 64 (the loader leaves declared ones out;
+    /// The undeclared names the page holds, at most 64 (the module leaves declared ones out;
     /// the service checks again).
     #[schema(min_items = 1, max_items = 64)]
     names: Vec<ReportedName>,
@@ -96,7 +97,7 @@ pub struct ObservationAnswer {
     path = "/api/v1/observations",
     tag = "embed",
     summary = "The embed loader's report of undeclared cookies and storage keys (names only; allowed origins only)",
-    description = "Sent by the embed loader from a sample of page views (`[observations] sample_rate`), \
+    description = "Sent by the embed loader's report module from a sample of page views (`[observations] sample_rate`), \
                    after the visitor's choice is applied, without cookies. Names the registry of a \
                    still-valid policy version declares are dropped; the others are counted per day, \
                    origin, kind, name and choice.",
