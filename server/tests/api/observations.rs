@@ -18,6 +18,7 @@ on_both_engines![
     the_purge_removes_counts_older_than_their_retention,
     the_console_lists_findings_and_drafts_their_registry_entries,
     the_loader_samples_and_the_report_module_carries_the_registry,
+    the_api_document_describes_the_report,
 ];
 
 /// Another allowed embedding site.
@@ -221,8 +222,19 @@ async fn a_name_declared_by_any_still_valid_version_is_not_counted(engine: Engin
     app.publish(&policy("2026-12-21", false), false).await;
     let answer = report_from(&app, Some(HOST), report()).await;
     assert_eq!(undeclared(answer.json().await.unwrap()), 0);
+    // The report module lists it too, so the page never sends it.
+    let module = || async {
+        crate::embed::get_from(&app, "/embed/observe.js", HOST)
+            .fetch()
+            .await
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(module().await.contains(r#""ab_bucket""#));
     // A material version without it ends the earlier ones: now it is undeclared.
     app.publish(&policy("2026-12-22", false), true).await;
+    assert!(!module().await.contains(r#""ab_bucket""#));
     let answer = report_from(&app, Some(HOST), report()).await;
     assert_eq!(undeclared(answer.json().await.unwrap()), 1);
     let stored = counts(&app, Utc::now()).await;
@@ -500,4 +512,30 @@ async fn the_loader_samples_and_the_report_module_carries_the_registry(engine: E
         .fetch()
         .await;
     assert_no_cors(&stranger);
+}
+
+async fn the_api_document_describes_the_report(engine: Engine) {
+    let app = spawn(engine).await;
+    let document = app
+        .get("/api/openapi.json", "")
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let report = &document["paths"]["/api/v1/observations"]["post"];
+    let body = &report["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(
+        body["$ref"], "#/components/schemas/ObservationReport",
+        "{report}"
+    );
+    let schema = &document["components"]["schemas"]["ObservationReport"];
+    assert_eq!(schema["example"]["choice"], "rejected", "{schema}");
+    assert_eq!(schema["properties"]["names"]["maxItems"], 64, "{schema}");
+    let answer = &report["responses"]["202"]["content"]["application/json"]["schema"];
+    assert_eq!(
+        answer["$ref"], "#/components/schemas/ObservationAnswer",
+        "{report}"
+    );
+    let refused = report["responses"]["422"]["description"].as_str().unwrap();
+    assert!(refused.contains("invalid_observation"), "{refused}");
 }
