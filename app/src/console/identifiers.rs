@@ -17,6 +17,7 @@ pub(super) fn IdentifiersView(page: IdentifiersPage) -> impl IntoView {
         dates,
         reports_per_day,
         findings,
+        not_shown,
         charts,
     } = page;
     view! {
@@ -26,6 +27,7 @@ pub(super) fn IdentifiersView(page: IdentifiersPage) -> impl IntoView {
             dates
             reports_per_day
             findings
+            not_shown
             chart=chart_by_id(&charts, "chart-undeclared")
         />
     }
@@ -39,6 +41,7 @@ fn PassiveFindings(
     dates: Vec<String>,
     reports_per_day: Vec<i64>,
     findings: Vec<UndeclaredFinding>,
+    not_shown: usize,
     chart: Option<Chart>,
 ) -> impl IntoView {
     let sampling = if sample_rate > 0.0 {
@@ -54,6 +57,9 @@ fn PassiveFindings(
         .is_empty()
         .then(|| view! { <p>"Nothing undeclared was reported in these days."</p> });
     let rows = findings.into_iter().map(finding_row).collect_view();
+    let more = (not_shown > 0).then(|| {
+        view! { <p>{format!("{not_shown} less reported findings are not listed.")}</p> }
+    });
     let per_day = dates
         .into_iter()
         .zip(reports_per_day)
@@ -77,6 +83,7 @@ fn PassiveFindings(
                 &["Site", "Kind", "Name", "Choice in force", "Reports", "First seen (UTC)", "Last seen (UTC)", "Registry entry"],
                 rows,
             )}
+            {more}
             <details>
                 <summary>"Reports per day"</summary>
                 {data_table("table-undeclared-days", &["Day (UTC)", "Names reported"], per_day)}

@@ -294,8 +294,10 @@ pub struct IdentifiersPage {
     /// page view and name).
     pub dates: Vec<String>,
     pub reports_per_day: Vec<i64>,
-    /// Most reported first.
+    /// Most reported first, at most a few hundred.
     pub findings: Vec<UndeclaredFinding>,
+    /// How many less reported findings are left out.
+    pub not_shown: usize,
     pub charts: Vec<Chart>,
 }
 

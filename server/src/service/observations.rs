@@ -18,6 +18,9 @@ use std::sync::Arc;
 
 /// How many days the console page sums, today included.
 pub const PAGE_DAYS: u32 = 30;
+/// The most findings the page lists: names with a random tail (`session_3f9a…`) can make one
+/// row per report, and the most reported are the ones to declare first.
+pub const FINDINGS_SHOWN: usize = 500;
 
 pub struct Observations {
     storage: Arc<dyn ObservationStore>,
@@ -117,12 +120,16 @@ impl Observations {
                 )
             },
         );
+        let mut findings = findings(counts);
+        let not_shown = findings.len().saturating_sub(FINDINGS_SHOWN);
+        findings.truncate(FINDINGS_SHOWN);
         Ok(IdentifiersPage {
             sample_rate: self.sample_rate,
             days: PAGE_DAYS,
             dates: days.iter().map(ToString::to_string).collect(),
             reports_per_day,
-            findings: findings(counts),
+            findings,
+            not_shown,
             charts: vec![chart],
         })
     }

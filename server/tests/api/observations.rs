@@ -19,6 +19,7 @@ on_both_engines![
     the_console_lists_findings_and_drafts_their_registry_entries,
     the_loader_samples_and_the_report_module_carries_the_registry,
     the_api_document_describes_the_report,
+    the_console_lists_the_most_reported_findings_and_counts_the_rest,
 ];
 
 /// Another allowed embedding site.
@@ -538,4 +539,38 @@ async fn the_api_document_describes_the_report(engine: Engine) {
     );
     let refused = report["responses"]["422"]["description"].as_str().unwrap();
     assert!(refused.contains("invalid_observation"), "{refused}");
+}
+
+/// Names with a random tail can make a finding per report: the page lists the most reported.
+async fn the_console_lists_the_most_reported_findings_and_counts_the_rest(engine: Engine) {
+    let app = spawn_as_of_embedding(engine, Clock::system()).await;
+    // 8 reports of "popular" and 63 names seen once each: 505 findings.
+    for report in 0..8 {
+        let mut sent = vec![("cookie".to_owned(), "popular".to_owned())];
+        sent.extend((0..63).map(|n| ("cookie".to_owned(), format!("session_{report}_{n}"))));
+        let sent: Vec<(&str, &str)> = sent.iter().map(|(k, n)| (k.as_str(), n.as_str())).collect();
+        let body = serde_json::json!({"names": names(&sent), "choice": "none"});
+        assert_eq!(report_from(&app, Some(HOST), body).await.status(), 202);
+    }
+    let session = app.console_session().await;
+    let html = app
+        .get("/admin/identifiers", &session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let listed = html.matches(">Draft</a>").count();
+    assert_eq!(listed, server::service::observations::FINDINGS_SHOWN);
+    assert!(
+        html.contains("5 less reported findings are not listed."),
+        "{html}"
+    );
+    let first_row = html.find("<tbody><tr>").unwrap();
+    assert!(
+        html[first_row..].starts_with(&format!(
+            "<tbody><tr><th scope=\"row\">{HOST}</th><td>cookie</td><td><code>popular</code></td><td>none</td><td>8</td>"
+        )),
+        "{}",
+        &html[first_row..first_row + 300]
+    );
 }
