@@ -120,9 +120,14 @@ fn finding_row(finding: UndeclaredFinding) -> impl IntoView {
 /// left as `TODO`.
 #[component]
 pub(super) fn IdentifierDraftView(kind: String, name: String, toml: String) -> impl IntoView {
+    let what = match kind.as_str() {
+        "local_storage" => "localStorage key",
+        "session_storage" => "sessionStorage key",
+        _ => "cookie",
+    };
     view! {
         <p>
-            "A registry entry for the " {kind} " " <code>{name}</code>
+            "A registry entry for the " {what} " " <code>{name}</code>
             ": add it under its category in the policy file, fill in each TODO, and publish a new version (material if the identifier needs consent)."
         </p>
         <pre class="zc-console__draft" id="identifier-draft">{toml}</pre>
