@@ -1,7 +1,8 @@
 //! Minifies the embed loader (`embed/loader.js`) with oxc, a kept JavaScript minifier, into
-//! `$OUT_DIR/loader.min.js`, which the server embeds and serves as `/embed.js`. First it writes
-//! into the loader the island's retry schedule and storage-clearing rule, so that both follow
-//! one (see `RULES`). Also rebuilds the server when a migration is added: `sqlx::migrate!`
+//! `$OUT_DIR/loader.min.js`, which the server embeds and serves as `/embed.js`; and the report
+//! of undeclared identifiers it adds to sampled page views (`embed/observe.js`, served as
+//! `/embed/observe.js`) likewise. First it writes into them the island's retry schedule and
+//! storage-clearing rule, so that all follow one (see `RULES`). Also rebuilds the server when a migration is added: `sqlx::migrate!`
 //! embeds the folder at compile time.
 
 use oxc_allocator::Allocator;
@@ -12,6 +13,7 @@ use oxc_span::SourceType;
 use std::path::PathBuf;
 
 const LOADER: &str = "embed/loader.js";
+const OBSERVER: &str = "embed/observe.js";
 /// Replaced by the deployment's config when served; it must survive minification untouched.
 const PLACEHOLDER: &str = "__CONFIG__";
 
@@ -53,18 +55,34 @@ fn js_string(text: &str) -> String {
 
 fn main() {
     println!("cargo::rerun-if-changed={LOADER}");
+    println!("cargo::rerun-if-changed={OBSERVER}");
     println!("cargo::rerun-if-changed={RULES}");
     println!("cargo::rerun-if-changed=migrations");
-    let mut source = std::fs::read_to_string(LOADER).expect("the embed loader is readable");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    // The loader uses every rule, the report only the storage ones; the report is a module
+    // (the loader imports it, so that it comes without cookies).
+    let loader = minify(LOADER, SourceType::script(), true);
+    std::fs::write(out.join("loader.min.js"), loader).expect("OUT_DIR is writable");
+    let observer = minify(OBSERVER, SourceType::mjs(), false);
+    std::fs::write(out.join("observe.min.js"), observer).expect("OUT_DIR is writable");
+}
+
+/// The script (or module) at `path` with the rules' values written in, minified; `every_rule`:
+/// it must use each of them.
+fn minify(path: &str, kind: SourceType, every_rule: bool) -> String {
+    let mut source = std::fs::read_to_string(path).expect("the embed scripts are readable");
     for (name, value) in rule_values() {
-        assert!(source.contains(name), "{LOADER} does not use {name}");
+        assert!(
+            !every_rule || source.contains(name),
+            "{path} does not use {name}"
+        );
         source = source.replace(name, &value);
     }
     let allocator = Allocator::default();
-    let parsed = Parser::new(&allocator, &source, SourceType::script()).parse();
+    let parsed = Parser::new(&allocator, &source, kind).parse();
     assert!(
         parsed.diagnostics.is_empty() && !parsed.panicked,
-        "{LOADER} does not parse: {:?}",
+        "{path} does not parse: {:?}",
         parsed.diagnostics
     );
     let mut program = parsed.program;
@@ -82,7 +100,7 @@ fn main() {
     assert_eq!(
         code.matches(PLACEHOLDER).count(),
         1,
-        "the minified loader must keep exactly one {PLACEHOLDER}"
+        "the minified {path} must keep exactly one {PLACEHOLDER}"
     );
     // A misspelt name would be left as an undefined variable, failing only when it is used.
     let unknown: Vec<&str> = code
@@ -90,10 +108,6 @@ fn main() {
         .filter(|word| word.len() > 4 && word.starts_with("__") && word.ends_with("__"))
         .filter(|&word| word != PLACEHOLDER)
         .collect();
-    assert!(
-        unknown.is_empty(),
-        "{LOADER} uses unknown names {unknown:?}"
-    );
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    std::fs::write(out.join("loader.min.js"), code).expect("OUT_DIR is writable");
+    assert!(unknown.is_empty(), "{path} uses unknown names {unknown:?}");
+    code
 }

@@ -60,6 +60,9 @@ error_codes! {
     ErasureNotConfirmed = "erasure_not_confirmed", 422;
     /// A path that names an SSAID with something else.
     InvalidSubject = "invalid_subject", 400;
+    /// A report of undeclared identifiers with no names, too many, or a name that is no
+    /// cookie name (one that looks like a value, `name=value`, among them).
+    InvalidObservation = "invalid_observation", 422;
     MethodNotAllowed = "method_not_allowed", 405;
     Timeout = "timeout", 408;
 
@@ -104,7 +107,8 @@ error_codes! {
     /// `POST /api/v1/ssaid/assess` while no `[[services]]` are configured.
     AssessmentDisabled = "assessment_disabled", 404;
     OriginNotAllowed = "origin_not_allowed", 403;
-    /// Too many decisions, new visitors or admin token attempts from one client network;
+    /// Too many decisions, new visitors, admin token attempts or reports of undeclared
+    /// identifiers from one client network;
     /// `Retry-After` says when.
     RateLimited = "rate_limited", 429;
 

@@ -1,10 +1,8 @@
-/* ZecCloud Consent embed loader, served as /embed.js with __CONFIG__ filled in: {base (the
-   configured public_url, else null: then where this script was loaded from), current, versions
-   (still valid: none superseded by a material version), categories (optional ones)}.
-   A returning visitor with a valid choice costs this file alone: it reads the consent cookie,
-   applies the choice and fetches nothing else. A visitor to ask fetches the banner, which
-   brings its stylesheet along: one round trip after this file. Minified at build time
-   (server/build.rs). */
+/* ZecCloud Consent embed loader, served as /embed.js with __CONFIG__ filled in (LoaderConfig,
+   server/src/routes/embed/assets.rs). A returning visitor with a valid choice costs this file
+   alone: it reads the consent cookie, applies the choice and fetches nothing else (but in a
+   sampled page view, the report). A visitor to ask fetches the banner, which brings its
+   stylesheet along: one round trip after this file. Minified at build time (server/build.rs). */
 ((w, d) => {
   const C = __CONFIG__, tag = d.currentScript, subs = [],
     gcmOn = !!tag && tag.hasAttribute('data-google-consent-mode'),
@@ -51,6 +49,8 @@
 
   const apply = (c, granted) => {
     const was = acc('analytics'), initial = !known;
+    // Sampled, once: embed/observe.js reports (a module: sent without cookies).
+    initial && Math.random() < C.sample_rate && import(base + '/embed/observe.js').catch(() => {});
     cur = c; g = granted || c.categories; known = true;
     scan();
     // Matomo's own consent API, for pages that set requireConsent.

@@ -20,6 +20,7 @@ use crate::service::console::{Configured, ConsoleService};
 use crate::service::log::ConsentLog;
 use crate::service::matomo_erasure::{MatomoEraser, MatomoPrivacyApi};
 use crate::service::matomo_gate::MatomoGate;
+use crate::service::observations::Observations;
 use crate::service::policies::{PolicyRegistry, PublishError};
 use crate::service::retention::Retention;
 use crate::service::risk::RiskControl;
@@ -196,6 +197,13 @@ impl Application {
             history,
             configured,
         );
+        let observations = Arc::new(Observations::new(
+            consent.storage.clone(),
+            Arc::clone(&consent.policies),
+            consent.clock.clone(),
+            Arc::clone(&metrics),
+            settings.observations.sample_rate,
+        ));
         let in_flight = InFlight {
             matomo: matomo.clone(),
             risk: Arc::clone(&risk),
@@ -213,6 +221,7 @@ impl Application {
             matomo_eraser,
             console: Arc::new(console),
             log: Arc::clone(&log),
+            observations,
         });
         let draining = Arc::new(AtomicBool::new(false));
         let ops_router = routes::every_answer(

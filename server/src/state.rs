@@ -10,6 +10,7 @@ use crate::service::ConsentService;
 use crate::service::console::ConsoleService;
 use crate::service::matomo_erasure::MatomoEraser;
 use crate::service::matomo_gate::MatomoGate;
+use crate::service::observations::Observations;
 use crate::service::policies::PolicyRegistry;
 use crate::service::retention::Retention;
 use crate::service::risk::RiskControl;
@@ -59,6 +60,8 @@ pub struct SharedState {
     pub console: Arc<ConsoleService>,
     /// The consent log: its tree, heads and proofs.
     pub log: Arc<crate::service::log::ConsentLog>,
+    /// Passive reports of undeclared identifiers: counted, and shown on the console.
+    pub observations: Arc<Observations>,
 }
 
 /// `FromRef` for each part a handler may ask for, without cloning the whole state.
@@ -85,4 +88,5 @@ state_parts! {
     Arc<RiskControl> => |state| Arc::clone(&state.risk);
     Arc<Retention> => |state| Arc::clone(&state.retention);
     Arc<crate::service::log::ConsentLog> => |state| Arc::clone(&state.log);
+    Arc<Observations> => |state| Arc::clone(&state.observations);
 }

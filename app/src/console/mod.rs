@@ -3,10 +3,11 @@
 //! a script, so none is sent, and the visitors' WASM carries none of the console's code.
 //!
 //! One file per page (`sign_in`, `overview`, `proof`, `export`, `policies`, `operations`,
-//! `log`), the document around them (`shell`), what several pages show (`parts`) and what they
+//! `log`, `identifiers`), the document around them (`shell`), what several pages show (`parts`) and what they
 //! show it from (`model`).
 
 mod export;
+mod identifiers;
 mod log;
 mod model;
 mod operations;
@@ -18,9 +19,10 @@ mod shell;
 mod sign_in;
 
 pub use model::{
-    Chart, ConsolePage, CounterTable, DimensionTable, DimensionValue, ErasureJobRow, LogHeadRow,
-    LogKeyRow, LogPage, LogVerificationRow, Notice, OperationsPage, Overview, PendingPublish,
-    PoliciesPage, PolicyChange, PolicyDiff, ProofEvent, ProofOutcome, VersionRow,
+    Chart, ConsolePage, CounterTable, DimensionTable, DimensionValue, ErasureJobRow,
+    IdentifiersPage, LogHeadRow, LogKeyRow, LogPage, LogVerificationRow, Notice, OperationsPage,
+    Overview, PendingPublish, PoliciesPage, PolicyChange, PolicyDiff, ProofEvent, ProofOutcome,
+    UndeclaredFinding, VersionRow,
 };
 pub use parts::action_label;
 pub use shell::{ConsoleApp, console_document};
@@ -37,13 +39,17 @@ pub const POLICY_PREVIEW_PATH: &str = "/admin/policies/preview";
 pub const POLICY_PUBLISH_PATH: &str = "/admin/policies/publish";
 pub const LOG_PATH: &str = "/admin/log";
 pub const LOG_VERIFY_PATH: &str = "/admin/log/verify";
+pub const IDENTIFIERS_PATH: &str = "/admin/identifiers";
+/// `?kind=…&name=…`: a registry entry to start from for one undeclared identifier.
+pub const IDENTIFIER_DRAFT_PATH: &str = "/admin/identifiers/draft";
 
 /// Every page the console shows a signed-in operator, for the tests that walk them all.
-pub const CONSOLE_PAGE_PATHS: [&str; 6] = [
+pub const CONSOLE_PAGE_PATHS: [&str; 7] = [
     CONSOLE_PATH,
     PROOF_PATH,
     EXPORT_PATH,
     POLICIES_PATH,
     OPERATIONS_PATH,
     LOG_PATH,
+    IDENTIFIERS_PATH,
 ];

@@ -77,6 +77,14 @@ pub enum ConsolePage {
     Policies(PoliciesPage),
     Operations(OperationsPage),
     Log(LogPage),
+    Identifiers(IdentifiersPage),
+    /// A registry entry to start from for one undeclared identifier.
+    IdentifierDraft {
+        kind: String,
+        name: String,
+        /// A `[[categories.identifiers]]` entry in the policy file's TOML.
+        toml: String,
+    },
 }
 
 impl ConsolePage {
@@ -90,6 +98,7 @@ impl ConsolePage {
             Self::Policies(_) => "Policies",
             Self::Operations(_) => "Operations",
             Self::Log(_) => "Consent log",
+            Self::Identifiers(_) | Self::IdentifierDraft { .. } => "Undeclared identifiers",
         }
     }
 }
@@ -270,4 +279,39 @@ pub struct LogVerificationRow {
     pub clean: bool,
     pub problems: u64,
     pub first_problem: Option<String>,
+}
+
+/// The cookies and storage keys that embedding pages hold and no still-valid policy version
+/// declares, as the embed loader reports them (names only, sampled), over the last days. A
+/// section of the active scans' results goes below the passive findings.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct IdentifiersPage {
+    /// The share of page views whose loader reports (`[observations] sample_rate`); 0: off.
+    pub sample_rate: f64,
+    /// How many days are shown, today included.
+    pub days: u32,
+    /// The days (`YYYY-MM-DD`, UTC), oldest first, and the names reported on each (one per
+    /// page view and name).
+    pub dates: Vec<String>,
+    pub reports_per_day: Vec<i64>,
+    /// Most reported first, at most a few hundred.
+    pub findings: Vec<UndeclaredFinding>,
+    /// How many less reported findings are left out.
+    pub not_shown: usize,
+    pub charts: Vec<Chart>,
+}
+
+/// One name reported from one embedding site under one choice, summed over the days shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndeclaredFinding {
+    pub origin: String,
+    /// `cookie`, `local_storage` or `session_storage`.
+    pub kind: String,
+    pub name: String,
+    /// The choice in force on the page: `none` (not made yet), `accepted`, `rejected`, `custom`.
+    pub choice: String,
+    pub reports: i64,
+    /// `YYYY-MM-DD HH:MM` UTC.
+    pub first_seen: String,
+    pub last_seen: String,
 }

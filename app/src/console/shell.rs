@@ -3,6 +3,7 @@
 //! plain forms and server-drawn SVG charts, so no WASM is sent for it.
 
 use super::export::ExportPage;
+use super::identifiers::{IdentifierDraftView, IdentifiersView};
 use super::log::LogView;
 use super::model::ConsolePage;
 use super::operations::OperationsView;
@@ -11,7 +12,8 @@ use super::policies::PoliciesView;
 use super::proof::ProofPage;
 use super::sign_in::SignIn;
 use super::{
-    CONSOLE_PATH, EXPORT_PATH, LOG_PATH, OPERATIONS_PATH, POLICIES_PATH, PROOF_PATH, SIGN_OUT_PATH,
+    CONSOLE_PATH, EXPORT_PATH, IDENTIFIERS_PATH, LOG_PATH, OPERATIONS_PATH, POLICIES_PATH,
+    PROOF_PATH, SIGN_OUT_PATH,
 };
 use crate::SITE_NAME;
 use leptos::prelude::*;
@@ -55,6 +57,10 @@ pub fn ConsoleApp(page: ConsolePage) -> impl IntoView {
         ConsolePage::Policies(page) => view! { <PoliciesView page/> }.into_any(),
         ConsolePage::Operations(page) => view! { <OperationsView page/> }.into_any(),
         ConsolePage::Log(page) => view! { <LogView page/> }.into_any(),
+        ConsolePage::Identifiers(page) => view! { <IdentifiersView page/> }.into_any(),
+        ConsolePage::IdentifierDraft { kind, name, toml } => {
+            view! { <IdentifierDraftView kind name toml/> }.into_any()
+        }
     };
     view! {
         <div id="zc-console" class="zc-console">
@@ -83,6 +89,7 @@ fn ConsoleNav(current: &'static str) -> impl IntoView {
             {link(POLICIES_PATH, "Policies")}
             {link(OPERATIONS_PATH, "Operations")}
             {link(LOG_PATH, "Consent log")}
+            {link(IDENTIFIERS_PATH, "Undeclared identifiers")}
             {link(EXPORT_PATH, "Export")}
             <form method="post" action=SIGN_OUT_PATH class="zc-console__sign-out">
                 <button type="submit" class="zc-btn zc-btn--secondary zc-btn--small">

@@ -16,6 +16,13 @@ pub enum IdentifierKind {
 }
 
 impl IdentifierKind {
+    pub const ALL: [Self; 3] = [Self::Cookie, Self::LocalStorage, Self::SessionStorage];
+
+    /// The kind `as_str` names.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Cookie => "cookie",
@@ -257,31 +264,21 @@ pub fn is_host_name(host: &str) -> bool {
 )]
 pub struct InvalidIdentifierName(pub String);
 
+/// Whether `c` may be part of a concrete identifier name: an RFC 6265 cookie-name token
+/// character, `*` left out (the registry writes it at the end of a pattern only).
+pub fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            '!' | '#' | '$' | '%' | '&' | '\'' | '+' | '-' | '.' | '^' | '_' | '`' | '|' | '~'
+        )
+}
+
 impl Identifier {
     /// Names travel in `Set-Cookie` headers: RFC 6265 token characters, `*` only at the end.
     pub fn check_name(&self) -> Result<(), InvalidIdentifierName> {
         let stem = self.name.strip_suffix('*').unwrap_or(&self.name);
-        let valid = !stem.is_empty()
-            && self.name.len() <= 128
-            && stem.chars().all(|c| {
-                c.is_ascii_alphanumeric()
-                    || matches!(
-                        c,
-                        '!' | '#'
-                            | '$'
-                            | '%'
-                            | '&'
-                            | '\''
-                            | '+'
-                            | '-'
-                            | '.'
-                            | '^'
-                            | '_'
-                            | '`'
-                            | '|'
-                            | '~'
-                    )
-            });
+        let valid = !stem.is_empty() && self.name.len() <= 128 && stem.chars().all(is_name_char);
         if valid {
             Ok(())
         } else {

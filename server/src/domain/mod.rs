@@ -4,6 +4,7 @@
 pub mod claims;
 pub mod log;
 pub mod network;
+pub mod observations;
 pub mod origin;
 pub mod policy_diff;
 pub mod published;

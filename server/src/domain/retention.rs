@@ -20,6 +20,9 @@ pub struct RetentionSettings {
     pub erasure_record_days: u32,
     /// The console's daily counts and their tallies (no visitor in them) are kept this long.
     pub statistics_days: u32,
+    /// The daily counts of undeclared identifiers reported by embedding pages (no visitor in
+    /// them either) are kept this long.
+    pub observations_days: u32,
 }
 
 impl Default for RetentionSettings {
@@ -30,6 +33,7 @@ impl Default for RetentionSettings {
             proof_retention_days: 3 * 365,
             erasure_record_days: 3 * 365,
             statistics_days: 3 * 365,
+            observations_days: 90,
         }
     }
 }
@@ -42,6 +46,7 @@ impl RetentionSettings {
             self.proof_retention_days,
             self.erasure_record_days,
             self.statistics_days,
+            self.observations_days,
         ];
         if all.contains(&0) {
             return Err("retention: every period must be at least one day".to_owned());
@@ -70,6 +75,7 @@ impl RetentionSettings {
             unused_ssaids_before: days(self.unused_ssaid_days),
             erasures_before: days(self.erasure_record_days),
             statistics_before: days(self.statistics_days),
+            observations_before: days(self.observations_days),
         }
     }
 }
@@ -96,6 +102,8 @@ pub struct PurgeCutoffs {
     pub erasures_before: DateTime<Utc>,
     /// Daily counts of days before this go.
     pub statistics_before: DateTime<Utc>,
+    /// Daily counts of undeclared identifiers of days before this go.
+    pub observations_before: DateTime<Utc>,
 }
 
 #[cfg(test)]
@@ -127,6 +135,7 @@ mod tests {
         );
         assert_eq!(cutoffs.erasures_before, cutoffs.superseded_before);
         assert_eq!(cutoffs.statistics_before, cutoffs.superseded_before);
+        assert_eq!(cutoffs.observations_before, cutoffs.sightings_before);
     }
 
     #[test]

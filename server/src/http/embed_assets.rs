@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 
 /// `embed/loader.js`, minified at build time (`build.rs`).
 const LOADER: &str = include_str!(concat!(env!("OUT_DIR"), "/loader.min.js"));
+/// `embed/observe.js`, the report of undeclared identifiers, minified likewise.
+const OBSERVER: &str = include_str!(concat!(env!("OUT_DIR"), "/observe.min.js"));
 /// Cuts the host page's inherited styles off at the shadow root and sets ours. Important
 /// declarations inside a shadow tree beat the host page's important ones, so even
 /// `* { font-family: … !important }` on the host page stops at the shadow host.
@@ -89,6 +91,13 @@ fn short_hash(bytes: &[u8]) -> String {
 }
 
 impl EmbedAssets {
+    /// The report of undeclared identifiers with `config` (JSON) in place of its `__CONFIG__`.
+    /// Made for each request: only sampled page views ask for it, and the compression layer
+    /// compresses it as it goes.
+    pub fn observer(config: &str) -> String {
+        OBSERVER.replacen("__CONFIG__", config, 1)
+    }
+
     /// The loader with `config` (JSON) in place of its `__CONFIG__` placeholder.
     pub fn loader(&self, config: String) -> Arc<Loader> {
         let mut cached = self.loader.lock().expect("loader cache lock");

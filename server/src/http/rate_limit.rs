@@ -1,7 +1,7 @@
 //! Rate limits per client network (an IPv4 address, an IPv6 /64, as [`client_network`] says),
 //! with `tower_governor`: decisions have one budget, new visitors (requests that are issued an
 //! SSAID) another, admin token attempts (the console's sign-in form and wrong bearer tokens on
-//! the admin API) a third. Over budget: 429 `rate_limited` with `Retry-After`, and nothing
+//! the admin API) a third, the embed loader's reports of undeclared identifiers a fourth. Over budget: 429 `rate_limited` with `Retry-After`, and nothing
 //! written.
 
 use super::edge::client_ip_of;
@@ -141,6 +141,9 @@ pub struct RateLimits {
     /// guessing through both is no faster than through one.
     pub sign_in: Limit,
     pub wrong_admin_tokens: WrongTokenNetworks,
+    /// Reports of undeclared identifiers, apart from decisions: a page's report never costs
+    /// its visitor a decision.
+    pub observations: Limit,
 }
 
 impl RateLimits {
@@ -165,6 +168,12 @@ impl RateLimits {
                 "sign_in",
                 settings.sign_in_per_minute,
                 settings.sign_in_burst,
+                key.clone(),
+            ),
+            observations: Limit::new(
+                "observations",
+                settings.observations_per_minute,
+                settings.observations_burst,
                 key,
             ),
             wrong_admin_tokens: WrongTokenNetworks::new(
@@ -187,6 +196,7 @@ impl RateLimits {
                 limits.decisions.forget_idle();
                 limits.new_visitors.forget_idle();
                 limits.sign_in.forget_idle();
+                limits.observations.forget_idle();
                 limits.wrong_admin_tokens.forget_old();
             }
         });

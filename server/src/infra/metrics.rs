@@ -19,6 +19,7 @@ pub struct Metrics {
     matomo_jobs: Family<StateLabels, Gauge>,
     matomo_job_attempts: Family<OutcomeLabels, Counter>,
     pages: Family<OutcomeLabels, Counter>,
+    undeclared: Family<IdentifierKindLabels, Counter>,
 }
 
 /// What the consent core counts as it works: decisions, SSAIDs issued, erasures, console
@@ -133,6 +134,13 @@ impl Metrics {
             "Pages answered from the page cache (kept), rendered and kept, or rendered only",
             pages.clone(),
         );
+        let undeclared = Family::<IdentifierKindLabels, Counter>::default();
+        registry.register(
+            "undeclared_identifier_reports",
+            "Names of undeclared cookies and storage keys reported by embedding pages (one per \
+             page view and name, sampled), by kind",
+            undeclared.clone(),
+        );
         Self {
             registry,
             matomo,
@@ -141,6 +149,7 @@ impl Metrics {
             matomo_jobs,
             matomo_job_attempts,
             pages,
+            undeclared,
         }
     }
 
@@ -175,6 +184,14 @@ impl Metrics {
             .inc_by(rows);
     }
 
+    /// A name of kind `kind` (`cookie`, `local_storage`, `session_storage`) that a page
+    /// reported and no still-valid policy version declares.
+    pub fn undeclared_identifier_reported(&self, kind: &'static str) {
+        self.undeclared
+            .get_or_create(&IdentifierKindLabels { kind })
+            .inc();
+    }
+
     /// A request refused by the rate limit `limit` (`decisions` or `new_visitors`).
     pub fn rate_limited(&self, limit: &'static str) {
         self.rate_limited
@@ -201,6 +218,11 @@ impl Default for Metrics {
 struct DecisionLabels {
     action: &'static str,
     source: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct IdentifierKindLabels {
+    kind: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

@@ -7,6 +7,7 @@ pub mod console;
 pub mod embed;
 pub mod log;
 pub mod matomo;
+pub mod observations;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
@@ -41,6 +42,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .merge(consent::router(&state))
         .merge(rights::router(&state))
         .merge(embed::router(&state))
+        .merge(observations::router(&state))
         .merge(pages::router(&state));
     let router = Router::new()
         .route(

@@ -44,7 +44,7 @@ use utoipa::{Modify, OpenApi};
 struct ApiDoc;
 
 /// Every route module's operations.
-fn operations_of_each_module() -> [Document; 7] {
+fn operations_of_each_module() -> [Document; 8] {
     [
         routes::consent::Api::openapi(),
         routes::policy::Api::openapi(),
@@ -53,6 +53,7 @@ fn operations_of_each_module() -> [Document; 7] {
         routes::ssaid::Api::openapi(),
         routes::admin::Api::openapi(),
         routes::embed::Api::openapi(),
+        routes::observations::Api::openapi(),
     ]
 }
 
@@ -329,6 +330,7 @@ mod tests {
             include_str!("embed/mod.rs"),
             include_str!("console/mod.rs"),
             include_str!("matomo.rs"),
+            include_str!("observations.rs"),
             include_str!("pages.rs"),
         ];
         let not_described = ["/api/{*rest}", "/api/openapi.json", "/api/docs"];

@@ -5,7 +5,7 @@ use crate::infra::clock::Clock;
 use crate::storage::{PolicyStore, StorageError};
 use app::domain::language::SUPPORTED_LANGUAGES;
 use app::domain::policy::PolicyError;
-use app::domain::{Policy, PolicyView, PublishedVersion};
+use app::domain::{IdentifierKind, Policy, PolicyView, PublishedVersion};
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -123,6 +123,30 @@ impl PolicySnapshot {
 
     pub fn history(&self) -> &[PublishedVersion] {
         &self.history
+    }
+
+    /// The versions a choice may have been made on without being asked again: the latest
+    /// material version and every one published after it, oldest first.
+    pub fn still_valid(&self) -> &[PublishedPolicy] {
+        let since_material = self
+            .versions
+            .iter()
+            .rposition(|published| published.record.material)
+            .unwrap_or(0);
+        &self.versions[since_material..]
+    }
+
+    /// Whether any still-valid version's registry lists the cookie or storage key `name` of
+    /// `kind`: a page may hold what a visitor's choice on any of them covers.
+    pub fn declares(&self, kind: IdentifierKind, name: &str) -> bool {
+        self.still_valid().iter().any(|published| {
+            published
+                .policy
+                .categories
+                .iter()
+                .flat_map(|category| &category.identifiers)
+                .any(|identifier| identifier.kind == kind && identifier.matches(name))
+        })
     }
 
     pub fn records(&self) -> impl Iterator<Item = &PolicyRecord> {

@@ -1,6 +1,7 @@
 //! Storage, one narrow port per aggregate: [`DecisionStore`], [`SubjectStore`],
 //! [`MatomoJobStore`], [`RiskStore`], [`StatisticsStore`], [`PolicyStore`], [`PurgeStore`],
-//! [`ConsoleSessionStore`], [`LogStore`], [`ScanStore`] and [`StorageHealth`]; a consumer takes the ports it uses, and [`Storage`] is all of them.
+//! [`ConsoleSessionStore`], [`LogStore`], [`ObservationStore`], [`ScanStore`] and
+//! [`StorageHealth`]; a consumer takes the ports it uses, and [`Storage`] is all of them.
 //! One implementation of every port ([`sql`], a file per aggregate), written once for both
 //! engines: SQLite (the embedded default) and PostgreSQL. The engine files hold only what
 //! differs: how to connect, the migrations, and the type of event ids.
@@ -11,6 +12,7 @@ mod error;
 mod health;
 mod log;
 mod matomo_jobs;
+mod observations;
 mod policies;
 mod postgres;
 mod purge;
@@ -29,6 +31,7 @@ pub use error::StorageError;
 pub use health::StorageHealth;
 pub use log::{LogStore, LogVerification};
 pub use matomo_jobs::{JobSelection, MatomoJob, MatomoJobState, MatomoJobStore};
+pub use observations::ObservationStore;
 pub use policies::PolicyStore;
 pub use postgres::PostgresStorage;
 pub use purge::PurgeStore;
@@ -51,6 +54,7 @@ pub trait Storage:
     + PurgeStore
     + ConsoleSessionStore
     + LogStore
+    + ObservationStore
     + ScanStore
     + StorageHealth
 {
@@ -66,6 +70,7 @@ impl<T> Storage for T where
         + PurgeStore
         + ConsoleSessionStore
         + LogStore
+        + ObservationStore
         + ScanStore
         + StorageHealth
         + ?Sized

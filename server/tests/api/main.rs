@@ -22,6 +22,7 @@ mod log_proofs;
 mod log_tamper;
 mod matomo;
 mod matomo_erasure;
+mod observations;
 mod openapi;
 mod pages;
 mod receipts;

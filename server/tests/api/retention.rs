@@ -75,6 +75,7 @@ async fn a_purge_dropped_half_way_leaves_no_lock_behind(engine: Engine) {
         unused_ssaids_before: Utc::now(),
         erasures_before: Utc::now(),
         statistics_before: Utc::now(),
+        observations_before: Utc::now(),
     };
     // The first step's progress report comes after the lock is taken: the purge is dropped
     // there, as a timeout would drop it.

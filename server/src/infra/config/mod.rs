@@ -15,7 +15,9 @@ mod keys;
 mod sections;
 
 pub use keys::KeyEntry;
-pub use sections::{LogSettings, MatomoSettings, RateLimitSettings, ServiceEntry};
+pub use sections::{
+    LogSettings, MatomoSettings, ObservationSettings, RateLimitSettings, ServiceEntry,
+};
 
 pub const DEFAULT_CONFIG_FILE: &str = "consent.toml";
 
@@ -124,6 +126,9 @@ pub struct Settings {
     /// The consent log (docs/consent-log.md): `[log]` in the file, `ZC_LOG__<NAME>` in the
     /// environment.
     pub log: LogSettings,
+    /// Passive reports of undeclared identifiers by the embed loader: `[observations]` in the
+    /// file, `ZC_OBSERVATIONS__<NAME>` in the environment.
+    pub observations: ObservationSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +195,7 @@ impl Default for Settings {
             rate_limits: RateLimitSettings::default(),
             matomo: MatomoSettings::default(),
             log: LogSettings::default(),
+            observations: ObservationSettings::default(),
         }
     }
 }
@@ -322,6 +328,7 @@ impl Settings {
         self.retention.check().map_err(ConfigError::Invalid)?;
         self.rate_limits.check()?;
         self.log.check()?;
+        self.observations.check()?;
         self.matomo.check()
     }
 

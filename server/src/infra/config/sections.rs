@@ -1,5 +1,5 @@
 //! The settings' sections that are tables of their own: `[rate_limits]`, `[[services]]`,
-//! `[matomo]` and `[log]`, each with its defaults and its checks.
+//! `[matomo]`, `[log]` and `[observations]`, each with its defaults and its checks.
 
 use super::{ConfigError, never_serialize_secret};
 use crate::domain::tracking::WithoutConsent;
@@ -20,6 +20,10 @@ pub struct RateLimitSettings {
     /// Console sign-in attempts (right or wrong): a token cannot be guessed at speed.
     pub sign_in_per_minute: u32,
     pub sign_in_burst: u32,
+    /// Reports of undeclared identifiers (`POST /api/v1/observations`): a budget of their
+    /// own, so that reports never spend what a visitor's decision needs.
+    pub observations_per_minute: u32,
+    pub observations_burst: u32,
 }
 
 impl Default for RateLimitSettings {
@@ -33,6 +37,10 @@ impl Default for RateLimitSettings {
             new_visitors_burst: 300,
             sign_in_per_minute: 5,
             sign_in_burst: 5,
+            // A page view reports at most once, and only when sampled: a network over this is
+            // not browsing.
+            observations_per_minute: 60,
+            observations_burst: 30,
         }
     }
 }
@@ -46,6 +54,8 @@ impl RateLimitSettings {
             self.new_visitors_burst,
             self.sign_in_per_minute,
             self.sign_in_burst,
+            self.observations_per_minute,
+            self.observations_burst,
         ];
         if all.contains(&0) {
             return Err(ConfigError::Invalid(
@@ -226,5 +236,35 @@ impl LogSettings {
             })?;
         }
         Ok(())
+    }
+}
+
+/// Passive reports of undeclared identifiers (issue 31): how many page views' loaders report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ObservationSettings {
+    /// The share of page views (0 to 1) whose embed loader reports the names of undeclared
+    /// cookies and storage keys; 0: none does.
+    pub sample_rate: f64,
+}
+
+impl Default for ObservationSettings {
+    fn default() -> Self {
+        // One page view in twenty: an identifier set on every page shows within a few dozen
+        // views, at a twentieth of the requests.
+        Self { sample_rate: 0.05 }
+    }
+}
+
+impl ObservationSettings {
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if (0.0..=1.0).contains(&self.sample_rate) {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(format!(
+                "observations.sample_rate must be between 0 and 1, not {}",
+                self.sample_rate
+            )))
+        }
     }
 }

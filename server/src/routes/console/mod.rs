@@ -5,6 +5,7 @@
 //! sign-in attempts have a budget per network.
 
 mod export;
+mod identifiers;
 mod log;
 mod operations;
 mod overview;
@@ -15,8 +16,9 @@ mod sign_in;
 use crate::http::{check_own_page, limit_body};
 use crate::state::AppState;
 use app::console::{
-    CONSOLE_PATH, EXPORT_PATH, LOG_PATH, LOG_VERIFY_PATH, OPERATIONS_PATH, POLICIES_PATH,
-    POLICY_PREVIEW_PATH, POLICY_PUBLISH_PATH, PROOF_PATH, SIGN_IN_PATH, SIGN_OUT_PATH,
+    CONSOLE_PATH, EXPORT_PATH, IDENTIFIER_DRAFT_PATH, IDENTIFIERS_PATH, LOG_PATH, LOG_VERIFY_PATH,
+    OPERATIONS_PATH, POLICIES_PATH, POLICY_PREVIEW_PATH, POLICY_PUBLISH_PATH, PROOF_PATH,
+    SIGN_IN_PATH, SIGN_OUT_PATH,
 };
 use axum::Router;
 use axum::extract::{Request, State};
@@ -49,6 +51,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             .route(OPERATIONS_PATH, get(operations::operations))
             .route(LOG_PATH, get(log::log))
             .route(LOG_VERIFY_PATH, post(log::verify))
+            .route(IDENTIFIERS_PATH, get(identifiers::identifiers))
+            .route(IDENTIFIER_DRAFT_PATH, get(identifiers::draft))
             .route(SIGN_OUT_PATH, post(sign_in::sign_out)),
     );
     // A policy file with every language is larger than any other form.

@@ -1,8 +1,10 @@
-//! `/embed.js` and `/embed/style.HASH.css`.
+//! `/embed.js`, `/embed/observe.js` (the report of undeclared identifiers the loader imports
+//! on a sampled page view) and `/embed/style.HASH.css`.
 
 use crate::error::ApiError;
 use crate::http::edge::Edge;
 use crate::http::embed_assets::EmbedAssets;
+use crate::service::observations::Observations;
 use crate::service::policies::PolicyRegistry;
 use app::ErrorCode;
 use axum::body::Body;
@@ -11,9 +13,11 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use leptos::config::LeptosOptions;
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-/// What the loader needs to decide alone whether a returning visitor's cookie still holds.
+/// What the loader needs to decide alone whether a returning visitor's cookie still holds, and
+/// whether this page view reports undeclared identifiers.
 #[derive(Debug, Serialize)]
 struct LoaderConfig<'a> {
     /// The configured public URL; without one the loader takes the URL it was loaded from, so
@@ -25,6 +29,28 @@ struct LoaderConfig<'a> {
     versions: Vec<&'a str>,
     /// The optional categories: one missing from the cookie means "ask".
     categories: Vec<&'a str>,
+    /// The share of page views that import the report (`embed/observe.js`); 0: none does.
+    sample_rate: f64,
+}
+
+/// What the report needs to tell undeclared names from declared ones and the choice in force.
+#[derive(Debug, Serialize)]
+struct ObserverConfig<'a> {
+    /// The optional categories: all accepted, some or none make the choice in force.
+    categories: Vec<&'a str>,
+    /// Per kind, the names (and `prefix*` patterns) the registries of the still-valid versions
+    /// declare: the report names none of them, so declared names never leave the browser.
+    declared: BTreeMap<&'a str, BTreeSet<&'a str>>,
+}
+
+/// The current version's optional categories.
+fn optional_categories(policy: &app::domain::Policy) -> Vec<&str> {
+    policy
+        .categories
+        .iter()
+        .filter(|category| !category.required())
+        .map(|category| category.id.as_str())
+        .collect()
 }
 
 /// `GET /embed.js`: short cache and an ETag, since it carries the current policy version.
@@ -32,14 +58,11 @@ pub async fn loader(
     State(policies): State<Arc<PolicyRegistry>>,
     State(assets): State<Arc<EmbedAssets>>,
     State(edge): State<Arc<Edge>>,
+    State(observations): State<Arc<Observations>>,
     headers: HeaderMap,
 ) -> Response {
     let snapshot = policies.current().await;
-    let history = snapshot.history();
-    let since_material = history
-        .iter()
-        .rposition(|published| published.material)
-        .unwrap_or(0);
+    let still_valid = snapshot.still_valid();
     let current = snapshot.current();
     let config = LoaderConfig {
         base: edge
@@ -47,17 +70,12 @@ pub async fn loader(
             .as_deref()
             .map(|url| url.trim_end_matches('/')),
         current: current.record.version.as_str(),
-        versions: history[since_material..]
+        versions: still_valid
             .iter()
-            .map(|published| published.version.as_str())
+            .map(|published| published.record.version.as_str())
             .collect(),
-        categories: current
-            .policy
-            .categories
-            .iter()
-            .filter(|category| !category.required())
-            .map(|category| category.id.as_str())
-            .collect(),
+        categories: optional_categories(&current.policy),
+        sample_rate: observations.sample_rate,
     };
     let config = serde_json::to_string(&config).expect("loader config serialises");
     let loader = assets.loader(config);
@@ -102,6 +120,38 @@ pub async fn loader(
         HeaderValue::from_str(&loader.etag).expect("hex etag"),
     );
     response
+}
+
+/// `GET /embed/observe.js`: a module, imported cross-origin (CORS, for the embedding sites
+/// only), so that it comes without the visitor's cookies. Cached like the loader: it carries
+/// the registries of the still-valid versions.
+pub async fn observer(State(policies): State<Arc<PolicyRegistry>>) -> Response {
+    let snapshot = policies.current().await;
+    let mut declared: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for identifier in snapshot
+        .still_valid()
+        .iter()
+        .flat_map(|published| &published.policy.categories)
+        .flat_map(|category| &category.identifiers)
+    {
+        declared
+            .entry(identifier.kind.as_str())
+            .or_default()
+            .insert(identifier.name.as_str());
+    }
+    let config = ObserverConfig {
+        categories: optional_categories(&snapshot.current().policy),
+        declared,
+    };
+    let config = serde_json::to_string(&config).expect("observer config serialises");
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        EmbedAssets::observer(&config),
+    )
+        .into_response()
 }
 
 /// `GET /embed/style.HASH.css`: immutable, so browsers keep it for a year.

@@ -1,4 +1,5 @@
-//! The embed for other ZecCloud sites: `/embed.js` and its stylesheet ([`assets`]), the banner
+//! The embed for other ZecCloud sites: `/embed.js`, its stylesheet and the report of
+//! undeclared identifiers it imports on sampled page views ([`assets`]), the banner
 //! and preference center as fragments of the same Leptos components ([`fragments`]), and the
 //! endpoint the loader records decisions with ([`decisions`]). Cross-origin calls are answered
 //! (CORS with credentials) only for the allowed origins.
@@ -28,6 +29,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/embed/preferences", get(fragments::preferences));
     Router::new()
         .route("/embed.js", get(assets::loader))
+        .route("/embed/observe.js", get(assets::observer))
         .route("/embed/{file}", get(assets::stylesheet))
         // Only browsers on allowed sites post decisions here.
         .merge(for_visitors(decisions, state, Unnamed::Refuse))

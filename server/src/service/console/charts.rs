@@ -115,7 +115,7 @@ fn grants(overview: &Overview, svg: &mut String) -> Drawn {
 }
 
 /// "11-27": the year is in the table.
-fn day_label(day: &str) -> String {
+pub fn day_label(day: &str) -> String {
     day.get(5..).unwrap_or(day).to_owned()
 }
 
@@ -155,6 +155,12 @@ pub fn line_chart(
         .build_cartesian_2d(0..labels.len().saturating_sub(1).max(1), 0.0..top)
         .map_err(|e| e.to_string())?;
     let percent = matches!(scale, Scale::Percent(_));
+    // Counts are whole: below ten, a label per unit, not the same number twice between them.
+    let y_labels = if percent {
+        10
+    } else {
+        (top as usize + 1).min(10)
+    };
     chart
         .configure_mesh()
         .label_style(("sans-serif", 13))
@@ -162,6 +168,7 @@ pub fn line_chart(
         // Only the labelled lines: a fine grid between them is noise at this size.
         .light_line_style(TRANSPARENT)
         .x_labels(10)
+        .y_labels(y_labels)
         .x_label_formatter(&|index| labels.get(*index).cloned().unwrap_or_default())
         .y_label_formatter(&|value| {
             if percent {

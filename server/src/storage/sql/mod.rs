@@ -108,6 +108,7 @@ mod console_sessions;
 mod decisions;
 mod log;
 mod matomo_jobs;
+mod observations;
 mod policies;
 mod purge;
 mod risk;

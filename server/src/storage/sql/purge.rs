@@ -43,7 +43,7 @@ struct PurgeStep {
     by_day: bool,
 }
 
-const SIMPLE_STEPS: [PurgeStep; 11] = [
+const SIMPLE_STEPS: [PurgeStep; 12] = [
     PurgeStep {
         table: "matomo_erasure_jobs",
         count: "SELECT COUNT(*) AS n FROM matomo_erasure_jobs \
@@ -98,6 +98,14 @@ const SIMPLE_STEPS: [PurgeStep; 11] = [
         count: "SELECT COUNT(*) AS n FROM decision_tallies WHERE day < $1",
         apply: "DELETE FROM decision_tallies WHERE day IN \
                 (SELECT DISTINCT day FROM decision_tallies WHERE day < $1 LIMIT $2)",
+        by_day: true,
+    },
+    // Undeclared identifiers reported by embedding pages: names and sites, no visitor.
+    PurgeStep {
+        table: "undeclared_identifiers",
+        count: "SELECT COUNT(*) AS n FROM undeclared_identifiers WHERE day < $1",
+        apply: "DELETE FROM undeclared_identifiers WHERE day IN \
+                (SELECT DISTINCT day FROM undeclared_identifiers WHERE day < $1 LIMIT $2)",
         by_day: true,
     },
     PurgeStep {
@@ -191,6 +199,7 @@ for_both_engines! {
                     "decision_counts" | "decision_tallies" | "log_verifications" | "tracker_scans" => {
                         cutoffs.statistics_before
                     }
+                    "undeclared_identifiers" => cutoffs.observations_before,
                     _ => cutoffs.as_of,
                 };
                 let done = self

@@ -123,6 +123,9 @@ for_both_engines! {
             .bind(subject.clone())
             .execute(&mut *transaction)
             .await?;
+            // Every table that names the SSAID. Not the daily counts (`decision_counts`,
+            // `decision_tallies`) nor `undeclared_identifiers` (reports come without cookies):
+            // no row there is linked to a visitor, so there is nothing of theirs to erase.
             let mut deleted = BTreeMap::new();
             for (table, sql) in [
                 (

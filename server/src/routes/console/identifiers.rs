@@ -1,0 +1,45 @@
+//! `GET /admin/identifiers`: the undeclared identifiers embedding pages reported; and
+//! `GET /admin/identifiers/draft?kind=…&name=…`: a registry entry to start from for one.
+
+use crate::error::ApiError;
+use crate::http::console::{ConsoleSession, render};
+use crate::http::query::Params;
+use crate::service::observations::{Observations, draft_entry};
+use app::ErrorCode;
+use app::console::ConsolePage;
+use app::domain::IdentifierKind;
+use axum::extract::State;
+use axum::response::Response;
+use std::sync::Arc;
+
+pub async fn identifiers(
+    State(observations): State<Arc<Observations>>,
+    _session: ConsoleSession,
+    params: Params,
+) -> Result<Response, ApiError> {
+    params.finish()?;
+    Ok(render(ConsolePage::Identifiers(observations.page().await?)))
+}
+
+pub async fn draft(_session: ConsoleSession, mut params: Params) -> Result<Response, ApiError> {
+    let invalid = |message: String| ApiError::new(ErrorCode::InvalidParameter, message);
+    let raw_kind = params.take("kind").unwrap_or_default();
+    let kind = IdentifierKind::parse(&raw_kind).ok_or_else(|| {
+        invalid(format!(
+            "kind must be cookie, local_storage or session_storage, not {raw_kind:?}"
+        ))
+    })?;
+    let name = params.take("name").unwrap_or_default();
+    // Only what a report could name: the entry must be one the registry accepts.
+    if !crate::domain::observations::is_reportable_name(&name) {
+        return Err(invalid(
+            "name must be a cookie name: 1 to 128 token characters".to_owned(),
+        ));
+    }
+    params.finish()?;
+    Ok(render(ConsolePage::IdentifierDraft {
+        kind: kind.as_str().to_owned(),
+        toml: draft_entry(kind, &name),
+        name,
+    }))
+}
