@@ -1,9 +1,10 @@
 import { test, expect } from '@playwright/test';
+import { axeViolations } from './helpers';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { directURL, hostPort, port } from '../playwright.config';
+import { adminToken, databasePath, directURL, hostPort, port } from '../playwright.config';
 
 // The tracker audit (`server scan`, docs/tracker-audit.md) against the test site's pages in
 // end2end/host-site/scan/ and against the service's own pages: exactly the violations each page
@@ -20,9 +21,19 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'zc-scan-'));
 type Finding = { kind: string; subject: { type: string; kind?: string; name?: string; host?: string }; profiles: string[]; detail: string; set_by?: string };
 type Report = { violations: number; pages: { url: string; findings: Finding[] }[]; registry_source: string };
 
+// `--record` keeps the report in the service's database: the settings the service runs with.
+const tmp = path.dirname(databasePath);
+const serviceEnv = {
+  ...process.env,
+  ZC_CONFIG: path.join(__dirname, '..', 'e2e.toml'),
+  DATABASE_URL: `sqlite://${databasePath}`,
+  ZC_SIGNING_KEY_FILE: path.join(tmp, 'signing.key'),
+  ZC_LOG__KEY_FILE: path.join(tmp, 'log.key'),
+};
+
 function scan(args: string[], timeout = 110_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(binary, ['scan', ...args], { timeout }, (error, stdout, stderr) => {
+    execFile(binary, ['scan', ...args], { timeout, env: serviceEnv }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as any).code ?? -1) : 0, stdout, stderr });
     });
   });
@@ -42,6 +53,8 @@ const summary = (report: Report) =>
   report.pages.map((page) => page.findings.map((f) => [f.kind, f.subject.name ?? f.subject.host, f.profiles]));
 
 test.describe.configure({ timeout: 180_000 });
+// axe is injected into the console page, whose CSP allows no such script.
+test.use({ bypassCSP: true });
 
 test('an undeclared cookie and a tracker before consent: exactly those violations, and a draft that parses', async () => {
   const { report, stdout, draft } = await scanOne('undeclared', 1);
@@ -91,7 +104,7 @@ test('a page that waits for consent is clean, and the crawl never leaves the sit
   expect(crawl.pages.map((page) => page.url)).toEqual([`${site}/scan/clean.html`, `${site}/scan/undeclared.html`]);
 });
 
-test("the service's own pages are clean, and the scan can be kept for the console", async () => {
+test("the service's own pages are clean", async () => {
   const json = path.join(scratch, 'own.json');
   const run = await scan([`${service}/`, '--max-pages', '6', '--service', directURL, hostRules,
     '--settle-ms', '800', '--json', json]);
@@ -100,6 +113,30 @@ test("the service's own pages are clean, and the scan can be kept for the consol
   const pages = report.pages.map((page) => new URL(page.url).pathname);
   expect(pages).toEqual(expect.arrayContaining(['/', '/notice', '/preferences']));
   expect(report.violations).toBe(0);
+});
+
+test('a kept scan is listed in the console beside the passive findings, with its findings and its draft', async ({ page }) => {
+  const run = await scan([`${site}/scan/undeclared.html`, '--max-pages', '1', '--service', directURL, hostRules,
+    '--settle-ms', '800', '--record']);
+  expect(run.code, run.stdout + run.stderr).toBe(1);
+
+  await page.goto(`${service}/admin`);
+  await page.getByLabel('Admin token').fill(adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.getByRole('link', { name: 'Undeclared identifiers' }).click();
+  const scans = page.locator('#table-scans tbody tr');
+  await expect(scans.first()).toContainText(`${site}/scan/undeclared.html`);
+  await expect(scans.first()).toContainText('4 violation(s)');
+  await scans.first().getByRole('link').click();
+  await expect(page).toHaveURL(/\/admin\/scans\/\d+$/);
+  const findings = page.locator('#table-scan-findings-0 tbody tr');
+  await expect(findings).toHaveCount(4);
+  await expect(findings.first()).toContainText('not declared in the registry');
+  await expect(findings.first()).toContainText('cookie ab_bucket');
+  await findings.first().getByRole('link', { name: 'Draft' }).click();
+  await expect(page.locator('#scan-draft')).toContainText('name = "ab_bucket"\nkind = "cookie"');
+  expect(await axeViolations(page)).toEqual([]);
 });
 
 test('a scan that cannot run says why, with exit status 2', async () => {

@@ -199,6 +199,7 @@ impl Application {
         );
         let observations = Arc::new(Observations::new(
             consent.storage.clone(),
+            consent.storage.clone(),
             Arc::clone(&consent.policies),
             consent.clock.clone(),
             Arc::clone(&metrics),

@@ -4,9 +4,9 @@
 //! choice, each with a link to draft its registry entry. The results of active scans are a
 //! section of their own, below these.
 
-use super::model::{Chart, IdentifiersPage, UndeclaredFinding};
+use super::model::{Chart, IdentifiersPage, ScanPage, ScanRow, ScannedPage, UndeclaredFinding};
 use super::parts::{ChartFigure, chart_by_id, data_table};
-use super::{IDENTIFIER_DRAFT_PATH, IDENTIFIERS_PATH};
+use super::{IDENTIFIER_DRAFT_PATH, IDENTIFIERS_PATH, SCANS_PATH};
 use leptos::prelude::*;
 
 #[component]
@@ -19,6 +19,7 @@ pub(super) fn IdentifiersView(page: IdentifiersPage) -> impl IntoView {
         findings,
         not_shown,
         charts,
+        scans,
     } = page;
     view! {
         <PassiveFindings
@@ -30,6 +31,161 @@ pub(super) fn IdentifiersView(page: IdentifiersPage) -> impl IntoView {
             not_shown
             chart=chart_by_id(&charts, "chart-undeclared")
         />
+        <LastScans scans/>
+    }
+}
+
+/// The command a scan is kept with, shown where there is none yet.
+const SCAN_COMMAND: &str = "server scan https://www.zeccloud.com/ --same-site --record";
+
+/// The stored active scans (`server scan --record`), latest first.
+#[component]
+fn LastScans(scans: Vec<ScanRow>) -> impl IntoView {
+    let empty = scans.is_empty().then(|| {
+        view! {
+            <p>"No scan is kept yet. Run one from a shell with " <code>{SCAN_COMMAND}</code> "."</p>
+        }
+    });
+    let rows = scans
+        .into_iter()
+        .map(|scan| {
+            let href = format!("{SCANS_PATH}/{}", scan.id);
+            let result = if scan.violations == 0 {
+                "clean".to_owned()
+            } else {
+                format!("{} violation(s)", scan.violations)
+            };
+            view! {
+                <tr>
+                    <th scope="row">
+                        <a href=href>{scan.finished_at}</a>
+                    </th>
+                    <td>{scan.start_urls}</td>
+                    <td>{scan.pages}</td>
+                    <td>{result}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="zc-console__section" aria-labelledby="zc-scans">
+            <h2 id="zc-scans">"Last scans"</h2>
+            <p>
+                "What headless Chromium found on ZecCloud pages in three fresh profiles (no choice, after \"Reject all\", after \"Accept all\"), checked against the registry. Each scan lists its findings and drafts the registry entries of what is undeclared."
+            </p>
+            {empty}
+            {data_table("table-scans", &["Finished (UTC)", "Start pages", "Pages", "Result"], rows)}
+        </section>
+    }
+}
+
+/// One stored scan: page by page, its findings; then hints, skipped pages and the draft.
+#[component]
+pub(super) fn ScanView(page: ScanPage) -> impl IntoView {
+    let ScanPage {
+        id,
+        started_at,
+        finished_at,
+        registry,
+        pages,
+        skipped,
+        never_seen,
+        draft,
+    } = page;
+    let sections = pages
+        .into_iter()
+        .enumerate()
+        .map(|(index, page)| scanned_page(index, page))
+        .collect_view();
+    let skipped = (!skipped.is_empty()).then(|| {
+        let items = skipped
+            .into_iter()
+            .map(|(url, why)| view! { <li><code>{url}</code>": "{why}</li> })
+            .collect_view();
+        view! {
+            <h2>"Skipped pages"</h2>
+            <ul>{items}</ul>
+        }
+    });
+    let hints = (!never_seen.is_empty()).then(|| {
+        view! {
+            <p>
+                "Declared but not seen on these pages (a hint, not a violation): "
+                {never_seen.join(", ")} "."
+            </p>
+        }
+    });
+    let draft = if draft.is_empty() {
+        view! { <p>"Nothing undeclared: no registry entry to draft."</p> }.into_any()
+    } else {
+        view! { <pre class="zc-console__draft" id="scan-draft">{draft}</pre> }.into_any()
+    };
+    view! {
+        <p>
+            {format!("Scan {id}, from {started_at} to {finished_at} (UTC), against registry {registry}.")}
+        </p>
+        {sections}
+        {skipped}
+        <section class="zc-console__section" aria-labelledby="zc-scan-draft">
+            <h2 id="zc-scan-draft">"Draft registry entries"</h2>
+            {hints}
+            {draft}
+        </section>
+        <p>
+            <a href=IDENTIFIERS_PATH>"Back to the undeclared identifiers"</a>
+        </p>
+    }
+}
+
+fn scanned_page(index: usize, page: ScannedPage) -> impl IntoView {
+    let ScannedPage {
+        url,
+        findings,
+        unchosen,
+    } = page;
+    let summary = if findings.is_empty() {
+        "clean".to_owned()
+    } else {
+        format!("{} violation(s)", findings.len())
+    };
+    let notes = unchosen
+        .into_iter()
+        .map(|profile| {
+            view! {
+                <p>
+                    {format!("No banner or loader API to choose with: the {profile} profile is an unchosen one.")}
+                </p>
+            }
+        })
+        .collect_view();
+    let rows = findings
+        .into_iter()
+        .map(|finding| {
+            let draft = finding
+                .drafted
+                .then(|| view! { <a href="#scan-draft">"Draft"</a> });
+            view! {
+                <tr>
+                    <th scope="row">{finding.kind}</th>
+                    <td>
+                        <code>{finding.subject}</code>
+                    </td>
+                    <td>{finding.profiles}</td>
+                    <td>{finding.detail}</td>
+                    <td>{draft}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="zc-console__section">
+            <h2>
+                <code>{url}</code>
+                {format!(": {summary}")}
+            </h2>
+            {notes}
+            {data_table(format!("table-scan-findings-{index}"), &["Finding", "What", "Profiles", "Seen", "Registry entry"], rows)}
+        </section>
     }
 }
 

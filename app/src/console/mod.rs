@@ -22,7 +22,7 @@ pub use model::{
     Chart, ConsolePage, CounterTable, DimensionTable, DimensionValue, ErasureJobRow,
     IdentifiersPage, LogHeadRow, LogKeyRow, LogPage, LogVerificationRow, Notice, OperationsPage,
     Overview, PendingPublish, PoliciesPage, PolicyChange, PolicyDiff, ProofEvent, ProofOutcome,
-    UndeclaredFinding, VersionRow,
+    ScanFindingRow, ScanPage, ScanRow, ScannedPage, UndeclaredFinding, VersionRow,
 };
 pub use parts::action_label;
 pub use shell::{ConsoleApp, console_document};
@@ -40,6 +40,8 @@ pub const POLICY_PUBLISH_PATH: &str = "/admin/policies/publish";
 pub const LOG_PATH: &str = "/admin/log";
 pub const LOG_VERIFY_PATH: &str = "/admin/log/verify";
 pub const IDENTIFIERS_PATH: &str = "/admin/identifiers";
+/// A stored tracker scan is `SCANS_PATH/{id}`.
+pub const SCANS_PATH: &str = "/admin/scans";
 /// `?kind=…&name=…`: a registry entry to start from for one undeclared identifier.
 pub const IDENTIFIER_DRAFT_PATH: &str = "/admin/identifiers/draft";
 

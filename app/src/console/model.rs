@@ -78,6 +78,8 @@ pub enum ConsolePage {
     Operations(OperationsPage),
     Log(LogPage),
     Identifiers(IdentifiersPage),
+    /// One stored tracker scan.
+    Scan(ScanPage),
     /// A registry entry to start from for one undeclared identifier.
     IdentifierDraft {
         kind: String,
@@ -98,7 +100,9 @@ impl ConsolePage {
             Self::Policies(_) => "Policies",
             Self::Operations(_) => "Operations",
             Self::Log(_) => "Consent log",
-            Self::Identifiers(_) | Self::IdentifierDraft { .. } => "Undeclared identifiers",
+            Self::Identifiers(_) | Self::IdentifierDraft { .. } | Self::Scan(_) => {
+                "Undeclared identifiers"
+            }
         }
     }
 }
@@ -299,6 +303,56 @@ pub struct IdentifiersPage {
     /// How many less reported findings are left out.
     pub not_shown: usize,
     pub charts: Vec<Chart>,
+    /// The latest stored scans (`server scan --record`), latest first.
+    pub scans: Vec<ScanRow>,
+}
+
+/// One stored scan in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanRow {
+    pub id: i64,
+    /// `YYYY-MM-DD HH:MM` UTC.
+    pub finished_at: String,
+    pub start_urls: String,
+    pub pages: i64,
+    pub violations: i64,
+}
+
+/// One stored scan: its findings page by page, its hints and its draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanPage {
+    pub id: i64,
+    pub started_at: String,
+    pub finished_at: String,
+    /// The registry's policy version and where it was read.
+    pub registry: String,
+    pub pages: Vec<ScannedPage>,
+    /// Linked pages that could not be scanned, with why.
+    pub skipped: Vec<(String, String)>,
+    /// Declared identifiers no page showed (`kind name (category)`).
+    pub never_seen: Vec<String>,
+    /// Registry entries for the undeclared identifiers, as policy TOML.
+    pub draft: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScannedPage {
+    pub url: String,
+    pub findings: Vec<ScanFindingRow>,
+    /// Profiles in which no choice could be made (no banner, no loader API).
+    pub unchosen: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanFindingRow {
+    /// What is wrong, in words.
+    pub kind: String,
+    /// `cookie ab_bucket`, `host tracker.example`.
+    pub subject: String,
+    pub profiles: String,
+    pub detail: String,
+    /// Whether the scan's draft declares it (an undeclared identifier).
+    pub drafted: bool,
 }
 
 /// One name reported from one embedding site under one choice, summed over the days shown.

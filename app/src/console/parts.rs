@@ -41,10 +41,11 @@ pub(super) fn ChartFigure(chart: Chart) -> impl IntoView {
 /// A table with a header row of `columns` and the given body rows, scrolling sideways when
 /// narrow.
 pub(super) fn data_table(
-    id: &'static str,
+    id: impl Into<String>,
     columns: &[&'static str],
     rows: impl IntoView,
 ) -> impl IntoView {
+    let id: String = id.into();
     let headers = columns
         .iter()
         .map(|column| view! { <th scope="col">{*column}</th> })

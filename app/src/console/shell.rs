@@ -3,7 +3,7 @@
 //! plain forms and server-drawn SVG charts, so no WASM is sent for it.
 
 use super::export::ExportPage;
-use super::identifiers::{IdentifierDraftView, IdentifiersView};
+use super::identifiers::{IdentifierDraftView, IdentifiersView, ScanView};
 use super::log::LogView;
 use super::model::ConsolePage;
 use super::operations::OperationsView;
@@ -58,6 +58,7 @@ pub fn ConsoleApp(page: ConsolePage) -> impl IntoView {
         ConsolePage::Operations(page) => view! { <OperationsView page/> }.into_any(),
         ConsolePage::Log(page) => view! { <LogView page/> }.into_any(),
         ConsolePage::Identifiers(page) => view! { <IdentifiersView page/> }.into_any(),
+        ConsolePage::Scan(page) => view! { <ScanView page/> }.into_any(),
         ConsolePage::IdentifierDraft { kind, name, toml } => {
             view! { <IdentifierDraftView kind name toml/> }.into_any()
         }

@@ -176,7 +176,8 @@ pub async fn list_policies(
     "revoked_consents": 1,
     "ssaid_sightings": 7,
     "ssaids": 0,
-    "tracker_scans": 0
+    "tracker_scans": 0,
+    "undeclared_identifiers": 0
 }}))]
 pub struct PurgeReport {
     pub dry_run: bool,

@@ -5,14 +5,20 @@
 
 use super::console::charts::{self, Scale};
 use crate::domain::observations::{ChoiceInForce, ObservationCount, ObservedNames};
+use crate::domain::scan::draft::{Draft, to_toml};
+use crate::domain::scan::{FindingKind, Profile, ScanReport, Subject};
 use crate::domain::statistics::day_range;
 use crate::infra::clock::Clock;
 use crate::infra::metrics::Metrics;
 use crate::service::policies::PolicyRegistry;
+use crate::storage::ScanStore;
 use crate::storage::{ObservationStore, StorageError};
-use app::console::{IdentifiersPage, UndeclaredFinding};
+use app::console::{
+    IdentifiersPage, ScanFindingRow, ScanPage, ScanRow, ScannedPage, UndeclaredFinding,
+};
 use app::domain::IdentifierKind;
-use app::domain::identifier::{HOST_ONLY, Identifier, Lifetime};
+use app::domain::identifier::Identifier;
+use app::domain::language::SUPPORTED_LANGUAGES;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -24,6 +30,8 @@ pub const FINDINGS_SHOWN: usize = 500;
 
 pub struct Observations {
     storage: Arc<dyn ObservationStore>,
+    /// The active scans kept by `server scan --record`, shown beside the passive findings.
+    scans: Arc<dyn ScanStore>,
     policies: Arc<PolicyRegistry>,
     clock: Clock,
     metrics: Arc<Metrics>,
@@ -34,6 +42,7 @@ pub struct Observations {
 impl Observations {
     pub fn new(
         storage: Arc<dyn ObservationStore>,
+        scans: Arc<dyn ScanStore>,
         policies: Arc<PolicyRegistry>,
         clock: Clock,
         metrics: Arc<Metrics>,
@@ -41,6 +50,7 @@ impl Observations {
     ) -> Self {
         Self {
             storage,
+            scans,
             policies,
             clock,
             metrics,
@@ -131,8 +141,96 @@ impl Observations {
             findings,
             not_shown,
             charts: vec![chart],
+            scans: self
+                .scans
+                .recent_scans(SCANS_SHOWN)
+                .await?
+                .into_iter()
+                .map(|scan| ScanRow {
+                    id: scan.id,
+                    finished_at: minute(scan.finished_at),
+                    start_urls: scan.start_urls,
+                    pages: scan.pages,
+                    violations: scan.violations,
+                })
+                .collect(),
         })
     }
+
+    /// One stored scan for the console; `None` when no scan has the id.
+    pub async fn scan_page(&self, id: i64) -> Result<Option<ScanPage>, StorageError> {
+        let Some(json) = self.scans.scan_report(id).await? else {
+            return Ok(None);
+        };
+        let report: ScanReport = serde_json::from_str(&json)
+            .map_err(|err| StorageError::Corrupt(format!("stored scan {id}: {err}")))?;
+        let pages = report
+            .pages
+            .into_iter()
+            .map(|page| {
+                let unchosen = [Profile::Rejected, Profile::Accepted]
+                    .into_iter()
+                    .filter(|&p| page.observed.profile(p).choice.is_none())
+                    .map(|p| p.as_str().to_owned())
+                    .collect();
+                let findings = page
+                    .findings
+                    .into_iter()
+                    .map(|finding| {
+                        let mut detail = finding.detail;
+                        if let Some(by) = finding.set_by {
+                            detail.push_str("; set by ");
+                            detail.push_str(&by);
+                        }
+                        ScanFindingRow {
+                            kind: finding.kind.describe().to_owned(),
+                            drafted: finding.kind == FindingKind::NotDeclared
+                                && matches!(finding.subject, Subject::Identifier { .. }),
+                            subject: finding.subject.to_string(),
+                            profiles: finding
+                                .profiles
+                                .iter()
+                                .map(|p| p.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            detail,
+                        }
+                    })
+                    .collect();
+                ScannedPage {
+                    url: page.url,
+                    findings,
+                    unchosen,
+                }
+            })
+            .collect();
+        Ok(Some(ScanPage {
+            id,
+            started_at: minute(report.started_at),
+            finished_at: minute(report.finished_at),
+            registry: format!("{} ({})", report.registry_version, report.registry_source),
+            pages,
+            skipped: report
+                .skipped
+                .into_iter()
+                .map(|skipped| (skipped.url, skipped.reason))
+                .collect(),
+            never_seen: report
+                .never_seen
+                .iter()
+                .map(|hint| format!("{} {} ({})", hint.kind.as_str(), hint.name, hint.category))
+                .collect(),
+            draft: report.draft,
+        }))
+    }
+}
+
+/// How many stored scans the page lists.
+pub const SCANS_SHOWN: i64 = 20;
+
+/// `YYYY-MM-DD HH:MM`, as the console writes times (UTC).
+fn minute(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// The days' counts summed per site, kind, name and choice: most reported first, then by name.
@@ -175,29 +273,10 @@ fn findings(counts: Vec<ObservationCount>) -> Vec<UndeclaredFinding> {
 
 /// A registry entry to start from for the undeclared `name` of `kind`: a
 /// `[[categories.identifiers]]` table of the policy file, what only a person can say marked
-/// `TODO` (the provider, how long it lives, what it is for). Host-only and not shared, the
-/// narrowest claims, until someone says otherwise.
+/// `TODO` (the provider, how long it lives, what it is for), as `server scan --draft` writes
+/// them.
 pub fn draft_entry(kind: IdentifierKind, name: &str) -> String {
-    let quoted = |text: &str| toml::Value::String(text.to_owned()).to_string();
-    // Session storage ends with the tab; for the others a guess that parses, to be checked.
-    let duration = match kind {
-        IdentifierKind::SessionStorage => Lifetime::Session,
-        IdentifierKind::Cookie | IdentifierKind::LocalStorage => Lifetime::Months(13),
-    };
-    format!(
-        "[[categories.identifiers]]\n\
-         name = {name}\n\
-         kind = {kind}\n\
-         provider = \"TODO\"\n\
-         duration = {duration}  # TODO: how long it lives\n\
-         domain = {domain}\n\
-         third_party_access = false\n\
-         purpose.en = \"TODO: what it is for\"\n",
-        name = quoted(name),
-        kind = quoted(kind.as_str()),
-        duration = quoted(&duration.to_string()),
-        domain = quoted(HOST_ONLY),
-    )
+    to_toml(&[Draft::from_name(kind, name)], &SUPPORTED_LANGUAGES)
 }
 
 /// Reads back a draft as the policy file does: under the `[[categories]]` entry it is added to.
@@ -225,6 +304,7 @@ pub fn parse_draft(draft: &str) -> Result<Identifier, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::domain::identifier::{HOST_ONLY, Lifetime};
     use chrono::{DateTime, NaiveDate, Utc};
 
     #[test]
@@ -249,8 +329,11 @@ mod tests {
             assert_eq!(identifier.duration, duration);
             assert_eq!(identifier.domain, HOST_ONLY);
             assert!(!identifier.third_party_access);
-            assert_eq!(identifier.provider, "TODO");
-            assert_eq!(identifier.purpose["en"], "TODO: what it is for");
+            assert_eq!(identifier.provider, "TODO: who sets it");
+            assert_eq!(
+                identifier.purpose["en"],
+                "TODO: what it is for, in the visitor's words"
+            );
             assert!(identifier.check_name().is_ok(), "{name}");
         }
     }

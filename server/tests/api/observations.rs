@@ -460,7 +460,10 @@ async fn the_console_lists_findings_and_drafts_their_registry_entries(engine: En
     let identifier = server::service::observations::parse_draft(&toml).unwrap();
     assert_eq!(identifier.name, "a&b");
     assert_eq!(identifier.kind, IdentifierKind::LocalStorage);
-    assert_eq!(identifier.purpose["en"], "TODO: what it is for");
+    assert_eq!(
+        identifier.purpose["en"],
+        "TODO: what it is for, in the visitor's words"
+    );
 
     for bad in [
         "/admin/identifiers/draft?kind=indexed_db&name=x",

@@ -133,6 +133,34 @@ async fn a_scan_of_the_services_own_pages_is_clean_and_kept(engine: Engine) {
     let stored: serde_json::Value =
         serde_json::from_str(&app.storage.scan_report(kept[0].id).await.unwrap().unwrap()).unwrap();
     assert_eq!(stored["pages"], report["pages"]);
+
+    // The console lists it beside the passive findings, and shows it page by page.
+    let session = app.console_session().await;
+    let list = app.get("/admin/identifiers", &session).await;
+    assert_eq!(list.status(), 200);
+    let html = list.text().await.unwrap();
+    let link = format!(r#"<a href="/admin/scans/{}">"#, kept[0].id);
+    assert!(
+        html.contains("Last scans") && html.contains(&link),
+        "{html}"
+    );
+    let detail = app
+        .get(&format!("/admin/scans/{}", kept[0].id), &session)
+        .await;
+    assert_eq!(detail.status(), 200);
+    assert!(detail.headers().contains_key("content-security-policy"));
+    let html = detail.text().await.unwrap();
+    assert!(
+        html.contains(&format!("{}</code>: clean", app.url("/"))),
+        "{html}"
+    );
+    assert!(html.contains("Nothing undeclared: no registry entry to draft."));
+    for missing in ["/admin/scans/999999", "/admin/scans/abc"] {
+        assert_error_for(app.get(missing, &session).await, 404, "not_found", missing).await;
+    }
+    // Signed out, nothing.
+    let anonymous = app.get(&format!("/admin/scans/{}", kept[0].id), "").await;
+    assert_ne!(anonymous.status(), 200);
 }
 
 async fn old_scans_are_purged_with_the_statistics(engine: Engine) {

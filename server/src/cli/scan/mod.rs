@@ -6,13 +6,13 @@
 mod browser;
 
 use browser::{BrowserOptions, Chromium, ScanError, host_of};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use clap::Args;
-use serde::{Deserialize, Serialize};
 use server::domain::scan::draft::{drafts, to_toml};
 use server::domain::scan::registry::Registry;
 use server::domain::scan::{
-    Finding, NeverSeen, PageObservation, Profile, check_page, never_seen, registrable_domain,
+    PageObservation, PageReport, Profile, ScanReport, Skipped, check_page, never_seen,
+    registrable_domain,
 };
 use std::collections::{BTreeSet, VecDeque};
 use std::io::Write;
@@ -65,44 +65,14 @@ pub struct ScanArgs {
     pub settle_ms: u64,
 }
 
-/// The whole report: what `--json` writes and `--record` keeps.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ScanReport {
-    pub started_at: DateTime<Utc>,
-    pub finished_at: DateTime<Utc>,
-    pub start_urls: Vec<String>,
-    /// Where the registry came from, and its policy version.
-    pub registry_source: String,
-    pub registry_version: String,
-    pub pages: Vec<PageReport>,
-    /// Linked pages that could not be scanned (start pages that cannot end the scan).
-    pub skipped: Vec<Skipped>,
-    /// Declared identifiers no page showed: hints, not violations.
-    pub never_seen: Vec<NeverSeen>,
-    pub violations: usize,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PageReport {
-    pub url: String,
-    pub findings: Vec<Finding>,
-    pub observed: PageObservation,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Skipped {
-    pub url: String,
-    pub reason: String,
-}
-
 pub async fn run(args: ScanArgs, record: Option<server::infra::config::Settings>) -> ExitCode {
     match scan(&args).await {
         Err(err) => {
             eprintln!("error: the scan could not run: {err}");
             ExitCode::from(2)
         }
-        Ok((report, registry)) => {
-            if let Err(err) = write_outputs(&args, &report, &registry) {
+        Ok(report) => {
+            if let Err(err) = write_outputs(&args, &report) {
                 eprintln!("error: {err}");
                 return ExitCode::from(2);
             }
@@ -160,7 +130,7 @@ enum Fatal {
     NoRegistry,
 }
 
-async fn scan(args: &ScanArgs) -> Result<(ScanReport, Registry), Fatal> {
+async fn scan(args: &ScanArgs) -> Result<ScanReport, Fatal> {
     let started_at = Utc::now();
     for url in &args.urls {
         match url::Url::parse(url) {
@@ -190,6 +160,10 @@ async fn scan(args: &ScanArgs) -> Result<(ScanReport, Registry), Fatal> {
         })
         .collect();
     let observations: Vec<PageObservation> = pages.iter().map(|p| p.observed.clone()).collect();
+    let draft = to_toml(
+        &drafts(&observations, &registry),
+        &app::domain::language::SUPPORTED_LANGUAGES,
+    );
     let report = ScanReport {
         started_at,
         finished_at: Utc::now(),
@@ -200,8 +174,9 @@ async fn scan(args: &ScanArgs) -> Result<(ScanReport, Registry), Fatal> {
         never_seen: never_seen(&observations, &registry),
         pages,
         skipped,
+        draft,
     };
-    Ok((report, registry))
+    Ok(report)
 }
 
 type Crawled = (Vec<PageObservation>, Vec<Skipped>, Option<String>);
@@ -315,20 +290,14 @@ async fn load_registry(
     Ok((registry, source))
 }
 
-fn write_outputs(args: &ScanArgs, report: &ScanReport, registry: &Registry) -> Result<(), String> {
+fn write_outputs(args: &ScanArgs, report: &ScanReport) -> Result<(), String> {
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(report).map_err(|err| err.to_string())?;
         std::fs::write(path, json + "\n")
             .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
     }
     if let Some(path) = &args.draft {
-        let observations: Vec<PageObservation> =
-            report.pages.iter().map(|p| p.observed.clone()).collect();
-        let toml = to_toml(
-            &drafts(&observations, registry),
-            &app::domain::language::SUPPORTED_LANGUAGES,
-        );
-        std::fs::write(path, toml)
+        std::fs::write(path, &report.draft)
             .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
     }
     Ok(())

@@ -3,7 +3,7 @@
 
 use super::registry::{Registry, covering_lifetime};
 use super::{FindingKind, PageObservation, Profile, Subject, check_page};
-use app::domain::IdentifierKind;
+use app::domain::{IdentifierKind, Lifetime};
 use std::fmt::Write;
 
 /// One undeclared identifier and what the scan saw of it.
@@ -14,10 +14,35 @@ pub struct Draft {
     /// `host`, `parent` or a domain, as the policy file writes it.
     pub domain: String,
     pub path: String,
-    /// The longest lifetime seen; `None` for a session cookie or a storage key.
-    pub lifetime_secs: Option<i64>,
+    /// The longest lifetime seen.
+    pub lifetime: SeenLifetime,
     pub seen_on: Vec<String>,
     pub set_by: Option<String>,
+}
+
+/// How long a drafted identifier was seen to live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeenLifetime {
+    /// A cookie's remaining seconds when read; `None` for a session cookie or a storage key.
+    Seen(Option<i64>),
+    /// Only the name is known (a passive report): a guess that parses, marked to be checked.
+    Unknown,
+}
+
+impl Draft {
+    /// A draft from nothing but a name (what the embed loader reports): host-only and not
+    /// shared, the narrowest claims, until someone says otherwise.
+    pub fn from_name(kind: IdentifierKind, name: &str) -> Self {
+        Self {
+            kind,
+            name: name.to_owned(),
+            domain: app::domain::identifier::HOST_ONLY.to_owned(),
+            path: "/".to_owned(),
+            lifetime: SeenLifetime::Unknown,
+            seen_on: Vec::new(),
+            set_by: None,
+        }
+    }
 }
 
 /// Every undeclared identifier of the scanned pages, once each, in the order first seen.
@@ -38,19 +63,18 @@ pub fn drafts(pages: &[PageObservation], registry: &Registry) -> Vec<Draft> {
                 continue;
             }
             let mut draft = Draft {
-                kind: *kind,
-                name: name.clone(),
-                domain: app::domain::identifier::HOST_ONLY.to_owned(),
-                path: "/".to_owned(),
-                lifetime_secs: None,
+                lifetime: SeenLifetime::Seen(None),
                 seen_on: vec![page.url.clone()],
                 set_by: finding.set_by.clone(),
+                ..Draft::from_name(*kind, name)
             };
             if *kind == IdentifierKind::Cookie {
                 let cookies = Profile::ALL.iter().flat_map(|&p| &page.profile(p).cookies);
                 for cookie in cookies.filter(|c| &c.name == name) {
                     draft.path.clone_from(&cookie.path);
-                    draft.lifetime_secs = draft.lifetime_secs.max(cookie.lifetime_secs);
+                    if let SeenLifetime::Seen(longest) = &mut draft.lifetime {
+                        *longest = (*longest).max(cookie.lifetime_secs);
+                    }
                     if !cookie.host_only() {
                         let domain = cookie.domain.trim_start_matches('.');
                         let parent = registry.parent_domain.as_deref().unwrap_or(&page.site);
@@ -75,16 +99,18 @@ pub fn to_toml(drafts: &[Draft], languages: &[&str]) -> String {
     let mut out = String::new();
     for draft in drafts {
         let quote = |text: &str| toml_string(text);
-        let _ = writeln!(
-            out,
-            "# Seen on {}{}.",
-            draft.seen_on.join(", "),
-            draft
-                .set_by
-                .as_deref()
-                .map(|by| format!("; set by {by}"))
-                .unwrap_or_default()
-        );
+        if !draft.seen_on.is_empty() {
+            let _ = writeln!(
+                out,
+                "# Seen on {}{}.",
+                draft.seen_on.join(", "),
+                draft
+                    .set_by
+                    .as_deref()
+                    .map(|by| format!("; set by {by}"))
+                    .unwrap_or_default()
+            );
+        }
         let _ = writeln!(
             out,
             "# Paste it under the [[categories]] entry whose consent allows it; fill in the TODOs."
@@ -93,12 +119,24 @@ pub fn to_toml(drafts: &[Draft], languages: &[&str]) -> String {
         let _ = writeln!(out, "name = {}", quote(&draft.name));
         let _ = writeln!(out, "kind = {}", quote(draft.kind.as_str()));
         let _ = writeln!(out, "provider = {}", quote("TODO: who sets it"));
-        let duration = match draft.kind {
-            IdentifierKind::Cookie => covering_lifetime(draft.lifetime_secs),
-            // Storage keys have no expiry: how long they are kept is the page's promise.
-            _ => app::domain::Lifetime::Session,
+        // Storage keys have no expiry: how long they are kept is the page's promise. Session
+        // storage ends with the tab.
+        let (duration, guessed) = match (draft.kind, draft.lifetime) {
+            (IdentifierKind::SessionStorage, _) => (Lifetime::Session, false),
+            (_, SeenLifetime::Unknown) => (Lifetime::Months(13), true),
+            (IdentifierKind::Cookie, SeenLifetime::Seen(secs)) => (covering_lifetime(secs), false),
+            (IdentifierKind::LocalStorage, SeenLifetime::Seen(_)) => (Lifetime::Months(13), true),
         };
-        let _ = writeln!(out, "duration = {}", quote(&duration.to_string()));
+        let _ = writeln!(
+            out,
+            "duration = {}{}",
+            quote(&duration.to_string()),
+            if guessed {
+                "  # TODO: how long it lives"
+            } else {
+                ""
+            }
+        );
         let _ = writeln!(out, "domain = {}", quote(&draft.domain));
         if draft.path != "/" {
             let _ = writeln!(out, "path = {}", quote(&draft.path));

@@ -6,6 +6,7 @@ pub mod draft;
 pub mod registry;
 
 use app::domain::IdentifierKind;
+use chrono::{DateTime, Utc};
 use registry::Registry;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -196,6 +197,38 @@ pub struct NeverSeen {
     pub category: String,
     pub kind: IdentifierKind,
     pub name: String,
+}
+
+/// The whole report: what `--json` writes and `--record` keeps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScanReport {
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub start_urls: Vec<String>,
+    /// Where the registry came from, and its policy version.
+    pub registry_source: String,
+    pub registry_version: String,
+    pub pages: Vec<PageReport>,
+    /// Linked pages that could not be scanned (start pages that cannot end the scan).
+    pub skipped: Vec<Skipped>,
+    /// Declared identifiers no page showed: hints, not violations.
+    pub never_seen: Vec<NeverSeen>,
+    pub violations: usize,
+    /// Registry entries for the undeclared identifiers, as policy TOML (`--draft`).
+    pub draft: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PageReport {
+    pub url: String,
+    pub findings: Vec<Finding>,
+    pub observed: PageObservation,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Skipped {
+    pub url: String,
+    pub reason: String,
 }
 
 /// Seconds of slack on a lifetime: the browser reads a cookie's expiry an instant after it

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// The registry of one policy version, as one deployment applies it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({
-    "version": "2026-11-27",
+    "version": "2026-12-07",
     "parent_domain": "zeccloud.com",
     "identifiers": [{
         "category": "analytics", "required": false, "name": "_pk_id.*", "kind": "cookie",

@@ -1,5 +1,6 @@
 //! `GET /admin/identifiers`: the undeclared identifiers embedding pages reported; and
-//! `GET /admin/identifiers/draft?kind=…&name=…`: a registry entry to start from for one.
+//! `GET /admin/identifiers/draft?kind=…&name=…`: a registry entry to start from for one;
+//! `GET /admin/scans/{id}`: a stored tracker scan (`server scan --record`).
 
 use crate::error::ApiError;
 use crate::http::console::{ConsoleSession, render};
@@ -8,7 +9,7 @@ use crate::service::observations::{Observations, draft_entry};
 use app::ErrorCode;
 use app::console::ConsolePage;
 use app::domain::IdentifierKind;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::response::Response;
 use std::sync::Arc;
 
@@ -19,6 +20,20 @@ pub async fn identifiers(
 ) -> Result<Response, ApiError> {
     params.finish()?;
     Ok(render(ConsolePage::Identifiers(observations.page().await?)))
+}
+
+/// `GET /admin/scans/{id}`: one stored tracker scan.
+pub async fn scan(
+    State(observations): State<Arc<Observations>>,
+    _session: ConsoleSession,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    params.finish()?;
+    let not_found = || ApiError::new(ErrorCode::NotFound, "no stored scan has this id");
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let page = observations.scan_page(id).await?.ok_or_else(not_found)?;
+    Ok(render(ConsolePage::Scan(page)))
 }
 
 pub async fn draft(_session: ConsoleSession, mut params: Params) -> Result<Response, ApiError> {

@@ -53,6 +53,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             .route(LOG_VERIFY_PATH, post(log::verify))
             .route(IDENTIFIERS_PATH, get(identifiers::identifiers))
             .route(IDENTIFIER_DRAFT_PATH, get(identifiers::draft))
+            .route("/admin/scans/{id}", get(identifiers::scan))
             .route(SIGN_OUT_PATH, post(sign_in::sign_out)),
     );
     // A policy file with every language is larger than any other form.
