@@ -49,8 +49,6 @@
 
   const apply = (c, granted) => {
     const was = acc('analytics'), initial = !known;
-    // Sampled, once: embed/observe.js reports (a module: sent without cookies).
-    initial && Math.random() < C.sample_rate && import(base + '/embed/observe.js').catch(() => {});
     cur = c; g = granted || c.categories; known = true;
     scan();
     // Matomo's own consent API, for pages that set requireConsent.
@@ -59,6 +57,8 @@
       else if (was) w._paq.push(['forgetConsentGiven']);
     }
     gcm('update');
+    // Sampled, once: embed/observe.js reports (a module: sent without cookies).
+    initial && Math.random() < C.sample_rate && import(base + '/embed/observe.js').catch(() => {});
     subs.forEach(f => f(cur));
     d.dispatchEvent(new CustomEvent('zc:consent', { detail: { consent: cur, initial, jurisdiction: jur } }));
   };

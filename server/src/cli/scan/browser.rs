@@ -4,8 +4,8 @@
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::network::{
-    EnableParams as NetworkEnable, EventRequestWillBeSent, EventResponseReceived,
-    EventResponseReceivedExtraInfo, ResourceType,
+    EnableParams as NetworkEnable, EventLoadingFailed, EventLoadingFinished,
+    EventRequestWillBeSent, EventResponseReceived, EventResponseReceivedExtraInfo, ResourceType,
 };
 use chromiumoxide::cdp::browser_protocol::storage::GetCookiesParams;
 use chromiumoxide::cdp::browser_protocol::target::{
@@ -277,8 +277,9 @@ impl Chromium {
                 _ => None,
             };
             if chose.is_some() {
-                // The choice's request and the banner's own navigation settle first.
-                tokio::time::sleep(self.options.settle).await;
+                // The choice's request (and a banner form's own navigation) must be done
+                // before the page is loaded again, or the reload cancels it.
+                recorder.network_idle().await;
                 self.load(&page, &recorder, url).await?;
             }
         }
@@ -365,6 +366,7 @@ impl Chromium {
             reason: err.to_string(),
         })?;
         tokio::time::sleep(self.options.settle).await;
+        recorder.network_idle().await;
         match recorder.document_status() {
             Some(status) if status >= 400 => Err(ScanError::HttpStatus {
                 url: url.to_owned(),
@@ -408,7 +410,14 @@ struct Recorded {
     /// (kind, name, script) from the page instrumentation.
     set_by_script: Vec<(String, String, Option<String>)>,
     document_status: Option<i64>,
+    /// Requests sent and not yet finished or failed.
+    in_flight: BTreeSet<String>,
 }
+
+/// How long the network must be quiet before a page counts as settled.
+const QUIET: Duration = Duration::from_millis(500);
+/// The longest wait for a quiet network: a page that polls or streams never gets one.
+const MAX_IDLE_WAIT: Duration = Duration::from_secs(5);
 
 impl Recorded {
     fn cookie_setter(&self, name: &str) -> Option<String> {
@@ -458,6 +467,7 @@ impl Recorder {
                     continue;
                 };
                 let mut recorded = into.lock().unwrap_or_else(|e| e.into_inner());
+                recorded.in_flight.insert(event.request_id.inner().clone());
                 recorded
                     .urls
                     .insert(event.request_id.inner().clone(), event.request.url.clone());
@@ -470,6 +480,23 @@ impl Recorder {
                         path: url.path().to_owned(),
                     });
                 }
+            }
+        }));
+
+        let mut finished = page.event_listener::<EventLoadingFinished>().await?;
+        let into = recorded.clone();
+        tasks.push(tokio::spawn(async move {
+            while let Some(event) = finished.next().await {
+                let mut recorded = into.lock().unwrap_or_else(|e| e.into_inner());
+                recorded.in_flight.remove(event.request_id.inner());
+            }
+        }));
+        let mut failed = page.event_listener::<EventLoadingFailed>().await?;
+        let into = recorded.clone();
+        tasks.push(tokio::spawn(async move {
+            while let Some(event) = failed.next().await {
+                let mut recorded = into.lock().unwrap_or_else(|e| e.into_inner());
+                recorded.in_flight.remove(event.request_id.inner());
             }
         }));
 
@@ -536,6 +563,28 @@ impl Recorder {
             }
         }));
         Ok(Self { recorded, tasks })
+    }
+
+    /// Waits until no request has been in flight for [`QUIET`], or [`MAX_IDLE_WAIT`] passed.
+    async fn network_idle(&self) {
+        let started = tokio::time::Instant::now();
+        let mut quiet_since = None;
+        while started.elapsed() < MAX_IDLE_WAIT {
+            let busy = !self
+                .recorded
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .in_flight
+                .is_empty();
+            let now = tokio::time::Instant::now();
+            match (busy, quiet_since) {
+                (true, _) => quiet_since = None,
+                (false, None) => quiet_since = Some(now),
+                (false, Some(since)) if now - since >= QUIET => return,
+                (false, Some(_)) => {}
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     fn forget_document_status(&self) {

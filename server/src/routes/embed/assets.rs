@@ -21,7 +21,9 @@ use std::sync::Arc;
 #[derive(Debug, Serialize)]
 struct LoaderConfig<'a> {
     /// The configured public URL; without one the loader takes the URL it was loaded from, so
-    /// that no request's `Host` ever reaches the shared, cached loader.
+    /// that no request's `Host` ever reaches the shared, cached loader. Left out when unset:
+    /// every visitor of every embedding page downloads this config.
+    #[serde(skip_serializing_if = "Option::is_none")]
     base: Option<&'a str>,
     current: &'a str,
     /// Versions a choice may have been made on without being asked again: the latest material
