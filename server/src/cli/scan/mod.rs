@@ -193,9 +193,16 @@ async fn crawl(args: &ScanArgs, chromium: &Chromium) -> Result<Crawled, Fatal> {
         if pages.len() >= args.max_pages as usize {
             break;
         }
-        let no_choice = match chromium.visit(&url, None).await {
-            Ok(visit) => visit,
-            // A start page that cannot be loaded ends the scan; a linked one is skipped.
+        let visits = async {
+            Ok::<_, ScanError>((
+                chromium.visit(&url, None).await?,
+                chromium.visit(&url, Some("reject_all")).await?,
+                chromium.visit(&url, Some("accept_all")).await?,
+            ))
+        };
+        let (no_choice, rejected, accepted) = match visits.await {
+            Ok(visits) => visits,
+            // A start page that cannot be scanned ends the scan; a linked one is skipped.
             Err(err) if is_start => return Err(err.into()),
             Err(err) => {
                 skipped.push(Skipped {
@@ -205,8 +212,6 @@ async fn crawl(args: &ScanArgs, chromium: &Chromium) -> Result<Crawled, Fatal> {
                 continue;
             }
         };
-        let rejected = chromium.visit(&url, Some("reject_all")).await?;
-        let accepted = chromium.visit(&url, Some("accept_all")).await?;
         if embed_src.is_none() {
             embed_src.clone_from(&no_choice.embed_src);
         }
