@@ -258,6 +258,15 @@ pub fn is_host_name(host: &str) -> bool {
             .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// Whether a concrete cookie or storage key `name` is the declared one: an exact name, or a
+/// prefix followed by `*` (`_pk_id.*` is `_pk_id.1.a4f2`).
+pub fn name_matches(declared: &str, name: &str) -> bool {
+    match declared.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == declared,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "invalid identifier name {0:?}: use cookie-name characters, with at most one '*' at the end"
@@ -292,10 +301,7 @@ impl Identifier {
 
     /// Whether a concrete cookie or storage key is this identifier.
     pub fn matches(&self, name: &str) -> bool {
-        match self.name.strip_suffix('*') {
-            Some(prefix) => name.starts_with(prefix),
-            None => name == self.name,
-        }
+        name_matches(&self.name, name)
     }
 }
 

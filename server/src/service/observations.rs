@@ -176,25 +176,13 @@ impl Observations {
                 let findings = page
                     .findings
                     .into_iter()
-                    .map(|finding| {
-                        let mut detail = finding.detail;
-                        if let Some(by) = finding.set_by {
-                            detail.push_str("; set by ");
-                            detail.push_str(&by);
-                        }
-                        ScanFindingRow {
-                            kind: finding.kind.describe().to_owned(),
-                            drafted: finding.kind == FindingKind::NotDeclared
-                                && matches!(finding.subject, Subject::Identifier { .. }),
-                            subject: finding.subject.to_string(),
-                            profiles: finding
-                                .profiles
-                                .iter()
-                                .map(|p| p.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                            detail,
-                        }
+                    .map(|finding| ScanFindingRow {
+                        kind: finding.kind.describe().to_owned(),
+                        drafted: finding.kind == FindingKind::NotDeclared
+                            && matches!(finding.subject, Subject::Identifier { .. }),
+                        subject: finding.subject.to_string(),
+                        profiles: finding.profile_list(),
+                        detail: finding.detail_with_setter(),
                     })
                     .collect();
                 ScannedPage {
@@ -253,7 +241,6 @@ fn findings(counts: Vec<ObservationCount>) -> Vec<UndeclaredFinding> {
             })
             .or_insert(count);
     }
-    let minutes = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M").to_string();
     let mut findings: Vec<UndeclaredFinding> = summed
         .into_values()
         .map(|sum| UndeclaredFinding {
@@ -262,8 +249,8 @@ fn findings(counts: Vec<ObservationCount>) -> Vec<UndeclaredFinding> {
             name: sum.name,
             choice: sum.choice.as_str().to_owned(),
             reports: sum.reports,
-            first_seen: minutes(sum.first_seen),
-            last_seen: minutes(sum.last_seen),
+            first_seen: minute(sum.first_seen),
+            last_seen: minute(sum.last_seen),
         })
         .collect();
     // Stable: equal counts keep the order of site, kind, name and choice.

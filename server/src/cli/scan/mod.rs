@@ -339,17 +339,11 @@ pub fn render(report: &ScanReport) -> String {
             .findings
             .iter()
             .map(|finding| {
-                let profiles: Vec<&str> = finding.profiles.iter().map(|p| p.as_str()).collect();
-                let mut detail = finding.detail.clone();
-                if let Some(by) = &finding.set_by {
-                    detail.push_str("; set by ");
-                    detail.push_str(by);
-                }
                 [
                     finding.kind.describe().to_owned(),
                     finding.subject.to_string(),
-                    profiles.join(", "),
-                    detail,
+                    finding.profile_list(),
+                    finding.detail_with_setter(),
                 ]
             })
             .collect();

@@ -6,6 +6,7 @@ pub mod draft;
 pub mod registry;
 
 use app::domain::IdentifierKind;
+use app::domain::identifier::name_matches;
 use chrono::{DateTime, Utc};
 use registry::Registry;
 use serde::{Deserialize, Serialize};
@@ -188,6 +189,22 @@ pub struct Finding {
     /// Who set it (a response or script URL), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_by: Option<String>,
+}
+
+impl Finding {
+    /// The profiles it showed in, e.g. "no choice, rejected".
+    pub fn profile_list(&self) -> String {
+        let names: Vec<&str> = self.profiles.iter().map(|p| p.as_str()).collect();
+        names.join(", ")
+    }
+
+    /// What was seen, and who set it when known.
+    pub fn detail_with_setter(&self) -> String {
+        match &self.set_by {
+            Some(by) => format!("{}; set by {by}", self.detail),
+            None => self.detail.clone(),
+        }
+    }
 }
 
 /// A declared identifier that no profile of any page showed: a hint, not a violation (it
@@ -426,10 +443,11 @@ pub fn never_seen(pages: &[PageObservation], registry: &Registry) -> Vec<NeverSe
                         IdentifierKind::Cookie => seen
                             .cookies
                             .iter()
-                            .any(|c| registry::matches_name(&declared.name, &c.name)),
-                        kind => seen.storage.iter().any(|k| {
-                            k.kind == kind && registry::matches_name(&declared.name, &k.name)
-                        }),
+                            .any(|c| name_matches(&declared.name, &c.name)),
+                        kind => seen
+                            .storage
+                            .iter()
+                            .any(|k| k.kind == kind && name_matches(&declared.name, &k.name)),
                     }
                 })
             })

@@ -3,7 +3,7 @@
 //! recipient host. `GET /api/v1/registry` serves it; `server scan` reads it from there or builds
 //! it from a policy file.
 
-use app::domain::identifier::{HOST_ONLY, PARENT_DOMAIN};
+use app::domain::identifier::{HOST_ONLY, PARENT_DOMAIN, name_matches};
 use app::domain::{IdentifierKind, Lifetime, Policy};
 use serde::{Deserialize, Serialize};
 
@@ -155,7 +155,7 @@ impl Registry {
     pub fn declaration(&self, kind: IdentifierKind, name: &str) -> Option<&DeclaredIdentifier> {
         self.identifiers
             .iter()
-            .find(|d| d.kind == kind && matches_name(&d.name, name))
+            .find(|d| d.kind == kind && name_matches(&d.name, name))
     }
 
     /// Whether a host is a declared recipient, and whether only as one of a necessary
@@ -180,14 +180,6 @@ impl Registry {
             PARENT_DOMAIN => Some(self.parent_domain.as_deref().unwrap_or(page_site)),
             other => Some(other.trim_start_matches('.')),
         }
-    }
-}
-
-/// A declared name (exact, or a prefix and `*`) against a concrete one.
-pub fn matches_name(declared: &str, name: &str) -> bool {
-    match declared.strip_suffix('*') {
-        Some(prefix) => name.starts_with(prefix),
-        None => name == declared,
     }
 }
 
